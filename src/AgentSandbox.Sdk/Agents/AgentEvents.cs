@@ -1,0 +1,35 @@
+namespace AgentSandbox.Agents;
+
+/// <summary>One thing an agent did, normalized across CLIs, reported as it happens.</summary>
+public abstract record AgentEvent;
+
+/// <summary>Text the agent addressed to the user.</summary>
+public sealed record AgentMessage(string Text) : AgentEvent;
+
+/// <summary>A tool call, described the way a person would say it: "Edit Program.cs", "Bash: dotnet test".</summary>
+public sealed record AgentToolCall(string Description) : AgentEvent;
+
+/// <summary>Something the CLI itself reports that is not the agent's work (retries, warnings).</summary>
+public sealed record AgentNotice(string Text) : AgentEvent;
+
+/// <summary>The CLI's final account of the run.</summary>
+public sealed record AgentFinished(AgentOutcome Outcome) : AgentEvent;
+
+/// <summary>The final result as the agent reports it. Fields the CLI did not report are null.</summary>
+public sealed record AgentOutcome(
+    bool IsError,
+    string? Kind,
+    string? FinalText,
+    int? NumTurns,
+    long? DurationMs,
+    decimal? CostUsd,
+    long? InputTokens,
+    long? OutputTokens,
+    IReadOnlyList<string> Errors,
+    int PermissionDenials);
+
+/// <summary>Turns the CLI's standard output, line by line as it arrives, into <see cref="AgentEvent"/>s.</summary>
+public interface IAgentOutputParser
+{
+    IEnumerable<AgentEvent> ParseLine(string line);
+}

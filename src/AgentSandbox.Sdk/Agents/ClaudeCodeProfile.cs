@@ -1,0 +1,183 @@
+using System.Globalization;
+using System.Text.Json;
+using NuGet.Versioning;
+
+namespace AgentSandbox.Agents;
+
+/// <summary>Claude Code (@anthropic-ai/claude-code), driven non-interactively with stream-json output.</summary>
+public sealed class ClaudeCodeProfile : IAgentProfile
+{
+    /// <summary>Where the project is mounted; tool paths are reported relative to it.</summary>
+    private const string WorkspacePrefix = "/workspace/";
+
+    public string Kind => "claude";
+    public string DisplayName => "Claude Code";
+    public string NpmPackage => "@anthropic-ai/claude-code";
+    public NuGetVersion DefaultVersion { get; } = NuGetVersion.Parse("2.1.328");
+    public string Executable => "claude";
+
+    public IReadOnlyList<string> CredentialVariables { get; } = ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"];
+    public IReadOnlyList<string> OptionalVariables { get; } = ["ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL"];
+
+    public IReadOnlyDictionary<string, string> SandboxEnvironment { get; } = new Dictionary<string, string>
+    {
+        ["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1",
+        ["DISABLE_AUTOUPDATER"] = "1",
+    };
+
+    // Claude Code refuses --dangerously-skip-permissions as root unless it is told it runs in a sandbox, which it does.
+    public IReadOnlyDictionary<string, string> RootEnvironment { get; } = new Dictionary<string, string> { ["IS_SANDBOX"] = "1" };
+
+    public IReadOnlyList<string> BuildCommand(AgentInvocation invocation)
+    {
+        var command = new List<string>
+        {
+            Executable, "-p", invocation.Prompt,
+            "--dangerously-skip-permissions",
+            "--output-format", "stream-json",
+            "--verbose",
+        };
+        if (!string.IsNullOrWhiteSpace(invocation.Model))
+        {
+            command.AddRange(["--model", invocation.Model]);
+        }
+        if (invocation.MaxTurns is { } maxTurns)
+        {
+            command.AddRange(["--max-turns", maxTurns.ToString(CultureInfo.InvariantCulture)]);
+        }
+        command.AddRange(invocation.ExtraArguments ?? []);
+        return command;
+    }
+
+    public IAgentOutputParser CreateParser() => new StreamJsonParser();
+
+    /// <summary>
+    /// Parses `--output-format stream-json`: one JSON object per line with a "type" of system, assistant, user or result.
+    /// Unknown types and fields are ignored; a line that is not JSON is passed on as a notice.
+    /// </summary>
+    private sealed class StreamJsonParser : IAgentOutputParser
+    {
+        public IEnumerable<AgentEvent> ParseLine(string line)
+        {
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                return [];
+            }
+            JsonDocument document;
+            try
+            {
+                document = JsonDocument.Parse(line);
+            }
+            catch (JsonException)
+            {
+                return [new AgentNotice(line.Trim())];
+            }
+            using (document)
+            {
+                var root = document.RootElement;
+                if (root.ValueKind != JsonValueKind.Object)
+                {
+                    return [];
+                }
+                return String(root, "type") switch
+                {
+                    "assistant" => ParseAssistant(root),
+                    "system" => ParseSystem(root),
+                    "result" => [new AgentFinished(ParseResult(root))],
+                    _ => [],
+                };
+            }
+        }
+
+        private static List<AgentEvent> ParseAssistant(JsonElement root)
+        {
+            var events = new List<AgentEvent>();
+            if (!root.TryGetProperty("message", out var message) || !message.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.Array)
+            {
+                return events;
+            }
+            foreach (var block in content.EnumerateArray())
+            {
+                switch (String(block, "type"))
+                {
+                    case "text" when String(block, "text") is { Length: > 0 } text:
+                        events.Add(new AgentMessage(text.Trim()));
+                        break;
+                    case "tool_use":
+                        events.Add(new AgentToolCall(DescribeToolCall(String(block, "name") ?? "tool", block.TryGetProperty("input", out var input) ? input : default)));
+                        break;
+                }
+            }
+            return events;
+        }
+
+        private static List<AgentEvent> ParseSystem(JsonElement root) => String(root, "subtype") switch
+        {
+            "api_retry" => [new AgentNotice(
+                $"API request failed ({Number(root, "error_status")?.ToString(CultureInfo.InvariantCulture) ?? String(root, "error") ?? "error"}), " +
+                $"retry {Number(root, "attempt")}/{Number(root, "max_retries")}")],
+            _ => [],
+        };
+
+        private static AgentOutcome ParseResult(JsonElement root)
+        {
+            var errors = new List<string>();
+            if (root.TryGetProperty("errors", out var list) && list.ValueKind == JsonValueKind.Array)
+            {
+                errors.AddRange(list.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!));
+            }
+            root.TryGetProperty("usage", out var usage);
+            var subtype = String(root, "subtype");
+            return new AgentOutcome(
+                // is_error is authoritative: a rejected key ends with subtype "success" and is_error true.
+                IsError: root.TryGetProperty("is_error", out var isError) ? isError.ValueKind == JsonValueKind.True : subtype != "success",
+                Kind: String(root, "terminal_reason") ?? subtype,
+                FinalText: String(root, "result"),
+                NumTurns: (int?)Number(root, "num_turns"),
+                DurationMs: Number(root, "duration_ms"),
+                CostUsd: root.TryGetProperty("total_cost_usd", out var cost) && cost.ValueKind == JsonValueKind.Number ? cost.GetDecimal() : null,
+                InputTokens: usage.ValueKind == JsonValueKind.Object ? Number(usage, "input_tokens") : null,
+                OutputTokens: usage.ValueKind == JsonValueKind.Object ? Number(usage, "output_tokens") : null,
+                Errors: errors,
+                PermissionDenials: root.TryGetProperty("permission_denials", out var denials) && denials.ValueKind == JsonValueKind.Array ? denials.GetArrayLength() : 0);
+        }
+
+        private static string DescribeToolCall(string name, JsonElement input)
+        {
+            var detail = name switch
+            {
+                "Bash" => String(input, "command"),
+                "Read" or "Edit" or "MultiEdit" or "Write" => RelativePath(String(input, "file_path")),
+                "NotebookEdit" => RelativePath(String(input, "notebook_path")),
+                "Glob" or "Grep" => String(input, "pattern"),
+                "WebFetch" => String(input, "url"),
+                "WebSearch" => String(input, "query"),
+                "Task" => String(input, "description"),
+                _ => null,
+            };
+            if (string.IsNullOrWhiteSpace(detail))
+            {
+                return name;
+            }
+            detail = OneLine(detail);
+            return name == "Bash" ? $"Bash: {detail}" : $"{name} {detail}";
+        }
+
+        private static string? RelativePath(string? path) =>
+            path is not null && path.StartsWith(WorkspacePrefix, StringComparison.Ordinal) ? path[WorkspacePrefix.Length..] : path;
+
+        private static string OneLine(string text)
+        {
+            const int MaxLength = 200;
+            var firstLine = text.Trim().Split('\n')[0].TrimEnd();
+            var shortened = firstLine.Length > MaxLength ? firstLine[..MaxLength] + "…" : firstLine;
+            return shortened.Length < text.Trim().Length && !shortened.EndsWith('…') ? shortened + " …" : shortened;
+        }
+
+        private static string? String(JsonElement element, string name) =>
+            element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+        private static long? Number(JsonElement element, string name) =>
+            element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : null;
+    }
+}

@@ -1,0 +1,298 @@
+using System.Net.Sockets;
+using System.Text;
+using AgentSandbox.Errors;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Version = System.Version;
+
+namespace AgentSandbox.Docker;
+
+/// <summary>
+/// Every call AgentSandbox makes to the Docker engine, and the translation of engine failures into coded errors.
+/// The endpoint is resolved like the docker CLI does (DOCKER_HOST, then the current context) unless one is given.
+/// Calls that work on any API version go unversioned; the rest use a client pinned to the negotiated version,
+/// which is negotiated only when first needed, so that finding an existing image costs one request.
+/// </summary>
+public sealed class DockerEngine : IDisposable
+{
+    /// <summary>How long the first contact may take before the engine counts as unreachable.</summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly DockerClient _unversioned;
+    private readonly string? _explicitEndpoint;
+    private DockerClient? _pinned;
+
+    private DockerEngine(DockerClient unversioned, string? explicitEndpoint)
+    {
+        _unversioned = unversioned;
+        _explicitEndpoint = explicitEndpoint;
+        Endpoint = unversioned.Options.Endpoint.ToString();
+    }
+
+    public string Endpoint { get; }
+
+    public Version? ApiVersion { get; private set; }
+
+    /// <param name="dockerHost">An endpoint such as unix:///var/run/docker.sock or tcp://host:2375; null for the CLI's resolution.</param>
+    public static DockerEngine Connect(string? dockerHost)
+    {
+        var endpoint = string.IsNullOrWhiteSpace(dockerHost) ? null : dockerHost.Trim();
+        try
+        {
+            return new DockerEngine(CreateClient(endpoint, apiVersion: null), endpoint);
+        }
+        catch (Exception exception) when (exception is DockerConfigurationException or UriFormatException or ArgumentException or NotSupportedException)
+        {
+            throw Diagnostics.EngineUnreachable(endpoint ?? Environment.GetEnvironmentVariable("DOCKER_HOST") ?? "the current Docker context", exception.Message);
+        }
+    }
+
+    public async Task<bool> ImageExistsAsync(string image, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await CallAsync("inspect an image", _unversioned, (client, token) => client.Images.InspectImageAsync(image, token), cancellationToken, firstContact: _pinned is null).ConfigureAwait(false);
+            return true;
+        }
+        catch (AgentSandboxException exception) when (exception.InnerException is DockerImageNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Pulls an image.</summary>
+    /// <returns>Null on success, else the engine's reason (no such image, registry unreachable, denied).</returns>
+    public async Task<string?> PullImageAsync(string image, IProgress<JSONMessage> progress, CancellationToken cancellationToken)
+    {
+        var (name, tag) = SplitReference(image);
+        var failure = new FailureCollector(progress);
+        try
+        {
+            await CallAsync("pull an image", await PinnedAsync(cancellationToken).ConfigureAwait(false),
+                (client, token) => client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = name, Tag = tag }, null, failure, token),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (AgentSandboxException exception) when (exception.InnerException is DockerApiException refused)
+        {
+            return EngineMessage(refused);
+        }
+        return failure.Error;
+    }
+
+    public async Task BuildImageAsync(Stream context, ImageBuildParameters parameters, IProgress<JSONMessage> progress, CancellationToken cancellationToken)
+    {
+        await CallAsync("build an image", await PinnedAsync(cancellationToken).ConfigureAwait(false),
+            (client, token) => client.Images.BuildImageFromDockerfileAsync(parameters, context, null, null, progress, token),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<bool> NetworkExistsAsync(string network, CancellationToken cancellationToken)
+    {
+        var client = await PinnedAsync(cancellationToken).ConfigureAwait(false);
+        var networks = await CallAsync("list networks", client,
+            (c, token) => c.Networks.ListNetworksAsync(new NetworksListParameters(), token), cancellationToken).ConfigureAwait(false);
+        return networks.Any(n => n.Name == network || n.ID == network);
+    }
+
+    /// <summary>
+    /// Creates, attaches to, starts and waits for a container, handing each line of its output over as it arrives.
+    /// The container is removed afterwards whatever happens, also on cancellation.
+    /// </summary>
+    public async Task<long> RunContainerAsync(
+        CreateContainerParameters parameters, Action<string> onStdout, Action<string> onStderr, CancellationToken cancellationToken)
+    {
+        var client = await PinnedAsync(cancellationToken).ConfigureAwait(false);
+        var created = await CallAsync("create a container", client, (c, token) => c.Containers.CreateContainerAsync(parameters, token), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var stream = await CallAsync("attach to a container", client, (c, token) => c.Containers.AttachContainerAsync(
+                created.ID, new ContainerAttachParameters { Stream = true, Stdout = true, Stderr = true }, token), cancellationToken).ConfigureAwait(false);
+            await CallAsync("start a container", client, (c, token) => c.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), token), cancellationToken).ConfigureAwait(false);
+            await PumpLinesAsync(stream, onStdout, onStderr, cancellationToken).ConfigureAwait(false);
+            var exit = await CallAsync("wait for a container", client, (c, token) => c.Containers.WaitContainerAsync(created.ID, token), cancellationToken).ConfigureAwait(false);
+            return exit.StatusCode;
+        }
+        finally
+        {
+            // Not the caller's token: the container must go also when the build was cancelled.
+            using var cleanup = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try
+            {
+                await client.Containers.RemoveContainerAsync(created.ID, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, cleanup.Token).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is DockerApiException or HttpRequestException or OperationCanceledException)
+            {
+                // The run's own outcome matters more than a failed cleanup; the label lets users find leftovers.
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _pinned?.Dispose();
+        _unversioned.Dispose();
+    }
+
+    private async Task<DockerClient> PinnedAsync(CancellationToken cancellationToken)
+    {
+        if (_pinned is not null)
+        {
+            return _pinned;
+        }
+        var version = await CallAsync("report its version", _unversioned, (client, token) => client.System.GetVersionAsync(token), cancellationToken, firstContact: true).ConfigureAwait(false);
+        ApiVersion = ApiVersions.Negotiate(Endpoint, version.APIVersion, version.MinAPIVersion);
+        _pinned = CreateClient(_explicitEndpoint, ApiVersion);
+        return _pinned;
+    }
+
+    private static DockerClient CreateClient(string? endpoint, Version? apiVersion)
+    {
+        var builder = new DockerClientBuilder().WithTimeout(Timeout.InfiniteTimeSpan);
+        if (endpoint is not null)
+        {
+            builder = builder.WithEndpoint(new Uri(endpoint));
+        }
+        if (apiVersion is not null)
+        {
+            builder = builder.WithApiVersion(apiVersion);
+        }
+        return builder.Build();
+    }
+
+    private async Task<T> CallAsync<T>(string operation, DockerClient client, Func<DockerClient, CancellationToken, Task<T>> call, CancellationToken cancellationToken, bool firstContact = false)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (firstContact)
+        {
+            timeout.CancelAfter(ConnectTimeout);
+        }
+        try
+        {
+            return await call(client, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (firstContact && !cancellationToken.IsCancellationRequested)
+        {
+            throw Diagnostics.EngineUnreachable(Endpoint, $"no answer within {ConnectTimeout.TotalSeconds:0} s");
+        }
+        catch (Exception exception) when (exception is HttpRequestException or SocketException or IOException or TimeoutException)
+        {
+            throw Diagnostics.EngineUnreachable(Endpoint, Innermost(exception).Message.TrimEnd('.'));
+        }
+        catch (DockerApiException exception)
+        {
+            var error = Diagnostics.EngineRequestFailed(Endpoint, operation, EngineMessage(exception));
+            throw new AgentSandboxException(error.Code, error.Message, exception);
+        }
+    }
+
+    private Task CallAsync(string operation, DockerClient client, Func<DockerClient, CancellationToken, Task> call, CancellationToken cancellationToken, bool firstContact = false) =>
+        CallAsync(operation, client, async (c, token) => { await call(c, token).ConfigureAwait(false); return true; }, cancellationToken, firstContact);
+
+    /// <summary>Splits an image reference into name and tag (or digest) the way the pull endpoint wants them.</summary>
+    internal static (string Name, string Tag) SplitReference(string image)
+    {
+        var digest = image.IndexOf('@');
+        if (digest >= 0)
+        {
+            return (image[..digest], image[(digest + 1)..]);
+        }
+        var colon = image.LastIndexOf(':');
+        return colon > image.LastIndexOf('/') ? (image[..colon], image[(colon + 1)..]) : (image, "latest");
+    }
+
+    /// <summary>The engine's "message" field when the body is its JSON error, else the body.</summary>
+    private static string EngineMessage(DockerApiException exception)
+    {
+        var body = exception.ResponseBody?.Trim() ?? "";
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(body);
+            if (document.RootElement.TryGetProperty("message", out var message) && message.GetString() is { Length: > 0 } text)
+            {
+                return text;
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+        }
+        return body.Length > 0 ? body : exception.StatusCode.ToString();
+    }
+
+    private static Exception Innermost(Exception exception) => exception.InnerException is null ? exception : Innermost(exception.InnerException);
+
+    private static async Task PumpLinesAsync(MultiplexedStream stream, Action<string> onStdout, Action<string> onStderr, CancellationToken cancellationToken)
+    {
+        var stdout = new LineSplitter(onStdout);
+        var stderr = new LineSplitter(onStderr);
+        var buffer = new byte[81920];
+        while (true)
+        {
+            var read = await stream.ReadOutputAsync(buffer, 0, buffer.Length, cancellationToken).ConfigureAwait(false);
+            if (read.EOF)
+            {
+                break;
+            }
+            (read.Target == MultiplexedStream.TargetStream.StandardError ? stderr : stdout).Append(buffer.AsSpan(0, read.Count));
+        }
+        stdout.Flush();
+        stderr.Flush();
+    }
+
+    /// <summary>Cuts a byte stream into UTF-8 lines, also when a character or a line spans reads.</summary>
+    private sealed class LineSplitter(Action<string> onLine)
+    {
+        private readonly Decoder _decoder = new UTF8Encoding(false).GetDecoder();
+        private readonly StringBuilder _line = new();
+
+        public void Append(ReadOnlySpan<byte> bytes)
+        {
+            Span<char> chars = stackalloc char[1024];
+            while (!bytes.IsEmpty)
+            {
+                var take = Math.Min(bytes.Length, 1024);
+                _decoder.Convert(bytes[..take], chars, flush: false, out var used, out var produced, out _);
+                bytes = bytes[used..];
+                foreach (var c in chars[..produced])
+                {
+                    if (c == '\n')
+                    {
+                        Emit();
+                    }
+                    else
+                    {
+                        _line.Append(c);
+                    }
+                }
+            }
+        }
+
+        public void Flush()
+        {
+            if (_line.Length > 0)
+            {
+                Emit();
+            }
+        }
+
+        private void Emit()
+        {
+            onLine(_line.ToString().TrimEnd('\r'));
+            _line.Clear();
+        }
+    }
+
+    /// <summary>Passes progress on and remembers the error a streaming endpoint reports in-band.</summary>
+    private sealed class FailureCollector(IProgress<JSONMessage> inner) : IProgress<JSONMessage>
+    {
+        public string? Error { get; private set; }
+
+        public void Report(JSONMessage value)
+        {
+            if (value.Error?.Message is { Length: > 0 } error)
+            {
+                Error = error;
+            }
+            inner.Report(value);
+        }
+    }
+}

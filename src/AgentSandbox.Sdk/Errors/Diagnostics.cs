@@ -1,0 +1,60 @@
+namespace AgentSandbox.Errors;
+
+/// <summary>
+/// Every user-facing error and warning, in one place, each with its code.
+/// AGS1xxx: inputs; AGS2xxx: Docker engine; AGS3xxx: sandbox image; AGS4xxx: agent run.
+/// README.md lists them all.
+/// </summary>
+public static class Diagnostics
+{
+    public static AgentSandboxException NoPrompt() => new("AGS1001",
+        "No prompt was given: set AgentPrompt (for example -p:AgentPrompt=\"Add XML docs to the public API\") or AgentPromptFile.");
+
+    public static AgentSandboxException PromptFileMissing(string path) => new("AGS1002",
+        $"The prompt file '{path}' named by AgentPromptFile does not exist: create it or correct the path.");
+
+    public static AgentSandboxException PromptGivenTwice() => new("AGS1003",
+        "Both AgentPrompt and AgentPromptFile are set: set only one of them.");
+
+    public static AgentSandboxException UnknownValue(string property, string value, IEnumerable<string> allowed) => new("AGS1004",
+        $"'{value}' is not a valid value for {property}: use one of {string.Join(", ", allowed)}.");
+
+    public static AgentSandboxException InvalidValue(string property, string value, string expected) => new("AGS1005",
+        $"'{value}' is not a valid value for {property}: {expected}.");
+
+    public static AgentSandboxException NoCredential(string agent, IEnumerable<string> variables) => new("AGS1006",
+        $"No credential for {agent} is set: export one of {string.Join(", ", variables)} in the environment that runs the build (or name it in AgentEnvironmentVariables).");
+
+    public static AgentSandboxException CaCertificateMissing(string path) => new("AGS1007",
+        $"The CA certificate file '{path}' named by AgentCaCertificates (or NODE_EXTRA_CA_CERTS / SSL_CERT_FILE) does not exist: correct the path or set AgentCaCertificates to an existing PEM file.");
+
+    public static Warning HostVariableNotSet(string name) => new("AGS1101",
+        $"AgentEnvironmentVariables names '{name}', which is not set in the build's environment, so the agent does not get it: export it or remove it from the list.");
+
+    public static AgentSandboxException EngineUnreachable(string endpoint, string reason) => new("AGS2001",
+        $"The Docker engine at '{endpoint}' did not answer ({reason}): start Docker, or point DOCKER_HOST, the current Docker context or AgentDockerHost at a running engine.");
+
+    public static AgentSandboxException EngineApiUnsupported(string endpoint, string engineRange, string ourRange) => new("AGS2002",
+        $"The Docker engine at '{endpoint}' serves API versions {engineRange}, which AgentSandbox.Sdk (API {ourRange}) cannot use: update the engine or AgentSandbox.Sdk.");
+
+    public static AgentSandboxException EngineRequestFailed(string endpoint, string operation, string reason) => new("AGS2003",
+        $"The Docker engine at '{endpoint}' refused to {operation} ({reason}): check the engine's log and that the build user may use Docker.");
+
+    public static AgentSandboxException BaseImageUnavailable(string image, string reason) => new("AGS3001",
+        $"The base image '{image}' is not on this engine and could not be pulled ({reason}): pull or build it first, or set AgentBaseImage to an image the engine has.");
+
+    public static AgentSandboxException ImageStepFailed(string step, string output) => new("AGS3002",
+        $"The sandbox image build failed at '{step}': fix the cause shown in the step's output below (AgentSystemPackage names, AgentVersion, network or proxy with AgentBuildNetwork / AgentCaCertificates).{Environment.NewLine}{output}");
+
+    public static AgentSandboxException NetworkNotFound(string network) => new("AGS4001",
+        $"AgentNetwork names the Docker network '{network}', which does not exist: create it (docker network create {network}) or use bridge, host or none.");
+
+    public static AgentSandboxException AgentFailed(string agent, long exitCode, string lastWords) => new("AGS4002",
+        $"{agent} failed (exit code {exitCode}): {lastWords}");
+
+    public static Warning RunningAsRoot(string agent) => new("AGS4101",
+        $"The build runs as root, so {agent} runs as root inside the sandbox and the files it writes belong to root: run the build as a non-root user to avoid that.");
+
+    public static Warning NoResultEvent(string agent) => new("AGS4102",
+        $"{agent} exited without a final result event, so turns and cost are unknown: check that AgentExtraArgs does not change the output format.");
+}

@@ -1,0 +1,104 @@
+using System.Formats.Tar;
+using System.Security.Cryptography;
+using System.Text;
+using AgentSandbox.Spec;
+
+namespace AgentSandbox.Image;
+
+/// <summary>
+/// The image's build context: only generated files (the Dockerfile and the CA bundle), never the project tree.
+/// The tag is a hash of these files, so an unchanged project finds its image and builds nothing.
+/// </summary>
+public sealed class SandboxBuildContext
+{
+    public const string Dockerfile = "Dockerfile";
+    public const string ImageRepository = "agentsandbox";
+
+    private readonly SortedDictionary<string, byte[]> _files;
+
+    private SandboxBuildContext(SortedDictionary<string, byte[]> files)
+    {
+        _files = files;
+        ImageTag = ComputeTag(files);
+    }
+
+    /// <summary>agentsandbox:&lt;16 hex digits of SHA-256 over every file's name and content&gt;.</summary>
+    public string ImageTag { get; }
+
+    public IReadOnlyDictionary<string, byte[]> Files => _files;
+
+    public static SandboxBuildContext FromSpec(SandboxImageSpec spec)
+    {
+        var files = new SortedDictionary<string, byte[]>(StringComparer.Ordinal)
+        {
+            [Dockerfile] = Encoding.UTF8.GetBytes(DockerfileGenerator.Generate(spec)),
+        };
+        if (spec.CaCertificates is not null)
+        {
+            files[DockerfileGenerator.CaCertificatesFile] = Encoding.UTF8.GetBytes(spec.CaCertificates);
+        }
+        return new SandboxBuildContext(files);
+    }
+
+    /// <summary>Reads a context written by <see cref="WriteTo"/>, so the image step builds exactly what users can read.</summary>
+    public static SandboxBuildContext ReadFrom(string directory)
+    {
+        var files = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var path in Directory.EnumerateFiles(directory))
+        {
+            files[Path.GetFileName(path)] = File.ReadAllBytes(path);
+        }
+        return new SandboxBuildContext(files);
+    }
+
+    /// <summary>Writes the files and removes any left from an earlier generation; unchanged files are not touched.</summary>
+    public void WriteTo(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        foreach (var stale in Directory.EnumerateFiles(directory).Where(path => !_files.ContainsKey(Path.GetFileName(path))))
+        {
+            File.Delete(stale);
+        }
+        foreach (var (name, content) in _files)
+        {
+            var path = Path.Combine(directory, name);
+            if (!File.Exists(path) || !File.ReadAllBytes(path).AsSpan().SequenceEqual(content))
+            {
+                File.WriteAllBytes(path, content);
+            }
+        }
+    }
+
+    /// <summary>The context as the tar stream the engine's build endpoint takes.</summary>
+    public MemoryStream ToTar()
+    {
+        var tar = new MemoryStream();
+        using (var writer = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            foreach (var (name, content) in _files)
+            {
+                writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name)
+                {
+                    DataStream = new MemoryStream(content),
+                    Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead,
+                    ModificationTime = DateTimeOffset.UnixEpoch,
+                });
+            }
+        }
+        tar.Position = 0;
+        return tar;
+    }
+
+    private static string ComputeTag(SortedDictionary<string, byte[]> files)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var (name, content) in files)
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes(name));
+            hash.AppendData([0]);
+            hash.AppendData(BitConverter.GetBytes((long)content.Length));
+            hash.AppendData(content);
+        }
+        return $"{ImageRepository}:{Convert.ToHexString(hash.GetHashAndReset())[..16].ToLowerInvariant()}";
+    }
+}

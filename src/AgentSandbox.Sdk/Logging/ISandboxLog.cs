@@ -1,0 +1,20 @@
+using AgentSandbox.Errors;
+
+namespace AgentSandbox.Logging;
+
+/// <summary>
+/// Where the library reports progress. The tasks forward it to MSBuild; the library never references MSBuild.
+/// </summary>
+public interface ISandboxLog
+{
+    /// <summary>What the user came for: the agent's words, the run's summary (shown at minimal verbosity).</summary>
+    void Important(string message);
+
+    /// <summary>Progress worth a line in a normal build log: tool calls, image build steps.</summary>
+    void Info(string message);
+
+    /// <summary>Detail for diagnosing: raw lines, engine chatter.</summary>
+    void Detail(string message);
+
+    void Warn(Warning warning);
+}

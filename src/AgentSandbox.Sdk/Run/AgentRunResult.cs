@@ -1,0 +1,65 @@
+using AgentSandbox.Agents;
+
+namespace AgentSandbox.Run;
+
+/// <summary>What happened in one run; written as result.json and turned into build messages.</summary>
+public sealed record AgentRunResult(
+    string Target,
+    string Agent,
+    string AgentVersion,
+    string Image,
+    long ExitCode,
+    bool Success,
+    long DurationMs,
+    int? NumTurns,
+    decimal? CostUsd,
+    long? InputTokens,
+    long? OutputTokens,
+    string? Summary,
+    IReadOnlyList<string> Errors,
+    int PermissionDenials,
+    IReadOnlyList<ChangedFile> ChangedFiles)
+{
+    /// <summary>What the agent said last about a failure: its errors, its final text, or its last output lines.</summary>
+    public string? LastWords { get; init; }
+
+    public static AgentRunResult From(AgentRunContext context)
+    {
+        var outcome = context.Outcome;
+        var success = context.ExitCode == 0 && outcome?.IsError != true;
+        return new AgentRunResult(
+            Target: context.Spec.TargetName,
+            Agent: context.Spec.Agent.Kind,
+            AgentVersion: context.Spec.Invocation.Version.ToNormalizedString(),
+            Image: context.ImageTag,
+            ExitCode: context.ExitCode,
+            Success: success,
+            DurationMs: outcome?.DurationMs ?? (long)context.Elapsed.TotalMilliseconds,
+            NumTurns: outcome?.NumTurns,
+            CostUsd: outcome?.CostUsd,
+            InputTokens: outcome?.InputTokens,
+            OutputTokens: outcome?.OutputTokens,
+            Summary: outcome?.FinalText ?? context.LastMessage,
+            Errors: outcome?.Errors ?? [],
+            PermissionDenials: outcome?.PermissionDenials ?? 0,
+            ChangedFiles: context.ChangedFiles)
+        {
+            LastWords = success ? null : LastWordsOf(context, outcome),
+        };
+    }
+
+    private static string LastWordsOf(AgentRunContext context, AgentOutcome? outcome)
+    {
+        if (outcome is { Errors.Count: > 0 })
+        {
+            return string.Join("; ", outcome.Errors);
+        }
+        if (!string.IsNullOrWhiteSpace(outcome?.FinalText ?? context.LastMessage))
+        {
+            return (outcome?.FinalText ?? context.LastMessage)!;
+        }
+        return context.OutputTail.Count > 0
+            ? string.Join(Environment.NewLine, context.OutputTail)
+            : "it printed nothing; run with -v:detailed to see the container's output";
+    }
+}

@@ -1,0 +1,22 @@
+using AgentSandbox.Agents;
+using AgentSandbox.Project;
+
+namespace AgentSandbox.Spec;
+
+/// <summary>One agent run, fully resolved and validated. Nothing in it is read from the environment again.</summary>
+/// <param name="TargetName">The MSBuild target that asked for the run (AgentRun, or a preset).</param>
+/// <param name="ProjectDirectory">Mounted read-write at <see cref="WorkspacePath"/>, the container's working directory.</param>
+/// <param name="Network">bridge, host, none or the name of an existing Docker network.</param>
+public sealed record AgentRunSpec(
+    string TargetName,
+    IAgentProfile Agent,
+    AgentInvocation Invocation,
+    string ProjectDirectory,
+    string Network,
+    ContainerEnvironment Environment,
+    HostUser User)
+{
+    public const string WorkspacePath = "/workspace";
+
+    public IReadOnlyList<string> Command => Agent.BuildCommand(Invocation);
+}

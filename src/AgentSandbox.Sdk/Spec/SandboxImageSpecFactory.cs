@@ -1,0 +1,93 @@
+using System.Text.RegularExpressions;
+using AgentSandbox.Agents;
+using AgentSandbox.Errors;
+using AgentSandbox.Project;
+using NuGet.Versioning;
+
+namespace AgentSandbox.Spec;
+
+/// <summary>The MSBuild inputs that shape the image, as given (unvalidated).</summary>
+public sealed record SandboxImageInputs(
+    string? BaseImage,
+    string? AgentKind,
+    string? AgentVersion,
+    IReadOnlyList<string> SystemPackages,
+    IReadOnlyList<string> CaCertificateFiles);
+
+public static partial class SandboxImageSpecFactory
+{
+    public const string DotNetSdkImage = "mcr.microsoft.com/dotnet/sdk";
+    public const string NodeImage = "node:22-slim";
+
+    // Package names go into a shell command: allow only what Debian and Alpine package names (with =version) use.
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9+._:~=-]*$", RegexOptions.CultureInvariant)]
+    private static partial Regex PackageName();
+
+    public static SandboxImageSpec Create(ProjectMetadata project, SandboxImageInputs inputs, HostUser user)
+    {
+        var agent = AgentProfiles.Find(inputs.AgentKind);
+        return new SandboxImageSpec(
+            BaseImage: string.IsNullOrWhiteSpace(inputs.BaseImage) ? ChooseBaseImage(project) : inputs.BaseImage.Trim(),
+            Agent: agent,
+            AgentVersion: ParseAgentVersion(inputs.AgentVersion, agent),
+            SystemPackages: ValidatePackages(inputs.SystemPackages),
+            CaCertificates: ReadCaCertificates(inputs.CaCertificateFiles, project.ProjectDirectory),
+            User: user);
+    }
+
+    /// <summary>
+    /// An SDK image the project builds with: global.json's SDK when it pins one, else the highest target framework,
+    /// else (netstandard, .NET Framework) the SDK running this build; node for projects that are not .NET at all.
+    /// </summary>
+    public static string ChooseBaseImage(ProjectMetadata project)
+    {
+        if (NuGetVersion.TryParse(project.GlobalJsonSdkVersion, out var pinned))
+        {
+            return $"{DotNetSdkImage}:{DotNetVersions.SdkImageTag(pinned)}";
+        }
+        if (DotNetVersions.Highest(project.TargetFrameworks) is { } highest)
+        {
+            return $"{DotNetSdkImage}:{DotNetVersions.SdkImageTag(highest)}";
+        }
+        if (project.TargetFrameworks.Any(DotNetVersions.IsDotNet) && NuGetVersion.TryParse(project.HostSdkVersion, out var host))
+        {
+            return $"{DotNetSdkImage}:{DotNetVersions.SdkImageTag(host)}";
+        }
+        return NodeImage;
+    }
+
+    public static NuGetVersion ParseAgentVersion(string? value, IAgentProfile agent)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return agent.DefaultVersion;
+        }
+        return NuGetVersion.TryParse(value.Trim(), out var version)
+            ? version
+            : throw Diagnostics.InvalidValue("AgentVersion", value, $"give an exact {agent.NpmPackage} version such as {agent.DefaultVersion}");
+    }
+
+    private static IReadOnlyList<string> ValidatePackages(IReadOnlyList<string> packages)
+    {
+        var valid = packages.Select(p => p.Trim()).Where(p => p.Length > 0).Distinct(StringComparer.Ordinal).ToList();
+        var invalid = valid.FirstOrDefault(p => !PackageName().IsMatch(p));
+        return invalid is null
+            ? valid
+            : throw Diagnostics.InvalidValue("AgentSystemPackage", invalid, "give a package name of the base image's package manager, optionally with =version");
+    }
+
+    private static string? ReadCaCertificates(IReadOnlyList<string> files, string projectDirectory)
+    {
+        var pem = new List<string>();
+        foreach (var file in files.Select(f => f.Trim()).Where(f => f.Length > 0).Distinct(StringComparer.Ordinal))
+        {
+            var path = Path.GetFullPath(file, projectDirectory);
+            if (!File.Exists(path))
+            {
+                throw Diagnostics.CaCertificateMissing(path);
+            }
+            pem.Add(File.ReadAllText(path).Trim());
+        }
+        return pem.Count == 0 ? null : string.Join("\n", pem) + "\n";
+    }
+}

@@ -1,0 +1,53 @@
+using AgentSandbox.Errors;
+using AgentSandbox.Logging;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+using Task = System.Threading.Tasks.Task;
+using MSBuildTask = Microsoft.Build.Utilities.Task;
+
+namespace AgentSandbox.Tasks;
+
+/// <summary>
+/// The bridge every AgentSandbox task shares: runs the async work, turns coded exceptions into coded MSBuild
+/// errors (no stack trace), and cancels the work when the build is cancelled (Ctrl+C).
+/// </summary>
+public abstract class AgentSandboxTask : MSBuildTask, ICancelableTask
+{
+    private readonly CancellationTokenSource _cancellation = new();
+
+    public void Cancel() => _cancellation.Cancel();
+
+    public sealed override bool Execute()
+    {
+        var log = new MSBuildSandboxLog(Log, BuildEngine?.ProjectFileOfTaskNode);
+        try
+        {
+            ExecuteAsync(log, _cancellation.Token).GetAwaiter().GetResult();
+        }
+        catch (AgentSandboxException exception)
+        {
+            log.Error(exception);
+        }
+        catch (OperationCanceledException) when (_cancellation.IsCancellationRequested)
+        {
+            Log.LogMessage(MessageImportance.High, "Cancelled.");
+        }
+        return !Log.HasLoggedErrors && !_cancellation.IsCancellationRequested;
+    }
+
+    protected abstract Task ExecuteAsync(ISandboxLog log, CancellationToken cancellationToken);
+
+    /// <summary>Item specs of an optional item input, for the library's plain lists.</summary>
+    protected static IReadOnlyList<string> Specs(ITaskItem[]? items) => items?.Select(item => item.ItemSpec).ToList() ?? [];
+
+    private sealed class MSBuildSandboxLog(TaskLoggingHelper log, string? projectFile) : ISandboxLog
+    {
+        public void Important(string message) => log.LogMessage(MessageImportance.High, "{0}", message);
+        public void Info(string message) => log.LogMessage(MessageImportance.Normal, "{0}", message);
+        public void Detail(string message) => log.LogMessage(MessageImportance.Low, "{0}", message);
+
+        // The project file as location, so that the IDE's error list can take users to it.
+        public void Warn(Warning warning) => log.LogWarning(null, warning.Code, null, projectFile, 0, 0, 0, 0, "{0}", warning.Message);
+        public void Error(AgentSandboxException error) => log.LogError(null, error.Code, null, projectFile, 0, 0, 0, 0, "{0}", error.Message);
+    }
+}
