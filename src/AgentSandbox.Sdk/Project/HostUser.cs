@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
+using AgentSandbox.Errors;
 
 namespace AgentSandbox.Project;
 
@@ -12,6 +14,23 @@ public sealed record HostUser(uint Uid, uint Gid)
 
     public static HostUser Current() =>
         OperatingSystem.IsWindows() ? WindowsDefault : new HostUser(NativeMethods.getuid(), NativeMethods.getgid());
+
+    /// <summary>AgentUser ("uid:gid" or "uid") when set, else the user running the build.</summary>
+    public static HostUser Resolve(string? configured)
+    {
+        if (string.IsNullOrWhiteSpace(configured))
+        {
+            return Current();
+        }
+        var parts = configured.Trim().Split(':');
+        return parts.Length <= 2
+            && uint.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var uid)
+            && uint.TryParse(parts[^1], NumberStyles.None, CultureInfo.InvariantCulture, out var gid)
+                ? new HostUser(uid, parts.Length == 2 ? gid : uid)
+                : throw Diagnostics.InvalidValue("AgentUser", configured, "give numeric ids as uid:gid, for example 1000:1000");
+    }
+
+    public override string ToString() => $"{Uid}:{Gid}";
 
     private static class NativeMethods
     {

@@ -19,12 +19,13 @@ public abstract class AgentRunTask : AgentSandboxTask
     public ITaskItem[]? ExtraArguments { get; set; }
     public string? Network { get; set; }
     public ITaskItem[]? EnvironmentVariables { get; set; }
+    public string? User { get; set; }
 
     protected AgentRunSpec CreateSpec(ISandboxLog log)
     {
         var inputs = new AgentRunInputs(TargetName, Path.GetFullPath(ProjectDirectory), Prompt, PromptFile, AgentKind, AgentVersion,
             Model, MaxTurns, Specs(ExtraArguments), Network, Specs(EnvironmentVariables));
-        var (spec, warnings) = AgentRunSpecFactory.Create(inputs, Environment.GetEnvironmentVariable, HostUser.Current());
+        var (spec, warnings) = AgentRunSpecFactory.Create(inputs, Environment.GetEnvironmentVariable, HostUser.Resolve(User));
         foreach (var warning in warnings)
         {
             log.Warn(warning);

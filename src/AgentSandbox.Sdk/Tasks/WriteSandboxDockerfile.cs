@@ -19,6 +19,7 @@ public sealed class WriteSandboxDockerfile : AgentSandboxTask
     public string? AgentVersion { get; set; }
     public ITaskItem[]? SystemPackages { get; set; }
     public ITaskItem[]? CaCertificates { get; set; }
+    public string? User { get; set; }
 
     [Output] public string ImageTag { get; private set; } = "";
     [Output] public string ResolvedBaseImage { get; private set; } = "";
@@ -32,7 +33,7 @@ public sealed class WriteSandboxDockerfile : AgentSandboxTask
             (TargetFrameworks ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             GlobalJson.FindSdkVersion(ProjectDirectory),
             HostSdkVersion);
-        var spec = SandboxImageSpecFactory.Create(project, new SandboxImageInputs(BaseImage, AgentKind, AgentVersion, Specs(SystemPackages), Specs(CaCertificates)), HostUser.Current());
+        var spec = SandboxImageSpecFactory.Create(project, new SandboxImageInputs(BaseImage, AgentKind, AgentVersion, Specs(SystemPackages), Specs(CaCertificates)), HostUser.Resolve(User));
         var context = SandboxBuildContext.FromSpec(spec);
         context.WriteTo(ContextDirectory);
 

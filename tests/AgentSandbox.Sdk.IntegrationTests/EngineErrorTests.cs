@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using AgentSandbox.Sdk.IntegrationTests.Fakes;
+using AgentSandbox.Sdk.IntegrationTests.Infrastructure;
+
+namespace AgentSandbox.Sdk.IntegrationTests;
+
+/// <summary>A missing, silent or incompatible engine fails with a code that names the endpoint, and never hangs.</summary>
+[Collection(MSBuildCollection.Name)]
+public sealed class EngineErrorTests
+{
+    private static BuildRun BuildImage(TestProject project, string dockerHost) =>
+        project.Build("AgentSandboxImage", new Dictionary<string, string> { ["AgentDockerHost"] = dockerHost });
+
+    [Fact]
+    public void NoEngineAtTheSocketIsAGS2001NamingTheEndpoint()
+    {
+        using var project = new TestProject();
+        var run = BuildImage(project, "unix:///nonexistent/agentsandbox.sock");
+        Assert.False(run.Succeeded, run.Log);
+        var error = Assert.Single(run.Errors);
+        Assert.Equal("AGS2001", error.Code);
+        Assert.Contains("unix:///nonexistent/agentsandbox.sock", error.Text);
+        Assert.Contains("DOCKER_HOST", error.Text);
+    }
+
+    [Fact]
+    public void SilentEngineIsAGS2001AfterTheConnectTimeout()
+    {
+        using var engine = FakeDockerEngine.Silent();
+        using var project = new TestProject();
+        var stopwatch = Stopwatch.StartNew();
+        var run = BuildImage(project, engine.Endpoint);
+        Assert.False(run.Succeeded, run.Log);
+        var error = Assert.Single(run.Errors);
+        Assert.Equal("AGS2001", error.Code);
+        Assert.Contains("no answer within 5 s", error.Text);
+        Assert.Contains(engine.Endpoint.Replace("tcp://", ""), error.Text);
+        Console.WriteLine($"silent engine answered with AGS2001 after {stopwatch.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    [Theory]
+    [InlineData("1.24", "1.12")] // an engine older than 20.10
+    [InlineData("1.70", "1.60")] // an engine that no longer serves any API this client knows
+    public void EngineWithAnApiWeCannotUseIsAGS2002(string apiVersion, string minApiVersion)
+    {
+        using var engine = FakeDockerEngine.WithApi(apiVersion, minApiVersion);
+        using var project = new TestProject();
+        var run = BuildImage(project, engine.Endpoint);
+        Assert.False(run.Succeeded, run.Log);
+        var error = Assert.Single(run.Errors);
+        Assert.Equal("AGS2002", error.Code);
+        Assert.Contains($"{minApiVersion}–{apiVersion}", error.Text);
+    }
+}

@@ -1,0 +1,262 @@
+#nullable enable
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Threading.Tasks;
+
+namespace AgentSandbox.Sdk.IntegrationTests.Fakes;
+
+/// <summary>One scripted answer of the fake model to a main-conversation request.</summary>
+public abstract record ScriptedTurn;
+
+/// <summary>The model calls a tool. Input is serialized with System.Text.Json, so anonymous objects work.</summary>
+public sealed record ToolUseTurn(string ToolName, object Input) : ScriptedTurn;
+
+/// <summary>The model answers with text and stop_reason end_turn.</summary>
+public sealed record TextTurn(string Text) : ScriptedTurn;
+
+public enum RequestKind
+{
+    /// <summary>POST /v1/messages offering tools: the agent loop. Consumes the next scripted turn.</summary>
+    ConversationTurn,
+    /// <summary>POST /v1/messages without tools (title/topic/quota helpers). Answered "ok", consumes nothing.</summary>
+    SideMessage,
+    /// <summary>POST /v1/messages/count_tokens.</summary>
+    CountTokens,
+    /// <summary>Anything else, e.g. the CLI's HEAD /api/hello connectivity probe. Answered 200 {}.</summary>
+    Other,
+    /// <summary>A /v1/ request whose key did not match. Answered 401.</summary>
+    Unauthorized,
+}
+
+/// <param name="Path">Path and query as sent, e.g. "/v1/messages?beta=true".</param>
+/// <param name="ApiKey">x-api-key, or the Authorization Bearer token, or null.</param>
+public sealed record RecordedRequest(
+    string Method,
+    string Path,
+    string? ApiKey,
+    IReadOnlyDictionary<string, string> Headers,
+    JsonNode? Body,
+    RequestKind Kind);
+
+/// <summary>
+/// A scripted stand-in for the Anthropic Messages API that is good enough to drive the real Claude Code CLI
+/// (point ANTHROPIC_BASE_URL at <see cref="BaseUrl"/>). Listens on 127.0.0.1 only.
+/// </summary>
+public sealed class FakeAnthropicApi : IAsyncDisposable
+{
+    private const string UnauthorizedBody =
+        """{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}""";
+
+    private readonly IReadOnlyList<ScriptedTurn> _script;
+    private readonly string _expectedApiKey;
+    private readonly HttpListener _listener;
+    private readonly List<RecordedRequest> _requests = new();
+    private readonly object _gate = new();
+    private readonly Task _acceptLoop;
+    private int _turnsServed;
+
+    private FakeAnthropicApi(IReadOnlyList<ScriptedTurn> script, string expectedApiKey, HttpListener listener, int port)
+    {
+        _script = script;
+        _expectedApiKey = expectedApiKey;
+        _listener = listener;
+        BaseUrl = new Uri($"http://127.0.0.1:{port}");
+        _acceptLoop = Task.Run(AcceptLoopAsync);
+    }
+
+    public Uri BaseUrl { get; }
+
+    /// <summary>Every request received so far, in arrival order (a snapshot).</summary>
+    public IReadOnlyList<RecordedRequest> Requests { get { lock (_gate) return _requests.ToArray(); } }
+
+    /// <summary>Scripted turns handed out so far (including "done" answers past the end of the script).</summary>
+    public int TurnsServed { get { lock (_gate) return _turnsServed; } }
+
+    public static FakeAnthropicApi Start(IReadOnlyList<ScriptedTurn> script, string expectedApiKey)
+    {
+        // HttpListener cannot bind port 0, so borrow a free port from the OS and retry if something races us to it.
+        for (var attempt = 0; ; attempt++)
+        {
+            var probe = new TcpListener(IPAddress.Loopback, 0);
+            probe.Start();
+            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+
+            var listener = new HttpListener();
+            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            try
+            {
+                listener.Start();
+                return new FakeAnthropicApi(script, expectedApiKey, listener, port);
+            }
+            catch (HttpListenerException) when (attempt < 10)
+            {
+                listener.Close();
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _listener.Close();
+        await _acceptLoop.ConfigureAwait(false);
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (true)
+        {
+            HttpListenerContext context;
+            try { context = await _listener.GetContextAsync().ConfigureAwait(false); }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException) { return; }
+
+            // Handle concurrently: a slow or hung client must not block the CLI's next request.
+            _ = Task.Run(async () =>
+            {
+                try { await HandleAsync(context).ConfigureAwait(false); }
+                catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException) { /* client went away */ }
+            });
+        }
+    }
+
+    private async Task HandleAsync(HttpListenerContext context)
+    {
+        var request = context.Request;
+        var path = request.Url!.AbsolutePath;
+        var headers = request.Headers.AllKeys.OfType<string>()
+            .ToDictionary(k => k, k => request.Headers[k] ?? "", StringComparer.OrdinalIgnoreCase);
+        var apiKey = request.Headers["x-api-key"] ?? BearerToken(request.Headers["Authorization"]);
+
+        using var reader = new StreamReader(request.InputStream, Encoding.UTF8);
+        var bodyText = await reader.ReadToEndAsync().ConfigureAwait(false);
+        JsonNode? body = null;
+        try { body = bodyText.Length > 0 ? JsonNode.Parse(bodyText) : null; } catch (JsonException) { }
+
+        var kind = Classify(request.HttpMethod, path, body, apiKey);
+        ScriptedTurn? turn = null;
+        var turnNumber = 0;
+        lock (_gate)
+        {
+            if (kind == RequestKind.ConversationTurn)
+            {
+                // Past the end of the script the model says "done", so an over-eager CLI still terminates.
+                turn = _turnsServed < _script.Count ? _script[_turnsServed] : new TextTurn("done");
+                turnNumber = ++_turnsServed;
+            }
+            _requests.Add(new RecordedRequest(request.HttpMethod, request.Url.PathAndQuery, apiKey, headers, body, kind));
+        }
+
+        var response = context.Response;
+        var model = body?["model"]?.ToString() ?? "claude-fake";
+        var streaming = body?["stream"]?.GetValueKind() == JsonValueKind.True;
+        switch (kind)
+        {
+            case RequestKind.Unauthorized:
+                await WriteJsonAsync(response, 401, UnauthorizedBody);
+                break;
+            case RequestKind.ConversationTurn or RequestKind.SideMessage:
+                var rendered = Render(turn ?? new TextTurn("ok"), turnNumber);
+                var id = $"msg_fake_{turnNumber}";
+                if (streaming) await WriteSseAsync(response, id, model, rendered.EmptyBlock, rendered.Delta, rendered.StopReason);
+                else await WriteJsonAsync(response, 200, JsonSerializer.Serialize(new
+                {
+                    id, type = "message", role = "assistant", model, content = new[] { rendered.Block },
+                    stop_reason = rendered.StopReason, stop_sequence = (string?)null,
+                    usage = new { input_tokens = 10, output_tokens = 5 },
+                }));
+                break;
+            case RequestKind.CountTokens:
+                await WriteJsonAsync(response, 200, """{"input_tokens":10}""");
+                break;
+            default:
+                await WriteJsonAsync(response, 200, "{}");
+                break;
+        }
+    }
+
+    private RequestKind Classify(string method, string path, JsonNode? body, string? apiKey)
+    {
+        // Only the API proper is authenticated; the CLI's HEAD /api/hello probe carries no key at all.
+        if (!path.StartsWith("/v1/", StringComparison.Ordinal)) return RequestKind.Other;
+        if (apiKey != _expectedApiKey) return RequestKind.Unauthorized;
+        if (method != "POST") return RequestKind.Other;
+        if (path == "/v1/messages/count_tokens") return RequestKind.CountTokens;
+        if (path != "/v1/messages") return RequestKind.Other;
+        // The agent loop always offers tools; helper calls (titles, summaries, quota checks) never do.
+        // Deliberately not keyed on "stream": the CLI's non-streaming fallback of a turn must get the turn too.
+        return body?["tools"] is JsonArray { Count: > 0 } ? RequestKind.ConversationTurn : RequestKind.SideMessage;
+    }
+
+    /// <summary>The turn as a complete content block (non-streaming), as an empty block plus one delta (SSE), and its stop reason.</summary>
+    private static (object Block, object EmptyBlock, object Delta, string StopReason) Render(ScriptedTurn turn, int turnNumber)
+    {
+        var id = $"toolu_fake_{turnNumber}";
+        return turn switch
+        {
+            ToolUseTurn t => (new { type = "tool_use", id, name = t.ToolName, input = t.Input },
+                              new { type = "tool_use", id, name = t.ToolName, input = new { } },
+                              new { type = "input_json_delta", partial_json = JsonSerializer.Serialize(t.Input) }, "tool_use"),
+            TextTurn t => (new { type = "text", text = t.Text }, new { type = "text", text = "" },
+                           new { type = "text_delta", text = t.Text }, "end_turn"),
+            _ => throw new NotSupportedException(turn.GetType().Name),
+        };
+    }
+
+    private static string? BearerToken(string? authorization) =>
+        authorization?.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) == true ? authorization[7..].Trim() : null;
+
+    private static async Task WriteJsonAsync(HttpListenerResponse response, int status, string json)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+        response.StatusCode = status;
+        response.ContentType = "application/json";
+        response.ContentLength64 = bytes.Length;
+        await response.OutputStream.WriteAsync(bytes);
+        response.Close();
+    }
+
+    private static async Task WriteSseAsync(
+        HttpListenerResponse response, string id, string model, object emptyBlock, object delta, string stopReason)
+    {
+        response.StatusCode = 200;
+        response.ContentType = "text/event-stream";
+        response.SendChunked = true;
+
+        // Like the real API: the block starts empty and its payload arrives as a delta.
+        async Task Send(string eventName, object data)
+        {
+            var frame = $"event: {eventName}\ndata: {JsonSerializer.Serialize(data)}\n\n";
+            await response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(frame));
+            await response.OutputStream.FlushAsync();
+        }
+
+        await Send("message_start", new
+        {
+            type = "message_start",
+            message = new
+            {
+                id, type = "message", role = "assistant", model, content = Array.Empty<object>(),
+                stop_reason = (string?)null, stop_sequence = (string?)null,
+                usage = new { input_tokens = 10, output_tokens = 1 },
+            },
+        });
+        await Send("content_block_start", new { type = "content_block_start", index = 0, content_block = emptyBlock });
+        await Send("content_block_delta", new { type = "content_block_delta", index = 0, delta });
+        await Send("content_block_stop", new { type = "content_block_stop", index = 0 });
+        await Send("message_delta", new
+        {
+            type = "message_delta",
+            delta = new { stop_reason = stopReason, stop_sequence = (string?)null },
+            usage = new { output_tokens = 5 },
+        });
+        await Send("message_stop", new { type = "message_stop" });
+        response.Close();
+    }
+}

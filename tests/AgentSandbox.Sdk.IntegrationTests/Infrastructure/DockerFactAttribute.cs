@@ -1,0 +1,46 @@
+using AgentSandbox.Docker;
+
+namespace AgentSandbox.Sdk.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A test that needs a Docker engine and the local base image. Skipped with the reason when they are missing on a
+/// developer's machine; run (and so failed) instead when AGENTSANDBOX_REQUIRE_DOCKER=1, as in CI.
+/// </summary>
+public sealed class DockerFactAttribute : FactAttribute
+{
+    public DockerFactAttribute()
+    {
+        if (TestDocker.Unavailable is { } reason && !TestDocker.Required)
+        {
+            Skip = reason + " (set AGENTSANDBOX_REQUIRE_DOCKER=1 to fail instead of skipping)";
+        }
+    }
+}
+
+public static class TestDocker
+{
+    /// <summary>A local image with a shell and apt (made by .ci/run from debootstrap); no registry is needed.</summary>
+    public static string BaseImage { get; } = Environment.GetEnvironmentVariable("AGENTSANDBOX_TEST_BASE_IMAGE") is { Length: > 0 } image
+        ? image
+        : "agentsandbox-test/bookworm:latest";
+
+    public static bool Required => Environment.GetEnvironmentVariable("AGENTSANDBOX_REQUIRE_DOCKER") == "1";
+
+    private static readonly Lazy<string?> Probe = new(() =>
+    {
+        try
+        {
+            using var engine = DockerEngine.Connect(null);
+            return engine.ImageExistsAsync(BaseImage, CancellationToken.None).GetAwaiter().GetResult()
+                ? null
+                : $"The test base image {BaseImage} is missing: run .ci/run once, or make it with debootstrap and docker import";
+        }
+        catch (Exception exception)
+        {
+            return "No Docker engine: " + exception.Message;
+        }
+    });
+
+    /// <summary>Null when Docker tests can run; otherwise why not.</summary>
+    public static string? Unavailable => Probe.Value;
+}

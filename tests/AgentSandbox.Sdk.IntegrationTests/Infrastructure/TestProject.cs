@@ -1,0 +1,70 @@
+namespace AgentSandbox.Sdk.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A throw-away console project in its own temp directory that imports this repository's build/ props and targets,
+/// with the task assembly of this build, the way a PackageReference would.
+/// </summary>
+public sealed class TestProject : IDisposable
+{
+    public static readonly string RepositoryRoot = FindRepositoryRoot();
+
+    private readonly string _root;
+
+    public TestProject(string targetFrameworks = "net10.0", string extraProperties = "", string name = "Sample")
+    {
+        _root = Path.Combine(Path.GetTempPath(), "agentsandbox-tests", Guid.NewGuid().ToString("N")[..12]);
+        Directory = Path.Combine(_root, name);
+        System.IO.Directory.CreateDirectory(Directory);
+        var frameworkProperty = targetFrameworks.Contains(';') ? "TargetFrameworks" : "TargetFramework";
+        ProjectPath = Path.Combine(Directory, name + ".csproj");
+        File.WriteAllText(ProjectPath, $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <AgentSandboxTaskAssembly>{Path.Combine(AppContext.BaseDirectory, "AgentSandbox.Sdk.dll")}</AgentSandboxTaskAssembly>
+              </PropertyGroup>
+              <Import Project="{Path.Combine(RepositoryRoot, "build", "AgentSandbox.Sdk.props")}" />
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <{frameworkProperty}>{targetFrameworks}</{frameworkProperty}>
+                <ImplicitUsings>enable</ImplicitUsings>
+                {extraProperties}
+              </PropertyGroup>
+              <Import Project="{Path.Combine(RepositoryRoot, "build", "AgentSandbox.Sdk.targets")}" />
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(Directory, "Program.cs"), "Console.WriteLine(\"Hello, World!\");\n");
+    }
+
+    public string Directory { get; }
+    public string ProjectPath { get; }
+
+    public string SandboxDirectory => Path.Combine(Directory, "obj", "agent");
+
+    public BuildRun Build(string target, IDictionary<string, string>? properties = null) => MSBuildHost.Build(ProjectPath, target, properties);
+
+    public void Dispose()
+    {
+        try
+        {
+            System.IO.Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "AgentSandbox.Sdk.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+        throw new InvalidOperationException("The tests run outside the repository: AgentSandbox.Sdk.sln not found above " + AppContext.BaseDirectory);
+    }
+}

@@ -1,0 +1,113 @@
+using AgentSandbox.Sdk.IntegrationTests.Infrastructure;
+
+namespace AgentSandbox.Sdk.IntegrationTests;
+
+/// <summary>Each mistake a user can make in the inputs fails AgentRun with its code, before any image is built.</summary>
+[Collection(MSBuildCollection.Name)]
+public sealed class InputErrorTests
+{
+    private static void AssertFailsBeforeAnyImage(TestProject project, BuildRun run, string code)
+    {
+        Assert.False(run.Succeeded, run.Log);
+        var error = Assert.Single(run.Errors);
+        Assert.Equal(code, error.Code);
+        Assert.DoesNotContain("   at ", error.Text); // no stack trace
+        Assert.False(Directory.Exists(Path.Combine(project.SandboxDirectory, "context")), "the sandbox must not be generated before the inputs are valid");
+    }
+
+    [Fact]
+    public void NoPromptIsAGS1001()
+    {
+        using var environment = EnvironmentScope.WithApiKey();
+        using var project = new TestProject();
+        var run = project.Build("AgentRun");
+        AssertFailsBeforeAnyImage(project, run, "AGS1001");
+        Assert.Contains("AgentPrompt", run.Errors[0].Text);
+    }
+
+    [Fact]
+    public void MissingPromptFileIsAGS1002()
+    {
+        using var environment = EnvironmentScope.WithApiKey();
+        using var project = new TestProject();
+        var run = project.Build("AgentRun", new Dictionary<string, string> { ["AgentPromptFile"] = "prompts/missing.md" });
+        AssertFailsBeforeAnyImage(project, run, "AGS1002");
+        Assert.Contains(Path.Combine(project.Directory, "prompts", "missing.md"), run.Errors[0].Text);
+    }
+
+    [Fact]
+    public void PromptAndPromptFileTogetherIsAGS1003()
+    {
+        using var environment = EnvironmentScope.WithApiKey();
+        using var project = new TestProject();
+        File.WriteAllText(Path.Combine(project.Directory, "prompt.md"), "Do it");
+        var run = project.Build("AgentRun", new Dictionary<string, string> { ["AgentPrompt"] = "Do it", ["AgentPromptFile"] = "prompt.md" });
+        AssertFailsBeforeAnyImage(project, run, "AGS1003");
+    }
+
+    [Theory]
+    [InlineData("AgentKind", "copilot")]
+    [InlineData("AgentBuildNetwork", "overlay")]
+    public void UnknownEnumeratedValueIsAGS1004(string property, string value)
+    {
+        using var environment = EnvironmentScope.WithApiKey();
+        using var project = new TestProject();
+        var run = project.Build(property == "AgentKind" ? "AgentRun" : "AgentSandboxImage",
+            new Dictionary<string, string> { ["AgentPrompt"] = "Do it", [property] = value, ["AgentDockerHost"] = "unix:///nonexistent/agentsandbox.sock" });
+        Assert.False(run.Succeeded, run.Log);
+        var error = Assert.Single(run.Errors);
+        Assert.Equal("AGS1004", error.Code);
+        Assert.Contains(property, error.Text);
+        Assert.Contains($"'{value}'", error.Text);
+    }
+
+    [Theory]
+    [InlineData("AgentMaxTurns", "many")]
+    [InlineData("AgentNetwork", "no network!")]
+    [InlineData("AgentUser", "agent")]
+    public void InvalidValueIsAGS1005(string property, string value)
+    {
+        using var environment = EnvironmentScope.WithApiKey();
+        using var project = new TestProject();
+        var run = project.Build("AgentRun", new Dictionary<string, string> { ["AgentPrompt"] = "Do it", [property] = value });
+        AssertFailsBeforeAnyImage(project, run, "AGS1005");
+        Assert.Contains(property, run.Errors[0].Text);
+    }
+
+    [Fact]
+    public void NoCredentialIsAGS1006BeforeAnythingIsBuilt()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["ANTHROPIC_BASE_URL"] = "http://127.0.0.1:9" });
+        using var project = new TestProject();
+        var run = project.Build("AgentRun", new Dictionary<string, string> { ["AgentPrompt"] = "Do it" });
+        AssertFailsBeforeAnyImage(project, run, "AGS1006");
+        Assert.Contains("ANTHROPIC_API_KEY", run.Errors[0].Text);
+    }
+
+    [Fact]
+    public void CredentialNamedInAgentEnvironmentVariablesCounts()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["MY_GATEWAY_TOKEN"] = "tok" });
+        using var project = new TestProject();
+        var run = project.Build("_AgentValidateRun", new Dictionary<string, string>
+        {
+            ["AgentPrompt"] = "Do it",
+            ["AgentEnvironmentVariables"] = "ANTHROPIC_AUTH_TOKEN=from-project;MY_GATEWAY_TOKEN;NOT_SET_ANYWHERE",
+        });
+        Assert.True(run.Succeeded, run.Log);
+        var warning = Assert.Single(run.Warnings);
+        Assert.Equal("AGS1101", warning.Code);
+        Assert.Contains("NOT_SET_ANYWHERE", warning.Text);
+    }
+
+    [Fact]
+    public void MissingCaCertificateIsAGS1007()
+    {
+        using var environment = EnvironmentScope.WithApiKey();
+        using var project = new TestProject();
+        var run = project.Build("AgentSandboxDockerfile", new Dictionary<string, string> { ["AgentCaCertificates"] = "certs/corporate.pem" });
+        Assert.False(run.Succeeded, run.Log);
+        Assert.Equal("AGS1007", Assert.Single(run.Errors).Code);
+        Assert.Contains(Path.Combine(project.Directory, "certs", "corporate.pem"), run.Errors[0].Text);
+    }
+}

@@ -1,0 +1,236 @@
+using System.Text.RegularExpressions;
+using AgentSandbox.Image;
+using AgentSandbox.Project;
+using AgentSandbox.Sdk.Tests.TestSupport;
+using AgentSandbox.Spec;
+using static AgentSandbox.Sdk.Tests.TestSupport.ImageSpecs;
+
+namespace AgentSandbox.Sdk.Tests;
+
+/// <summary>The generated Dockerfile's content for several kinds of project.</summary>
+public sealed class DockerfileGeneratorTests : IDisposable
+{
+    private const string Pem = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private static string[] Lines(string dockerfile) => dockerfile.Split('\n');
+
+    private static string Line(string dockerfile, string startsWith) =>
+        Assert.Single(Lines(dockerfile), line => line.TrimStart().StartsWith(startsWith, StringComparison.Ordinal));
+
+    private SandboxImageSpec SpecWithCa(HostUser? user = null)
+    {
+        _temp.Write("proxy-ca.pem", Pem);
+        return Create(Project(projectDirectory: _temp.Path), Inputs(caCertificateFiles: ["proxy-ca.pem"]), user);
+    }
+
+    [Theory]
+    [InlineData("net8.0", "mcr.microsoft.com/dotnet/sdk:8.0")]
+    [InlineData("net8.0;net10.0", "mcr.microsoft.com/dotnet/sdk:10.0")]
+    [InlineData("", "node:22-slim")]
+    public void Starts_from_the_chosen_base_image(string targetFrameworks, string expectedBase)
+    {
+        var dockerfile = DockerfileGenerator.Generate(Create(Project(targetFrameworks.Split(';', StringSplitOptions.RemoveEmptyEntries))));
+
+        Assert.Equal($"FROM {expectedBase}", Line(dockerfile, "FROM "));
+    }
+
+    [Fact]
+    public void Explicit_base_image_is_the_from_line()
+    {
+        var dockerfile = DockerfileGenerator.Generate(Create(inputs: Inputs(baseImage: "alpine:3.20")));
+
+        Assert.Equal("FROM alpine:3.20", Line(dockerfile, "FROM "));
+    }
+
+    [Fact]
+    public void Base_packages_are_installed_with_apt_and_with_apk()
+    {
+        var dockerfile = DockerfileGenerator.Generate(Create());
+
+        Assert.Contains("apt-get install -y --no-install-recommends ca-certificates git ripgrep $node;", Line(dockerfile, "DEBIAN_FRONTEND="));
+        Assert.Contains("apk add --no-cache ca-certificates git ripgrep $node;", Line(dockerfile, "apk add"));
+    }
+
+    [Fact]
+    public void Extra_system_packages_appear_in_the_apt_and_the_apk_line()
+    {
+        var dockerfile = DockerfileGenerator.Generate(Create(inputs: Inputs(systemPackages: ["jq", "python3=3.11.2-1"])));
+
+        Assert.Contains(" ca-certificates git ripgrep jq python3=3.11.2-1 $node;", Line(dockerfile, "DEBIAN_FRONTEND="));
+        Assert.Contains(" ca-certificates git ripgrep jq python3=3.11.2-1 $node;", Line(dockerfile, "apk add"));
+    }
+
+    [Fact]
+    public void Node_is_installed_only_when_the_base_image_lacks_npm()
+    {
+        var dockerfile = DockerfileGenerator.Generate(Create());
+
+        Assert.Contains("command -v npm >/dev/null 2>&1 || node=\"nodejs npm\"", dockerfile);
+    }
+
+    [Fact]
+    public void Agent_is_installed_at_its_pinned_version_and_checked()
+    {
+        var dockerfile = DockerfileGenerator.Generate(Create());
+
+        Assert.Contains(" @anthropic-ai/claude-code@2.1.328 \\", Line(dockerfile, "RUN npm install --global"));
+        Assert.Equal("&& claude --version", Line(dockerfile, "&& claude").Trim());
+    }
+
+    [Fact]
+    public void Agent_version_override_is_installed()
+    {
+        var dockerfile = DockerfileGenerator.Generate(Create(inputs: Inputs(agentVersion: "2.0.14")));
+
+        Assert.Contains(" @anthropic-ai/claude-code@2.0.14 \\", Line(dockerfile, "RUN npm install --global"));
+        Assert.DoesNotContain("2.1.328", dockerfile);
+    }
+
+    [Fact]
+    public void Ca_certificates_are_copied_trusted_by_node_and_installed_in_the_os_store()
+    {
+        var dockerfile = DockerfileGenerator.Generate(SpecWithCa());
+
+        Assert.Equal("COPY agentsandbox-ca.crt /usr/local/share/ca-certificates/agentsandbox-ca.crt", Line(dockerfile, "COPY "));
+        Assert.Equal("ENV NODE_EXTRA_CA_CERTS=/usr/local/share/ca-certificates/agentsandbox-ca.crt", Line(dockerfile, "ENV NODE_EXTRA_CA_CERTS"));
+        Assert.Equal("update-ca-certificates", Line(dockerfile, "update-ca-certificates").Trim());
+    }
+
+    [Fact]
+    public void Ca_certificates_are_trusted_before_the_package_manager_runs()
+    {
+        var lines = Lines(DockerfileGenerator.Generate(SpecWithCa()));
+
+        var appendToBundle = Array.FindIndex(lines, line => line.Contains(">> /etc/ssl/certs/ca-certificates.crt", StringComparison.Ordinal));
+        var aptUpdate = Array.FindIndex(lines, line => line.Contains("apt-get update", StringComparison.Ordinal));
+        var copy = Array.FindIndex(lines, line => line.StartsWith("COPY ", StringComparison.Ordinal));
+        Assert.InRange(copy, 0, appendToBundle - 1);
+        Assert.InRange(appendToBundle, 0, aptUpdate - 1);
+    }
+
+    [Fact]
+    public void Without_ca_certificates_nothing_about_them_is_generated()
+    {
+        var dockerfile = DockerfileGenerator.Generate(Create());
+
+        Assert.DoesNotContain("COPY", dockerfile);
+        Assert.DoesNotContain("NODE_EXTRA_CA_CERTS", dockerfile);
+        Assert.DoesNotContain("update-ca-certificates", dockerfile);
+        Assert.DoesNotContain(DockerfileGenerator.CaCertificatesFile, dockerfile);
+    }
+
+    [Fact]
+    public void Ca_certificate_content_is_not_inlined_in_the_dockerfile()
+    {
+        var dockerfile = DockerfileGenerator.Generate(SpecWithCa());
+
+        Assert.DoesNotContain("MIIBfake", dockerfile);
+    }
+
+    [Fact]
+    public void Ordinary_user_gets_an_account_with_its_uid_and_gid_and_runs_as_it()
+    {
+        var dockerfile = DockerfileGenerator.Generate(Create(user: new HostUser(1000, 1000)));
+
+        Assert.Contains("useradd -u 1000 -g 1000 -d /home/agent", dockerfile);
+        Assert.Contains("chown 1000:1000 /home/agent", dockerfile);
+        Assert.Contains("ENV HOME=/home/agent", Lines(dockerfile));
+        Assert.Equal("USER 1000:1000", Lines(dockerfile).Last(line => line.StartsWith("USER ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Uid_and_gid_that_differ_are_both_used()
+    {
+        var dockerfile = DockerfileGenerator.Generate(Create(user: new HostUser(1001, 121)));
+
+        Assert.Contains("groupadd -g 121 agentsandbox", dockerfile);
+        Assert.Contains("useradd -u 1001 -g 121 ", dockerfile);
+        Assert.Equal("USER 1001:121", Lines(dockerfile).Last(line => line.StartsWith("USER ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Root_user_stays_root_with_root_home_and_no_account()
+    {
+        var dockerfile = DockerfileGenerator.Generate(Create(user: Root));
+
+        Assert.DoesNotMatch(new Regex(@"^USER \d+:\d+$", RegexOptions.Multiline), dockerfile);
+        Assert.Equal("USER root", Lines(dockerfile).Last(line => line.StartsWith("USER ", StringComparison.Ordinal)));
+        Assert.Contains("ENV HOME=/root", Lines(dockerfile));
+        Assert.DoesNotContain("useradd", dockerfile);
+        Assert.DoesNotContain("/home/agent", dockerfile);
+    }
+
+    [Theory]
+    [InlineData(0u)]
+    [InlineData(1000u)]
+    public void Working_directory_is_the_workspace(uint uid)
+    {
+        var dockerfile = DockerfileGenerator.Generate(Create(user: new HostUser(uid, uid)));
+
+        Assert.Equal("WORKDIR /workspace", Lines(dockerfile).Last(line => line.Length > 0));
+    }
+
+    [Theory]
+    [InlineData(false, 0u)]
+    [InlineData(false, 1000u)]
+    [InlineData(true, 0u)]
+    [InlineData(true, 1000u)]
+    public void Every_line_continuation_is_followed_by_a_command_line(bool withCa, uint uid)
+    {
+        var user = new HostUser(uid, uid);
+        var spec = withCa ? SpecWithCa(user) : Create(inputs: Inputs(systemPackages: ["jq"]), user: user);
+        var lines = Lines(DockerfileGenerator.Generate(spec));
+
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].EndsWith('\\'))
+            {
+                // A continuation into a blank line or a new instruction would merge or break RUN steps.
+                Assert.True(i + 1 < lines.Length, $"line {i + 1} continues past the end");
+                Assert.Matches(@"^\s+\S", lines[i + 1]);
+            }
+        }
+    }
+
+    [Fact]
+    public void Dockerfile_uses_unix_line_endings()
+    {
+        var dockerfile = DockerfileGenerator.Generate(SpecWithCa());
+
+        Assert.DoesNotContain("\r", dockerfile);
+        Assert.EndsWith("\n", dockerfile);
+    }
+
+    [Fact]
+    public void Generation_is_deterministic()
+    {
+        Assert.Equal(DockerfileGenerator.Generate(SpecWithCa()), DockerfileGenerator.Generate(SpecWithCa()));
+    }
+
+    [Fact]
+    public void Dockerfile_never_contains_credentials_even_when_the_build_environment_has_them()
+    {
+        const string secret = "sk-ant-api03-unit-test-secret";
+        var previous = Environment.GetEnvironmentVariable("ANTHROPIC_API_KEY");
+        Environment.SetEnvironmentVariable("ANTHROPIC_API_KEY", secret);
+        try
+        {
+            var context = SandboxBuildContext.FromSpec(SpecWithCa());
+
+            foreach (var content in context.Files.Values)
+            {
+                var text = System.Text.Encoding.UTF8.GetString(content);
+                Assert.DoesNotContain(secret, text);
+                Assert.DoesNotContain("ANTHROPIC", text);
+                Assert.DoesNotContain("API_KEY", text);
+            }
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("ANTHROPIC_API_KEY", previous);
+        }
+    }
+}

@@ -1,0 +1,18 @@
+using AgentSandbox.Errors;
+using AgentSandbox.Logging;
+
+namespace AgentSandbox.Sdk.Tests.TestSupport;
+
+/// <summary>An <see cref="ISandboxLog"/> that keeps what it is told, for assertions.</summary>
+public sealed class RecordingLog : ISandboxLog
+{
+    public List<string> Important { get; } = [];
+    public List<string> Info { get; } = [];
+    public List<string> Detail { get; } = [];
+    public List<Warning> Warnings { get; } = [];
+
+    void ISandboxLog.Important(string message) => Important.Add(message);
+    void ISandboxLog.Info(string message) => Info.Add(message);
+    void ISandboxLog.Detail(string message) => Detail.Add(message);
+    void ISandboxLog.Warn(Warning warning) => Warnings.Add(warning);
+}
