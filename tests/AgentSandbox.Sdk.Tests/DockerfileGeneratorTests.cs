@@ -23,7 +23,7 @@ public sealed class DockerfileGeneratorTests : IDisposable
     private SandboxImageSpec SpecWithCa(HostUser? user = null)
     {
         _temp.Write("proxy-ca.pem", Pem);
-        return Create(Project(projectDirectory: _temp.Path), Inputs(caCertificateFiles: ["proxy-ca.pem"]), user);
+        return Create(Metadata(projectDirectory: _temp.Path), Inputs(caCertificateFiles: ["proxy-ca.pem"]), user);
     }
 
     [Theory]
@@ -32,7 +32,7 @@ public sealed class DockerfileGeneratorTests : IDisposable
     [InlineData("", "node:22-slim")]
     public void Starts_from_the_chosen_base_image(string targetFrameworks, string expectedBase)
     {
-        var dockerfile = DockerfileGenerator.Generate(Create(Project(targetFrameworks.Split(';', StringSplitOptions.RemoveEmptyEntries))));
+        var dockerfile = DockerfileGenerator.Generate(Create(Metadata(targetFrameworks.Split(';', StringSplitOptions.RemoveEmptyEntries))));
 
         Assert.Equal($"FROM {expectedBase}", Line(dockerfile, "FROM "));
     }

@@ -18,7 +18,7 @@ public sealed class SandboxBuildContextTests : IDisposable
     private SandboxImageSpec SpecWithCa(string pem = "-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n")
     {
         _temp.Write("ca.pem", pem);
-        return Create(Project(projectDirectory: _temp.Path), Inputs(caCertificateFiles: ["ca.pem"]));
+        return Create(Metadata(projectDirectory: _temp.Path), Inputs(caCertificateFiles: ["ca.pem"]));
     }
 
     private static string Tag(SandboxImageSpec spec) => SandboxBuildContext.FromSpec(spec).ImageTag;
@@ -50,7 +50,7 @@ public sealed class SandboxBuildContextTests : IDisposable
             Tag(Create(user: Root)),
             Tag(Create(inputs: Inputs(agentVersion: "2.1.327"))),
             Tag(Create(inputs: Inputs(baseImage: "ubuntu:24.04"))),
-            Tag(Create(Project(["net9.0"]))),
+            Tag(Create(Metadata(["net9.0"]))),
         };
 
         Assert.Equal(tags.Length, tags.Distinct().Count());

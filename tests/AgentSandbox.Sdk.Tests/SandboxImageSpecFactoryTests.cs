@@ -16,7 +16,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
     [Fact]
     public void Single_target_framework_selects_the_matching_sdk_image()
     {
-        var spec = Create(Project(["net8.0"]));
+        var spec = Create(Metadata(["net8.0"]));
 
         Assert.Equal("mcr.microsoft.com/dotnet/sdk:8.0", spec.BaseImage);
     }
@@ -27,7 +27,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
     [InlineData("net9.0;netstandard2.0;net10.0;net48")]
     public void Multi_targeted_project_selects_the_sdk_of_its_highest_framework(string targetFrameworks)
     {
-        var spec = Create(Project(targetFrameworks.Split(';')));
+        var spec = Create(Metadata(targetFrameworks.Split(';')));
 
         Assert.Equal("mcr.microsoft.com/dotnet/sdk:10.0", spec.BaseImage);
     }
@@ -35,7 +35,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
     [Fact]
     public void Platform_specific_target_framework_selects_the_sdk_of_its_dotnet_version()
     {
-        var spec = Create(Project(["net9.0-windows10.0.19041"]));
+        var spec = Create(Metadata(["net9.0-windows10.0.19041"]));
 
         Assert.Equal("mcr.microsoft.com/dotnet/sdk:9.0", spec.BaseImage);
     }
@@ -46,7 +46,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
         _temp.Write("global.json", """{ "sdk": { "version": "8.0.404" } }""");
         var projectDirectory = _temp.CreateDirectory("src/App");
 
-        var spec = Create(Project(["net10.0"], GlobalJson.FindSdkVersion(projectDirectory), projectDirectory: projectDirectory));
+        var spec = Create(Metadata(["net10.0"], GlobalJson.FindSdkVersion(projectDirectory), projectDirectory: projectDirectory));
 
         Assert.Equal("mcr.microsoft.com/dotnet/sdk:8.0", spec.BaseImage);
     }
@@ -57,7 +57,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
         _temp.Write("global.json", """{ "sdk": { "version": "10.0.100-preview.7.25380.108", "rollForward": "latestFeature" } }""");
         var projectDirectory = _temp.CreateDirectory("App");
 
-        var spec = Create(Project(["net10.0"], GlobalJson.FindSdkVersion(projectDirectory), projectDirectory: projectDirectory));
+        var spec = Create(Metadata(["net10.0"], GlobalJson.FindSdkVersion(projectDirectory), projectDirectory: projectDirectory));
 
         Assert.Equal("mcr.microsoft.com/dotnet/sdk:10.0-preview", spec.BaseImage);
     }
@@ -65,7 +65,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
     [Fact]
     public void Unparsable_global_json_version_falls_back_to_the_target_frameworks()
     {
-        var spec = Create(Project(["net9.0"], globalJsonSdkVersion: "9.0.1xx"));
+        var spec = Create(Metadata(["net9.0"], globalJsonSdkVersion: "9.0.1xx"));
 
         Assert.Equal("mcr.microsoft.com/dotnet/sdk:9.0", spec.BaseImage);
     }
@@ -76,7 +76,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
     [InlineData("net472")]
     public void Target_framework_without_a_dotnet_version_selects_the_host_sdk(string targetFramework)
     {
-        var spec = Create(Project([targetFramework], hostSdkVersion: "9.0.305"));
+        var spec = Create(Metadata([targetFramework], hostSdkVersion: "9.0.305"));
 
         Assert.Equal("mcr.microsoft.com/dotnet/sdk:9.0", spec.BaseImage);
     }
@@ -84,7 +84,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
     [Fact]
     public void Project_without_target_frameworks_selects_the_node_image()
     {
-        var spec = Create(Project([]));
+        var spec = Create(Metadata([]));
 
         Assert.Equal("node:22-slim", spec.BaseImage);
     }
@@ -92,7 +92,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
     [Fact]
     public void Explicit_base_image_wins_and_is_trimmed()
     {
-        var spec = Create(Project(["net8.0"], globalJsonSdkVersion: "9.0.100"), Inputs(baseImage: "  ubuntu:24.04 "));
+        var spec = Create(Metadata(["net8.0"], globalJsonSdkVersion: "9.0.100"), Inputs(baseImage: "  ubuntu:24.04 "));
 
         Assert.Equal("ubuntu:24.04", spec.BaseImage);
     }
@@ -100,7 +100,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
     [Fact]
     public void Blank_base_image_counts_as_not_set()
     {
-        var spec = Create(Project(["net8.0"]), Inputs(baseImage: "   "));
+        var spec = Create(Metadata(["net8.0"]), Inputs(baseImage: "   "));
 
         Assert.Equal("mcr.microsoft.com/dotnet/sdk:8.0", spec.BaseImage);
     }
@@ -205,7 +205,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
     [Fact]
     public void Missing_ca_certificate_file_is_reported_with_its_full_path()
     {
-        var project = Project(projectDirectory: _temp.Path);
+        var project = Metadata(projectDirectory: _temp.Path);
 
         var error = Assert.Throws<AgentSandboxException>(() => Create(project, Inputs(caCertificateFiles: ["certs/proxy.pem"])));
 
@@ -219,7 +219,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
         _temp.Write("certs/a.pem", "\n-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n\n");
         var absolute = _temp.Write("b.pem", "-----BEGIN CERTIFICATE-----\nBBB\n-----END CERTIFICATE-----");
 
-        var spec = Create(Project(projectDirectory: _temp.Path), Inputs(caCertificateFiles: ["certs/a.pem", absolute, " certs/a.pem "]));
+        var spec = Create(Metadata(projectDirectory: _temp.Path), Inputs(caCertificateFiles: ["certs/a.pem", absolute, " certs/a.pem "]));
 
         Assert.Equal(
             "-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nBBB\n-----END CERTIFICATE-----\n",

@@ -12,7 +12,7 @@ public static class ImageSpecs
     /// <summary>A temp-free project directory: only CA certificate paths are resolved against it.</summary>
     public static readonly string SomeProjectDirectory = Path.Combine(Path.GetTempPath(), "agentsandbox-tests-project");
 
-    public static ProjectMetadata Project(
+    public static ProjectMetadata Metadata(
         string[]? targetFrameworks = null,
         string? globalJsonSdkVersion = null,
         string? hostSdkVersion = "10.0.100",
@@ -31,5 +31,5 @@ public static class ImageSpecs
         ProjectMetadata? project = null,
         SandboxImageInputs? inputs = null,
         HostUser? user = null) =>
-        SandboxImageSpecFactory.Create(project ?? Project(), inputs ?? Inputs(), user ?? User1000);
+        SandboxImageSpecFactory.Create(project ?? Metadata(), inputs ?? Inputs(), user ?? User1000);
 }

@@ -1,0 +1,139 @@
+using System.Text.Json;
+using AgentSandbox.Sdk.IntegrationTests.Fakes;
+using AgentSandbox.Sdk.IntegrationTests.Infrastructure;
+
+namespace AgentSandbox.Sdk.IntegrationTests;
+
+/// <summary>
+/// AgentRun end to end: a real engine, the real Claude Code CLI in the generated sandbox, and only the model faked
+/// (a scripted Anthropic Messages API on 127.0.0.1, reached through the container's host network).
+/// </summary>
+[Collection(MSBuildCollection.Name)]
+public sealed class EndToEndTests
+{
+    private const string Summary = "AGENT-SUMMARY: greeting changed by the scripted model";
+
+    // A prompt a shell would mangle: it must reach the CLI as one argument, byte for byte.
+    private const string Prompt = "Change the greeting to \"Hello, Agent!\"\nKeep $(whoami), `id` and 'quotes' as they are; $HOME stays too.";
+
+    private static readonly ScriptedTurn[] EditScript =
+    [
+        new ToolUseTurn("Read", new { file_path = "/workspace/Program.cs" }),
+        new ToolUseTurn("Edit", new { file_path = "/workspace/Program.cs", old_string = "Hello, World!", new_string = "Hello, Agent!" }),
+        new ToolUseTurn("Write", new { file_path = "/workspace/NOTES.md", content = "Greeting changed.\n" }),
+        new TextTurn(Summary),
+    ];
+
+    [DockerFact]
+    public async Task EditsTheProjectAndReportsIt()
+    {
+        var apiKey = "sk-ant-e2e-" + Guid.NewGuid().ToString("N");
+        await using var api = FakeAnthropicApi.Start(EditScript, apiKey);
+        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["ANTHROPIC_API_KEY"] = apiKey, ["ANTHROPIC_BASE_URL"] = api.BaseUrl.ToString() });
+        using var project = new TestProject();
+        File.WriteAllText(Path.Combine(project.Directory, "Unchanged.cs"), "// untouched\n");
+        var expectedOwner = Shell.Owner(project.Directory);
+
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentPrompt", Prompt), ("AgentNetwork", "host")));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Equal("Console.WriteLine(\"Hello, Agent!\");\n", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
+        Assert.Equal(expectedOwner, Shell.Owner(Path.Combine(project.Directory, "Program.cs")));
+        Assert.Equal(expectedOwner, Shell.Owner(Path.Combine(project.Directory, "NOTES.md")));
+
+        // The prompt arrived whole, and every model call carried the key from the build's environment.
+        var turns = api.Requests.Where(r => r.Kind == RequestKind.ConversationTurn).ToList();
+        Assert.Equal(EditScript.Length, turns.Count);
+        Assert.Contains(JsonSerializer.Serialize(Prompt)[1..^1], turns[0].Body!.ToJsonString());
+
+        // Streamed as it happened: tool calls, the agent's words, the summary with changed files.
+        Assert.Contains(run.Messages, m => m.Text == "  Read Program.cs");
+        Assert.Contains(run.Messages, m => m.Text == "  Edit Program.cs");
+        Assert.Contains(run.Messages, m => m.Importance == Microsoft.Build.Framework.MessageImportance.High && m.Text.Contains(Summary));
+        Assert.Contains(run.Messages, m => m.Text.StartsWith("AgentRun: Claude Code succeeded: 4 turns", StringComparison.Ordinal));
+        Assert.Contains(run.Messages, m => m.Text == "  modified: Program.cs");
+        Assert.Contains(run.Messages, m => m.Text == "  added: NOTES.md");
+        Assert.DoesNotContain(run.Messages, m => m.Text.Contains("Unchanged.cs"));
+        Assert.Equal(["NOTES.md:added", "Program.cs:modified"],
+            run.ChangedFiles.Select(i => $"{i.GetMetadata("RelativePath")}:{i.GetMetadata("Change")}").Order().ToArray());
+
+        var resultPath = Path.Combine(project.SandboxDirectory, "AgentRun", "result.json");
+        using var result = JsonDocument.Parse(File.ReadAllText(resultPath));
+        var root = result.RootElement;
+        Assert.Equal("claude", root.GetProperty("agent").GetString());
+        Assert.StartsWith("agentsandbox:", root.GetProperty("image").GetString());
+        Assert.Equal(0, root.GetProperty("exitCode").GetInt64());
+        Assert.True(root.GetProperty("success").GetBoolean());
+        Assert.Equal(4, root.GetProperty("numTurns").GetInt32());
+        Assert.True(root.GetProperty("durationMs").GetInt64() > 0);
+        Assert.True(root.GetProperty("costUsd").GetDecimal() >= 0);
+        Assert.Equal(Summary, root.GetProperty("summary").GetString());
+        Assert.Equal(2, root.GetProperty("changedFiles").GetArrayLength());
+
+        // The key is nowhere: not in the log, not in result.json, not in any layer or setting of the image.
+        var image = root.GetProperty("image").GetString()!;
+        Assert.DoesNotContain(apiKey, run.Log);
+        Assert.DoesNotContain(apiKey, File.ReadAllText(resultPath));
+        var history = Shell.Run("docker", "history", "--no-trunc", image);
+        Assert.Equal(0, history.ExitCode);
+        Assert.DoesNotContain(apiKey, history.Output);
+        Assert.DoesNotContain(apiKey, Shell.Run("docker", "image", "inspect", image).Output);
+        Assert.Empty(Shell.LeftoverContainers(project.Directory));
+    }
+
+    [DockerFact]
+    public async Task RunsAsTheConfiguredNonRootUserAndWritesFilesAsThatUser()
+    {
+        if (Environment.UserName != "root")
+        {
+            // Already non-root: the first test covers this user; chown below needs root.
+            return;
+        }
+        var apiKey = "sk-ant-e2e-" + Guid.NewGuid().ToString("N");
+        await using var api = FakeAnthropicApi.Start(EditScript, apiKey);
+        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["ANTHROPIC_API_KEY"] = apiKey, ["ANTHROPIC_BASE_URL"] = api.BaseUrl.ToString() });
+        using var project = new TestProject();
+        Assert.Equal(0, Shell.Run("chown", "-R", "1000:1000", project.Directory).ExitCode);
+
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentPrompt", Prompt), ("AgentNetwork", "host"), ("AgentUser", "1000:1000")));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.DoesNotContain(run.Warnings, w => w.Code == "AGS4101");
+        Assert.Contains("USER 1000:1000", File.ReadAllText(Path.Combine(project.SandboxDirectory, "context", "Dockerfile")));
+        Assert.Contains("Hello, Agent!", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
+        Assert.Equal("1000:1000", Shell.Owner(Path.Combine(project.Directory, "Program.cs")));
+        Assert.Equal("1000:1000", Shell.Owner(Path.Combine(project.Directory, "NOTES.md")));
+    }
+
+    [DockerFact]
+    public async Task AgentThatReportsAnErrorFailsTheBuildWithAGS4002AndItsLastWords()
+    {
+        const string apiKey = "sk-ant-e2e-maxturns";
+        await using var api = FakeAnthropicApi.Start(EditScript, apiKey);
+        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["ANTHROPIC_API_KEY"] = apiKey, ["ANTHROPIC_BASE_URL"] = api.BaseUrl.ToString() });
+        using var project = new TestProject();
+
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentPrompt", "Change the greeting"), ("AgentNetwork", "host"), ("AgentMaxTurns", "1")));
+
+        Assert.False(run.Succeeded, run.Log);
+        var error = Assert.Single(run.Errors);
+        Assert.Equal("AGS4002", error.Code);
+        Assert.Contains("Reached maximum number of turns (1)", error.Text);
+        using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.SandboxDirectory, "AgentRun", "result.json")));
+        Assert.False(result.RootElement.GetProperty("success").GetBoolean());
+        Assert.NotEqual(0, result.RootElement.GetProperty("exitCode").GetInt64());
+        Assert.Empty(Shell.LeftoverContainers(project.Directory));
+    }
+
+    [DockerFact]
+    public void MissingNetworkIsAGS4001()
+    {
+        using var environment = EnvironmentScope.WithApiKey();
+        using var project = new TestProject();
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentPrompt", "Do it"), ("AgentNetwork", "agentsandbox-no-such-network")));
+        Assert.False(run.Succeeded, run.Log);
+        var error = Assert.Single(run.Errors);
+        Assert.Equal("AGS4001", error.Code);
+        Assert.Contains("docker network create agentsandbox-no-such-network", error.Text);
+    }
+}

@@ -1,0 +1,371 @@
+using AgentSandbox.Errors;
+using AgentSandbox.Project;
+using AgentSandbox.Sdk.Tests.TestSupport;
+using AgentSandbox.Spec;
+
+namespace AgentSandbox.Sdk.Tests;
+
+/// <summary>Validation of run inputs and their resolution against a fake build environment.</summary>
+public sealed class AgentRunSpecFactoryTests : IDisposable
+{
+    private const string Secret = "sk-ant-api03-THIS-IS-A-FAKE-SECRET";
+    private static readonly HostUser User = new(1000, 1000);
+    private static readonly HostUser Root = new(0, 0);
+
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private AgentRunInputs Inputs(
+        string? prompt = "Add XML docs",
+        string? promptFile = null,
+        string? agentKind = null,
+        string? agentVersion = null,
+        string? model = null,
+        string? maxTurns = null,
+        string[]? extraArguments = null,
+        string? network = null,
+        string[]? environmentVariables = null) =>
+        new("AgentRun", _temp.Path, prompt, promptFile, agentKind, agentVersion, model, maxTurns,
+            extraArguments ?? [], network, environmentVariables ?? []);
+
+    private static Func<string, string?> Host(params (string Name, string Value)[] variables)
+    {
+        var map = variables.ToDictionary(v => v.Name, v => v.Value, StringComparer.Ordinal);
+        return name => map.GetValueOrDefault(name);
+    }
+
+    private static readonly Func<string, string?> WithKey = Host(("ANTHROPIC_API_KEY", Secret));
+
+    private static AgentSandboxException Fails(AgentRunInputs inputs, Func<string, string?>? host = null, HostUser? user = null) =>
+        Assert.Throws<AgentSandboxException>(() => AgentRunSpecFactory.Create(inputs, host ?? WithKey, user ?? User));
+
+    private static AgentRunSpec Spec(AgentRunInputs inputs, Func<string, string?>? host = null, HostUser? user = null) =>
+        AgentRunSpecFactory.Create(inputs, host ?? WithKey, user ?? User).Spec;
+
+    private static Dictionary<string, string> Env(AgentRunSpec spec) =>
+        spec.Environment.ToDockerEnv().Select(e => e.Split('=', 2)).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("   \n ")]
+    public void No_prompt_is_AGS1001(string? prompt)
+    {
+        Assert.Equal("AGS1001", Fails(Inputs(prompt: prompt)).Code);
+    }
+
+    [Fact]
+    public void Missing_prompt_file_is_AGS1002_with_its_full_path()
+    {
+        var error = Fails(Inputs(prompt: null, promptFile: "prompts/missing.md"));
+
+        Assert.Equal("AGS1002", error.Code);
+        Assert.Contains(_temp.Combine("prompts/missing.md"), error.Message);
+    }
+
+    [Fact]
+    public void Prompt_and_prompt_file_together_are_AGS1003()
+    {
+        _temp.Write("prompt.md", "Do it");
+
+        Assert.Equal("AGS1003", Fails(Inputs(prompt: "Do that", promptFile: "prompt.md")).Code);
+    }
+
+    [Fact]
+    public void Prompt_file_is_read_relative_to_the_project_and_trimmed()
+    {
+        _temp.Write("prompts/task.md", "\n  Add XML docs to the public API.\n\nKeep \"quotes\" and $(things).\n\n");
+
+        var spec = Spec(Inputs(prompt: null, promptFile: " prompts/task.md "));
+
+        Assert.Equal("Add XML docs to the public API.\n\nKeep \"quotes\" and $(things).", spec.Invocation.Prompt);
+        Assert.Equal("Add XML docs to the public API.\n\nKeep \"quotes\" and $(things).", spec.Command[2]);
+    }
+
+    [Fact]
+    public void Prompt_file_with_an_absolute_path_is_read()
+    {
+        var path = _temp.Write("elsewhere/p.txt", "Refactor");
+
+        Assert.Equal("Refactor", Spec(Inputs(prompt: null, promptFile: path)).Invocation.Prompt);
+    }
+
+    [Fact]
+    public void Empty_prompt_file_is_AGS1001()
+    {
+        _temp.Write("empty.md", " \n\t\n");
+
+        Assert.Equal("AGS1001", Fails(Inputs(prompt: null, promptFile: "empty.md")).Code);
+    }
+
+    [Fact]
+    public void Prompt_is_trimmed()
+    {
+        Assert.Equal("Add docs", Spec(Inputs(prompt: "  Add docs \n")).Invocation.Prompt);
+    }
+
+    [Fact]
+    public void Unknown_agent_kind_is_AGS1004()
+    {
+        var error = Fails(Inputs(agentKind: "copilot"));
+
+        Assert.Equal("AGS1004", error.Code);
+        Assert.Contains("copilot", error.Message);
+    }
+
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("+3")]
+    [InlineData("2.5")]
+    [InlineData("99999999999")]
+    public void Max_turns_that_is_not_a_positive_whole_number_is_AGS1005(string maxTurns)
+    {
+        var error = Fails(Inputs(maxTurns: maxTurns));
+
+        Assert.Equal("AGS1005", error.Code);
+        Assert.Contains("AgentMaxTurns", error.Message);
+    }
+
+    [Theory]
+    [InlineData("5", 5)]
+    [InlineData(" 12 ", 12)]
+    [InlineData(null, null)]
+    [InlineData("", null)]
+    public void Max_turns_is_parsed(string? maxTurns, int? expected)
+    {
+        Assert.Equal(expected, Spec(Inputs(maxTurns: maxTurns)).Invocation.MaxTurns);
+    }
+
+    [Fact]
+    public void Invalid_agent_version_is_AGS1005()
+    {
+        Assert.Equal("AGS1005", Fails(Inputs(agentVersion: "newest")).Code);
+    }
+
+    [Fact]
+    public void Model_is_trimmed_and_blank_model_is_none()
+    {
+        Assert.Equal("claude-sonnet-4-5", Spec(Inputs(model: " claude-sonnet-4-5 ")).Invocation.Model);
+        Assert.Null(Spec(Inputs(model: " ")).Invocation.Model);
+    }
+
+    [Fact]
+    public void Empty_extra_arguments_are_dropped_and_the_rest_kept_in_order()
+    {
+        var spec = Spec(Inputs(extraArguments: ["--add-dir", "", "/tmp", " "]));
+
+        Assert.Equal(["--add-dir", "/tmp", " "], spec.Invocation.ExtraArguments!);
+        Assert.Equal(["--add-dir", "/tmp", " "], spec.Command.TakeLast(3));
+    }
+
+    [Theory]
+    [InlineData(null, "bridge")]
+    [InlineData(" ", "bridge")]
+    [InlineData("none", "none")]
+    [InlineData(" my_net.1 ", "my_net.1")]
+    public void Network_defaults_to_bridge(string? network, string expected)
+    {
+        Assert.Equal(expected, Spec(Inputs(network: network)).Network);
+    }
+
+    [Theory]
+    [InlineData("my net")]
+    [InlineData("-net")]
+    [InlineData("net;rm")]
+    public void Invalid_network_name_is_AGS1005(string network)
+    {
+        Assert.Equal("AGS1005", Fails(Inputs(network: network)).Code);
+    }
+
+    [Fact]
+    public void No_credential_is_AGS1006_naming_the_variables()
+    {
+        var error = Fails(Inputs(), Host());
+
+        Assert.Equal("AGS1006", error.Code);
+        Assert.Contains("ANTHROPIC_API_KEY", error.Message);
+    }
+
+    [Fact]
+    public void Base_url_and_model_without_a_key_are_still_AGS1006()
+    {
+        var error = Fails(Inputs(), Host(("ANTHROPIC_BASE_URL", "http://proxy:8080"), ("ANTHROPIC_MODEL", "opus")));
+
+        Assert.Equal("AGS1006", error.Code);
+    }
+
+    [Fact]
+    public void Empty_host_credential_is_AGS1006()
+    {
+        Assert.Equal("AGS1006", Fails(Inputs(), Host(("ANTHROPIC_API_KEY", ""))).Code);
+    }
+
+    [Fact]
+    public void Empty_credential_in_the_list_is_AGS1006()
+    {
+        // -p:AgentEnvironmentVariables="ANTHROPIC_API_KEY=$(Unset)" gives an empty key: the agent would only retry 401s for minutes.
+        Assert.Equal("AGS1006", Fails(Inputs(environmentVariables: ["ANTHROPIC_API_KEY="]), Host()).Code);
+    }
+
+    [Theory]
+    [InlineData("ANTHROPIC_API_KEY")]
+    [InlineData("ANTHROPIC_AUTH_TOKEN")]
+    [InlineData("CLAUDE_CODE_OAUTH_TOKEN")]
+    public void Any_credential_variable_from_the_host_is_passed(string name)
+    {
+        var env = Env(Spec(Inputs(), Host((name, Secret))));
+
+        Assert.Equal(Secret, env[name]);
+    }
+
+    [Fact]
+    public void Optional_variables_from_the_host_are_passed_and_others_are_not()
+    {
+        var env = Env(Spec(Inputs(), Host(("ANTHROPIC_API_KEY", Secret), ("ANTHROPIC_BASE_URL", "http://proxy:8080"), ("HOME", "/home/me"), ("PATH", "/usr/bin"))));
+
+        Assert.Equal("http://proxy:8080", env["ANTHROPIC_BASE_URL"]);
+        Assert.False(env.ContainsKey("HOME"));
+        Assert.False(env.ContainsKey("PATH"));
+    }
+
+    [Fact]
+    public void Sandbox_environment_disables_telemetry_and_self_update()
+    {
+        var env = Env(Spec(Inputs()));
+
+        Assert.Equal("1", env["CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"]);
+        Assert.Equal("1", env["DISABLE_AUTOUPDATER"]);
+    }
+
+    [Fact]
+    public void Named_variable_passes_the_host_value()
+    {
+        var (spec, warnings) = AgentRunSpecFactory.Create(Inputs(environmentVariables: ["NUGET_TOKEN"]),
+            Host(("ANTHROPIC_API_KEY", Secret), ("NUGET_TOKEN", "nuget-secret")), User);
+
+        Assert.Equal("nuget-secret", Env(spec)["NUGET_TOKEN"]);
+        Assert.Empty(warnings);
+    }
+
+    [Fact]
+    public void Name_value_pair_sets_the_value_verbatim_after_the_first_equals_sign()
+    {
+        var env = Env(Spec(Inputs(environmentVariables: ["CONNECTION=Server=db;User=sa", " DOTNET_CLI_TELEMETRY_OPTOUT=1 ", "EMPTY="])));
+
+        Assert.Equal("Server=db;User=sa", env["CONNECTION"]);
+        Assert.Equal("1", env["DOTNET_CLI_TELEMETRY_OPTOUT"]);
+        Assert.Equal("", env["EMPTY"]);
+    }
+
+    [Fact]
+    public void Unset_named_variable_is_warning_AGS1101_and_not_passed()
+    {
+        var (spec, warnings) = AgentRunSpecFactory.Create(Inputs(environmentVariables: ["NOT_SET_ANYWHERE"]), WithKey, User);
+
+        var warning = Assert.Single(warnings);
+        Assert.Equal("AGS1101", warning.Code);
+        Assert.Contains("NOT_SET_ANYWHERE", warning.Message);
+        Assert.DoesNotContain("NOT_SET_ANYWHERE", spec.Environment.Names);
+    }
+
+    [Theory]
+    [InlineData("MY-VAR=" + Secret)]
+    [InlineData("1ABC=" + Secret)]
+    [InlineData("A B=" + Secret)]
+    [InlineData("=" + Secret)]
+    [InlineData("$(X)=" + Secret)]
+    public void Invalid_variable_name_is_AGS1005_without_echoing_the_value(string entry)
+    {
+        var error = Fails(Inputs(environmentVariables: [entry]));
+
+        Assert.Equal("AGS1005", error.Code);
+        Assert.Contains("AgentEnvironmentVariables", error.Message);
+        Assert.DoesNotContain(Secret, error.Message);
+        Assert.DoesNotContain("FAKE", error.Message);
+    }
+
+    [Fact]
+    public void Credential_given_only_in_the_list_counts()
+    {
+        var env = Env(Spec(Inputs(environmentVariables: ["ANTHROPIC_API_KEY=" + Secret]), Host()));
+
+        Assert.Equal(Secret, env["ANTHROPIC_API_KEY"]);
+    }
+
+    [Fact]
+    public void Credential_named_in_the_list_is_taken_from_the_host()
+    {
+        var env = Env(Spec(Inputs(environmentVariables: ["CLAUDE_CODE_OAUTH_TOKEN"]), Host(("CLAUDE_CODE_OAUTH_TOKEN", Secret))));
+
+        Assert.Equal(Secret, env["CLAUDE_CODE_OAUTH_TOKEN"]);
+    }
+
+    [Fact]
+    public void List_value_overrides_the_host_value()
+    {
+        var env = Env(Spec(Inputs(environmentVariables: ["ANTHROPIC_BASE_URL=http://other"]),
+            Host(("ANTHROPIC_API_KEY", Secret), ("ANTHROPIC_BASE_URL", "http://host"))));
+
+        Assert.Equal("http://other", env["ANTHROPIC_BASE_URL"]);
+    }
+
+    [Fact]
+    public void Root_user_gets_IS_SANDBOX()
+    {
+        Assert.Equal("1", Env(Spec(Inputs(), user: Root))["IS_SANDBOX"]);
+    }
+
+    [Fact]
+    public void Ordinary_user_does_not_get_IS_SANDBOX()
+    {
+        Assert.False(Env(Spec(Inputs(), user: User)).ContainsKey("IS_SANDBOX"));
+    }
+
+    [Fact]
+    public void Spec_keeps_the_inputs()
+    {
+        var spec = Spec(Inputs());
+
+        Assert.Equal("AgentRun", spec.TargetName);
+        Assert.Equal(_temp.Path, spec.ProjectDirectory);
+        Assert.Equal("claude", spec.Agent.Kind);
+        Assert.Equal("2.1.328", spec.Invocation.Version.ToNormalizedString());
+        Assert.Equal(User, spec.User);
+    }
+
+    [Fact]
+    public void Container_environment_shows_names_but_never_values()
+    {
+        var spec = Spec(Inputs(environmentVariables: ["EXTRA=" + Secret + "-2"]));
+
+        var text = spec.Environment.ToString();
+
+        Assert.Contains("ANTHROPIC_API_KEY", text);
+        Assert.Contains("EXTRA", text);
+        Assert.DoesNotContain(Secret, text);
+    }
+
+    [Fact]
+    public void Spec_text_never_contains_a_secret()
+    {
+        var spec = Spec(Inputs(environmentVariables: ["EXTRA=" + Secret + "-2"]),
+            Host(("ANTHROPIC_API_KEY", Secret), ("ANTHROPIC_AUTH_TOKEN", Secret + "-token")));
+
+        Assert.DoesNotContain(Secret, spec.ToString());
+        Assert.DoesNotContain(Secret, spec.Invocation.ToString());
+        Assert.DoesNotContain(Secret, string.Join(" ", spec.Command));
+        Assert.Contains(Secret, spec.Environment.ToDockerEnv().Single(e => e.StartsWith("ANTHROPIC_API_KEY=", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Command_is_the_agents_argument_vector_for_the_invocation()
+    {
+        var spec = Spec(Inputs(prompt: "Fix it; rm -rf /", model: "opus", maxTurns: "3"));
+
+        Assert.Equal(["claude", "-p", "Fix it; rm -rf /"], spec.Command.Take(3));
+        Assert.Equal(["--model", "opus", "--max-turns", "3"], spec.Command.TakeLast(4));
+    }
+}

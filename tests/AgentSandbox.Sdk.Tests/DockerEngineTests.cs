@@ -1,0 +1,19 @@
+using AgentSandbox.Docker;
+
+namespace AgentSandbox.Sdk.Tests;
+
+public sealed class DockerEngineTests
+{
+    [Theory]
+    [InlineData("mcr.microsoft.com/dotnet/sdk:10.0", "mcr.microsoft.com/dotnet/sdk", "10.0")]
+    [InlineData("node:22-slim", "node", "22-slim")]
+    [InlineData("node", "node", "latest")]
+    [InlineData("localhost:5000/x", "localhost:5000/x", "latest")]
+    [InlineData("localhost:5000/team/x:1.2", "localhost:5000/team/x", "1.2")]
+    [InlineData("x@sha256:abc", "x", "sha256:abc")]
+    [InlineData("ghcr.io/o/x:1@sha256:abc", "ghcr.io/o/x:1", "sha256:abc")]
+    public void SplitReference_separates_name_and_tag_or_digest(string image, string name, string tag)
+    {
+        Assert.Equal((name, tag), DockerEngine.SplitReference(image));
+    }
+}
