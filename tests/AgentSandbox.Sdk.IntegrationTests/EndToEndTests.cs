@@ -37,6 +37,7 @@ public sealed class EndToEndTests
         var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentPrompt", Prompt), ("AgentNetwork", "host")));
 
         Assert.True(run.Succeeded, run.Log);
+        Assert.Equal(Environment.UserName == "root", run.Warnings.Any(w => w.Code == "AGS4101"));
         Assert.Equal("Console.WriteLine(\"Hello, Agent!\");\n", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
         Assert.Equal(expectedOwner, Shell.Owner(Path.Combine(project.Directory, "Program.cs")));
         Assert.Equal(expectedOwner, Shell.Owner(Path.Combine(project.Directory, "NOTES.md")));

@@ -40,8 +40,9 @@ public sealed class ImageTests
     [DockerFact]
     public void FailingStepIsAGS3002WithTheStepAndItsOutput()
     {
-        using var project = new TestProject();
-        // No network for RUN steps: apt-get cannot reach any mirror, so the package step fails.
+        using var project = new TestProject(extraItems: $"<AgentSystemPackage Include=\"agentsandbox-test-{Guid.NewGuid():N}\" />");
+        // No network for RUN steps: apt-get cannot reach any mirror, so the package step fails. The network mode is
+        // not part of the image, so a package of its own keeps this image from being one an earlier test built.
         var run = project.Build("AgentSandboxImage", SandboxProperties.ForTests(("AgentBuildNetwork", "none")));
         Assert.False(run.Succeeded, run.Log);
         var error = Assert.Single(run.Errors);

@@ -288,6 +288,16 @@ public sealed class AgentRunSpecFactoryTests : IDisposable
     }
 
     [Fact]
+    public void Secret_given_where_a_name_belongs_is_not_echoed()
+    {
+        // <AgentEnvironmentVariables>$(ANTHROPIC_API_KEY)</AgentEnvironmentVariables> makes the key itself the entry.
+        var error = Fails(Inputs(environmentVariables: [Secret]));
+
+        Assert.Equal("AGS1005", error.Code);
+        Assert.DoesNotContain(Secret, error.Message);
+    }
+
+    [Fact]
     public void Credential_given_only_in_the_list_counts()
     {
         var env = Env(Spec(Inputs(environmentVariables: ["ANTHROPIC_API_KEY=" + Secret]), Host()));

@@ -92,7 +92,8 @@ public sealed class ClaudeCodeProfile : IAgentProfile
         private static List<AgentEvent> ParseAssistant(JsonElement root)
         {
             var events = new List<AgentEvent>();
-            if (!root.TryGetProperty("message", out var message) || !message.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.Array)
+            if (!root.TryGetProperty("message", out var message) || message.ValueKind != JsonValueKind.Object
+                || !message.TryGetProperty("content", out var content) || content.ValueKind != JsonValueKind.Array)
             {
                 return events;
             }
@@ -130,12 +131,14 @@ public sealed class ClaudeCodeProfile : IAgentProfile
             var subtype = String(root, "subtype");
             return new AgentOutcome(
                 // is_error is authoritative: a rejected key ends with subtype "success" and is_error true.
-                IsError: root.TryGetProperty("is_error", out var isError) ? isError.ValueKind == JsonValueKind.True : subtype != "success",
+                IsError: root.TryGetProperty("is_error", out var isError) && isError.ValueKind is JsonValueKind.True or JsonValueKind.False
+                    ? isError.ValueKind == JsonValueKind.True
+                    : subtype != "success",
                 Kind: String(root, "terminal_reason") ?? subtype,
                 FinalText: String(root, "result"),
                 NumTurns: (int?)Number(root, "num_turns"),
                 DurationMs: Number(root, "duration_ms"),
-                CostUsd: root.TryGetProperty("total_cost_usd", out var cost) && cost.ValueKind == JsonValueKind.Number ? cost.GetDecimal() : null,
+                CostUsd: root.TryGetProperty("total_cost_usd", out var cost) && cost.ValueKind == JsonValueKind.Number && cost.TryGetDecimal(out var usd) ? usd : null,
                 InputTokens: usage.ValueKind == JsonValueKind.Object ? Number(usage, "input_tokens") : null,
                 OutputTokens: usage.ValueKind == JsonValueKind.Object ? Number(usage, "output_tokens") : null,
                 Errors: errors,

@@ -20,8 +20,9 @@ public static class ApiVersions
         {
             throw Diagnostics.EngineApiUnsupported(endpoint, $"'{engineVersion}' (unreadable)", Range(Oldest, Newest));
         }
-        var engineMin = Version.TryParse(engineMinimum, out var parsed) ? parsed : engineMax;
         var chosen = engineMax < Newest ? engineMax : Newest;
+        // Engines that do not report a minimum predate API 1.25 and fail the Oldest check anyway.
+        var engineMin = Version.TryParse(engineMinimum, out var parsed) ? parsed : chosen;
         if (chosen < Oldest || chosen < engineMin)
         {
             throw Diagnostics.EngineApiUnsupported(endpoint, Range(engineMin, engineMax), Range(Oldest, Newest));

@@ -94,7 +94,7 @@ public sealed class RunAgentContainerStep : IAgentRunStep
         var command = spec.Command;
         return new CreateContainerParameters
         {
-            Name = $"agentsandbox-{spec.TargetName.ToLowerInvariant()}-{Guid.NewGuid():N}"[..48],
+            Name = $"agentsandbox-{spec.TargetName.ToLowerInvariant()}-{Guid.NewGuid():N}",
             Image = context.ImageTag,
             // The command is an argument vector end to end: no shell ever sees the prompt.
             Entrypoint = [command[0]],

@@ -21,6 +21,9 @@ public sealed class WorkspaceSnapshot
     /// <summary>Build output and tool state, which a build inside the sandbox churns and nobody reviews.</summary>
     public static readonly IReadOnlySet<string> IgnoredDirectories = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { ".git", ".vs", "bin", "obj" };
 
+    // Dotfiles count (.editorconfig, .github/...); directories the build user cannot read are passed over.
+    private static readonly EnumerationOptions Listing = new() { IgnoreInaccessible = true, AttributesToSkip = 0 };
+
     private readonly Dictionary<string, string> _hashes;
 
     private WorkspaceSnapshot(Dictionary<string, string> hashes) => _hashes = hashes;
@@ -33,7 +36,7 @@ public sealed class WorkspaceSnapshot
         var pending = new Stack<DirectoryInfo>([new DirectoryInfo(root)]);
         while (pending.TryPop(out var directory))
         {
-            foreach (var entry in directory.EnumerateFileSystemInfos())
+            foreach (var entry in directory.EnumerateFileSystemInfos("*", Listing))
             {
                 // Links are not followed: a link out of the project is not the project.
                 if (entry.LinkTarget is not null)

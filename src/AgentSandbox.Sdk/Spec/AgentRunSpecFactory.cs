@@ -110,14 +110,14 @@ public static partial class AgentRunSpecFactory
                 environment.Set(name, hostValue);
             }
         }
-        foreach (var entry in requested.Select(e => e.Trim()).Where(e => e.Length > 0))
+        foreach (var (entry, position) in requested.Select(e => e.Trim()).Where(e => e.Length > 0).Select((e, i) => (e, i + 1)))
         {
             var separator = entry.IndexOf('=');
             var name = separator < 0 ? entry : entry[..separator];
             if (!VariableName().IsMatch(name))
             {
-                // Only the name is echoed: the value may be a secret.
-                throw Diagnostics.InvalidValue("AgentEnvironmentVariables", name, "give NAME to pass the build's value or NAME=value to set one");
+                // Not echoed: a malformed entry is often a secret pasted where its name belongs.
+                throw Diagnostics.InvalidValue("AgentEnvironmentVariables", $"entry {position}", "give NAME to pass the build's value or NAME=value to set one (the entry is not shown: it may hold a secret)");
             }
             if (separator >= 0)
             {
@@ -132,7 +132,7 @@ public static partial class AgentRunSpecFactory
                 warnings.Add(Diagnostics.HostVariableNotSet(name));
             }
         }
-        if (!agent.CredentialVariables.Any(environment.Contains))
+        if (!agent.CredentialVariables.Any(environment.HasValue))
         {
             throw Diagnostics.NoCredential(agent.DisplayName, agent.CredentialVariables);
         }

@@ -10,7 +10,8 @@ public sealed class ContainerEnvironment
 
     public IReadOnlyCollection<string> Names => _variables.Keys;
 
-    public bool Contains(string name) => _variables.ContainsKey(name);
+    /// <summary>True when the variable is set to something: an empty credential is no credential.</summary>
+    public bool HasValue(string name) => _variables.TryGetValue(name, out var value) && value.Length > 0;
 
     public void Set(string name, string value) => _variables[name] = value;
 

@@ -23,11 +23,15 @@ public static partial class SandboxImageSpecFactory
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9+._:~=-]*$", RegexOptions.CultureInvariant)]
     private static partial Regex PackageName();
 
+    // An image reference (registry/name:tag@digest) and nothing else: it is written after FROM.
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$", RegexOptions.CultureInvariant)]
+    private static partial Regex ImageReference();
+
     public static SandboxImageSpec Create(ProjectMetadata project, SandboxImageInputs inputs, HostUser user)
     {
         var agent = AgentProfiles.Find(inputs.AgentKind);
         return new SandboxImageSpec(
-            BaseImage: string.IsNullOrWhiteSpace(inputs.BaseImage) ? ChooseBaseImage(project) : inputs.BaseImage.Trim(),
+            BaseImage: string.IsNullOrWhiteSpace(inputs.BaseImage) ? ChooseBaseImage(project) : ValidateImage(inputs.BaseImage.Trim()),
             Agent: agent,
             AgentVersion: ParseAgentVersion(inputs.AgentVersion, agent),
             SystemPackages: ValidatePackages(inputs.SystemPackages),
@@ -55,6 +59,10 @@ public static partial class SandboxImageSpecFactory
         }
         return NodeImage;
     }
+
+    private static string ValidateImage(string image) => ImageReference().IsMatch(image)
+        ? image
+        : throw Diagnostics.InvalidValue("AgentBaseImage", image.ReplaceLineEndings(" "), "give an image reference such as mcr.microsoft.com/dotnet/sdk:10.0");
 
     public static NuGetVersion ParseAgentVersion(string? value, IAgentProfile agent)
     {

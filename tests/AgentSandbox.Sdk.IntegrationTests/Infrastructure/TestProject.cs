@@ -10,7 +10,7 @@ public sealed class TestProject : IDisposable
 
     private readonly string _root;
 
-    public TestProject(string targetFrameworks = "net10.0", string extraProperties = "", string name = "Sample")
+    public TestProject(string targetFrameworks = "net10.0", string extraProperties = "", string extraItems = "", string name = "Sample")
     {
         _root = Path.Combine(Path.GetTempPath(), "agentsandbox-tests", Guid.NewGuid().ToString("N")[..12]);
         Directory = Path.Combine(_root, name);
@@ -29,6 +29,9 @@ public sealed class TestProject : IDisposable
                 <ImplicitUsings>enable</ImplicitUsings>
                 {extraProperties}
               </PropertyGroup>
+              <ItemGroup>
+                {extraItems}
+              </ItemGroup>
               <Import Project="{Path.Combine(RepositoryRoot, "build", "AgentSandbox.Sdk.targets")}" />
             </Project>
             """);

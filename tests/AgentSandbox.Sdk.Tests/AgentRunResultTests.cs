@@ -1,0 +1,133 @@
+using AgentSandbox.Agents;
+using AgentSandbox.Docker;
+using AgentSandbox.Project;
+using AgentSandbox.Run;
+using AgentSandbox.Sdk.Tests.TestSupport;
+using AgentSandbox.Spec;
+
+namespace AgentSandbox.Sdk.Tests;
+
+/// <summary>How a run's exit code, final result event and output become its result. No engine is contacted.</summary>
+public sealed class AgentRunResultTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    // Creating a client does not connect; nothing here calls the engine.
+    private readonly DockerEngine _engine = DockerEngine.Connect("unix:///nonexistent/agentsandbox-unit-tests.sock");
+
+    public void Dispose()
+    {
+        _engine.Dispose();
+        _temp.Dispose();
+    }
+
+    private AgentRunContext Context(long exitCode, AgentOutcome? outcome, string? lastMessage = null, params string[] output)
+    {
+        var inputs = new AgentRunInputs("AgentRun", _temp.Path, "Change the greeting", null, null, null, null, null, [], null, []);
+        var (spec, _) = AgentRunSpecFactory.Create(inputs, name => name == "ANTHROPIC_API_KEY" ? "sk-fake" : null, new HostUser(1000, 1000));
+        var context = new AgentRunContext(spec, "agentsandbox:0123456789abcdef", _engine, new RecordingLog())
+        {
+            ExitCode = exitCode,
+            Outcome = outcome,
+            LastMessage = lastMessage,
+            Elapsed = TimeSpan.FromMilliseconds(2500),
+            ChangedFiles = [new ChangedFile("Program.cs", FileChange.Modified)],
+        };
+        foreach (var line in output)
+        {
+            context.RememberOutput(line);
+        }
+        return context;
+    }
+
+    private static AgentOutcome Outcome(bool isError, string? finalText = null, string[]? errors = null, long? durationMs = 687) =>
+        new(isError, isError ? "error" : "completed", finalText, 3, durationMs, 0.00042m, 30, 15, errors ?? [], 0);
+
+    [Fact]
+    public void Clean_exit_with_a_successful_result_is_success_with_the_results_facts()
+    {
+        var result = AgentRunResult.From(Context(0, Outcome(false, "AGENT-SUMMARY: done")));
+
+        Assert.True(result.Success);
+        Assert.Null(result.LastWords);
+        Assert.Equal("AgentRun", result.Target);
+        Assert.Equal("claude", result.Agent);
+        Assert.Equal("2.1.328", result.AgentVersion);
+        Assert.Equal("agentsandbox:0123456789abcdef", result.Image);
+        Assert.Equal(687, result.DurationMs);
+        Assert.Equal(3, result.NumTurns);
+        Assert.Equal(0.00042m, result.CostUsd);
+        Assert.Equal("AGENT-SUMMARY: done", result.Summary);
+        Assert.Equal([new ChangedFile("Program.cs", FileChange.Modified)], result.ChangedFiles);
+    }
+
+    [Fact]
+    public void Clean_exit_with_an_error_result_is_a_failure()
+    {
+        // Claude Code's rejected-key run: is_error true, whatever the exit code says.
+        var result = AgentRunResult.From(Context(0, Outcome(true, "Invalid API key · Fix external API key")));
+
+        Assert.False(result.Success);
+        Assert.Equal("Invalid API key · Fix external API key", result.LastWords);
+    }
+
+    [Fact]
+    public void Non_zero_exit_with_a_successful_result_is_a_failure()
+    {
+        Assert.False(AgentRunResult.From(Context(1, Outcome(false, "done"))).Success);
+    }
+
+    [Fact]
+    public void Errors_are_the_last_words_of_a_failure()
+    {
+        var result = AgentRunResult.From(Context(1, Outcome(true, "final text", ["Reached maximum number of turns (1)", "second"])));
+
+        Assert.Equal("Reached maximum number of turns (1); second", result.LastWords);
+        Assert.Equal(["Reached maximum number of turns (1)", "second"], result.Errors);
+    }
+
+    [Fact]
+    public void Without_a_result_event_the_last_message_and_the_elapsed_time_are_used()
+    {
+        var result = AgentRunResult.From(Context(2, null, "I could not finish."));
+
+        Assert.False(result.Success);
+        Assert.Equal("I could not finish.", result.Summary);
+        Assert.Equal("I could not finish.", result.LastWords);
+        Assert.Equal(2500, result.DurationMs);
+        Assert.Null(result.NumTurns);
+        Assert.Empty(result.Errors);
+    }
+
+    [Fact]
+    public void Without_result_or_message_the_last_output_lines_are_the_last_words()
+    {
+        var result = AgentRunResult.From(Context(127, null, null, "sh: claude: not found", "exit"));
+
+        Assert.Equal($"sh: claude: not found{Environment.NewLine}exit", result.LastWords);
+    }
+
+    [Fact]
+    public void Silent_failure_says_how_to_see_more()
+    {
+        var result = AgentRunResult.From(Context(137, null));
+
+        Assert.Contains("-v:detailed", result.LastWords);
+    }
+
+    [Fact]
+    public void Clean_exit_without_a_result_event_is_success()
+    {
+        Assert.True(AgentRunResult.From(Context(0, null)).Success);
+    }
+
+    [Fact]
+    public void Output_tail_keeps_only_the_last_lines()
+    {
+        var lines = Enumerable.Range(1, AgentRunContext.OutputTailLines + 5).Select(i => $"line {i}").ToArray();
+
+        var context = Context(1, null, null, lines);
+
+        Assert.Equal(lines.TakeLast(AgentRunContext.OutputTailLines), context.OutputTail);
+    }
+}

@@ -1,0 +1,189 @@
+using AgentSandbox.Run;
+using AgentSandbox.Sdk.Tests.TestSupport;
+
+namespace AgentSandbox.Sdk.Tests;
+
+/// <summary>What changed in the project between two snapshots, judged by content.</summary>
+public sealed class WorkspaceSnapshotTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private IReadOnlyList<ChangedFile> ChangesDuring(Action change)
+    {
+        var before = WorkspaceSnapshot.Take(_temp.Path);
+        change();
+        return before.ChangesTo(WorkspaceSnapshot.Take(_temp.Path));
+    }
+
+    [Fact]
+    public void Nothing_done_is_no_change()
+    {
+        _temp.Write("Program.cs", "Console.WriteLine();");
+
+        Assert.Empty(ChangesDuring(() => { }));
+    }
+
+    [Fact]
+    public void Edit_that_keeps_the_size_is_a_modification()
+    {
+        _temp.Write("Program.cs", "Hello, World!");
+
+        var changes = ChangesDuring(() => _temp.Write("Program.cs", "Hello, Agent!"));
+
+        Assert.Equal([new ChangedFile("Program.cs", FileChange.Modified)], changes);
+    }
+
+    [Fact]
+    public void Edit_that_keeps_the_size_and_the_timestamp_is_a_modification()
+    {
+        var path = _temp.Write("Program.cs", "Hello, World!");
+        var stamp = File.GetLastWriteTimeUtc(path);
+
+        var changes = ChangesDuring(() =>
+        {
+            File.WriteAllText(path, "Hello, Agent!");
+            File.SetLastWriteTimeUtc(path, stamp);
+        });
+
+        Assert.Equal([new ChangedFile("Program.cs", FileChange.Modified)], changes);
+    }
+
+    [Fact]
+    public void Rewrite_with_the_same_content_and_a_new_timestamp_is_no_change()
+    {
+        var path = _temp.Write("Program.cs", "same");
+
+        var changes = ChangesDuring(() =>
+        {
+            File.WriteAllText(path, "same");
+            File.SetLastWriteTimeUtc(path, new DateTime(2030, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        });
+
+        Assert.Empty(changes);
+    }
+
+    [Fact]
+    public void New_file_is_added()
+    {
+        _temp.Write("a.cs", "a");
+
+        Assert.Equal([new ChangedFile("b.cs", FileChange.Added)], ChangesDuring(() => _temp.Write("b.cs", "b")));
+    }
+
+    [Fact]
+    public void Removed_file_is_deleted()
+    {
+        var path = _temp.Write("old.cs", "old");
+
+        Assert.Equal([new ChangedFile("old.cs", FileChange.Deleted)], ChangesDuring(() => File.Delete(path)));
+    }
+
+    [Fact]
+    public void Renamed_file_is_a_deletion_and_an_addition()
+    {
+        var path = _temp.Write("Old.cs", "class C {}");
+
+        var changes = ChangesDuring(() => File.Move(path, _temp.Combine("New.cs")));
+
+        Assert.Equal([new ChangedFile("New.cs", FileChange.Added), new ChangedFile("Old.cs", FileChange.Deleted)], changes);
+    }
+
+    [Fact]
+    public void Empty_file_created_is_added()
+    {
+        Assert.Equal([new ChangedFile("empty.txt", FileChange.Added)], ChangesDuring(() => _temp.Write("empty.txt", "")));
+    }
+
+    [Fact]
+    public void Nested_paths_are_relative_with_forward_slashes()
+    {
+        _temp.Write("src/App/Services/Greeter.cs", "v1");
+
+        var changes = ChangesDuring(() =>
+        {
+            _temp.Write("src/App/Services/Greeter.cs", "v2");
+            _temp.Write("tests/App.Tests/GreeterTests.cs", "new");
+        });
+
+        Assert.Equal(
+            [new ChangedFile("src/App/Services/Greeter.cs", FileChange.Modified), new ChangedFile("tests/App.Tests/GreeterTests.cs", FileChange.Added)],
+            changes);
+    }
+
+    [Theory]
+    [InlineData("bin/Debug/net8.0/App.dll")]
+    [InlineData("obj/project.assets.json")]
+    [InlineData(".git/index")]
+    [InlineData(".vs/App/v17/.suo")]
+    [InlineData("src/App/bin/Release/App.dll")]
+    [InlineData("src/App/obj/App.csproj.nuget.g.props")]
+    public void Build_output_and_tool_state_are_ignored(string path)
+    {
+        _temp.Write("Program.cs", "x");
+
+        Assert.Empty(ChangesDuring(() => _temp.Write(path, "churn")));
+    }
+
+    [Fact]
+    public void Ignored_directories_are_not_even_counted()
+    {
+        _temp.Write("Program.cs", "x");
+        _temp.Write("bin/a.dll", "x");
+        _temp.Write("obj/b.json", "x");
+        _temp.Write(".git/HEAD", "ref: refs/heads/main");
+
+        Assert.Equal(1, WorkspaceSnapshot.Take(_temp.Path).FileCount);
+    }
+
+    [Fact]
+    public void Files_merely_named_like_ignored_directories_are_tracked()
+    {
+        Assert.Equal([new ChangedFile("bin", FileChange.Added), new ChangedFile("src/obj.cs", FileChange.Added)],
+            ChangesDuring(() =>
+            {
+                _temp.Write("bin", "a file called bin");
+                _temp.Write("src/obj.cs", "class obj {}");
+            }));
+    }
+
+    [Fact]
+    public void Changes_are_sorted_by_path_ordinally()
+    {
+        _temp.Write("m.cs", "m");
+        _temp.Write("Z/z.cs", "z");
+
+        var changes = ChangesDuring(() =>
+        {
+            _temp.Write("m.cs", "changed");
+            File.Delete(_temp.Combine("Z/z.cs"));
+            _temp.Write("a/b.cs", "b");
+            _temp.Write("B.cs", "B");
+            _temp.Write("zz.cs", "zz");
+        });
+
+        Assert.Equal(["B.cs", "Z/z.cs", "a/b.cs", "m.cs", "zz.cs"], changes.Select(c => c.Path));
+        Assert.Equal([FileChange.Added, FileChange.Deleted, FileChange.Added, FileChange.Modified, FileChange.Added], changes.Select(c => c.Change));
+    }
+
+    [Fact]
+    public void Symbolic_links_are_not_followed()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // Creating links needs a privilege on Windows.
+        }
+        using var outside = new TempDirectory();
+        outside.Write("secret.txt", "outside the project");
+        _temp.Write("Program.cs", "x");
+
+        var changes = ChangesDuring(() =>
+        {
+            Directory.CreateSymbolicLink(_temp.Combine("linked-dir"), outside.Path);
+            File.CreateSymbolicLink(_temp.Combine("linked-file.txt"), outside.Combine("secret.txt"));
+        });
+
+        Assert.Empty(changes);
+    }
+}
