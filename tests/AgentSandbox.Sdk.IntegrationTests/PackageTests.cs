@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using AgentSandbox.Sdk.IntegrationTests.Infrastructure;
 
@@ -128,24 +127,8 @@ public sealed class PackageTests : IClassFixture<PackageTests.PackedPackage>
             return directory;
         }
 
-        /// <summary>Runs dotnet in a project directory with none of the agent credentials of the test process.</summary>
-        public (int ExitCode, string Output) DotNet(string directory, params string[] arguments)
-        {
-            var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var argument in arguments.Append("-nodeReuse:false"))
-            {
-                start.ArgumentList.Add(argument);
-            }
-            foreach (var name in EnvironmentScope.AgentVariables)
-            {
-                start.Environment.Remove(name);
-            }
-            using var process = Process.Start(start)!;
-            var stderr = process.StandardError.ReadToEndAsync();
-            var stdout = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            return (process.ExitCode, stdout + stderr.Result);
-        }
+        public (int ExitCode, string Output) DotNet(string directory, params string[] arguments) =>
+            Shell.RunIn(directory, "dotnet", [.. arguments, "-nodeReuse:false"]);
 
         public void Dispose()
         {

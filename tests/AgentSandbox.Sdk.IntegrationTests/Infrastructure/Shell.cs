@@ -7,6 +7,7 @@ public static class Shell
 {
     public static (int ExitCode, string Output) Run(string fileName, params string[] arguments) => RunIn(null, fileName, arguments);
 
+    /// <summary>Runs in a directory, without the agent credentials other tests may have set in this process.</summary>
     public static (int ExitCode, string Output) RunIn(string? workingDirectory, string fileName, params string[] arguments)
     {
         var start = new ProcessStartInfo(fileName)
@@ -18,6 +19,10 @@ public static class Shell
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+        foreach (var name in EnvironmentScope.AgentVariables)
+        {
+            start.Environment.Remove(name);
         }
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
