@@ -11,6 +11,7 @@ public sealed class InputErrorTests
         Assert.False(run.Succeeded, run.Log);
         var error = Assert.Single(run.Errors);
         Assert.Equal(code, error.Code);
+        Assert.Equal(project.ProjectPath, error.File); // the IDE's error list points at the project
         Assert.DoesNotContain("   at ", error.Text); // no stack trace
         Assert.False(Directory.Exists(Path.Combine(project.SandboxDirectory, "context")), "the sandbox must not be generated before the inputs are valid");
     }

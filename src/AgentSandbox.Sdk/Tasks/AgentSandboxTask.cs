@@ -15,11 +15,14 @@ public abstract class AgentSandboxTask : MSBuildTask, ICancelableTask
 {
     private readonly CancellationTokenSource _cancellation = new();
 
+    /// <summary>The project the errors and warnings are about, so the IDE's error list points at it, not at our targets.</summary>
+    public string? ProjectFile { get; set; }
+
     public void Cancel() => _cancellation.Cancel();
 
     public sealed override bool Execute()
     {
-        var log = new MSBuildSandboxLog(Log, BuildEngine?.ProjectFileOfTaskNode);
+        var log = new MSBuildSandboxLog(Log, string.IsNullOrEmpty(ProjectFile) ? BuildEngine?.ProjectFileOfTaskNode : ProjectFile);
         try
         {
             ExecuteAsync(log, _cancellation.Token).GetAwaiter().GetResult();

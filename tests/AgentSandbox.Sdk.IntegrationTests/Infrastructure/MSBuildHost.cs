@@ -11,7 +11,7 @@ public sealed record BuildRun(
     bool Succeeded,
     IReadOnlyList<(MessageImportance Importance, string Text)> Messages,
     IReadOnlyList<(string Code, string Text)> Warnings,
-    IReadOnlyList<(string Code, string Text)> Errors,
+    IReadOnlyList<(string Code, string Text, string File)> Errors,
     IReadOnlyList<ITaskItem> ChangedFiles)
 {
     /// <summary>Every line of the log, as one text to search.</summary>
@@ -61,7 +61,7 @@ public static class MSBuildHost
     {
         public List<(MessageImportance, string)> Messages { get; } = [];
         public List<(string, string)> Warnings { get; } = [];
-        public List<(string, string)> Errors { get; } = [];
+        public List<(string, string, string)> Errors { get; } = [];
 
         public LoggerVerbosity Verbosity { get; set; } = LoggerVerbosity.Diagnostic;
         public string? Parameters { get; set; }
@@ -70,7 +70,7 @@ public static class MSBuildHost
         {
             eventSource.MessageRaised += (_, e) => { lock (Messages) Messages.Add((e.Importance, e.Message ?? "")); };
             eventSource.WarningRaised += (_, e) => { lock (Messages) Warnings.Add((e.Code ?? "", e.Message ?? "")); };
-            eventSource.ErrorRaised += (_, e) => { lock (Messages) Errors.Add((e.Code ?? "", e.Message ?? "")); };
+            eventSource.ErrorRaised += (_, e) => { lock (Messages) Errors.Add((e.Code ?? "", e.Message ?? "", e.File ?? "")); };
         }
 
         public void Shutdown()
