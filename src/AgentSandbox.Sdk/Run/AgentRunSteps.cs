@@ -79,8 +79,9 @@ public sealed class RunAgentContainerStep : IAgentRunStep
                 context.Log.Info($"  {call.Description}");
                 break;
             case AgentNotice notice:
+                // Shown at minimal verbosity: a retrying CLI is otherwise minutes of silence.
                 context.RememberOutput(notice.Text);
-                context.Log.Info($"  ({notice.Text})");
+                context.Log.Important($"{context.Spec.Agent.Kind}: ({notice.Text})");
                 break;
             case AgentFinished finished:
                 context.Outcome = finished.Outcome;
