@@ -19,13 +19,13 @@ public sealed class TargetTests
     }
 
     [Fact]
-    public void DockerfileFollowsGlobalJsonOverTheTargetFrameworks()
+    public void DockerfileFollowsTheSdkGlobalJsonPinsAboveTheProject()
     {
-        using var project = new TestProject(targetFrameworks: "net8.0;net10.0");
-        File.WriteAllText(Path.Combine(Path.GetDirectoryName(project.Directory)!, "global.json"), """{ "sdk": { "version": "9.0.100", "rollForward": "latestFeature" } }""");
+        using var project = new TestProject(targetFrameworks: "net8.0;net9.0");
+        File.WriteAllText(Path.Combine(Path.GetDirectoryName(project.Directory)!, "global.json"), """{ "sdk": { "version": "10.0.100", "rollForward": "latestFeature" } }""");
         var run = project.Build("AgentSandboxDockerfile");
         Assert.True(run.Succeeded, run.Log);
-        Assert.Contains("FROM mcr.microsoft.com/dotnet/sdk:9.0\n", File.ReadAllText(Path.Combine(project.SandboxDirectory, "context", "Dockerfile")));
+        Assert.Contains("FROM mcr.microsoft.com/dotnet/sdk:10.0\n", File.ReadAllText(Path.Combine(project.SandboxDirectory, "context", "Dockerfile")));
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public sealed class AgentRunResultTests : IDisposable
 
     private AgentRunContext Context(long exitCode, AgentOutcome? outcome, string? lastMessage = null, params string[] output)
     {
-        var inputs = new AgentRunInputs("AgentRun", _temp.Path, "Change the greeting", null, null, null, null, null, [], null, []);
+        var inputs = new AgentRunInputs("AgentRun", _temp.Path, "Change the greeting", null, null, null, null, null, null, null, null);
         var (spec, _) = AgentRunSpecFactory.Create(inputs, name => name == "ANTHROPIC_API_KEY" ? "sk-fake" : null, new HostUser(1000, 1000));
         var context = new AgentRunContext(spec, "agentsandbox:0123456789abcdef", _engine, new RecordingLog())
         {

@@ -27,7 +27,8 @@ public sealed class AgentRunSpecFactoryTests : IDisposable
         string? network = null,
         string[]? environmentVariables = null) =>
         new("AgentRun", _temp.Path, prompt, promptFile, agentKind, agentVersion, model, maxTurns,
-            extraArguments ?? [], network, environmentVariables ?? []);
+            extraArguments is null ? null : string.Join(";", extraArguments), network,
+            environmentVariables is null ? null : string.Join(";", environmentVariables));
 
     private static Func<string, string?> Host(params (string Name, string Value)[] variables)
     {
@@ -80,7 +81,7 @@ public sealed class AgentRunSpecFactoryTests : IDisposable
         var spec = Spec(Inputs(prompt: null, promptFile: " prompts/task.md "));
 
         Assert.Equal("Add XML docs to the public API.\n\nKeep \"quotes\" and $(things).", spec.Invocation.Prompt);
-        Assert.Equal("Add XML docs to the public API.\n\nKeep \"quotes\" and $(things).", spec.Command[2]);
+        Assert.Equal("Add XML docs to the public API.\n\nKeep \"quotes\" and $(things).", spec.Command[^1]);
     }
 
     [Fact]
@@ -153,12 +154,12 @@ public sealed class AgentRunSpecFactoryTests : IDisposable
     }
 
     [Fact]
-    public void Empty_extra_arguments_are_dropped_and_the_rest_kept_in_order()
+    public void Empty_extra_arguments_are_dropped_and_the_rest_kept_in_order_before_the_prompt()
     {
-        var spec = Spec(Inputs(extraArguments: ["--add-dir", "", "/tmp", " "]));
+        var spec = Spec(Inputs(extraArguments: ["--add-dir", "", " /tmp ", " ", "--allowedTools", "Bash(git:*)"]));
 
-        Assert.Equal(["--add-dir", "/tmp", " "], spec.Invocation.ExtraArguments!);
-        Assert.Equal(["--add-dir", "/tmp", " "], spec.Command.TakeLast(3));
+        Assert.Equal(["--add-dir", "/tmp", "--allowedTools", "Bash(git:*)"], spec.Invocation.ExtraArguments!);
+        Assert.Equal(["--add-dir", "/tmp", "--allowedTools", "Bash(git:*)", "--", "Add XML docs"], spec.Command.TakeLast(6));
     }
 
     [Theory]
@@ -253,9 +254,10 @@ public sealed class AgentRunSpecFactoryTests : IDisposable
     [Fact]
     public void Name_value_pair_sets_the_value_verbatim_after_the_first_equals_sign()
     {
-        var env = Env(Spec(Inputs(environmentVariables: ["CONNECTION=Server=db;User=sa", " DOTNET_CLI_TELEMETRY_OPTOUT=1 ", "EMPTY="])));
+        var env = Env(Spec(Inputs(environmentVariables: ["CONNECTION=Server=db,User=sa", " DOTNET_CLI_TELEMETRY_OPTOUT=1 ", "EMPTY=", "GLOB=a*b?"])));
 
-        Assert.Equal("Server=db;User=sa", env["CONNECTION"]);
+        Assert.Equal("Server=db,User=sa", env["CONNECTION"]);
+        Assert.Equal("a*b?", env["GLOB"]);
         Assert.Equal("1", env["DOTNET_CLI_TELEMETRY_OPTOUT"]);
         Assert.Equal("", env["EMPTY"]);
     }
@@ -375,7 +377,7 @@ public sealed class AgentRunSpecFactoryTests : IDisposable
     {
         var spec = Spec(Inputs(prompt: "Fix it; rm -rf /", model: "opus", maxTurns: "3"));
 
-        Assert.Equal(["claude", "-p", "Fix it; rm -rf /"], spec.Command.Take(3));
-        Assert.Equal(["--model", "opus", "--max-turns", "3"], spec.Command.TakeLast(4));
+        Assert.Equal(["claude", "-p"], spec.Command.Take(2));
+        Assert.Equal(["--model", "opus", "--max-turns", "3", "--", "Fix it; rm -rf /"], spec.Command.TakeLast(6));
     }
 }

@@ -15,7 +15,7 @@ public sealed class ClaudeCodeProfileTests
         var command = Profile.BuildCommand(new AgentInvocation("Fix the build", Version));
 
         Assert.Equal(
-            ["claude", "-p", "Fix the build", "--dangerously-skip-permissions", "--output-format", "stream-json", "--verbose"],
+            ["claude", "-p", "--dangerously-skip-permissions", "--output-format", "stream-json", "--verbose", "--", "Fix the build"],
             command);
     }
 
@@ -27,14 +27,16 @@ public sealed class ClaudeCodeProfileTests
     [InlineData("`rm -rf /`")]
     [InlineData("a; rm -rf / && echo $HOME | tee ~/x > /dev/null & \\")]
     [InlineData("--model opus --max-turns 99")]
+    [InlineData("- Add XML docs\n- Keep behaviour")]
     [InlineData("  leading and trailing spaces  ")]
     public void Prompt_is_one_unchanged_argument_whatever_it_contains(string prompt)
     {
         var command = Profile.BuildCommand(new AgentInvocation(prompt, Version));
 
-        Assert.Equal(7, command.Count);
+        Assert.Equal(8, command.Count);
         Assert.Equal("-p", command[1]);
-        Assert.Equal(prompt, command[2]);
+        Assert.Equal("--", command[^2]);
+        Assert.Equal(prompt, command[^1]);
     }
 
     [Fact]
@@ -44,8 +46,8 @@ public sealed class ClaudeCodeProfileTests
             ExtraArguments: ["--append-system-prompt", "Be brief; really", "--add-dir", "/tmp"]));
 
         Assert.Equal(
-            ["--verbose", "--model", "claude-sonnet-4-5", "--max-turns", "12", "--append-system-prompt", "Be brief; really", "--add-dir", "/tmp"],
-            command.Skip(6));
+            ["--verbose", "--model", "claude-sonnet-4-5", "--max-turns", "12", "--append-system-prompt", "Be brief; really", "--add-dir", "/tmp", "--", "p"],
+            command.Skip(5));
     }
 
     [Fact]
@@ -55,7 +57,7 @@ public sealed class ClaudeCodeProfileTests
 
         Assert.DoesNotContain("--model", command);
         Assert.DoesNotContain("--max-turns", command);
-        Assert.Equal("--verbose", command[^1]);
+        Assert.Equal(["--verbose", "--", "p"], command.TakeLast(3));
     }
 
     [Fact]
@@ -75,7 +77,7 @@ public sealed class ClaudeCodeProfileTests
         {
             var command = Profile.BuildCommand(new AgentInvocation("p", Version, MaxTurns: 1500));
 
-            Assert.Equal("1500", command[^1]);
+            Assert.Equal("1500", command[command.ToList().IndexOf("--max-turns") + 1]);
         }
         finally
         {

@@ -78,6 +78,17 @@ public sealed class ClaudeStreamJsonParserTests
     }
 
     [Fact]
+    public void Rejected_key_is_recognised_at_the_first_retry_so_the_run_can_stop_there()
+    {
+        var events = ParseRecording("claude-2.1.328-401.jsonl");
+
+        var firstRejection = events.FindIndex(e => e is AgentCredentialRejected);
+        Assert.Equal(new AgentCredentialRejected(401), events[firstRejection]);
+        Assert.Equal("API request failed (401), retry 1/10", Assert.IsType<AgentNotice>(events[firstRejection - 1]).Text);
+        Assert.Empty(ParseRecording("claude-2.1.328-edit.jsonl").OfType<AgentCredentialRejected>());
+    }
+
+    [Fact]
     public void Rejected_key_recording_is_an_error_although_its_subtype_says_success()
     {
         var events = ParseRecording("claude-2.1.328-401.jsonl");

@@ -1,3 +1,4 @@
+using AgentSandbox.Agents;
 using System.Globalization;
 using System.Text.Json;
 using AgentSandbox.Reporting;
@@ -87,7 +88,7 @@ public sealed class RunReportTests : IDisposable
     {
         var log = new RecordingLog();
 
-        var error = RunReport.Report(Result(changedFiles: [new ChangedFile("src/A.cs", FileChange.Added), new ChangedFile("B.cs", FileChange.Modified)]), "Claude Code", log);
+        var error = RunReport.Report(Result(changedFiles: [new ChangedFile("src/A.cs", FileChange.Added), new ChangedFile("B.cs", FileChange.Modified)]), new ClaudeCodeProfile(), "obj/agent/AgentRun/result.json", log);
 
         Assert.Null(error);
         Assert.StartsWith("AgentRun: Claude Code succeeded: ", log.Important[0]);
@@ -97,7 +98,7 @@ public sealed class RunReportTests : IDisposable
     [Fact]
     public void Report_of_a_failure_is_AGS4002_with_the_exit_code_and_last_words()
     {
-        var error = RunReport.Report(Result(success: false, exitCode: 1, lastWords: "Reached maximum number of turns (1)"), "Claude Code", new RecordingLog());
+        var error = RunReport.Report(Result(success: false, exitCode: 1, lastWords: "Reached maximum number of turns (1)"), new ClaudeCodeProfile(), "obj/agent/AgentRun/result.json", new RecordingLog());
 
         Assert.NotNull(error);
         Assert.Equal("AGS4002", error.Code);

@@ -98,17 +98,19 @@ public sealed class SandboxBuildContextTests : IDisposable
     }
 
     [Fact]
-    public void Writing_removes_files_of_an_earlier_generation()
+    public void Writing_removes_generated_files_of_an_earlier_generation_and_nothing_else()
     {
         var directory = _temp.Combine("context");
         SandboxBuildContext.FromSpec(SpecWithCa()).WriteTo(directory);
-        File.WriteAllText(Path.Combine(directory, "leftover.txt"), "old");
+        // AgentSandboxContextDirectory may point anywhere: a file that is not ours is neither deleted nor sent to the engine.
+        File.WriteAllText(Path.Combine(directory, "Program.cs"), "the user's");
 
         var withoutCa = SandboxBuildContext.FromSpec(Create());
         withoutCa.WriteTo(directory);
 
-        Assert.Equal(["Dockerfile"], Directory.EnumerateFiles(directory).Select(Path.GetFileName));
+        Assert.Equal(["Dockerfile", "Program.cs"], Directory.EnumerateFiles(directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal(withoutCa.ImageTag, SandboxBuildContext.ReadFrom(directory).ImageTag);
+        Assert.Equal(["Dockerfile"], SandboxBuildContext.ReadFrom(directory).Files.Keys);
     }
 
     [Fact]

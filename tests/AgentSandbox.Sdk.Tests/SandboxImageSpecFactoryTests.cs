@@ -1,3 +1,4 @@
+using AgentSandbox.Image;
 using AgentSandbox.Errors;
 using AgentSandbox.Project;
 using AgentSandbox.Sdk.Tests.TestSupport;
@@ -41,14 +42,36 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
     }
 
     [Fact]
-    public void Global_json_sdk_version_wins_over_the_target_frameworks()
+    public void Global_json_sdk_version_wins_over_older_target_frameworks()
     {
-        _temp.Write("global.json", """{ "sdk": { "version": "8.0.404" } }""");
+        _temp.Write("global.json", """{ "sdk": { "version": "9.0.304" } }""");
+        var projectDirectory = _temp.CreateDirectory("src/App");
+
+        var spec = Create(Metadata(["net8.0"], GlobalJson.FindSdkVersion(projectDirectory), projectDirectory: projectDirectory));
+
+        Assert.Equal("mcr.microsoft.com/dotnet/sdk:9.0", spec.BaseImage);
+    }
+
+    [Fact]
+    public void Target_framework_newer_than_global_json_wins_because_that_sdk_could_not_build_it()
+    {
+        _temp.Write("global.json", """{ "sdk": { "version": "8.0.404", "rollForward": "latestMajor" } }""");
         var projectDirectory = _temp.CreateDirectory("src/App");
 
         var spec = Create(Metadata(["net10.0"], GlobalJson.FindSdkVersion(projectDirectory), projectDirectory: projectDirectory));
 
+        Assert.Equal("mcr.microsoft.com/dotnet/sdk:10.0", spec.BaseImage);
+    }
+
+    [Fact]
+    public void Windows_target_frameworks_enable_windows_targeting_in_the_image()
+    {
+        var spec = Create(Metadata(["net8.0-windows"]));
+
         Assert.Equal("mcr.microsoft.com/dotnet/sdk:8.0", spec.BaseImage);
+        Assert.True(spec.EnableWindowsTargeting);
+        Assert.Contains("ENV EnableWindowsTargeting=true", DockerfileGenerator.Generate(spec));
+        Assert.False(Create(Metadata(["net8.0"])).EnableWindowsTargeting);
     }
 
     [Fact]

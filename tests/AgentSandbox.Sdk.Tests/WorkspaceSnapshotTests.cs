@@ -118,12 +118,22 @@ public sealed class WorkspaceSnapshotTests : IDisposable
     [InlineData(".git/index")]
     [InlineData(".vs/App/v17/.suo")]
     [InlineData("src/App/bin/Release/App.dll")]
-    [InlineData("src/App/obj/App.csproj.nuget.g.props")]
+    [InlineData("src/App/obj/project.assets.json")]
     public void Build_output_and_tool_state_are_ignored(string path)
     {
         _temp.Write("Program.cs", "x");
 
         Assert.Empty(ChangesDuring(() => _temp.Write(path, "churn")));
+    }
+
+    [Theory]
+    [InlineData("obj/App.csproj.nuget.g.props")]
+    [InlineData("src/App/obj/App.csproj.nuget.g.targets")]
+    public void Props_and_targets_in_obj_are_tracked_because_the_next_host_build_imports_them(string path)
+    {
+        _temp.Write(path, "<Project />");
+
+        Assert.Equal([new ChangedFile(path, FileChange.Modified)], ChangesDuring(() => _temp.Write(path, "<Project><Exec Command=\"evil\" /></Project>")));
     }
 
     [Fact]

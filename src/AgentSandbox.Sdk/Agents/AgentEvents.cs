@@ -12,6 +12,9 @@ public sealed record AgentToolCall(string Description) : AgentEvent;
 /// <summary>Something the CLI itself reports that is not the agent's work (retries, warnings).</summary>
 public sealed record AgentNotice(string Text) : AgentEvent;
 
+/// <summary>The API refused the credential (401/403); retrying will not help, so the run is stopped.</summary>
+public sealed record AgentCredentialRejected(int Status) : AgentEvent;
+
 /// <summary>The CLI's final account of the run.</summary>
 public sealed record AgentFinished(AgentOutcome Outcome) : AgentEvent;
 

@@ -8,7 +8,7 @@ namespace AgentSandbox.Agents;
 public sealed class ClaudeCodeProfile : IAgentProfile
 {
     /// <summary>Where the project is mounted; tool paths are reported relative to it.</summary>
-    private const string WorkspacePrefix = "/workspace/";
+    private const string WorkspacePrefix = Spec.AgentRunSpec.WorkspacePath + "/";
 
     public string Kind => "claude";
     public string DisplayName => "Claude Code";
@@ -32,7 +32,7 @@ public sealed class ClaudeCodeProfile : IAgentProfile
     {
         var command = new List<string>
         {
-            Executable, "-p", invocation.Prompt,
+            Executable, "-p",
             "--dangerously-skip-permissions",
             "--output-format", "stream-json",
             "--verbose",
@@ -46,6 +46,8 @@ public sealed class ClaudeCodeProfile : IAgentProfile
             command.AddRange(["--max-turns", maxTurns.ToString(CultureInfo.InvariantCulture)]);
         }
         command.AddRange(invocation.ExtraArguments ?? []);
+        // After "--", so that a prompt starting with "-" (a Markdown list) is never taken for an option.
+        command.AddRange(["--", invocation.Prompt]);
         return command;
     }
 
@@ -112,13 +114,24 @@ public sealed class ClaudeCodeProfile : IAgentProfile
             return events;
         }
 
-        private static List<AgentEvent> ParseSystem(JsonElement root) => String(root, "subtype") switch
+        private static List<AgentEvent> ParseSystem(JsonElement root)
         {
-            "api_retry" => [new AgentNotice(
-                $"API request failed ({Number(root, "error_status")?.ToString(CultureInfo.InvariantCulture) ?? String(root, "error") ?? "error"}), " +
-                $"retry {Number(root, "attempt")}/{Number(root, "max_retries")}")],
-            _ => [],
-        };
+            if (String(root, "subtype") != "api_retry")
+            {
+                return [];
+            }
+            var status = Number(root, "error_status");
+            var events = new List<AgentEvent>
+            {
+                new AgentNotice($"API request failed ({status?.ToString(CultureInfo.InvariantCulture) ?? String(root, "error") ?? "error"}), " +
+                    $"retry {Number(root, "attempt")}/{Number(root, "max_retries")}"),
+            };
+            if (status is 401 or 403)
+            {
+                events.Add(new AgentCredentialRejected((int)status));
+            }
+            return events;
+        }
 
         private static AgentOutcome ParseResult(JsonElement root)
         {

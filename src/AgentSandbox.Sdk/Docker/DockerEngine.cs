@@ -41,42 +41,45 @@ public sealed class DockerEngine : IDisposable
         {
             return new DockerEngine(CreateClient(endpoint, apiVersion: null), endpoint);
         }
-        catch (Exception exception) when (exception is DockerConfigurationException or UriFormatException or ArgumentException or NotSupportedException)
+        catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            throw Diagnostics.EngineUnreachable(endpoint ?? Environment.GetEnvironmentVariable("DOCKER_HOST") ?? "the current Docker context", exception.Message);
+            // Unsupported schemes (ssh://), malformed DOCKER_HOST, unreadable Docker config or context.
+            throw Diagnostics.EngineUnreachable(endpoint ?? Environment.GetEnvironmentVariable("DOCKER_HOST") ?? "the current Docker context", exception.Message.TrimEnd('.'), exception);
         }
     }
 
-    public async Task<bool> ImageExistsAsync(string image, CancellationToken cancellationToken)
-    {
-        try
+    public Task<bool> ImageExistsAsync(string image, CancellationToken cancellationToken) =>
+        CallAsync("inspect an image", _unversioned, async (client, token) =>
         {
-            await CallAsync("inspect an image", _unversioned, (client, token) => client.Images.InspectImageAsync(image, token), cancellationToken, firstContact: _pinned is null).ConfigureAwait(false);
-            return true;
-        }
-        catch (AgentSandboxException exception) when (exception.InnerException is DockerImageNotFoundException)
-        {
-            return false;
-        }
-    }
+            try
+            {
+                await client.Images.InspectImageAsync(image, token).ConfigureAwait(false);
+                return true;
+            }
+            catch (DockerImageNotFoundException)
+            {
+                return false;
+            }
+        }, cancellationToken, firstContact: _pinned is null);
 
-    /// <summary>Pulls an image.</summary>
+    /// <summary>Pulls an image (anonymously).</summary>
     /// <returns>Null on success, else the engine's reason (no such image, registry unreachable, denied).</returns>
     public async Task<string?> PullImageAsync(string image, IProgress<JSONMessage> progress, CancellationToken cancellationToken)
     {
         var (name, tag) = SplitReference(image);
         var failure = new FailureCollector(progress);
-        try
+        return await CallAsync("pull an image", await PinnedAsync(cancellationToken).ConfigureAwait(false), async (client, token) =>
         {
-            await CallAsync("pull an image", await PinnedAsync(cancellationToken).ConfigureAwait(false),
-                (client, token) => client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = name, Tag = tag }, null, failure, token),
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (AgentSandboxException exception) when (exception.InnerException is DockerApiException refused)
-        {
-            return EngineMessage(refused);
-        }
-        return failure.Error;
+            try
+            {
+                await client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = name, Tag = tag }, null, failure, token).ConfigureAwait(false);
+                return failure.Error;
+            }
+            catch (DockerApiException refused)
+            {
+                return EngineMessage(refused);
+            }
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task BuildImageAsync(Stream context, ImageBuildParameters parameters, IProgress<JSONMessage> progress, CancellationToken cancellationToken)
@@ -96,34 +99,33 @@ public sealed class DockerEngine : IDisposable
 
     /// <summary>
     /// Creates, attaches to, starts and waits for a container, handing each line of its output over as it arrives.
-    /// The container is removed afterwards whatever happens, also on cancellation.
+    /// <paramref name="stop"/> kills the container and still collects its output and exit code;
+    /// <paramref name="cancellationToken"/> kills it and abandons the run. The container is removed afterwards
+    /// whatever happens.
     /// </summary>
     public async Task<long> RunContainerAsync(
-        CreateContainerParameters parameters, Action<string> onStdout, Action<string> onStderr, CancellationToken cancellationToken)
+        CreateContainerParameters parameters, Action<string> onStdout, Action<string> onStderr, CancellationToken stop, CancellationToken cancellationToken)
     {
         var client = await PinnedAsync(cancellationToken).ConfigureAwait(false);
-        var created = await CallAsync("create a container", client, (c, token) => c.Containers.CreateContainerAsync(parameters, token), cancellationToken).ConfigureAwait(false);
+        string? id = null;
         try
         {
+            id = (await CallAsync("create a container", client, (c, token) => c.Containers.CreateContainerAsync(parameters, token), cancellationToken).ConfigureAwait(false)).ID;
             using var stream = await CallAsync("attach to a container", client, (c, token) => c.Containers.AttachContainerAsync(
-                created.ID, new ContainerAttachParameters { Stream = true, Stdout = true, Stderr = true }, token), cancellationToken).ConfigureAwait(false);
-            await CallAsync("start a container", client, (c, token) => c.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), token), cancellationToken).ConfigureAwait(false);
-            await PumpLinesAsync(stream, onStdout, onStderr, cancellationToken).ConfigureAwait(false);
-            var exit = await CallAsync("wait for a container", client, (c, token) => c.Containers.WaitContainerAsync(created.ID, token), cancellationToken).ConfigureAwait(false);
+                id, new ContainerAttachParameters { Stream = true, Stdout = true, Stderr = true }, token), cancellationToken).ConfigureAwait(false);
+            await CallAsync("start a container", client, (c, token) => c.Containers.StartContainerAsync(id, new ContainerStartParameters(), token), cancellationToken).ConfigureAwait(false);
+            using (stop.Register(() => KillInBackground(client, id)))
+            using (cancellationToken.Register(() => KillInBackground(client, id)))
+            {
+                await PumpLinesAsync(stream, onStdout, onStderr, cancellationToken).ConfigureAwait(false);
+            }
+            var exit = await CallAsync("wait for a container", client, (c, token) => c.Containers.WaitContainerAsync(id, token), cancellationToken).ConfigureAwait(false);
             return exit.StatusCode;
         }
         finally
         {
-            // Not the caller's token: the container must go also when the build was cancelled.
-            using var cleanup = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            try
-            {
-                await client.Containers.RemoveContainerAsync(created.ID, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, cleanup.Token).ConfigureAwait(false);
-            }
-            catch (Exception exception) when (exception is DockerApiException or HttpRequestException or OperationCanceledException)
-            {
-                // The run's own outcome matters more than a failed cleanup; the label lets users find leftovers.
-            }
+            // By name when creation was interrupted: the engine may have made the container all the same.
+            await RemoveQuietlyAsync(client, id ?? parameters.Name).ConfigureAwait(false);
         }
     }
 
@@ -170,18 +172,21 @@ public sealed class DockerEngine : IDisposable
         {
             return await call(client, timeout.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (firstContact && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException exception) when (firstContact && !cancellationToken.IsCancellationRequested)
         {
-            throw Diagnostics.EngineUnreachable(Endpoint, $"no answer within {ConnectTimeout.TotalSeconds:0} s");
+            throw Diagnostics.EngineUnreachable(Endpoint, $"no answer within {ConnectTimeout.TotalSeconds:0} s", exception);
         }
         catch (Exception exception) when (exception is HttpRequestException or SocketException or IOException or TimeoutException)
         {
-            throw Diagnostics.EngineUnreachable(Endpoint, Innermost(exception).Message.TrimEnd('.'));
+            if (Innermost(exception) is SocketException { SocketErrorCode: SocketError.AccessDenied })
+            {
+                throw Diagnostics.EnginePermissionDenied(Endpoint, exception);
+            }
+            throw Diagnostics.EngineUnreachable(Endpoint, Innermost(exception).Message.TrimEnd('.'), exception);
         }
         catch (DockerApiException exception)
         {
-            var error = Diagnostics.EngineRequestFailed(Endpoint, operation, EngineMessage(exception));
-            throw new AgentSandboxException(error.Code, error.Message, exception);
+            throw Diagnostics.EngineRequestFailed(Endpoint, operation, EngineMessage(exception), exception);
         }
     }
 
@@ -216,6 +221,28 @@ public sealed class DockerEngine : IDisposable
         {
         }
         return body.Length > 0 ? body : exception.StatusCode.ToString();
+    }
+
+    private static void KillInBackground(DockerClient client, string id) =>
+        _ = client.Containers.KillContainerAsync(id, new ContainerKillParameters(), CancellationToken.None)
+            .ContinueWith(kill => _ = kill.Exception, TaskScheduler.Default);
+
+    private static async Task RemoveQuietlyAsync(DockerClient client, string? container)
+    {
+        if (container is null)
+        {
+            return;
+        }
+        // Not the caller's token: the container must go also when the build was cancelled.
+        using var cleanup = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await client.Containers.RemoveContainerAsync(container, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, cleanup.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // The run's own outcome matters more than a failed cleanup; the org.agentsandbox labels find leftovers.
+        }
     }
 
     private static Exception Innermost(Exception exception) => exception.InnerException is null ? exception : Innermost(exception.InnerException);

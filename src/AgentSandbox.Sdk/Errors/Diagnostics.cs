@@ -2,7 +2,7 @@ namespace AgentSandbox.Errors;
 
 /// <summary>
 /// Every user-facing error and warning, in one place, each with its code.
-/// AGS1xxx: inputs; AGS2xxx: Docker engine; AGS3xxx: sandbox image; AGS4xxx: agent run.
+/// AGS1xxx: inputs; AGS2xxx: Docker engine; AGS3xxx: sandbox image; AGS4xxx: agent run; AGS9xxx: files and internal errors.
 /// README.md lists them all.
 /// </summary>
 public static class Diagnostics
@@ -31,14 +31,17 @@ public static class Diagnostics
     public static Warning HostVariableNotSet(string name) => new("AGS1101",
         $"AgentEnvironmentVariables names '{name}', which is not set in the build's environment, so the agent does not get it: export it or remove it from the list.");
 
-    public static AgentSandboxException EngineUnreachable(string endpoint, string reason) => new("AGS2001",
-        $"The Docker engine at '{endpoint}' did not answer ({reason}): start Docker, or point DOCKER_HOST, the current Docker context or AgentDockerHost at a running engine.");
+    public static AgentSandboxException EngineUnreachable(string endpoint, string reason, Exception? inner = null) => new("AGS2001",
+        $"The Docker engine at '{endpoint}' did not answer ({reason}): start Docker, or point DOCKER_HOST, the current Docker context or AgentDockerHost at a running engine.", inner);
 
     public static AgentSandboxException EngineApiUnsupported(string endpoint, string engineRange, string ourRange) => new("AGS2002",
         $"The Docker engine at '{endpoint}' serves API versions {engineRange}, which AgentSandbox.Sdk (API {ourRange}) cannot use: update the engine or AgentSandbox.Sdk.");
 
-    public static AgentSandboxException EngineRequestFailed(string endpoint, string operation, string reason) => new("AGS2003",
-        $"The Docker engine at '{endpoint}' refused to {operation} ({reason}): check the engine's log and that the build user may use Docker.");
+    public static AgentSandboxException EngineRequestFailed(string endpoint, string operation, string reason, Exception? inner = null) => new("AGS2003",
+        $"The Docker engine at '{endpoint}' refused to {operation} ({reason}): check the engine's log and that the build user may use Docker.", inner);
+
+    public static AgentSandboxException EnginePermissionDenied(string endpoint, Exception? inner = null) => new("AGS2004",
+        $"The build user may not use the Docker engine at '{endpoint}' (permission denied): add the user to the docker group and log in again, or use a rootless engine.", inner);
 
     public static AgentSandboxException BaseImageUnavailable(string image, string reason) => new("AGS3001",
         $"The base image '{image}' is not on this engine and could not be pulled ({reason}): pull or build it first, or set AgentBaseImage to an image the engine has.");
@@ -49,8 +52,17 @@ public static class Diagnostics
     public static AgentSandboxException NetworkNotFound(string network) => new("AGS4001",
         $"AgentNetwork names the Docker network '{network}', which does not exist: create it (docker network create {network}) or use bridge, host or none.");
 
-    public static AgentSandboxException AgentFailed(string agent, long exitCode, string lastWords) => new("AGS4002",
-        $"{agent} failed (exit code {exitCode}): {lastWords}");
+    public static AgentSandboxException AgentFailed(string agent, string exitCode, string lastWords, string resultPath) => new("AGS4002",
+        $"{agent} failed ({exitCode}): {lastWords.TrimEnd('.')}. Fix the cause and run again; {resultPath} has the details.");
+
+    public static AgentSandboxException CredentialRejected(string agent, int status, IEnumerable<string> variables) => new("AGS4003",
+        $"{agent}'s API rejected the credential (HTTP {status}), so the run was stopped instead of retrying for minutes: check {string.Join(" / ", variables)} and, if you use a gateway, its base URL.");
+
+    public static AgentSandboxException FileAccessFailed(Exception inner) => new("AGS9001",
+        $"AgentSandbox could not read or write a file ({inner.Message.TrimEnd('.')}): check that the path exists and the build user may read and write it.", inner);
+
+    public static AgentSandboxException Internal(Exception exception) => new("AGS9999",
+        $"AgentSandbox failed unexpectedly ({exception.GetType().Name}: {exception.Message}): please report this with the output of -v:diagnostic, which holds the stack trace.", exception);
 
     public static Warning RunningAsRoot(string agent) => new("AGS4101",
         $"The build runs as root, so {agent} runs as root inside the sandbox and the files it writes belong to root: run the build as a non-root user to avoid that.");

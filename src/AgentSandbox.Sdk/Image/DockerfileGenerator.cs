@@ -79,13 +79,19 @@ public static class DockerfileGenerator
             Line("    fi; \\");
             Line($"    if ! awk -F: -v id={uid} '$3 == id {{ found = 1 }} END {{ exit !found }}' /etc/passwd; then \\");
             Line($"        group=$(awk -F: -v id={gid} '$3 == id {{ print $1; exit }}' /etc/group); \\");
-            Line($"        useradd -u {uid} -g {gid} -d {AgentHome} -M -s /bin/sh agentsandbox 2>/dev/null \\");
+            // -l: no lastlog/faillog entry, which for large (directory service) uids is a file of gigabytes.
+            Line($"        useradd -l -u {uid} -g {gid} -d {AgentHome} -M -s /bin/sh agentsandbox 2>/dev/null \\");
             Line($"            || adduser -D -H -u {uid} -G \"$group\" -h {AgentHome} -s /bin/sh agentsandbox; \\");
             Line("    fi; \\");
             Line($"    mkdir -p {AgentHome} {AgentRunSpec.WorkspacePath}; \\");
             Line($"    chown {uid}:{gid} {AgentHome}");
             Line($"ENV HOME={AgentHome}");
             Line($"USER {uid}:{gid}");
+        }
+        if (spec.EnableWindowsTargeting)
+        {
+            Line("# The project targets Windows; the SDK builds it on Linux with this (it cannot run it).");
+            Line("ENV EnableWindowsTargeting=true");
         }
         Line($"WORKDIR {AgentRunSpec.WorkspacePath}");
         return dockerfile.ToString();

@@ -14,6 +14,9 @@ public sealed class SandboxBuildContext
     public const string Dockerfile = "Dockerfile";
     public const string ImageRepository = "agentsandbox";
 
+    /// <summary>Every file a context can hold; nothing else is read, written or deleted.</summary>
+    private static readonly IReadOnlyList<string> GeneratedFiles = [Dockerfile, DockerfileGenerator.CaCertificatesFile];
+
     private readonly SortedDictionary<string, byte[]> _files;
 
     private SandboxBuildContext(SortedDictionary<string, byte[]> files)
@@ -44,20 +47,27 @@ public sealed class SandboxBuildContext
     public static SandboxBuildContext ReadFrom(string directory)
     {
         var files = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
-        foreach (var path in Directory.EnumerateFiles(directory))
+        foreach (var name in GeneratedFiles)
         {
-            files[Path.GetFileName(path)] = File.ReadAllBytes(path);
+            var path = Path.Combine(directory, name);
+            if (File.Exists(path))
+            {
+                files[name] = File.ReadAllBytes(path);
+            }
         }
         return new SandboxBuildContext(files);
     }
 
-    /// <summary>Writes the files and removes any left from an earlier generation; unchanged files are not touched.</summary>
+    /// <summary>
+    /// Writes the files and removes generated ones an earlier generation left (a CA file no longer configured).
+    /// Only our own file names are touched, wherever AgentSandboxContextDirectory points; unchanged files are not rewritten.
+    /// </summary>
     public void WriteTo(string directory)
     {
         Directory.CreateDirectory(directory);
-        foreach (var stale in Directory.EnumerateFiles(directory).Where(path => !_files.ContainsKey(Path.GetFileName(path))))
+        foreach (var stale in GeneratedFiles.Where(name => !_files.ContainsKey(name)))
         {
-            File.Delete(stale);
+            File.Delete(Path.Combine(directory, stale));
         }
         foreach (var (name, content) in _files)
         {

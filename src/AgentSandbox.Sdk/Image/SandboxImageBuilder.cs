@@ -38,6 +38,7 @@ public static class SandboxImageBuilder
             Remove = true,
             ForceRemove = true,
             Labels = new Dictionary<string, string> { ["org.agentsandbox.generated"] = "true" },
+            BuildArgs = ProxyVariables.FromHost(),
         }, progress, cancellationToken).ConfigureAwait(false);
 
         if (progress.Error is not null || !await engine.ImageExistsAsync(context.ImageTag, cancellationToken).ConfigureAwait(false))
@@ -62,7 +63,7 @@ public static class SandboxImageBuilder
             return;
         }
         log.Important($"Pulling base image {baseImage}...");
-        var failure = await engine.PullImageAsync(baseImage, new Progress<JSONMessage>(m => { if (m.Status is { } s) log.Detail(s); }), cancellationToken).ConfigureAwait(false);
+        var failure = await engine.PullImageAsync(baseImage, new BuildProgress(log), cancellationToken).ConfigureAwait(false);
         if (failure is not null || !await engine.ImageExistsAsync(baseImage, cancellationToken).ConfigureAwait(false))
         {
             throw Diagnostics.BaseImageUnavailable(baseImage, failure ?? "the pull finished without the image");
@@ -70,9 +71,10 @@ public static class SandboxImageBuilder
     }
 
     /// <summary>
-    /// Follows the classic builder's stream: "Step N/M : ..." lines become build messages, the rest is detail,
-    /// and the current step's last lines are kept for the error when a step fails.
-    /// Called synchronously (not through Progress&lt;T&gt;'s thread pool) so that lines stay in order.
+    /// Follows the engine's build and pull streams: "Step N/M : ..." lines are shown at minimal verbosity, each
+    /// step's output in a normal log, and the current step's last lines are kept for the error when a step fails.
+    /// Called synchronously (not through Progress&lt;T&gt;'s thread pool) so that lines stay in order and none
+    /// arrives after the task has returned.
     /// </summary>
     private sealed class BuildProgress(ISandboxLog log) : IProgress<JSONMessage>
     {
@@ -95,7 +97,7 @@ public static class SandboxImageBuilder
                 {
                     CurrentStep = line.Length > 160 ? line[..160] + "…" : line;
                     _tail.Clear();
-                    log.Info(CurrentStep);
+                    log.Important(CurrentStep);
                     continue;
                 }
                 _tail.Enqueue(line);
@@ -103,7 +105,7 @@ public static class SandboxImageBuilder
                 {
                     _tail.Dequeue();
                 }
-                log.Detail(line);
+                log.Info(line);
             }
         }
     }

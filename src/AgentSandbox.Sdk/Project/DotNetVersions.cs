@@ -25,6 +25,10 @@ public static partial class DotNetVersions
     public static bool IsDotNet(string targetFramework) =>
         targetFramework.Trim().StartsWith("net", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>True for net8.0-windows and the like, which build on Linux only with EnableWindowsTargeting.</summary>
+    public static bool IsWindowsSpecific(string targetFramework) =>
+        targetFramework.Contains("-windows", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The SDK image tag for an SDK version: 8.0.404 is 8.0; previews are published as 10.0-preview.</summary>
     public static string SdkImageTag(NuGetVersion version) =>
         version.IsPrerelease ? $"{version.Major}.{version.Minor}-preview" : $"{version.Major}.{version.Minor}";

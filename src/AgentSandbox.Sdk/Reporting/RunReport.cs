@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AgentSandbox.Agents;
 using AgentSandbox.Errors;
 using AgentSandbox.Logging;
 using AgentSandbox.Run;
@@ -18,14 +19,20 @@ public static class RunReport
     };
 
     /// <summary>Logs the summary; returns the error to fail the build with when the agent failed.</summary>
-    public static AgentSandboxException? Report(AgentRunResult result, string agentName, ISandboxLog log)
+    public static AgentSandboxException? Report(AgentRunResult result, IAgentProfile agent, string resultPath, ISandboxLog log)
     {
-        log.Important($"{result.Target}: {Summarize(result, agentName)}");
+        log.Important($"{result.Target}: {Summarize(result, agent.DisplayName)}");
         foreach (var file in result.ChangedFiles)
         {
             log.Important($"  {file.Change.ToString().ToLowerInvariant()}: {file.Path}");
         }
-        return result.Success ? null : Diagnostics.AgentFailed(agentName, result.ExitCode, result.LastWords ?? "no reason given");
+        if (result.Success)
+        {
+            return null;
+        }
+        return result.CredentialRejectedStatus is { } status
+            ? Diagnostics.CredentialRejected(agent.DisplayName, status, agent.CredentialVariables)
+            : Diagnostics.AgentFailed(agent.DisplayName, result.ExitCode is { } code ? $"exit code {code}" : "no exit code", result.LastWords ?? "no reason given", resultPath);
     }
 
     /// <summary>"Claude Code succeeded: 3 turns, 0.7 s, $0.0004, 30 tokens in / 15 out; 1 file changed."</summary>

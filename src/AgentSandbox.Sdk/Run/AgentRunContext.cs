@@ -17,9 +17,14 @@ public sealed class AgentRunContext(AgentRunSpec spec, string imageTag, DockerEn
     public ISandboxLog Log { get; } = log;
 
     public WorkspaceSnapshot? Before { get; set; }
-    public long ExitCode { get; set; }
+
+    /// <summary>Null until the container has exited.</summary>
+    public long? ExitCode { get; set; }
     public TimeSpan Elapsed { get; set; }
     public AgentOutcome? Outcome { get; set; }
+
+    /// <summary>The HTTP status with which the agent's API refused the credential, when it did.</summary>
+    public int? CredentialRejected { get; set; }
     public string? LastMessage { get; set; }
     public Queue<string> OutputTail { get; } = new();
     public IReadOnlyList<ChangedFile> ChangedFiles { get; set; } = [];

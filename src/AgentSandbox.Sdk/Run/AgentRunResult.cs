@@ -1,14 +1,17 @@
+using System.Text.Json.Serialization;
 using AgentSandbox.Agents;
+using AgentSandbox.Errors;
 
 namespace AgentSandbox.Run;
 
-/// <summary>What happened in one run; written as result.json and turned into build messages.</summary>
+/// <summary>What happened in one run; written as result.json (also when the run failed) and turned into build messages.</summary>
+/// <param name="ExitCode">The agent's exit code; null when it never ran to an exit (engine failure, cancellation).</param>
 public sealed record AgentRunResult(
     string Target,
     string Agent,
     string AgentVersion,
     string Image,
-    long ExitCode,
+    long? ExitCode,
     bool Success,
     long DurationMs,
     int? NumTurns,
@@ -23,10 +26,26 @@ public sealed record AgentRunResult(
     /// <summary>What the agent said last about a failure: its errors, its final text, or its last output lines.</summary>
     public string? LastWords { get; init; }
 
-    public static AgentRunResult From(AgentRunContext context)
+    /// <summary>Set when the API refused the credential and the run was stopped.</summary>
+    public int? CredentialRejectedStatus { get; init; }
+
+    /// <summary>Why the run could not finish (engine, network, cancellation); rethrown after result.json is written.</summary>
+    [JsonIgnore]
+    public Exception? Failure { get; init; }
+
+    public static AgentRunResult From(AgentRunContext context, Exception? failure = null)
     {
         var outcome = context.Outcome;
-        var success = context.ExitCode == 0 && outcome?.IsError != true;
+        var success = failure is null && context.ExitCode == 0 && outcome?.IsError != true && context.CredentialRejected is null;
+        var errors = (outcome?.Errors ?? []).ToList();
+        if (failure is AgentSandboxException coded)
+        {
+            errors.Add($"{coded.Code}: {coded.Message}");
+        }
+        else if (failure is OperationCanceledException)
+        {
+            errors.Add("The build was cancelled.");
+        }
         return new AgentRunResult(
             Target: context.Spec.TargetName,
             Agent: context.Spec.Agent.Kind,
@@ -40,11 +59,13 @@ public sealed record AgentRunResult(
             InputTokens: outcome?.InputTokens,
             OutputTokens: outcome?.OutputTokens,
             Summary: outcome?.FinalText ?? context.LastMessage,
-            Errors: outcome?.Errors ?? [],
+            Errors: errors,
             PermissionDenials: outcome?.PermissionDenials ?? 0,
             ChangedFiles: context.ChangedFiles)
         {
             LastWords = success ? null : LastWordsOf(context, outcome),
+            CredentialRejectedStatus = context.CredentialRejected,
+            Failure = failure,
         };
     }
 

@@ -9,13 +9,16 @@ namespace AgentSandbox.Run;
 /// <summary>One step of a run. Later steps (egress proxy, checkpoints, workspace copies) slot in as more of these.</summary>
 public interface IAgentRunStep
 {
+    /// <summary>True for steps that run also after an earlier step failed, like a finally block.</summary>
+    bool AlwaysRuns => false;
+
     Task ExecuteAsync(AgentRunContext context, CancellationToken cancellationToken);
 }
 
 /// <summary>A named network must exist before the container is created, or the engine's error is obscure.</summary>
 public sealed class CheckNetworkStep : IAgentRunStep
 {
-    private static readonly IReadOnlySet<string> BuiltIn = new HashSet<string>(StringComparer.Ordinal) { "bridge", "host", "none", "default" };
+    private static readonly IReadOnlySet<string> BuiltIn = new HashSet<string>(StringComparer.Ordinal) { "bridge", "host", "none" };
 
     public async Task ExecuteAsync(AgentRunContext context, CancellationToken cancellationToken)
     {
@@ -45,28 +48,45 @@ public sealed class RunAgentContainerStep : IAgentRunStep
         var parser = spec.Agent.CreateParser();
         var log = context.Log;
         log.Important($"{spec.TargetName}: running {spec.Agent.DisplayName} {spec.Invocation.Version} in {context.ImageTag} (network {spec.Network}).");
+        log.Detail($"Command: {string.Join(" ", spec.Command.Select(Quote))}");
+        log.Detail($"Environment: {spec.Environment}");
 
+        using var stop = new CancellationTokenSource();
         var stopwatch = Stopwatch.StartNew();
-        context.ExitCode = await context.Engine.RunContainerAsync(
-            CreateParameters(context),
-            onStdout: line =>
-            {
-                log.Detail(line);
-                foreach (var agentEvent in parser.ParseLine(line))
+        try
+        {
+            context.ExitCode = await context.Engine.RunContainerAsync(
+                CreateParameters(context),
+                onStdout: line =>
                 {
-                    Report(context, agentEvent);
-                }
-            },
-            onStderr: line =>
-            {
-                log.Detail(line);
-                context.RememberOutput(line);
-            },
-            cancellationToken).ConfigureAwait(false);
-        context.Elapsed = stopwatch.Elapsed;
+                    // Whatever the agent printed (tool results too) may echo a credential: it is masked before anything keeps it.
+                    line = spec.Environment.Redact(line);
+                    log.Detail(line);
+                    foreach (var agentEvent in parser.ParseLine(line))
+                    {
+                        Report(context, agentEvent, stop);
+                    }
+                },
+                onStderr: line =>
+                {
+                    line = spec.Environment.Redact(line);
+                    log.Detail(line);
+                    context.RememberOutput(line);
+                },
+                stop.Token,
+                cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.Elapsed = stopwatch.Elapsed;
+        }
     }
 
-    private static void Report(AgentRunContext context, AgentEvent agentEvent)
+    /// <summary>For reading the command in a log only: it is never run through a shell.</summary>
+    private static string Quote(string argument) =>
+        argument.Length > 0 && argument.All(c => char.IsLetterOrDigit(c) || "-_./:=@".Contains(c)) ? argument : $"'{argument.Replace("'", "'\\''")}'";
+
+    private static void Report(AgentRunContext context, AgentEvent agentEvent, CancellationTokenSource stop)
     {
         switch (agentEvent)
         {
@@ -83,10 +103,30 @@ public sealed class RunAgentContainerStep : IAgentRunStep
                 context.RememberOutput(notice.Text);
                 context.Log.Important($"{context.Spec.Agent.Kind}: ({notice.Text})");
                 break;
+            case AgentCredentialRejected rejected when context.CredentialRejected is null:
+                // A refused key stays refused: stop now instead of watching minutes of retries.
+                context.CredentialRejected = rejected.Status;
+                stop.Cancel();
+                break;
             case AgentFinished finished:
                 context.Outcome = finished.Outcome;
                 break;
         }
+    }
+
+    /// <summary>
+    /// The project read-write at the workspace path; its .git read-only on top, so that the agent can read history
+    /// but not plant hooks or configuration that the host's git would run.
+    /// </summary>
+    private static List<Mount> Mounts(string projectDirectory)
+    {
+        var mounts = new List<Mount> { new() { Type = "bind", Source = projectDirectory, Target = AgentRunSpec.WorkspacePath } };
+        var git = Path.Combine(projectDirectory, ".git");
+        if (Directory.Exists(git) || File.Exists(git))
+        {
+            mounts.Add(new Mount { Type = "bind", Source = git, Target = AgentRunSpec.WorkspacePath + "/.git", ReadOnly = true });
+        }
+        return mounts;
     }
 
     private static CreateContainerParameters CreateParameters(AgentRunContext context)
@@ -111,7 +151,7 @@ public sealed class RunAgentContainerStep : IAgentRunStep
             },
             HostConfig = new HostConfig
             {
-                Binds = [$"{spec.ProjectDirectory}:{AgentRunSpec.WorkspacePath}:rw"],
+                Mounts = Mounts(spec.ProjectDirectory),
                 NetworkMode = spec.Network,
                 // The agent needs no privileges to edit files and run builds; it gets none.
                 CapDrop = ["ALL"],
@@ -125,6 +165,8 @@ public sealed class RunAgentContainerStep : IAgentRunStep
 
 public sealed class DetectChangesStep : IAgentRunStep
 {
+    public bool AlwaysRuns => true;
+
     public Task ExecuteAsync(AgentRunContext context, CancellationToken cancellationToken)
     {
         if (context.Before is { } before)

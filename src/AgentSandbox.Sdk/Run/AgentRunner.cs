@@ -1,10 +1,14 @@
 using AgentSandbox.Docker;
+using AgentSandbox.Errors;
 using AgentSandbox.Logging;
 using AgentSandbox.Spec;
 
 namespace AgentSandbox.Run;
 
-/// <summary>Runs an agent as a sequence of steps over its spec.</summary>
+/// <summary>
+/// Runs an agent as a sequence of steps over its spec. When a step fails, the steps that must always run
+/// (finding what changed) still do, and the failure travels in the result, so result.json is written either way.
+/// </summary>
 public sealed class AgentRunner(IReadOnlyList<IAgentRunStep> steps)
 {
     public static AgentRunner Default { get; } = new([
@@ -17,10 +21,18 @@ public sealed class AgentRunner(IReadOnlyList<IAgentRunStep> steps)
     public async Task<AgentRunResult> RunAsync(AgentRunSpec spec, string imageTag, DockerEngine engine, ISandboxLog log, CancellationToken cancellationToken)
     {
         var context = new AgentRunContext(spec, imageTag, engine, log);
-        foreach (var step in steps)
+        Exception? failure = null;
+        foreach (var step in steps.Where(step => failure is null || step.AlwaysRuns))
         {
-            await step.ExecuteAsync(context, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await step.ExecuteAsync(context, failure is null ? cancellationToken : CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (failure is null && exception is AgentSandboxException or OperationCanceledException)
+            {
+                failure = exception;
+            }
         }
-        return AgentRunResult.From(context);
+        return AgentRunResult.From(context, failure);
     }
 }

@@ -21,6 +21,12 @@ public sealed class WorkspaceSnapshot
     /// <summary>Build output and tool state, which a build inside the sandbox churns and nobody reviews.</summary>
     public static readonly IReadOnlySet<string> IgnoredDirectories = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { ".git", ".vs", "bin", "obj" };
 
+    /// <summary>
+    /// Except these files in obj/: the next build on the host imports them (NuGet's generated props and targets),
+    /// so a change to them must be seen like a change to the project file.
+    /// </summary>
+    private static readonly string[] BuildImportExtensions = [".props", ".targets"];
+
     // Dotfiles count (.editorconfig, .github/...); directories the build user cannot read are passed over.
     private static readonly EnumerationOptions Listing = new() { IgnoreInaccessible = true, AttributesToSkip = 0 };
 
@@ -33,9 +39,10 @@ public sealed class WorkspaceSnapshot
     public static WorkspaceSnapshot Take(string root)
     {
         var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
-        var pending = new Stack<DirectoryInfo>([new DirectoryInfo(root)]);
-        while (pending.TryPop(out var directory))
+        var pending = new Stack<(DirectoryInfo Directory, bool BuildImportsOnly)>([(new DirectoryInfo(root), false)]);
+        while (pending.TryPop(out var current))
         {
+            var (directory, buildImportsOnly) = current;
             foreach (var entry in directory.EnumerateFileSystemInfos("*", Listing))
             {
                 // Links are not followed: a link out of the project is not the project.
@@ -45,12 +52,18 @@ public sealed class WorkspaceSnapshot
                 }
                 if (entry is DirectoryInfo child)
                 {
-                    if (!IgnoredDirectories.Contains(child.Name))
+                    if (child.Name.Equals("obj", StringComparison.OrdinalIgnoreCase))
                     {
-                        pending.Push(child);
+                        pending.Push((child, true));
+                    }
+                    else if (!IgnoredDirectories.Contains(child.Name))
+                    {
+                        pending.Push((child, buildImportsOnly));
                     }
                 }
-                else if (entry is FileInfo file && TryHash(file) is { } hash)
+                else if (entry is FileInfo file
+                    && (!buildImportsOnly || BuildImportExtensions.Contains(file.Extension, StringComparer.OrdinalIgnoreCase))
+                    && TryHash(file) is { } hash)
                 {
                     hashes[Path.GetRelativePath(root, file.FullName).Replace('\\', '/')] = hash;
                 }

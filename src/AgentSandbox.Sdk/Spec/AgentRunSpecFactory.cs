@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using AgentSandbox.Agents;
 using AgentSandbox.Errors;
+using AgentSandbox.Image;
 using AgentSandbox.Project;
 
 namespace AgentSandbox.Spec;
@@ -16,9 +17,9 @@ public sealed record AgentRunInputs(
     string? AgentVersion,
     string? Model,
     string? MaxTurns,
-    IReadOnlyList<string> ExtraArguments,
+    string? ExtraArguments,
     string? Network,
-    IReadOnlyList<string> EnvironmentVariables);
+    string? EnvironmentVariables);
 
 /// <summary>Validates run inputs and resolves them against the build's environment into an <see cref="AgentRunSpec"/>.</summary>
 public static partial class AgentRunSpecFactory
@@ -41,11 +42,18 @@ public static partial class AgentRunSpecFactory
             Version: SandboxImageSpecFactory.ParseAgentVersion(inputs.AgentVersion, agent),
             Model: string.IsNullOrWhiteSpace(inputs.Model) ? null : inputs.Model.Trim(),
             MaxTurns: ParseMaxTurns(inputs.MaxTurns),
-            ExtraArguments: inputs.ExtraArguments.Where(a => a.Length > 0).ToList());
+            ExtraArguments: SplitList(inputs.ExtraArguments));
         var network = ParseNetwork(inputs.Network);
-        var (environment, warnings) = BuildEnvironment(agent, inputs.EnvironmentVariables, hostEnvironment, user);
+        var (environment, warnings) = BuildEnvironment(agent, SplitList(inputs.EnvironmentVariables), hostEnvironment, user);
         return (new AgentRunSpec(inputs.TargetName, agent, invocation, inputs.ProjectDirectory, network, environment, user), warnings);
     }
+
+    /// <summary>
+    /// A ;-separated property value, split here rather than as an MSBuild item, which would take `*` and `?` in
+    /// `Bash(git:*)` or `A=x*y` for file patterns and drop them.
+    /// </summary>
+    public static IReadOnlyList<string> SplitList(string? value) =>
+        (value ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static string ReadPrompt(AgentRunInputs inputs)
     {
@@ -94,23 +102,23 @@ public static partial class AgentRunSpecFactory
         var warnings = new List<Warning>();
         foreach (var (name, value) in agent.SandboxEnvironment)
         {
-            environment.Set(name, value);
+            environment.Set(name, value, secret: false);
         }
         if (user.IsRoot)
         {
             foreach (var (name, value) in agent.RootEnvironment)
             {
-                environment.Set(name, value);
+                environment.Set(name, value, secret: false);
             }
         }
-        foreach (var name in agent.CredentialVariables.Concat(agent.OptionalVariables))
+        foreach (var name in agent.CredentialVariables.Concat(agent.OptionalVariables).Concat(ProxyVariables.Names))
         {
             if (hostEnvironment(name) is { Length: > 0 } hostValue)
             {
                 environment.Set(name, hostValue);
             }
         }
-        foreach (var (entry, position) in requested.Select(e => e.Trim()).Where(e => e.Length > 0).Select((e, i) => (e, i + 1)))
+        foreach (var (entry, position) in requested.Select((e, i) => (e, i + 1)))
         {
             var separator = entry.IndexOf('=');
             var name = separator < 0 ? entry : entry[..separator];

@@ -9,10 +9,12 @@ namespace AgentSandbox.Spec;
 /// <param name="SystemPackages">Extra OS packages, installed with the base image's package manager.</param>
 /// <param name="CaCertificates">PEM certificates to trust (TLS-intercepting proxies), or null.</param>
 /// <param name="User">The uid/gid the agent runs as; root means the agent runs as root.</param>
+/// <param name="EnableWindowsTargeting">The project targets Windows: let the Linux SDK build it (it cannot run it).</param>
 public sealed record SandboxImageSpec(
     string BaseImage,
     IAgentProfile Agent,
     NuGetVersion AgentVersion,
     IReadOnlyList<string> SystemPackages,
     string? CaCertificates,
-    HostUser User);
+    HostUser User,
+    bool EnableWindowsTargeting = false);

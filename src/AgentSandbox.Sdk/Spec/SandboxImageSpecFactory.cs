@@ -36,20 +36,24 @@ public static partial class SandboxImageSpecFactory
             AgentVersion: ParseAgentVersion(inputs.AgentVersion, agent),
             SystemPackages: ValidatePackages(inputs.SystemPackages),
             CaCertificates: ReadCaCertificates(inputs.CaCertificateFiles, project.ProjectDirectory),
-            User: user);
+            User: user,
+            EnableWindowsTargeting: project.TargetFrameworks.Any(DotNetVersions.IsWindowsSpecific));
     }
 
     /// <summary>
-    /// An SDK image the project builds with: global.json's SDK when it pins one, else the highest target framework,
-    /// else (netstandard, .NET Framework) the SDK running this build; node for projects that are not .NET at all.
+    /// An SDK image the project builds with: the SDK global.json pins, unless a target framework needs a newer one
+    /// (global.json may roll forward); else the highest target framework; else (netstandard, .NET Framework) the SDK
+    /// running this build; node for projects that are not .NET at all.
     /// </summary>
     public static string ChooseBaseImage(ProjectMetadata project)
     {
-        if (NuGetVersion.TryParse(project.GlobalJsonSdkVersion, out var pinned))
+        var highest = DotNetVersions.Highest(project.TargetFrameworks);
+        if (NuGetVersion.TryParse(project.GlobalJsonSdkVersion, out var pinned)
+            && (highest is null || new NuGetVersion(pinned.Major, pinned.Minor, 0) >= highest))
         {
             return $"{DotNetSdkImage}:{DotNetVersions.SdkImageTag(pinned)}";
         }
-        if (DotNetVersions.Highest(project.TargetFrameworks) is { } highest)
+        if (highest is not null)
         {
             return $"{DotNetSdkImage}:{DotNetVersions.SdkImageTag(highest)}";
         }

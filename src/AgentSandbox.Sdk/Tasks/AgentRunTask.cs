@@ -16,30 +16,35 @@ public abstract class AgentRunTask : AgentSandboxTask
     public string? AgentVersion { get; set; }
     public string? Model { get; set; }
     public string? MaxTurns { get; set; }
-    public ITaskItem[]? ExtraArguments { get; set; }
+
+    /// <summary>;-separated, as the property was written (not an item: `*` and `?` must survive).</summary>
+    public string? ExtraArguments { get; set; }
     public string? Network { get; set; }
-    public ITaskItem[]? EnvironmentVariables { get; set; }
+
+    /// <summary>;-separated NAME or NAME=value entries.</summary>
+    public string? EnvironmentVariables { get; set; }
     public string? User { get; set; }
 
-    protected AgentRunSpec CreateSpec(ISandboxLog log)
+    protected (AgentRunSpec Spec, IReadOnlyList<Errors.Warning> Warnings) CreateSpec()
     {
         var inputs = new AgentRunInputs(TargetName, Path.GetFullPath(ProjectDirectory), Prompt, PromptFile, AgentKind, AgentVersion,
-            Model, MaxTurns, Specs(ExtraArguments), Network, Specs(EnvironmentVariables));
-        var (spec, warnings) = AgentRunSpecFactory.Create(inputs, Environment.GetEnvironmentVariable, HostUser.Resolve(User));
-        foreach (var warning in warnings)
-        {
-            log.Warn(warning);
-        }
-        return spec;
+            Model, MaxTurns, ExtraArguments, Network, EnvironmentVariables);
+        return AgentRunSpecFactory.Create(inputs, Environment.GetEnvironmentVariable, HostUser.Resolve(User));
     }
 }
 
-/// <summary>Checks a run's inputs before anything is built, so that a missing prompt or key fails in a second, not after an image build.</summary>
+/// <summary>
+/// Checks a run's inputs before anything is built, so that a missing prompt or key fails in a second, not after an
+/// image build; it also gives the input warnings, which the run itself does not repeat.
+/// </summary>
 public sealed class ValidateAgentRun : AgentRunTask
 {
     protected override Task ExecuteAsync(ISandboxLog log, CancellationToken cancellationToken)
     {
-        CreateSpec(log);
+        foreach (var warning in CreateSpec().Warnings)
+        {
+            log.Warn(warning);
+        }
         return Task.CompletedTask;
     }
 }

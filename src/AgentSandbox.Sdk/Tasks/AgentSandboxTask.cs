@@ -35,6 +35,16 @@ public abstract class AgentSandboxTask : MSBuildTask, ICancelableTask
         {
             Log.LogMessage(MessageImportance.High, "Cancelled.");
         }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            log.Error(Diagnostics.FileAccessFailed(exception));
+        }
+        catch (Exception exception)
+        {
+            // Ours to fix, not the user's: a coded error, and the stack trace only for those who ask for it.
+            log.Error(Diagnostics.Internal(exception));
+            Log.LogMessage(MessageImportance.Low, "{0}", exception.ToString());
+        }
         return !Log.HasLoggedErrors && !_cancellation.IsCancellationRequested;
     }
 

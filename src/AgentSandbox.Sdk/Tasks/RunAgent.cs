@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using AgentSandbox.Docker;
 using AgentSandbox.Errors;
 using AgentSandbox.Logging;
@@ -21,7 +22,12 @@ public sealed class RunAgent : AgentRunTask
 
     protected override async Task ExecuteAsync(ISandboxLog log, CancellationToken cancellationToken)
     {
-        var spec = CreateSpec(log);
+        // An old result must never pass for this run's, whatever stops this run.
+        if (File.Exists(ResultPath))
+        {
+            File.Delete(ResultPath);
+        }
+        var spec = CreateSpec().Spec;
         if (spec.User.IsRoot)
         {
             log.Warn(Diagnostics.RunningAsRoot(spec.Agent.DisplayName));
@@ -35,13 +41,17 @@ public sealed class RunAgent : AgentRunTask
             ["Change"] = file.Change.ToString().ToLowerInvariant(),
             ["RelativePath"] = file.Path,
         })).ToArray();
+        if (result.Failure is { } failure)
+        {
+            ExceptionDispatchInfo.Throw(failure);
+        }
         if (result.Success && result.NumTurns is null)
         {
             log.Warn(Diagnostics.NoResultEvent(spec.Agent.DisplayName));
         }
-        if (RunReport.Report(result, spec.Agent.DisplayName, log) is { } failure)
+        if (RunReport.Report(result, spec.Agent, ResultPath, log) is { } error)
         {
-            throw failure;
+            throw error;
         }
     }
 }

@@ -1,0 +1,66 @@
+using AgentSandbox.Spec;
+
+namespace AgentSandbox.Sdk.Tests;
+
+public sealed class ContainerEnvironmentTests
+{
+    private static ContainerEnvironment Environment()
+    {
+        var environment = new ContainerEnvironment();
+        environment.Set("ANTHROPIC_API_KEY", "sk-ant-secret-value");
+        environment.Set("ANTHROPIC_AUTH_TOKEN", "sk-ant-secret");
+        environment.Set("IS_SANDBOX", "1", secret: false);
+        environment.Set("DISABLE_AUTOUPDATER", "true-ish", secret: false);
+        environment.Set("SHORT", "abc");
+        return environment;
+    }
+
+    [Fact]
+    public void Secret_values_are_masked_in_output_longest_first()
+    {
+        var line = """{"type":"user","content":"ANTHROPIC_API_KEY=sk-ant-secret-value\nANTHROPIC_AUTH_TOKEN=sk-ant-secret"}""";
+
+        var redacted = Environment().Redact(line);
+
+        Assert.DoesNotContain("sk-ant-secret", redacted);
+        Assert.Equal("""{"type":"user","content":"ANTHROPIC_API_KEY=***\nANTHROPIC_AUTH_TOKEN=***"}""", redacted);
+    }
+
+    [Fact]
+    public void Settings_of_ours_and_very_short_values_are_left_alone()
+    {
+        var line = "IS_SANDBOX=1 DISABLE_AUTOUPDATER=true-ish SHORT=abc exit 1";
+
+        Assert.Equal(line, Environment().Redact(line));
+    }
+
+    [Fact]
+    public void A_setting_that_was_secret_stops_being_masked_when_set_as_a_setting()
+    {
+        var environment = new ContainerEnvironment();
+        environment.Set("MODE", "verbose-mode");
+        environment.Set("MODE", "verbose-mode", secret: false);
+
+        Assert.Equal("verbose-mode", environment.Redact("verbose-mode"));
+    }
+
+    [Fact]
+    public void Names_are_shown_and_values_never()
+    {
+        var text = Environment().ToString();
+
+        Assert.Contains("ANTHROPIC_API_KEY", text);
+        Assert.DoesNotContain("sk-ant", text);
+    }
+
+    [Fact]
+    public void Empty_value_is_no_value()
+    {
+        var environment = new ContainerEnvironment();
+        environment.Set("ANTHROPIC_API_KEY", "");
+
+        Assert.False(environment.HasValue("ANTHROPIC_API_KEY"));
+        Assert.False(environment.HasValue("MISSING"));
+        Assert.True(Environment().HasValue("ANTHROPIC_API_KEY"));
+    }
+}
