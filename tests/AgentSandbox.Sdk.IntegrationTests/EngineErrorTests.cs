@@ -38,6 +38,22 @@ public sealed class EngineErrorTests
         Console.WriteLine($"silent engine answered with AGS2001 after {stopwatch.Elapsed.TotalSeconds:0.0} s");
     }
 
+    [Fact]
+    public void ExistingImageCostsExactlyOneEngineRequest()
+    {
+        using var project = new TestProject();
+        var generated = project.Build("AgentSandboxDockerfile");
+        Assert.True(generated.Succeeded, generated.Log);
+        var tag = generated.Messages.Select(m => System.Text.RegularExpressions.Regex.Match(m.Text, @"image (agentsandbox:[0-9a-f]{16})\)")).First(m => m.Success).Groups[1].Value;
+        using var engine = FakeDockerEngine.WithApi("1.41", "1.12").WithImage(tag);
+
+        var run = BuildImage(project, engine.Endpoint);
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Contains($"Sandbox image {tag} is up to date.", run.Log);
+        Assert.Equal([$"GET /images/{tag}/json"], engine.Requests);
+    }
+
     [Theory]
     [InlineData("1.24", "1.12")] // an engine older than 20.10
     [InlineData("1.70", "1.60")] // an engine that no longer serves any API this client knows

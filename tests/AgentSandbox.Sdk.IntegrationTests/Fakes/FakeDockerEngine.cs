@@ -5,20 +5,33 @@ using System.Text;
 namespace AgentSandbox.Sdk.IntegrationTests.Fakes;
 
 /// <summary>
-/// Stand-ins for engines a user may meet: one that answers /version with an API range of its choosing (every other
-/// request: 404), and one that accepts connections but never answers. Both listen on 127.0.0.1 only.
+/// Stand-ins for engines a user may meet: one that answers /version with an API range of its choosing and knows
+/// some images (every other request: 404), and one that accepts connections but never answers. Both listen on
+/// 127.0.0.1 only and record the requests they get.
 /// </summary>
 public sealed class FakeDockerEngine : IDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly List<TcpClient> _clients = [];
+    private readonly List<string> _requests = [];
     private readonly string? _versionJson;
+    private readonly HashSet<string> _images = [];
 
     private FakeDockerEngine(string? versionJson)
     {
         _versionJson = versionJson;
         _listener.Start();
         _ = AcceptAsync();
+    }
+
+    /// <summary>"GET /v1.41/images/x/json" and the like, in arrival order.</summary>
+    public IReadOnlyList<string> Requests { get { lock (_requests) return _requests.ToList(); } }
+
+    /// <summary>Makes image inspection of this reference answer 200.</summary>
+    public FakeDockerEngine WithImage(string reference)
+    {
+        _images.Add(reference);
+        return this;
     }
 
     /// <summary>tcp://127.0.0.1:PORT, for AgentDockerHost.</summary>
@@ -73,9 +86,13 @@ public sealed class FakeDockerEngine : IDisposable
                 {
                     // Headers; these requests have no body.
                 }
-                var path = requestLine.Split(' ')[1];
-                var (status, body) = path.EndsWith("/version", StringComparison.Ordinal)
-                    ? ("200 OK", _versionJson!)
+                lock (_requests)
+                {
+                    _requests.Add(string.Join(' ', requestLine.Split(' ').Take(2)));
+                }
+                var path = Uri.UnescapeDataString(requestLine.Split(' ')[1]);
+                var (status, body) = path.EndsWith("/version", StringComparison.Ordinal) ? ("200 OK", _versionJson!)
+                    : _images.Any(image => path.EndsWith($"/images/{image}/json", StringComparison.Ordinal)) ? ("200 OK", """{"Id":"sha256:fake"}""")
                     : ("404 Not Found", """{"message":"not found"}""");
                 var response = $"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n{body}";
                 await client.GetStream().WriteAsync(Encoding.UTF8.GetBytes(response));
