@@ -117,7 +117,8 @@ public sealed class DockerEngine : IDisposable
             using (stop.Register(() => KillInBackground(client, id)))
             using (cancellationToken.Register(() => KillInBackground(client, id)))
             {
-                await PumpLinesAsync(stream, onStdout, onStderr, cancellationToken).ConfigureAwait(false);
+                // Through CallAsync: an engine connection lost mid-run is an engine error, not a file error.
+                await CallAsync("stream a container's output", client, (_, token) => PumpLinesAsync(stream, onStdout, onStderr, token), cancellationToken).ConfigureAwait(false);
             }
             var exit = await CallAsync("wait for a container", client, (c, token) => c.Containers.WaitContainerAsync(id, token), cancellationToken).ConfigureAwait(false);
             return exit.StatusCode;
