@@ -21,6 +21,7 @@ public sealed class EngineErrorTests
         Assert.Equal("AGS2001", error.Code);
         Assert.Contains("unix:///nonexistent/agentsandbox.sock", error.Text);
         Assert.Contains("DOCKER_HOST", error.Text);
+        Assert.Contains("there is no socket at /nonexistent/agentsandbox.sock", error.Text);
     }
 
     [Fact]

@@ -183,7 +183,7 @@ public sealed class DockerEngine : IDisposable
             {
                 throw Diagnostics.EnginePermissionDenied(Endpoint, exception);
             }
-            throw Diagnostics.EngineUnreachable(Endpoint, Innermost(exception).Message.TrimEnd('.'), exception);
+            throw Diagnostics.EngineUnreachable(Endpoint, MissingSocket() ?? Innermost(exception).Message.TrimEnd('.'), exception);
         }
         catch (DockerApiException exception)
         {
@@ -223,6 +223,12 @@ public sealed class DockerEngine : IDisposable
         }
         return body.Length > 0 ? body : exception.StatusCode.ToString();
     }
+
+    /// <summary>The usual reason on Linux and macOS, which the socket error ("cannot assign requested address") hides.</summary>
+    private string? MissingSocket() =>
+        Uri.TryCreate(Endpoint, UriKind.Absolute, out var uri) && uri.Scheme == "unix" && !File.Exists(uri.LocalPath)
+            ? $"there is no socket at {uri.LocalPath}"
+            : null;
 
     private static void KillInBackground(DockerClient client, string id) =>
         _ = client.Containers.KillContainerAsync(id, new ContainerKillParameters(), CancellationToken.None)
