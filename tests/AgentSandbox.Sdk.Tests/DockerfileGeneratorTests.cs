@@ -26,6 +26,17 @@ public sealed class DockerfileGeneratorTests : IDisposable
         return Create(Metadata(projectDirectory: _temp.Path), Inputs(caCertificateFiles: ["proxy-ca.pem"]), user);
     }
 
+    [Fact]
+    public void Npm_cache_is_cleaned_in_the_same_layer_as_the_install_so_it_never_lands_in_the_image()
+    {
+        var dockerfile = DockerfileGenerator.Generate(Create(Metadata(["net8.0"])));
+
+        var install = dockerfile[dockerfile.IndexOf("RUN npm install", StringComparison.Ordinal)..];
+        var instruction = install[..install.IndexOf("\n\n", StringComparison.Ordinal)];
+        Assert.Contains("&& npm cache clean --force", instruction);
+        Assert.DoesNotContain("\nRUN ", instruction);
+    }
+
     [Theory]
     [InlineData("net8.0", "mcr.microsoft.com/dotnet/sdk:8.0")]
     [InlineData("net8.0;net10.0", "mcr.microsoft.com/dotnet/sdk:10.0")]

@@ -58,8 +58,9 @@ public static class DockerfileGenerator
             Line("    update-ca-certificates");
         }
         Line();
-        Line($"# {spec.Agent.DisplayName}, pinned.");
+        Line($"# {spec.Agent.DisplayName}, pinned; npm's download cache would only make the image bigger.");
         Line($"RUN npm install --global --no-fund --no-audit --no-update-notifier {spec.Agent.NpmPackage}@{spec.AgentVersion.ToNormalizedString()} \\");
+        Line("    && npm cache clean --force \\");
         Line($"    && {spec.Agent.Executable} --version");
         Line();
         if (spec.User.IsRoot)
