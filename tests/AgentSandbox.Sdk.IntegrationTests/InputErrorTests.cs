@@ -102,6 +102,19 @@ public sealed class InputErrorTests
     }
 
     [Fact]
+    public void UnwritableSandboxDirectoryIsAGS9001WithoutAStackTrace()
+    {
+        using var project = new TestProject();
+        // A file where a directory has to go: no user may create it, root included.
+        var run = project.Build("AgentSandboxDockerfile", new Dictionary<string, string> { ["AgentSandboxContextDirectory"] = Path.Combine(project.Directory, "Program.cs", "context") });
+        Assert.False(run.Succeeded, run.Log);
+        var error = Assert.Single(run.Errors);
+        Assert.Equal("AGS9001", error.Code);
+        Assert.Equal(project.ProjectPath, error.File);
+        Assert.DoesNotContain("   at ", error.Text);
+    }
+
+    [Fact]
     public void MissingCaCertificateIsAGS1007()
     {
         using var environment = EnvironmentScope.WithApiKey();
