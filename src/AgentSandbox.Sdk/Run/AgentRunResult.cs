@@ -36,6 +36,7 @@ public sealed record AgentRunResult(
     public static AgentRunResult From(AgentRunContext context, Exception? failure = null)
     {
         var outcome = context.Outcome;
+        var finalText = outcome?.FinalText ?? context.LastMessage;
         var success = failure is null && context.ExitCode == 0 && outcome?.IsError != true && context.CredentialRejected is null;
         var errors = (outcome?.Errors ?? []).ToList();
         if (failure is AgentSandboxException coded)
@@ -58,26 +59,26 @@ public sealed record AgentRunResult(
             CostUsd: outcome?.CostUsd,
             InputTokens: outcome?.InputTokens,
             OutputTokens: outcome?.OutputTokens,
-            Summary: outcome?.FinalText ?? context.LastMessage,
+            Summary: finalText,
             Errors: errors,
             PermissionDenials: outcome?.PermissionDenials ?? 0,
             ChangedFiles: context.ChangedFiles)
         {
-            LastWords = success ? null : LastWordsOf(context, outcome),
+            LastWords = success ? null : LastWordsOf(context, outcome, finalText),
             CredentialRejectedStatus = context.CredentialRejected,
             Failure = failure,
         };
     }
 
-    private static string LastWordsOf(AgentRunContext context, AgentOutcome? outcome)
+    private static string LastWordsOf(AgentRunContext context, AgentOutcome? outcome, string? finalText)
     {
         if (outcome is { Errors.Count: > 0 })
         {
             return string.Join("; ", outcome.Errors);
         }
-        if (!string.IsNullOrWhiteSpace(outcome?.FinalText ?? context.LastMessage))
+        if (!string.IsNullOrWhiteSpace(finalText))
         {
-            return (outcome?.FinalText ?? context.LastMessage)!;
+            return finalText;
         }
         return context.OutputTail.Count > 0
             ? string.Join(Environment.NewLine, context.OutputTail)

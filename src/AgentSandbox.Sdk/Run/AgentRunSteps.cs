@@ -51,6 +51,14 @@ public sealed class RunAgentContainerStep : IAgentRunStep
         log.Detail($"Command: {string.Join(" ", spec.Command.Select(Quote))}");
         log.Detail($"Environment: {spec.Environment}");
 
+        // Whatever the agent printed (tool results too) may echo a credential: it is masked before anything keeps it.
+        string Logged(string line)
+        {
+            line = spec.Environment.Redact(line);
+            log.Detail(line);
+            return line;
+        }
+
         using var stop = new CancellationTokenSource();
         var stopwatch = Stopwatch.StartNew();
         try
@@ -59,20 +67,12 @@ public sealed class RunAgentContainerStep : IAgentRunStep
                 CreateParameters(context),
                 onStdout: line =>
                 {
-                    // Whatever the agent printed (tool results too) may echo a credential: it is masked before anything keeps it.
-                    line = spec.Environment.Redact(line);
-                    log.Detail(line);
-                    foreach (var agentEvent in parser.ParseLine(line))
+                    foreach (var agentEvent in parser.ParseLine(Logged(line)))
                     {
                         Report(context, agentEvent, stop);
                     }
                 },
-                onStderr: line =>
-                {
-                    line = spec.Environment.Redact(line);
-                    log.Detail(line);
-                    context.RememberOutput(line);
-                },
+                onStderr: line => context.RememberOutput(Logged(line)),
                 stop.Token,
                 cancellationToken).ConfigureAwait(false);
         }

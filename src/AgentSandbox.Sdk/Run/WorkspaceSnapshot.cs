@@ -19,12 +19,13 @@ public sealed record ChangedFile(string Path, FileChange Change);
 public sealed class WorkspaceSnapshot
 {
     /// <summary>Build output and tool state, which a build inside the sandbox churns and nobody reviews.</summary>
-    public static readonly IReadOnlySet<string> IgnoredDirectories = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { ".git", ".vs", "bin", "obj" };
+    private static readonly IReadOnlySet<string> IgnoredDirectories = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { ".git", ".vs", "bin" };
 
     /// <summary>
-    /// Except these files in obj/: the next build on the host imports them (NuGet's generated props and targets),
-    /// so a change to them must be seen like a change to the project file.
+    /// Intermediate output is ignored too, except its .props and .targets files: the next build on the host imports
+    /// them (NuGet's generated imports), so a change to them must be seen like a change to the project file.
     /// </summary>
+    private const string IntermediateDirectory = "obj";
     private static readonly string[] BuildImportExtensions = [".props", ".targets"];
 
     // Dotfiles count (.editorconfig, .github/...); directories the build user cannot read are passed over.
@@ -52,7 +53,7 @@ public sealed class WorkspaceSnapshot
                 }
                 if (entry is DirectoryInfo child)
                 {
-                    if (child.Name.Equals("obj", StringComparison.OrdinalIgnoreCase))
+                    if (child.Name.Equals(IntermediateDirectory, StringComparison.OrdinalIgnoreCase))
                     {
                         pending.Push((child, true));
                     }
