@@ -38,7 +38,7 @@ public sealed class EndToEndTests
     {
         var apiKey = "sk-ant-e2e-" + Guid.NewGuid().ToString("N");
         await using var api = FakeAnthropicApi.Start(EditAndMisbehaveScript, apiKey);
-        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["ANTHROPIC_API_KEY"] = apiKey, ["ANTHROPIC_BASE_URL"] = api.BaseUrl.ToString() });
+        using var environment = EnvironmentScope.WithApi(apiKey, api.BaseUrl);
         using var project = new TestProject();
         File.WriteAllText(Path.Combine(project.Directory, "Unchanged.cs"), "// untouched\n");
         Directory.CreateDirectory(Path.Combine(project.Directory, ".git", "hooks"));
@@ -109,7 +109,7 @@ public sealed class EndToEndTests
         }
         var apiKey = "sk-ant-e2e-" + Guid.NewGuid().ToString("N");
         await using var api = FakeAnthropicApi.Start(EditScript, apiKey);
-        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["ANTHROPIC_API_KEY"] = apiKey, ["ANTHROPIC_BASE_URL"] = api.BaseUrl.ToString() });
+        using var environment = EnvironmentScope.WithApi(apiKey, api.BaseUrl);
         using var project = new TestProject();
         Assert.Equal(0, Shell.Run("chown", "-R", "1000:1000", project.Directory).ExitCode);
 
@@ -128,7 +128,7 @@ public sealed class EndToEndTests
     {
         const string apiKey = "sk-ant-e2e-maxturns";
         await using var api = FakeAnthropicApi.Start(EditScript, apiKey);
-        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["ANTHROPIC_API_KEY"] = apiKey, ["ANTHROPIC_BASE_URL"] = api.BaseUrl.ToString() });
+        using var environment = EnvironmentScope.WithApi(apiKey, api.BaseUrl);
         using var project = new TestProject();
 
         var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentPrompt", "Change the greeting"), ("AgentNetwork", "host"), ("AgentMaxTurns", "1")));
@@ -147,7 +147,7 @@ public sealed class EndToEndTests
     public async Task RejectedKeyStopsTheRunAtOnceWithAGS4003()
     {
         await using var api = FakeAnthropicApi.Start(EditScript, "sk-ant-the-right-key");
-        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["ANTHROPIC_API_KEY"] = "sk-ant-a-wrong-key", ["ANTHROPIC_BASE_URL"] = api.BaseUrl.ToString() });
+        using var environment = EnvironmentScope.WithApi("sk-ant-a-wrong-key", api.BaseUrl);
         using var project = new TestProject();
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
 

@@ -1,9 +1,7 @@
 using AgentSandbox.Agents;
 using AgentSandbox.Docker;
-using AgentSandbox.Project;
 using AgentSandbox.Run;
 using AgentSandbox.Sdk.Tests.TestSupport;
-using AgentSandbox.Spec;
 
 namespace AgentSandbox.Sdk.Tests;
 
@@ -12,8 +10,7 @@ public sealed class AgentRunResultTests : IDisposable
 {
     private readonly TempDirectory _temp = new();
 
-    // Creating a client does not connect; nothing here calls the engine.
-    private readonly DockerEngine _engine = DockerEngine.Connect("unix:///nonexistent/agentsandbox-unit-tests.sock");
+    private readonly DockerEngine _engine = RunSpecs.UnconnectedEngine();
 
     public void Dispose()
     {
@@ -23,9 +20,7 @@ public sealed class AgentRunResultTests : IDisposable
 
     private AgentRunContext Context(long exitCode, AgentOutcome? outcome, string? lastMessage = null, params string[] output)
     {
-        var inputs = new AgentRunInputs("AgentRun", _temp.Path, "Change the greeting", null, null, null, null, null, null, null, null);
-        var (spec, _) = AgentRunSpecFactory.Create(inputs, name => name == "ANTHROPIC_API_KEY" ? "sk-fake" : null, new HostUser(1000, 1000));
-        var context = new AgentRunContext(spec, "agentsandbox:0123456789abcdef", _engine, new RecordingLog())
+        var context = new AgentRunContext(RunSpecs.Minimal(_temp.Path, "Change the greeting"), "agentsandbox:0123456789abcdef", _engine, new RecordingLog())
         {
             ExitCode = exitCode,
             Outcome = outcome,

@@ -1,9 +1,7 @@
 using AgentSandbox.Docker;
 using AgentSandbox.Errors;
-using AgentSandbox.Project;
 using AgentSandbox.Run;
 using AgentSandbox.Sdk.Tests.TestSupport;
-using AgentSandbox.Spec;
 
 namespace AgentSandbox.Sdk.Tests;
 
@@ -11,7 +9,7 @@ namespace AgentSandbox.Sdk.Tests;
 public sealed class AgentRunnerTests : IDisposable
 {
     private readonly TempDirectory _temp = new();
-    private readonly DockerEngine _engine = DockerEngine.Connect("unix:///nonexistent/agentsandbox-unit-tests.sock");
+    private readonly DockerEngine _engine = RunSpecs.UnconnectedEngine();
     private readonly List<string> _ran = [];
 
     public void Dispose()
@@ -34,9 +32,7 @@ public sealed class AgentRunnerTests : IDisposable
 
     private Task<AgentRunResult> Run(params IAgentRunStep[] steps)
     {
-        var inputs = new AgentRunInputs("AgentRun", _temp.Path, "Do it", null, null, null, null, null, null, null, null);
-        var (spec, _) = AgentRunSpecFactory.Create(inputs, name => name == "ANTHROPIC_API_KEY" ? "sk-fake-key" : null, new HostUser(1000, 1000));
-        return new AgentRunner(steps).RunAsync(spec, "agentsandbox:0123456789abcdef", _engine, new RecordingLog(), CancellationToken.None);
+        return new AgentRunner(steps).RunAsync(RunSpecs.Minimal(_temp.Path), "agentsandbox:0123456789abcdef", _engine, new RecordingLog(), CancellationToken.None);
     }
 
     [Fact]

@@ -21,6 +21,10 @@ public sealed class EnvironmentScope : IDisposable
     public static EnvironmentScope WithApiKey(string key = "sk-ant-test-not-a-real-key") =>
         new(new Dictionary<string, string?> { ["ANTHROPIC_API_KEY"] = key });
 
+    /// <summary>A key, and the (fake) API the agent is to reach with it.</summary>
+    public static EnvironmentScope WithApi(string key, Uri baseUrl) =>
+        new(new Dictionary<string, string?> { ["ANTHROPIC_API_KEY"] = key, ["ANTHROPIC_BASE_URL"] = baseUrl.ToString() });
+
     public void Dispose()
     {
         foreach (var (name, value) in _saved)
