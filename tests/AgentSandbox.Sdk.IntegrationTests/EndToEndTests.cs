@@ -85,7 +85,7 @@ public sealed class EndToEndTests
         Assert.Equal(6, root.GetProperty("numTurns").GetInt32());
         Assert.True(root.GetProperty("durationMs").GetInt64() > 0);
         Assert.True(root.GetProperty("costUsd").GetDecimal() >= 0);
-        Assert.Equal(Summary, root.GetProperty("summary").GetString());
+        Assert.Equal(Summary, root.GetProperty("finalText").GetString());
         Assert.Equal(2, root.GetProperty("changedFiles").GetArrayLength());
 
         // The key is nowhere: not in the log, not in result.json, not in any layer or setting of the image.

@@ -24,10 +24,13 @@ public sealed class AgentRunResultTests : IDisposable
         {
             ExitCode = exitCode,
             Outcome = outcome,
-            LastMessage = lastMessage,
             Elapsed = TimeSpan.FromMilliseconds(2500),
             ChangedFiles = [new ChangedFile("Program.cs", FileChange.Modified)],
         };
+        if (lastMessage is not null)
+        {
+            context.Messages.Add(lastMessage);
+        }
         foreach (var line in output)
         {
             context.RememberOutput(line);
@@ -52,7 +55,7 @@ public sealed class AgentRunResultTests : IDisposable
         Assert.Equal(687, result.DurationMs);
         Assert.Equal(3, result.NumTurns);
         Assert.Equal(0.00042m, result.CostUsd);
-        Assert.Equal("AGENT-SUMMARY: done", result.Summary);
+        Assert.Equal("AGENT-SUMMARY: done", result.FinalText);
         Assert.Equal([new ChangedFile("Program.cs", FileChange.Modified)], result.ChangedFiles);
     }
 
@@ -87,7 +90,7 @@ public sealed class AgentRunResultTests : IDisposable
         var result = AgentRunResult.From(Context(2, null, "I could not finish."));
 
         Assert.False(result.Success);
-        Assert.Equal("I could not finish.", result.Summary);
+        Assert.Equal("I could not finish.", result.FinalText);
         Assert.Equal("I could not finish.", result.LastWords);
         Assert.Equal(2500, result.DurationMs);
         Assert.Null(result.NumTurns);

@@ -98,7 +98,7 @@ public sealed class ClaudeCodeProfileTests
     [Fact]
     public void Each_parser_is_a_fresh_instance()
     {
-        Assert.NotSame(Profile.CreateParser(), Profile.CreateParser());
+        Assert.NotSame(Profile.CreateParser(NuGet.Versioning.NuGetVersion.Parse("2.1.328")), Profile.CreateParser(NuGet.Versioning.NuGetVersion.Parse("2.1.328")));
     }
 
     [Theory]

@@ -7,13 +7,13 @@ public sealed class ClaudeStreamJsonParserTests
 {
     private static List<AgentEvent> ParseRecording(string name)
     {
-        var parser = new ClaudeCodeProfile().CreateParser();
+        var parser = new ClaudeCodeProfile().CreateParser(NuGet.Versioning.NuGetVersion.Parse("2.1.328"));
         return File.ReadLines(Path.Combine(AppContext.BaseDirectory, "Recordings", name)).SelectMany(parser.ParseLine).ToList();
     }
 
     private static List<AgentEvent> Parse(params string[] lines)
     {
-        var parser = new ClaudeCodeProfile().CreateParser();
+        var parser = new ClaudeCodeProfile().CreateParser(NuGet.Versioning.NuGetVersion.Parse("2.1.328"));
         return lines.SelectMany(line => parser.ParseLine(line).ToList()).ToList();
     }
 

@@ -30,6 +30,7 @@ public sealed class RunReportTests : IDisposable
             inputTokens, outputTokens, summary, errors ?? [], 0, changedFiles ?? [new ChangedFile("Program.cs", FileChange.Modified)])
         {
             LastWords = lastWords,
+            AgentSucceeded = success,
         };
 
     [Fact]
@@ -88,17 +89,17 @@ public sealed class RunReportTests : IDisposable
     {
         var log = new RecordingLog();
 
-        var error = RunReport.Report(Result(changedFiles: [new ChangedFile("src/A.cs", FileChange.Added), new ChangedFile("B.cs", FileChange.Modified)]), new ClaudeCodeProfile(), "obj/agent/AgentRun/result.json", log);
+        var error = RunReport.Report(Result(changedFiles: [new ChangedFile("src/A.cs", FileChange.Added), new ChangedFile("B.cs", FileChange.Modified)]), RunSpecs.Minimal(_temp.Path), "obj/agent/AgentRun/result.json", log);
 
         Assert.Null(error);
-        Assert.StartsWith("AgentRun: Claude Code succeeded: ", log.Important[0]);
+        Assert.StartsWith("AgentRun: Claude Code 2.1.328 succeeded: ", log.Important[0]);
         Assert.Equal(["  added: src/A.cs", "  modified: B.cs"], log.Important.Skip(1));
     }
 
     [Fact]
     public void Report_of_a_failure_is_AGS4002_with_the_exit_code_and_last_words()
     {
-        var error = RunReport.Report(Result(success: false, exitCode: 1, lastWords: "Reached maximum number of turns (1)"), new ClaudeCodeProfile(), "obj/agent/AgentRun/result.json", new RecordingLog());
+        var error = RunReport.Report(Result(success: false, exitCode: 1, lastWords: "Reached maximum number of turns (1)"), RunSpecs.Minimal(_temp.Path), "obj/agent/AgentRun/result.json", new RecordingLog());
 
         Assert.NotNull(error);
         Assert.Equal("AGS4002", error.Code);
@@ -124,7 +125,7 @@ public sealed class RunReportTests : IDisposable
         Assert.Equal(0.00042m, root.GetProperty("costUsd").GetDecimal());
         Assert.Equal(30, root.GetProperty("inputTokens").GetInt64());
         Assert.Equal(15, root.GetProperty("outputTokens").GetInt64());
-        Assert.Equal("AGENT-SUMMARY: greeting changed", root.GetProperty("summary").GetString());
+        Assert.Equal("AGENT-SUMMARY: greeting changed", root.GetProperty("finalText").GetString());
         var changed = Assert.Single(root.GetProperty("changedFiles").EnumerateArray());
         Assert.Equal("Program.cs", changed.GetProperty("path").GetString());
         Assert.Equal("modified", changed.GetProperty("change").GetString());
@@ -157,6 +158,6 @@ public sealed class RunReportTests : IDisposable
         RunReport.WriteJson(Result(summary: "short"), path);
 
         using var document = JsonDocument.Parse(File.ReadAllText(path));
-        Assert.Equal("short", document.RootElement.GetProperty("summary").GetString());
+        Assert.Equal("short", document.RootElement.GetProperty("finalText").GetString());
     }
 }

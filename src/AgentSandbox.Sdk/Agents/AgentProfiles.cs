@@ -1,4 +1,5 @@
 using AgentSandbox.Errors;
+using AgentSandbox.Spec;
 
 namespace AgentSandbox.Agents;
 
@@ -6,15 +7,24 @@ namespace AgentSandbox.Agents;
 public static class AgentProfiles
 {
     public const string DefaultKind = "claude";
+    public const string CustomKind = "custom";
 
-    private static readonly IReadOnlyList<IAgentProfile> All = [new ClaudeCodeProfile()];
+    /// <summary>The profiles with a fixed CLI; custom is made from AgentCommand.</summary>
+    internal static readonly IReadOnlyList<IAgentProfile> Known = [new ClaudeCodeProfile()];
 
-    public static IEnumerable<string> Kinds => All.Select(profile => profile.Kind);
+    public static IEnumerable<string> Kinds => Known.Select(profile => profile.Kind).Append(CustomKind);
 
-    public static IAgentProfile Find(string? kind)
+    /// <param name="command">AgentCommand, ;-separated: required for custom, ignored by the others.</param>
+    /// <param name="installCommand">AgentInstallCommand: a shell command that installs a custom agent into the image.</param>
+    public static IAgentProfile Find(string? kind, string? command = null, string? installCommand = null)
     {
         var wanted = string.IsNullOrWhiteSpace(kind) ? DefaultKind : kind.Trim();
-        return All.FirstOrDefault(profile => string.Equals(profile.Kind, wanted, StringComparison.OrdinalIgnoreCase))
+        if (string.Equals(wanted, CustomKind, StringComparison.OrdinalIgnoreCase))
+        {
+            var arguments = AgentRunSpecFactory.SplitList(command);
+            return arguments.Count > 0 ? new CustomCommandProfile(arguments, installCommand) : throw Diagnostics.NoCustomCommand();
+        }
+        return Known.FirstOrDefault(profile => string.Equals(profile.Kind, wanted, StringComparison.OrdinalIgnoreCase))
             ?? throw Diagnostics.UnknownValue("AgentKind", wanted, Kinds);
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using static AgentSandbox.Agents.JsonFields;
 using NuGet.Versioning;
 
 namespace AgentSandbox.Agents;
@@ -7,8 +8,8 @@ namespace AgentSandbox.Agents;
 /// <summary>Claude Code (@anthropic-ai/claude-code), driven non-interactively with stream-json output.</summary>
 public sealed class ClaudeCodeProfile : IAgentProfile
 {
-    /// <summary>Where the project is mounted; tool paths are reported relative to it.</summary>
-    private const string WorkspacePrefix = Spec.AgentRunSpec.WorkspacePath + "/";
+    /// <summary>The first version with --max-budget-usd.</summary>
+    internal static readonly NuGetVersion MaxBudgetSince = NuGetVersion.Parse("2.0.28");
 
     public string Kind => "claude";
     public string DisplayName => "Claude Code";
@@ -18,6 +19,7 @@ public sealed class ClaudeCodeProfile : IAgentProfile
 
     public IReadOnlyList<string> CredentialVariables { get; } = ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"];
     public IReadOnlyList<string> OptionalVariables { get; } = ["ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL"];
+    public IReadOnlyList<string> ApiHosts { get; } = ["api.anthropic.com"];
 
     public IReadOnlyDictionary<string, string> SandboxEnvironment { get; } = new Dictionary<string, string>
     {
@@ -27,6 +29,12 @@ public sealed class ClaudeCodeProfile : IAgentProfile
 
     // Claude Code refuses --dangerously-skip-permissions as root unless it is told it runs in a sandbox, which it does.
     public IReadOnlyDictionary<string, string> RootEnvironment { get; } = new Dictionary<string, string> { ["IS_SANDBOX"] = "1" };
+
+    public bool Supports(AgentSetting setting, NuGetVersion version) => setting switch
+    {
+        AgentSetting.MaxBudgetUsd => version >= MaxBudgetSince,
+        _ => true,
+    };
 
     public IReadOnlyList<string> BuildCommand(AgentInvocation invocation)
     {
@@ -45,13 +53,17 @@ public sealed class ClaudeCodeProfile : IAgentProfile
         {
             command.AddRange(["--max-turns", maxTurns.ToString(CultureInfo.InvariantCulture)]);
         }
+        if (invocation.MaxBudgetUsd is { } budget)
+        {
+            command.AddRange(["--max-budget-usd", budget.ToString(CultureInfo.InvariantCulture)]);
+        }
         command.AddRange(invocation.ExtraArguments ?? []);
         // After "--", so that a prompt starting with "-" (a Markdown list) is never taken for an option.
         command.AddRange(["--", invocation.Prompt]);
         return command;
     }
 
-    public IAgentOutputParser CreateParser() => new StreamJsonParser();
+    public IAgentOutputParser CreateParser(NuGetVersion version) => new StreamJsonParser();
 
     /// <summary>
     /// Parses `--output-format stream-json`: one JSON object per line with a "type" of system, assistant, user or result.
@@ -65,30 +77,19 @@ public sealed class ClaudeCodeProfile : IAgentProfile
             {
                 return [];
             }
-            JsonDocument document;
-            try
-            {
-                document = JsonDocument.Parse(line);
-            }
-            catch (JsonException)
+            using var document = JsonFields.Parse(line);
+            if (document is null)
             {
                 return [new AgentNotice(line.Trim())];
             }
-            using (document)
+            var root = document.RootElement;
+            return String(root, "type") switch
             {
-                var root = document.RootElement;
-                if (root.ValueKind != JsonValueKind.Object)
-                {
-                    return [];
-                }
-                return String(root, "type") switch
-                {
-                    "assistant" => ParseAssistant(root),
-                    "system" => ParseSystem(root),
-                    "result" => [new AgentFinished(ParseResult(root))],
-                    _ => [],
-                };
-            }
+                "assistant" => ParseAssistant(root),
+                "system" => ParseSystem(root),
+                "result" => [new AgentFinished(ParseResult(root))],
+                _ => [],
+            };
         }
 
         private static List<AgentEvent> ParseAssistant(JsonElement root)
@@ -151,7 +152,7 @@ public sealed class ClaudeCodeProfile : IAgentProfile
                 FinalText: String(root, "result"),
                 NumTurns: (int?)Number(root, "num_turns"),
                 DurationMs: Number(root, "duration_ms"),
-                CostUsd: root.TryGetProperty("total_cost_usd", out var cost) && cost.ValueKind == JsonValueKind.Number && cost.TryGetDecimal(out var usd) ? usd : null,
+                CostUsd: JsonFields.Decimal(root, "total_cost_usd"),
                 InputTokens: usage.ValueKind == JsonValueKind.Object ? Number(usage, "input_tokens") : null,
                 OutputTokens: usage.ValueKind == JsonValueKind.Object ? Number(usage, "output_tokens") : null,
                 Errors: errors,
@@ -163,8 +164,8 @@ public sealed class ClaudeCodeProfile : IAgentProfile
             var detail = name switch
             {
                 "Bash" => String(input, "command"),
-                "Read" or "Edit" or "MultiEdit" or "Write" => RelativePath(String(input, "file_path")),
-                "NotebookEdit" => RelativePath(String(input, "notebook_path")),
+                "Read" or "Edit" or "MultiEdit" or "Write" => JsonFields.WorkspaceRelative(String(input, "file_path")),
+                "NotebookEdit" => JsonFields.WorkspaceRelative(String(input, "notebook_path")),
                 "Glob" or "Grep" => String(input, "pattern"),
                 "WebFetch" => String(input, "url"),
                 "WebSearch" => String(input, "query"),
@@ -175,25 +176,8 @@ public sealed class ClaudeCodeProfile : IAgentProfile
             {
                 return name;
             }
-            detail = OneLine(detail);
+            detail = JsonFields.OneLine(detail);
             return name == "Bash" ? $"Bash: {detail}" : $"{name} {detail}";
         }
-
-        private static string? RelativePath(string? path) =>
-            path is not null && path.StartsWith(WorkspacePrefix, StringComparison.Ordinal) ? path[WorkspacePrefix.Length..] : path;
-
-        private static string OneLine(string text)
-        {
-            const int MaxLength = 200;
-            var firstLine = text.Trim().Split('\n')[0].TrimEnd();
-            var shortened = firstLine.Length > MaxLength ? firstLine[..MaxLength] + "…" : firstLine;
-            return shortened.Length < text.Trim().Length && !shortened.EndsWith('…') ? shortened + " …" : shortened;
-        }
-
-        private static string? String(JsonElement element, string name) =>
-            element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
-        private static long? Number(JsonElement element, string name) =>
-            element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var number) ? number : null;
     }
 }

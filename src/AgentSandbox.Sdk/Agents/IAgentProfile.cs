@@ -13,19 +13,29 @@ public interface IAgentProfile
 
     string DisplayName { get; }
 
-    /// <summary>The npm package that installs the CLI, and the version known to work with this release.</summary>
-    string NpmPackage { get; }
+    /// <summary>The npm package that installs the CLI; null when the agent is not installed from npm.</summary>
+    string? NpmPackage { get; }
 
+    /// <summary>The version known to work with this release; AgentVersion overrides it.</summary>
     NuGetVersion DefaultVersion { get; }
+
+    /// <summary>A shell command run as root while the image is built (custom agents); null for none.</summary>
+    string? InstallCommand => null;
 
     /// <summary>The executable the package puts on PATH.</summary>
     string Executable { get; }
 
-    /// <summary>At least one of these must be set for the agent to authenticate.</summary>
+    /// <summary>At least one of these must be set for the agent to authenticate; empty when the agent needs none we know of.</summary>
     IReadOnlyList<string> CredentialVariables { get; }
 
     /// <summary>Passed to the container by name when set on the host (endpoints, model choice).</summary>
     IReadOnlyList<string> OptionalVariables { get; }
+
+    /// <summary>The host variable that names the API endpoint (a gateway), given to <see cref="BuildCommand"/> too.</summary>
+    string? BaseUrlVariable => null;
+
+    /// <summary>The API hosts the CLI must reach (for an egress allowlist).</summary>
+    IReadOnlyList<string> ApiHosts { get; }
 
     /// <summary>Set in every container of this agent (no telemetry, no self-update: the image is pinned).</summary>
     IReadOnlyDictionary<string, string> SandboxEnvironment { get; }
@@ -33,17 +43,36 @@ public interface IAgentProfile
     /// <summary>Added when the agent has to run as root, for CLIs that refuse full autonomy as root otherwise.</summary>
     IReadOnlyDictionary<string, string> RootEnvironment { get; }
 
+    /// <summary>"Claude Code 2.1.328": how a run names the agent.</summary>
+    string Describe(NuGetVersion version) => $"{DisplayName} {version.ToNormalizedString()}";
+
+    /// <summary>Whether this version of the CLI honours a setting; unsupported settings are ignored with warning AGS1102.</summary>
+    bool Supports(AgentSetting setting, NuGetVersion version);
+
     /// <summary>The full command line (executable first), one argument per element: it never goes through a shell.</summary>
     IReadOnlyList<string> BuildCommand(AgentInvocation invocation);
 
-    /// <summary>A fresh parser for one run's standard output.</summary>
-    IAgentOutputParser CreateParser();
+    /// <summary>A fresh parser for one run's standard output, for the installed version's output format.</summary>
+    IAgentOutputParser CreateParser(NuGetVersion version);
 }
 
-/// <summary>What the user asked the agent to do, independent of the CLI.</summary>
+/// <summary>Run settings that not every CLI (or version) has.</summary>
+public enum AgentSetting
+{
+    Model,
+    MaxTurns,
+    MaxBudgetUsd,
+    ExtraArguments,
+    Version,
+}
+
+/// <summary>What the user asked the agent to do, independent of the CLI. Unsupported settings are already null here.</summary>
+/// <param name="BaseUrl">The host's value of the profile's <see cref="IAgentProfile.BaseUrlVariable"/>, for CLIs that take it as an argument.</param>
 public sealed record AgentInvocation(
     string Prompt,
     NuGetVersion Version,
     string? Model = null,
     int? MaxTurns = null,
-    IReadOnlyList<string>? ExtraArguments = null);
+    IReadOnlyList<string>? ExtraArguments = null,
+    decimal? MaxBudgetUsd = null,
+    string? BaseUrl = null);

@@ -28,6 +28,12 @@ public static class Diagnostics
     public static AgentSandboxException CaCertificateMissing(string path) => new("AGS1007",
         $"The CA certificate file '{path}' named by AgentCaCertificates (or NODE_EXTRA_CA_CERTS / SSL_CERT_FILE) does not exist: correct the path or set AgentCaCertificates to an existing PEM file.");
 
+    public static AgentSandboxException NoCustomCommand() => new("AGS1008",
+        "AgentKind is custom but AgentCommand is empty: set AgentCommand to the agent's command line, one argument per ;-separated entry (for example aider;--yes;--message;{prompt}).");
+
+    public static Warning SettingIgnored(string property, string agent, string hint) => new("AGS1102",
+        $"{property} is not supported by {agent}, so it is ignored: {hint}.");
+
     public static Warning HostVariableNotSet(string name) => new("AGS1101",
         $"AgentEnvironmentVariables names '{name}', which is not set in the build's environment, so the agent does not get it: export it or remove it from the list.");
 
@@ -57,6 +63,12 @@ public static class Diagnostics
 
     public static AgentSandboxException CredentialRejected(string agent, int status, IEnumerable<string> variables) => new("AGS4003",
         $"{agent}'s API rejected the credential (HTTP {status}), so the run was stopped instead of retrying for minutes: check {string.Join(" / ", variables)} and, if you use a gateway, its base URL.");
+
+    public static AgentSandboxException VerificationFailed(string target, string verb, string detail, string resultPath) => new("AGS4004",
+        $"After {target}, dotnet {verb} fails inside the sandbox ({detail.TrimEnd('.')}): fix the code or revert the agent's changes listed above, then run again; {resultPath} has the details.");
+
+    public static AgentSandboxException FixIncomplete(int iterations, int errors) => new("AGS4005",
+        $"AgentFix stopped after {iterations} iteration(s) and the build still has {errors} error(s), listed above: fix them by hand, or raise AgentMaxIterations and run AgentFix again.");
 
     public static AgentSandboxException FileAccessFailed(Exception inner) => new("AGS9001",
         $"AgentSandbox could not read or write a file ({inner.Message.TrimEnd('.')}): check that the path exists and the build user may read and write it.", inner);

@@ -43,7 +43,8 @@ public static class DockerfileGenerator
             Line($"    if [ -f /etc/ssl/certs/ca-certificates.crt ]; then cat {CaCertificatesPath} >> /etc/ssl/certs/ca-certificates.crt; fi; \\");
         }
         var packages = string.Join(" ", BasePackages.Concat(spec.SystemPackages));
-        Line("    node=; command -v npm >/dev/null 2>&1 || node=\"nodejs npm\"; \\");
+        // Node.js only for agents installed from npm, and only when the base image lacks npm.
+        Line(spec.Agent.NpmPackage is null ? "    node=; \\" : "    node=; command -v npm >/dev/null 2>&1 || node=\"nodejs npm\"; \\");
         Line("    if command -v apt-get >/dev/null 2>&1; then \\");
         Line("        apt-get update; \\");
         Line($"        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {packages} $node; \\");
@@ -58,11 +59,20 @@ public static class DockerfileGenerator
             Line("    update-ca-certificates");
         }
         Line();
-        Line($"# {spec.Agent.DisplayName}, pinned; npm's download cache would only make the image bigger.");
-        Line($"RUN npm install --global --no-fund --no-audit --no-update-notifier {spec.Agent.NpmPackage}@{spec.AgentVersion.ToNormalizedString()} \\");
-        Line("    && npm cache clean --force \\");
-        Line($"    && {spec.Agent.Executable} --version");
-        Line();
+        if (spec.Agent.NpmPackage is { } package)
+        {
+            Line($"# {spec.Agent.DisplayName}, pinned; npm's download cache would only make the image bigger.");
+            Line($"RUN npm install --global --no-fund --no-audit --no-update-notifier {package}@{spec.AgentVersion.ToNormalizedString()} \\");
+            Line("    && npm cache clean --force \\");
+            Line($"    && {spec.Agent.Executable} --version");
+            Line();
+        }
+        if (spec.Agent.InstallCommand is { } install)
+        {
+            Line($"# AgentInstallCommand: installs {spec.Agent.DisplayName}.");
+            Line($"RUN {install.ReplaceLineEndings(" ")}");
+            Line();
+        }
         if (spec.User.IsRoot)
         {
             Line("# The build runs as root, so the agent does too (see warning AGS4101).");

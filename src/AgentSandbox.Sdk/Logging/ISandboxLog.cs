@@ -17,4 +17,12 @@ public interface ISandboxLog
     void Detail(string message);
 
     void Warn(Warning warning);
+
+    /// <summary>A warning or error about a place in the user's code (review findings, sandbox build errors): the IDE's error list shows it there.</summary>
+    void Problem(SourceProblem problem);
 }
+
+/// <param name="Subcategory">Who says so: "AgentReview", "sandbox build".</param>
+/// <param name="File">A full path on the host; null for the project as a whole.</param>
+/// <param name="Line">1-based; 0 when unknown.</param>
+public sealed record SourceProblem(bool IsError, string Subcategory, string? Code, string? File, int Line, int Column, string Message);

@@ -1,16 +1,20 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using AgentSandbox.Agents;
 using AgentSandbox.Errors;
 using AgentSandbox.Logging;
+using AgentSandbox.Review;
 using AgentSandbox.Run;
+using AgentSandbox.Spec;
+using AgentSandbox.Verification;
 
 namespace AgentSandbox.Reporting;
 
 /// <summary>Turns a run's result into the summary a person reads and the result.json a pipeline reads.</summary>
 public static class RunReport
 {
+    public const string FindingCode = "AGS4201";
+
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true,
@@ -18,27 +22,54 @@ public static class RunReport
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
-    /// <summary>Logs the summary; returns the error to fail the build with when the agent failed.</summary>
-    public static AgentSandboxException? Report(AgentRunResult result, IAgentProfile agent, string resultPath, ISandboxLog log)
+    /// <summary>Logs the summary, the review's findings and the sandbox build's errors; returns the error to fail the build with.</summary>
+    public static AgentSandboxException? Report(AgentRunResult result, AgentRunSpec spec, string resultPath, ISandboxLog log)
     {
-        log.Important($"{result.Target}: {Summarize(result, agent.DisplayName)}");
+        var agent = spec.Agent;
+        log.Important($"{result.Target}: {Summarize(result, agent.Describe(spec.Invocation.Version))}");
         foreach (var file in result.ChangedFiles)
         {
             log.Important($"  {file.Change.ToString().ToLowerInvariant()}: {file.Path}");
         }
-        if (result.Success)
+        foreach (var finding in result.Findings ?? [])
         {
-            return null;
+            log.Problem(new SourceProblem(finding.FailsBuild(spec.Preset.FailOn), "AgentReview", FindingCode,
+                Path.Combine(spec.ProjectDirectory, finding.File), finding.Line, 0, $"{finding.Severity.ToString().ToLowerInvariant()}: {finding.Message}"));
         }
-        return result.CredentialRejectedStatus is { } status
-            ? Diagnostics.CredentialRejected(agent.DisplayName, status, agent.CredentialVariables)
-            : Diagnostics.AgentFailed(agent.DisplayName, result.ExitCode is { } code ? $"exit code {code}" : "no exit code", result.LastWords ?? "no reason given", resultPath);
+        if (!result.AgentSucceeded)
+        {
+            return result.CredentialRejectedStatus is { } status
+                ? Diagnostics.CredentialRejected(agent.DisplayName, status, agent.CredentialVariables)
+                : Diagnostics.AgentFailed(agent.DisplayName, result.ExitCode is { } code ? $"exit code {code}" : "no exit code", result.LastWords ?? "no reason given", resultPath);
+        }
+        if (result.Verification is { Succeeded: false } verification)
+        {
+            // The errors only: the host build reports the project's warnings itself.
+            foreach (var diagnostic in verification.Diagnostics.Where(d => d.IsError))
+            {
+                log.Problem(new SourceProblem(true, "sandbox build", diagnostic.Code,
+                    diagnostic.File is null ? null : Path.Combine(spec.ProjectDirectory, diagnostic.File), diagnostic.Line, diagnostic.Column, diagnostic.Message));
+            }
+            return spec.Preset.Kind == AgentPreset.Fix && verification.Mode == VerifyMode.Build
+                ? Diagnostics.FixIncomplete(result.Iterations?.Count ?? 0, verification.ErrorCount)
+                : Diagnostics.VerificationFailed(result.Target, verification.Mode == VerifyMode.Test ? "test" : "build", Explain(verification), resultPath);
+        }
+        return null;
     }
 
-    /// <summary>"Claude Code succeeded: 3 turns, 0.7 s, $0.0004, 30 tokens in / 15 out; 1 file changed."</summary>
+    private static string Explain(VerificationResult verification) =>
+        verification.Diagnostics.FirstOrDefault(d => d.IsError) is { } first
+            ? $"{verification.ErrorCount} error(s), the first {first}"
+            : $"exit code {verification.ExitCode}: {string.Join(" / ", verification.OutputTail.Where(line => line.Trim().Length > 0).TakeLast(3).Select(line => line.Trim()))}";
+
+    /// <summary>"Claude Code 2.1.328 succeeded: 3 turns, 0.7 s, $0.0004, 30 tokens in / 15 out; 1 file changed; dotnet build passed."</summary>
     public static string Summarize(AgentRunResult result, string agentName)
     {
         var facts = new List<string>();
+        if (result.Iterations is { Count: > 0 } iterations)
+        {
+            facts.Add(iterations.Count == 1 ? "1 iteration" : $"{iterations.Count} iterations");
+        }
         if (result.NumTurns is { } turns)
         {
             facts.Add(turns == 1 ? "1 turn" : $"{turns} turns");
@@ -58,7 +89,16 @@ public static class RunReport
             1 => "1 file changed",
             var n => $"{n} files changed",
         };
-        return $"{agentName} {(result.Success ? "succeeded" : "failed")}: {string.Join(", ", facts)}; {files}.";
+        var tail = new List<string> { files };
+        if (result.Findings is { } findings)
+        {
+            tail.Add(findings.Count == 1 ? "1 finding" : $"{findings.Count} findings");
+        }
+        if (result.Verification is { } verification)
+        {
+            tail.Add($"dotnet {(verification.Mode == VerifyMode.Test ? "test" : "build")} {(verification.Succeeded ? "passed" : "failed")}");
+        }
+        return $"{agentName} {(result.Success ? "succeeded" : "failed")}: {string.Join(", ", facts)}; {string.Join("; ", tail)}.";
     }
 
     public static void WriteJson(AgentRunResult result, string path)

@@ -1,7 +1,9 @@
 using AgentSandbox.Agents;
 using AgentSandbox.Docker;
 using AgentSandbox.Logging;
+using AgentSandbox.Review;
 using AgentSandbox.Spec;
+using AgentSandbox.Verification;
 
 namespace AgentSandbox.Run;
 
@@ -25,9 +27,21 @@ public sealed class AgentRunContext(AgentRunSpec spec, string imageTag, DockerEn
 
     /// <summary>The HTTP status with which the agent's API refused the credential, when it did.</summary>
     public int? CredentialRejected { get; set; }
-    public string? LastMessage { get; set; }
+    public string? LastMessage => Messages.Count > 0 ? Messages[^1] : null;
+
+    /// <summary>Everything the agent said, in order (AgentReview's findings may be spread over several messages).</summary>
+    public List<string> Messages { get; } = [];
     public Queue<string> OutputTail { get; } = new();
     public IReadOnlyList<ChangedFile> ChangedFiles { get; set; } = [];
+
+    /// <summary>The build or test inside the sandbox after the agent's work (AgentVerify); null when none ran.</summary>
+    public VerificationResult? Verification { get; set; }
+
+    /// <summary>AgentReview's findings; null for the other targets.</summary>
+    public IReadOnlyList<ReviewFinding>? Findings { get; set; }
+
+    /// <summary>True when the agent ran to a successful end (whatever a verification says afterwards).</summary>
+    public bool AgentSucceeded => ExitCode == 0 && Outcome?.IsError != true && CredentialRejected is null;
 
     public void RememberOutput(string line)
     {

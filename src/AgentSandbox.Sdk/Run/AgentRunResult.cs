@@ -1,6 +1,8 @@
 using System.Text.Json.Serialization;
 using AgentSandbox.Agents;
 using AgentSandbox.Errors;
+using AgentSandbox.Review;
+using AgentSandbox.Verification;
 
 namespace AgentSandbox.Run;
 
@@ -18,13 +20,32 @@ public sealed record AgentRunResult(
     decimal? CostUsd,
     long? InputTokens,
     long? OutputTokens,
-    string? Summary,
+    string? FinalText,
     IReadOnlyList<string> Errors,
     int PermissionDenials,
     IReadOnlyList<ChangedFile> ChangedFiles)
 {
+    /// <summary>The build or test inside the sandbox that checked the agent's work (AgentVerify, AgentFix).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public VerificationResult? Verification { get; init; }
+
+    /// <summary>AgentReview's findings.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ReviewFinding>? Findings { get; init; }
+
+    /// <summary>AgentFix's rounds of build and agent run.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<FixIteration>? Iterations { get; init; }
+
+    /// <summary>True when the agent itself ran to a successful end, whatever a verification or review policy says.</summary>
+    public bool AgentSucceeded { get; init; }
+
     /// <summary>What the agent said last about a failure: its errors, its final text, or its last output lines.</summary>
     public string? LastWords { get; init; }
+
+    /// <summary>Whether the CLI printed a final event (turns, tokens); without one the agent's accounting is unknown.</summary>
+    [JsonIgnore]
+    public bool ReportedOutcome { get; init; }
 
     /// <summary>Set when the API refused the credential and the run was stopped.</summary>
     public int? CredentialRejectedStatus { get; init; }
@@ -37,7 +58,10 @@ public sealed record AgentRunResult(
     {
         var outcome = context.Outcome;
         var finalText = outcome?.FinalText ?? context.LastMessage;
-        var success = failure is null && context.ExitCode == 0 && outcome?.IsError != true && context.CredentialRejected is null;
+        var failOn = context.Spec.Preset.FailOn;
+        var success = failure is null && context.AgentSucceeded
+            && context.Verification?.Succeeded != false
+            && !(context.Findings ?? []).Any(finding => finding.FailsBuild(failOn));
         var errors = (outcome?.Errors ?? []).ToList();
         if (failure is AgentSandboxException coded)
         {
@@ -59,12 +83,16 @@ public sealed record AgentRunResult(
             CostUsd: outcome?.CostUsd,
             InputTokens: outcome?.InputTokens,
             OutputTokens: outcome?.OutputTokens,
-            Summary: finalText,
+            FinalText: finalText,
             Errors: errors,
             PermissionDenials: outcome?.PermissionDenials ?? 0,
             ChangedFiles: context.ChangedFiles)
         {
-            LastWords = success ? null : LastWordsOf(context, outcome, finalText),
+            LastWords = context.AgentSucceeded && failure is null ? null : LastWordsOf(context, outcome, finalText),
+            AgentSucceeded = context.AgentSucceeded && failure is null,
+            ReportedOutcome = outcome is not null,
+            Verification = context.Verification,
+            Findings = context.Findings,
             CredentialRejectedStatus = context.CredentialRejected,
             Failure = failure,
         };
@@ -85,3 +113,6 @@ public sealed record AgentRunResult(
             : "it printed nothing; run with -v:detailed to see the container's output";
     }
 }
+
+/// <summary>One round of AgentFix: the build's problems going in, and what the agent made of them.</summary>
+public sealed record FixIteration(int Number, int Errors, int Warnings, bool AgentSucceeded, int? NumTurns, decimal? CostUsd, long DurationMs);

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using AgentSandbox.Agents;
 using AgentSandbox.Errors;
+using AgentSandbox.Review;
 using AgentSandbox.Spec;
+using AgentSandbox.Verification;
 using Docker.DotNet.Models;
 
 namespace AgentSandbox.Run;
@@ -45,10 +47,12 @@ public sealed class RunAgentContainerStep : IAgentRunStep
     public async Task ExecuteAsync(AgentRunContext context, CancellationToken cancellationToken)
     {
         var spec = context.Spec;
-        var parser = spec.Agent.CreateParser();
+        var parser = spec.Agent.CreateParser(spec.Invocation.Version);
         var log = context.Log;
-        log.Important($"{spec.TargetName}: running {spec.Agent.DisplayName} {spec.Invocation.Version} in {context.ImageTag} (network {spec.Network}).");
-        log.Detail($"Command: {string.Join(" ", spec.Command.Select(Quote))}");
+        var workspace = spec.Preset.ReadOnlyWorkspace ? ", project read-only" : "";
+        log.Important($"{spec.TargetName}: running {spec.Agent.Describe(spec.Invocation.Version)} in {context.ImageTag} (network {spec.Network}{workspace}).");
+        // Redacted: a gateway URL given as an argument (Codex) may carry a token.
+        log.Detail($"Command: {spec.Environment.Redact(string.Join(" ", spec.Command.Select(Quote)))}");
         log.Detail($"Environment: {spec.Environment}");
 
         // Whatever the agent printed (tool results too) may echo a credential: it is masked before anything keeps it.
@@ -83,7 +87,7 @@ public sealed class RunAgentContainerStep : IAgentRunStep
     }
 
     /// <summary>For reading the command in a log only: it is never run through a shell.</summary>
-    private static string Quote(string argument) =>
+    internal static string Quote(string argument) =>
         argument.Length > 0 && argument.All(c => char.IsLetterOrDigit(c) || "-_./:=@".Contains(c)) ? argument : $"'{argument.Replace("'", "'\\''")}'";
 
     private static void Report(AgentRunContext context, AgentEvent agentEvent, CancellationTokenSource stop)
@@ -91,7 +95,7 @@ public sealed class RunAgentContainerStep : IAgentRunStep
         switch (agentEvent)
         {
             case AgentMessage message:
-                context.LastMessage = message.Text;
+                context.Messages.Add(message.Text);
                 context.RememberOutput(message.Text);
                 context.Log.Important($"{context.Spec.Agent.Kind}: {message.Text}");
                 break;
@@ -114,53 +118,8 @@ public sealed class RunAgentContainerStep : IAgentRunStep
         }
     }
 
-    /// <summary>
-    /// The project read-write at the workspace path; its .git read-only on top, so that the agent can read history
-    /// but not plant hooks or configuration that the host's git would run.
-    /// </summary>
-    private static List<Mount> Mounts(string projectDirectory)
-    {
-        var mounts = new List<Mount> { new() { Type = "bind", Source = projectDirectory, Target = AgentRunSpec.WorkspacePath } };
-        var git = Path.Combine(projectDirectory, ".git");
-        if (Directory.Exists(git) || File.Exists(git))
-        {
-            mounts.Add(new Mount { Type = "bind", Source = git, Target = AgentRunSpec.WorkspacePath + "/.git", ReadOnly = true });
-        }
-        return mounts;
-    }
-
-    private static CreateContainerParameters CreateParameters(AgentRunContext context)
-    {
-        var spec = context.Spec;
-        var command = spec.Command;
-        return new CreateContainerParameters
-        {
-            Name = $"agentsandbox-{spec.TargetName.ToLowerInvariant()}-{Guid.NewGuid():N}",
-            Image = context.ImageTag,
-            // The command is an argument vector end to end: no shell ever sees the prompt.
-            Entrypoint = [command[0]],
-            Cmd = command.Skip(1).ToList(),
-            Env = spec.Environment.ToDockerEnv(),
-            WorkingDir = AgentRunSpec.WorkspacePath,
-            AttachStdout = true,
-            AttachStderr = true,
-            Labels = new Dictionary<string, string>
-            {
-                ["org.agentsandbox.target"] = spec.TargetName,
-                ["org.agentsandbox.project"] = spec.ProjectDirectory,
-            },
-            HostConfig = new HostConfig
-            {
-                Mounts = Mounts(spec.ProjectDirectory),
-                NetworkMode = spec.Network,
-                // The agent needs no privileges to edit files and run builds; it gets none.
-                CapDrop = ["ALL"],
-                SecurityOpt = ["no-new-privileges"],
-                PidsLimit = 4096,
-                Init = true,
-            },
-        };
-    }
+    private static CreateContainerParameters CreateParameters(AgentRunContext context) =>
+        SandboxContainer.Create(context.Spec, context.ImageTag, "agent", context.Spec.Command, context.Spec.Environment.ToDockerEnv(), context.Spec.Preset.ReadOnlyWorkspace);
 }
 
 public sealed class DetectChangesStep : IAgentRunStep
@@ -172,6 +131,33 @@ public sealed class DetectChangesStep : IAgentRunStep
         if (context.Before is { } before)
         {
             context.ChangedFiles = before.ChangesTo(WorkspaceSnapshot.Take(context.Spec.ProjectDirectory));
+        }
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>AgentVerify: after a successful agent run, the project must still build (or its tests pass) inside the sandbox.</summary>
+public sealed class VerifyStep : IAgentRunStep
+{
+    public async Task ExecuteAsync(AgentRunContext context, CancellationToken cancellationToken)
+    {
+        if (context.Spec.Preset.Verify != VerifyMode.None && context.AgentSucceeded)
+        {
+            context.Verification = await SandboxBuild.RunAsync(
+                context.Spec, context.ImageTag, context.Engine, context.Spec.Preset.Verify, context.Log, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>AgentReview: the findings in what the agent said.</summary>
+public sealed class CollectFindingsStep : IAgentRunStep
+{
+    public Task ExecuteAsync(AgentRunContext context, CancellationToken cancellationToken)
+    {
+        if (context.Spec.Preset.Kind == AgentPreset.Review)
+        {
+            var finalText = context.Outcome?.FinalText;
+            context.Findings = ReviewFindingParser.Parse(string.Join("\n", context.Messages.Append(finalText ?? "")));
         }
         return Task.CompletedTask;
     }

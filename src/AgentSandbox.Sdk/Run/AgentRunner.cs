@@ -16,6 +16,8 @@ public sealed class AgentRunner(IReadOnlyList<IAgentRunStep> steps)
         new SnapshotBeforeStep(),
         new RunAgentContainerStep(),
         new DetectChangesStep(),
+        new CollectFindingsStep(),
+        new VerifyStep(),
     ]);
 
     public async Task<AgentRunResult> RunAsync(AgentRunSpec spec, string imageTag, DockerEngine engine, ISandboxLog log, CancellationToken cancellationToken)

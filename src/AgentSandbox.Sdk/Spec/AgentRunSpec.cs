@@ -7,6 +7,7 @@ namespace AgentSandbox.Spec;
 /// <param name="TargetName">The MSBuild target that asked for the run (AgentRun, or a preset).</param>
 /// <param name="ProjectDirectory">Mounted read-write at <see cref="WorkspacePath"/>, the container's working directory.</param>
 /// <param name="Network">bridge, host, none or the name of an existing Docker network.</param>
+/// <param name="Preset">AgentRun or the preset target, with its policy; its template made <see cref="AgentInvocation.Prompt"/>.</param>
 public sealed record AgentRunSpec(
     string TargetName,
     IAgentProfile Agent,
@@ -14,7 +15,8 @@ public sealed record AgentRunSpec(
     string ProjectDirectory,
     string Network,
     ContainerEnvironment Environment,
-    HostUser User)
+    HostUser User,
+    PresetSpec Preset)
 {
     public const string WorkspacePath = "/workspace";
 

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using AgentSandbox.Agents;
 using AgentSandbox.Errors;
 using AgentSandbox.Image;
+using AgentSandbox.Presets;
 using AgentSandbox.Project;
 
 namespace AgentSandbox.Spec;
@@ -19,7 +20,16 @@ public sealed record AgentRunInputs(
     string? MaxTurns,
     string? ExtraArguments,
     string? Network,
-    string? EnvironmentVariables);
+    string? EnvironmentVariables,
+    string? MaxBudgetUsd = null,
+    string? AgentCommand = null,
+    string? AgentInstallCommand = null,
+    string? Preset = null,
+    string? Scope = null,
+    string? Verify = null,
+    string? MaxIterations = null,
+    string? ReviewFailOn = null,
+    string? ProjectFile = null);
 
 /// <summary>Validates run inputs and resolves them against the build's environment into an <see cref="AgentRunSpec"/>.</summary>
 public static partial class AgentRunSpecFactory
@@ -36,17 +46,69 @@ public static partial class AgentRunSpecFactory
     /// <param name="hostEnvironment">Reads the build's environment (credentials are taken from here, by name).</param>
     public static (AgentRunSpec Spec, IReadOnlyList<Warning> Warnings) Create(AgentRunInputs inputs, Func<string, string?> hostEnvironment, HostUser user)
     {
-        var agent = AgentProfiles.Find(inputs.AgentKind);
+        var agent = AgentProfiles.Find(inputs.AgentKind, inputs.AgentCommand, inputs.AgentInstallCommand);
+        var version = SandboxImageSpecFactory.ParseAgentVersion(inputs.AgentVersion, agent);
+        var preset = ParsePreset(inputs);
+        var warnings = new List<Warning>();
         var invocation = new AgentInvocation(
-            Prompt: ReadPrompt(inputs),
-            Version: SandboxImageSpecFactory.ParseAgentVersion(inputs.AgentVersion, agent),
-            Model: string.IsNullOrWhiteSpace(inputs.Model) ? null : inputs.Model.Trim(),
-            MaxTurns: ParseMaxTurns(inputs.MaxTurns),
-            ExtraArguments: SplitList(inputs.ExtraArguments));
+            Prompt: PresetPrompts.Compose(preset),
+            Version: version,
+            Model: Supported(AgentSetting.Model, "AgentModel", string.IsNullOrWhiteSpace(inputs.Model) ? null : inputs.Model.Trim()),
+            MaxTurns: Supported(AgentSetting.MaxTurns, "AgentMaxTurns", ParsePositive(inputs.MaxTurns, "AgentMaxTurns", "give a whole number of turns greater than zero")),
+            ExtraArguments: Supported(AgentSetting.ExtraArguments, "AgentExtraArgs", SplitList(inputs.ExtraArguments) is { Count: > 0 } extra ? extra : null),
+            MaxBudgetUsd: Supported(AgentSetting.MaxBudgetUsd, "AgentMaxBudgetUsd", ParseBudget(inputs.MaxBudgetUsd)),
+            BaseUrl: agent.BaseUrlVariable is { } baseUrl && hostEnvironment(baseUrl) is { Length: > 0 } url ? url : null);
+        Supported(AgentSetting.Version, "AgentVersion", string.IsNullOrWhiteSpace(inputs.AgentVersion) ? null : inputs.AgentVersion);
+        if (agent is not CustomCommandProfile)
+        {
+            Supported<string?>(null, "AgentCommand", string.IsNullOrWhiteSpace(inputs.AgentCommand) ? null : inputs.AgentCommand);
+            Supported<string?>(null, "AgentInstallCommand", string.IsNullOrWhiteSpace(inputs.AgentInstallCommand) ? null : inputs.AgentInstallCommand);
+        }
         var network = ParseNetwork(inputs.Network);
-        var (environment, warnings) = BuildEnvironment(agent, SplitList(inputs.EnvironmentVariables), hostEnvironment, user);
-        return (new AgentRunSpec(inputs.TargetName, agent, invocation, inputs.ProjectDirectory, network, environment, user), warnings);
+        var environment = BuildEnvironment(agent, SplitList(inputs.EnvironmentVariables), hostEnvironment, user, warnings);
+        return (new AgentRunSpec(inputs.TargetName, agent, invocation, inputs.ProjectDirectory, network, environment, user, preset), warnings);
+
+        // A setting the chosen CLI (or its version) does not have is dropped with a warning rather than passed on to fail.
+        T Supported<T>(AgentSetting? setting, string property, T value)
+        {
+            if (value is null || (setting is { } known && agent.Supports(known, version)))
+            {
+                return value;
+            }
+            warnings.Add(Diagnostics.SettingIgnored(property, agent.Describe(version), setting is null
+                ? "it applies only to AgentKind custom"
+                : $"remove it, or choose an agent that has it ({SupportingKinds(setting.Value)})"));
+            return default!;
+        }
     }
+
+    private static string SupportingKinds(AgentSetting setting) =>
+        string.Join(", ", AgentProfiles.Known.Where(p => p.Supports(setting, p.DefaultVersion)).Select(p => p.Kind).DefaultIfEmpty("none"));
+
+    private static PresetSpec ParsePreset(AgentRunInputs inputs)
+    {
+        var kind = string.IsNullOrWhiteSpace(inputs.Preset) ? AgentPreset.Run
+            : Enum.TryParse<AgentPreset>(inputs.Preset.Trim(), ignoreCase: true, out var preset) ? preset
+            : throw Diagnostics.UnknownValue("preset", inputs.Preset, Enum.GetNames<AgentPreset>());
+        var task = ReadPrompt(inputs, required: kind == AgentPreset.Run);
+        var verify = string.IsNullOrWhiteSpace(inputs.Verify) ? DefaultVerify(kind)
+            : Enum.TryParse<VerifyMode>(inputs.Verify.Trim(), ignoreCase: true, out var mode) && Enum.IsDefined(mode) && !char.IsDigit(inputs.Verify.Trim()[0]) ? mode
+            : throw Diagnostics.UnknownValue("AgentVerify", inputs.Verify.Trim(), ["build", "test", "none"]);
+        var failOn = string.IsNullOrWhiteSpace(inputs.ReviewFailOn) ? ReviewFailOn.Error
+            : Enum.TryParse<ReviewFailOn>(inputs.ReviewFailOn.Trim(), ignoreCase: true, out var level) && Enum.IsDefined(level) && !char.IsDigit(inputs.ReviewFailOn.Trim()[0]) ? level
+            : throw Diagnostics.UnknownValue("AgentReviewFailOn", inputs.ReviewFailOn.Trim(), ["error", "warning", "none"]);
+        var maxIterations = ParsePositive(inputs.MaxIterations, "AgentMaxIterations", "give a whole number of iterations greater than zero") ?? PresetSpec.DefaultMaxIterations;
+        var projectFile = string.IsNullOrWhiteSpace(inputs.ProjectFile) ? "" : Path.GetRelativePath(inputs.ProjectDirectory, inputs.ProjectFile.Trim()).Replace('\\', '/');
+        return new PresetSpec(kind, task, string.IsNullOrWhiteSpace(inputs.Scope) ? null : inputs.Scope.Trim(), verify, maxIterations, failOn, projectFile);
+    }
+
+    /// <summary>What each preset promises: refactored code still builds, written tests pass, a review changes nothing.</summary>
+    private static VerifyMode DefaultVerify(AgentPreset preset) => preset switch
+    {
+        AgentPreset.Refactor or AgentPreset.Fix => VerifyMode.Build,
+        AgentPreset.Test => VerifyMode.Test,
+        _ => VerifyMode.None,
+    };
 
     /// <summary>
     /// A ;-separated property value, split here rather than as an MSBuild item, which would take `*` and `?` in
@@ -55,7 +117,8 @@ public static partial class AgentRunSpecFactory
     public static IReadOnlyList<string> SplitList(string? value) =>
         (value ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    private static string ReadPrompt(AgentRunInputs inputs)
+    /// <returns>The prompt text; null when none is given and it is not <paramref name="required"/>.</returns>
+    private static string? ReadPrompt(AgentRunInputs inputs, bool required)
     {
         var hasPrompt = !string.IsNullOrWhiteSpace(inputs.Prompt);
         var hasFile = !string.IsNullOrWhiteSpace(inputs.PromptFile);
@@ -73,18 +136,29 @@ public static partial class AgentRunSpecFactory
             var text = File.ReadAllText(path);
             return string.IsNullOrWhiteSpace(text) ? throw Diagnostics.NoPrompt() : text.Trim();
         }
-        return hasPrompt ? inputs.Prompt!.Trim() : throw Diagnostics.NoPrompt();
+        return hasPrompt ? inputs.Prompt!.Trim() : required ? throw Diagnostics.NoPrompt() : null;
     }
 
-    private static int? ParseMaxTurns(string? value)
+    private static int? ParsePositive(string? value, string property, string expected)
     {
         if (string.IsNullOrWhiteSpace(value))
         {
             return null;
         }
-        return int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var turns) && turns > 0
-            ? turns
-            : throw Diagnostics.InvalidValue("AgentMaxTurns", value, "give a whole number of turns greater than zero");
+        return int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0
+            ? number
+            : throw Diagnostics.InvalidValue(property, value, expected);
+    }
+
+    private static decimal? ParseBudget(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+        return decimal.TryParse(value.Trim(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var usd) && usd > 0
+            ? usd
+            : throw Diagnostics.InvalidValue("AgentMaxBudgetUsd", value, "give an amount in US dollars greater than zero, such as 0.50");
     }
 
     private static string ParseNetwork(string? value)
@@ -95,11 +169,10 @@ public static partial class AgentRunSpecFactory
             : throw Diagnostics.InvalidValue("AgentNetwork", network, "use bridge, host, none or the name of an existing Docker network");
     }
 
-    private static (ContainerEnvironment, IReadOnlyList<Warning>) BuildEnvironment(
-        IAgentProfile agent, IReadOnlyList<string> requested, Func<string, string?> hostEnvironment, HostUser user)
+    private static ContainerEnvironment BuildEnvironment(
+        IAgentProfile agent, IReadOnlyList<string> requested, Func<string, string?> hostEnvironment, HostUser user, List<Warning> warnings)
     {
         var environment = new ContainerEnvironment();
-        var warnings = new List<Warning>();
         foreach (var (name, value) in agent.SandboxEnvironment)
         {
             environment.Set(name, value, secret: false);
@@ -140,10 +213,10 @@ public static partial class AgentRunSpecFactory
                 warnings.Add(Diagnostics.HostVariableNotSet(name));
             }
         }
-        if (!agent.CredentialVariables.Any(environment.HasValue))
+        if (agent.CredentialVariables.Count > 0 && !agent.CredentialVariables.Any(environment.HasValue))
         {
             throw Diagnostics.NoCredential(agent.DisplayName, agent.CredentialVariables);
         }
-        return (environment, warnings);
+        return environment;
     }
 }

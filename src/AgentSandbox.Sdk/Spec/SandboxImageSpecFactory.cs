@@ -12,7 +12,9 @@ public sealed record SandboxImageInputs(
     string? AgentKind,
     string? AgentVersion,
     IReadOnlyList<string> SystemPackages,
-    IReadOnlyList<string> CaCertificateFiles);
+    IReadOnlyList<string> CaCertificateFiles,
+    string? AgentCommand = null,
+    string? AgentInstallCommand = null);
 
 public static partial class SandboxImageSpecFactory
 {
@@ -29,7 +31,7 @@ public static partial class SandboxImageSpecFactory
 
     public static SandboxImageSpec Create(ProjectMetadata project, SandboxImageInputs inputs, HostUser user)
     {
-        var agent = AgentProfiles.Find(inputs.AgentKind);
+        var agent = AgentProfiles.Find(inputs.AgentKind, inputs.AgentCommand, inputs.AgentInstallCommand);
         return new SandboxImageSpec(
             BaseImage: string.IsNullOrWhiteSpace(inputs.BaseImage) ? ChooseBaseImage(project) : ValidateImage(inputs.BaseImage.Trim()),
             Agent: agent,
@@ -70,7 +72,8 @@ public static partial class SandboxImageSpecFactory
 
     public static NuGetVersion ParseAgentVersion(string? value, IAgentProfile agent)
     {
-        if (string.IsNullOrWhiteSpace(value))
+        // A custom agent has no version of ours to pin: AgentVersion is ignored (with a warning at run time).
+        if (string.IsNullOrWhiteSpace(value) || agent.NpmPackage is null)
         {
             return agent.DefaultVersion;
         }

@@ -24,11 +24,24 @@ public abstract class AgentRunTask : AgentSandboxTask
     /// <summary>;-separated NAME or NAME=value entries.</summary>
     public string? EnvironmentVariables { get; set; }
     public string? User { get; set; }
+    public string? MaxBudgetUsd { get; set; }
+
+    /// <summary>;-separated argument list of a custom agent (AgentKind custom).</summary>
+    public string? AgentCommand { get; set; }
+    public string? AgentInstallCommand { get; set; }
+
+    /// <summary>Run (AgentRun), Refactor, Test, Fix or Review.</summary>
+    public string? Preset { get; set; }
+    public string? Scope { get; set; }
+    public string? Verify { get; set; }
+    public string? MaxIterations { get; set; }
+    public string? ReviewFailOn { get; set; }
 
     protected (AgentRunSpec Spec, IReadOnlyList<Errors.Warning> Warnings) CreateSpec()
     {
         var inputs = new AgentRunInputs(TargetName, Path.GetFullPath(ProjectDirectory), Prompt, PromptFile, AgentKind, AgentVersion,
-            Model, MaxTurns, ExtraArguments, Network, EnvironmentVariables);
+            Model, MaxTurns, ExtraArguments, Network, EnvironmentVariables, MaxBudgetUsd, AgentCommand, AgentInstallCommand,
+            Preset, Scope, Verify, MaxIterations, ReviewFailOn, ProjectFile);
         return AgentRunSpecFactory.Create(inputs, Environment.GetEnvironmentVariable, HostUser.Resolve(User));
     }
 }

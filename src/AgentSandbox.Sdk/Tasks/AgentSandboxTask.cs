@@ -61,6 +61,19 @@ public abstract class AgentSandboxTask : MSBuildTask, ICancelableTask
 
         // The project file as location, so that the IDE's error list can take users to it.
         public void Warn(Warning warning) => log.LogWarning(null, warning.Code, null, projectFile, 0, 0, 0, 0, "{0}", warning.Message);
+        public void Problem(SourceProblem problem)
+        {
+            var file = problem.File ?? projectFile;
+            if (problem.IsError)
+            {
+                log.LogError(problem.Subcategory, problem.Code, null, file, problem.Line, problem.Column, 0, 0, "{0}", problem.Message);
+            }
+            else
+            {
+                log.LogWarning(problem.Subcategory, problem.Code, null, file, problem.Line, problem.Column, 0, 0, "{0}", problem.Message);
+            }
+        }
+
         public void Error(AgentSandboxException error) => log.LogError(null, error.Code, null, projectFile, 0, 0, 0, 0, "{0}", error.Message);
     }
 }

@@ -1,7 +1,9 @@
+using System.Globalization;
 using System.Runtime.ExceptionServices;
 using AgentSandbox.Docker;
 using AgentSandbox.Errors;
 using AgentSandbox.Logging;
+using AgentSandbox.Presets;
 using AgentSandbox.Reporting;
 using AgentSandbox.Run;
 using Microsoft.Build.Framework;
@@ -20,6 +22,9 @@ public sealed class RunAgent : AgentRunTask
     /// <summary>Each file the agent changed, added or deleted; metadata Change (modified/added/deleted) and RelativePath.</summary>
     [Output] public ITaskItem[] ChangedFiles { get; private set; } = [];
 
+    /// <summary>The run's result.json, with the normalized result as metadata (Success, ExitCode, Turns, CostUsd, …).</summary>
+    [Output] public ITaskItem? Result { get; private set; }
+
     protected override async Task ExecuteAsync(ISandboxLog log, CancellationToken cancellationToken)
     {
         // An old result must never pass for this run's, whatever stops this run.
@@ -33,9 +38,11 @@ public sealed class RunAgent : AgentRunTask
             log.Warn(Diagnostics.RunningAsRoot(spec.Agent.DisplayName));
         }
         using var engine = DockerEngine.Connect(DockerHost);
-        var result = await AgentRunner.Default.RunAsync(spec, ImageTag, engine, log, cancellationToken).ConfigureAwait(false);
+        var result = await PresetRunner.RunAsync(spec, ImageTag, engine, log, cancellationToken).ConfigureAwait(false);
 
         RunReport.WriteJson(result, ResultPath);
+        StepSummary.AppendIfRequested(result, spec, Environment.GetEnvironmentVariable);
+        Result = ResultItem(result);
         ChangedFiles = result.ChangedFiles.Select(file => (ITaskItem)new TaskItem(Path.Combine(spec.ProjectDirectory, file.Path), new Dictionary<string, string>
         {
             ["Change"] = file.Change.ToString().ToLowerInvariant(),
@@ -45,13 +52,43 @@ public sealed class RunAgent : AgentRunTask
         {
             ExceptionDispatchInfo.Throw(failure);
         }
-        if (result.Success && result.NumTurns is null)
+        if (result.AgentSucceeded && !result.ReportedOutcome && spec.Agent.NpmPackage is not null)
         {
             log.Warn(Diagnostics.NoResultEvent(spec.Agent.DisplayName));
         }
-        if (RunReport.Report(result, spec.Agent, ResultPath, log) is { } error)
+        if (RunReport.Report(result, spec, ResultPath, log) is { } error)
         {
             throw error;
         }
+    }
+
+    private TaskItem ResultItem(AgentRunResult result)
+    {
+        static string Text(object? value) => value switch
+        {
+            null => "",
+            bool flag => flag ? "true" : "false",
+            IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
+            _ => value.ToString() ?? "",
+        };
+        return new TaskItem(Path.GetFullPath(ResultPath), new Dictionary<string, string>
+        {
+            ["Target"] = result.Target,
+            ["Agent"] = result.Agent,
+            ["AgentVersion"] = result.AgentVersion,
+            ["Success"] = Text(result.Success),
+            ["ExitCode"] = Text(result.ExitCode),
+            ["Turns"] = Text(result.NumTurns),
+            ["DurationMs"] = Text(result.DurationMs),
+            ["InputTokens"] = Text(result.InputTokens),
+            ["OutputTokens"] = Text(result.OutputTokens),
+            ["CostUsd"] = Text(result.CostUsd),
+            ["FinalText"] = result.FinalText ?? "",
+            ["ChangedFiles"] = string.Join(";", result.ChangedFiles.Select(file => file.Path)),
+            ["PermissionDenials"] = Text(result.PermissionDenials),
+            ["Findings"] = Text(result.Findings?.Count),
+            ["Iterations"] = Text(result.Iterations?.Count),
+            ["Verification"] = result.Verification is { } v ? (v.Succeeded ? "passed" : "failed") : "",
+        });
     }
 }

@@ -20,6 +20,8 @@ public sealed class WriteSandboxDockerfile : AgentSandboxTask
     public ITaskItem[]? SystemPackages { get; set; }
     public ITaskItem[]? CaCertificates { get; set; }
     public string? User { get; set; }
+    public string? AgentCommand { get; set; }
+    public string? AgentInstallCommand { get; set; }
 
     [Output] public string ImageTag { get; private set; } = "";
     [Output] public string ResolvedBaseImage { get; private set; } = "";
@@ -33,14 +35,14 @@ public sealed class WriteSandboxDockerfile : AgentSandboxTask
             (TargetFrameworks ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             GlobalJson.FindSdkVersion(ProjectDirectory),
             HostSdkVersion);
-        var spec = SandboxImageSpecFactory.Create(project, new SandboxImageInputs(BaseImage, AgentKind, AgentVersion, Specs(SystemPackages), Specs(CaCertificates)), HostUser.Resolve(User));
+        var spec = SandboxImageSpecFactory.Create(project, new SandboxImageInputs(BaseImage, AgentKind, AgentVersion, Specs(SystemPackages), Specs(CaCertificates), AgentCommand, AgentInstallCommand), HostUser.Resolve(User));
         var context = SandboxBuildContext.FromSpec(spec);
         context.WriteTo(ContextDirectory);
 
         ImageTag = context.ImageTag;
         ResolvedBaseImage = spec.BaseImage;
         DockerfilePath = Path.Combine(ContextDirectory, SandboxBuildContext.Dockerfile);
-        log.Info($"Sandbox Dockerfile for {ProjectName}: {DockerfilePath} (base {spec.BaseImage}, {spec.Agent.DisplayName} {spec.AgentVersion}, image {ImageTag}).");
+        log.Info($"Sandbox Dockerfile for {ProjectName}: {DockerfilePath} (base {spec.BaseImage}, {spec.Agent.Describe(spec.AgentVersion)}, image {ImageTag}).");
         return Task.CompletedTask;
     }
 }

@@ -10,9 +10,11 @@ public sealed class RecordingLog : ISandboxLog
     public List<string> Info { get; } = [];
     public List<string> Detail { get; } = [];
     public List<Warning> Warnings { get; } = [];
+    public List<SourceProblem> Problems { get; } = [];
 
     void ISandboxLog.Important(string message) => Important.Add(message);
     void ISandboxLog.Info(string message) => Info.Add(message);
     void ISandboxLog.Detail(string message) => Detail.Add(message);
     void ISandboxLog.Warn(Warning warning) => Warnings.Add(warning);
+    void ISandboxLog.Problem(SourceProblem problem) => Problems.Add(problem);
 }

@@ -1,0 +1,98 @@
+using AgentSandbox.Docker;
+using AgentSandbox.Logging;
+using AgentSandbox.Run;
+using AgentSandbox.Spec;
+using AgentSandbox.Verification;
+
+namespace AgentSandbox.Presets;
+
+/// <summary>
+/// Runs a target's spec: one agent run for AgentRun, AgentRefactor, AgentTest and AgentReview (their policy lives in
+/// the run's steps), and for AgentFix rounds of sandbox build and agent run until the build is clean.
+/// </summary>
+public static class PresetRunner
+{
+    public static Task<AgentRunResult> RunAsync(AgentRunSpec spec, string imageTag, DockerEngine engine, ISandboxLog log, CancellationToken cancellationToken) =>
+        spec.Preset.Kind == AgentPreset.Fix
+            ? FixAsync(spec, imageTag, engine, log, cancellationToken)
+            : AgentRunner.Default.RunAsync(spec, imageTag, engine, log, cancellationToken);
+
+    /// <summary>
+    /// Build; while it has errors and rounds are left, give the agent the build's own diagnostics and build again.
+    /// Every build runs inside the sandbox: the code under repair is the agent's.
+    /// </summary>
+    private static async Task<AgentRunResult> FixAsync(AgentRunSpec spec, string imageTag, DockerEngine engine, ISandboxLog log, CancellationToken cancellationToken)
+    {
+        var preset = spec.Preset;
+        var before = WorkspaceSnapshot.Take(spec.ProjectDirectory);
+        var runs = new List<AgentRunResult>();
+        var iterations = new List<FixIteration>();
+        var build = await SandboxBuild.RunAsync(spec, imageTag, engine, VerifyMode.Build, log, cancellationToken).ConfigureAwait(false);
+        while (!build.Succeeded && iterations.Count < preset.MaxIterations)
+        {
+            var number = iterations.Count + 1;
+            log.Important($"{spec.TargetName}: iteration {number}/{preset.MaxIterations}: the build has {Count(build.ErrorCount, "error")} and {Count(build.WarningCount, "warning")}.");
+            var round = spec with { Invocation = spec.Invocation with { Prompt = PresetPrompts.Compose(preset, FixInput(build)) } };
+            var run = await AgentRunner.Default.RunAsync(round, imageTag, engine, log, cancellationToken).ConfigureAwait(false);
+            runs.Add(run);
+            iterations.Add(new FixIteration(number, build.ErrorCount, build.WarningCount, run.AgentSucceeded, run.NumTurns, run.CostUsd, run.DurationMs));
+            if (!run.AgentSucceeded)
+            {
+                return Combine(spec, imageTag, before, runs, iterations, verification: null);
+            }
+            build = await SandboxBuild.RunAsync(spec, imageTag, engine, VerifyMode.Build, log, cancellationToken).ConfigureAwait(false);
+        }
+        log.Important(build.Succeeded
+            ? $"{spec.TargetName}: the build is clean{(iterations.Count == 0 ? "; there was nothing to fix" : $" after {Count(iterations.Count, "iteration")}")}."
+            : $"{spec.TargetName}: the build still has {Count(build.ErrorCount, "error")} after {Count(iterations.Count, "iteration")} (AgentMaxIterations).");
+        if (build.Succeeded && preset.Verify == VerifyMode.Test)
+        {
+            build = await SandboxBuild.RunAsync(spec, imageTag, engine, VerifyMode.Test, log, cancellationToken).ConfigureAwait(false);
+        }
+        return Combine(spec, imageTag, before, runs, iterations, build);
+    }
+
+    /// <summary>Errors first: they are what blocks the build, and a long list of warnings must not bury them.</summary>
+    private static List<BuildDiagnostic> FixInput(VerificationResult build) =>
+        build.Diagnostics.OrderBy(d => d.IsError ? 0 : 1).Take(50).ToList();
+
+    private static string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
+
+    /// <summary>One result for the whole target: totals over the rounds, the last round's words, every changed file.</summary>
+    private static AgentRunResult Combine(
+        AgentRunSpec spec, string imageTag, WorkspaceSnapshot before, List<AgentRunResult> runs, List<FixIteration> iterations, VerificationResult? verification)
+    {
+        var last = runs.LastOrDefault();
+        var agentSucceeded = runs.All(run => run.AgentSucceeded);
+        return new AgentRunResult(
+            Target: spec.TargetName,
+            Agent: spec.Agent.Kind,
+            AgentVersion: spec.Invocation.Version.ToNormalizedString(),
+            Image: imageTag,
+            ExitCode: last?.ExitCode,
+            Success: agentSucceeded && verification?.Succeeded == true,
+            DurationMs: runs.Sum(run => run.DurationMs) + (verification?.DurationMs ?? 0),
+            NumTurns: Sum(runs.Select(run => run.NumTurns)),
+            CostUsd: Sum(runs.Select(run => run.CostUsd)),
+            InputTokens: Sum(runs.Select(run => run.InputTokens)),
+            OutputTokens: Sum(runs.Select(run => run.OutputTokens)),
+            FinalText: last?.FinalText,
+            Errors: runs.SelectMany(run => run.Errors).ToList(),
+            PermissionDenials: runs.Sum(run => run.PermissionDenials),
+            // Against the tree before the first round: a file added in one round and edited in the next is added.
+            ChangedFiles: before.ChangesTo(WorkspaceSnapshot.Take(spec.ProjectDirectory)))
+        {
+            AgentSucceeded = agentSucceeded,
+            ReportedOutcome = runs.All(run => run.ReportedOutcome),
+            LastWords = last?.LastWords,
+            CredentialRejectedStatus = last?.CredentialRejectedStatus,
+            Failure = last?.Failure,
+            Verification = verification,
+            Iterations = iterations,
+        };
+    }
+
+    private static int? Sum(IEnumerable<int?> values) => values.Any(v => v.HasValue) ? values.Sum() : null;
+    private static long? Sum(IEnumerable<long?> values) => values.Any(v => v.HasValue) ? values.Sum() : null;
+    private static decimal? Sum(IEnumerable<decimal?> values) => values.Any(v => v.HasValue) ? values.Sum() : null;
+}

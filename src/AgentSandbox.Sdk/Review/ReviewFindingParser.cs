@@ -1,0 +1,47 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using AgentSandbox.Spec;
+
+namespace AgentSandbox.Review;
+
+/// <summary>
+/// Reads the findings AgentReview asks for (<see cref="Presets.PresetPrompts.FindingFormat"/>) out of the agent's text.
+/// Models decorate lines (list bullets, backticks, bold); those are tolerated, anything else is not a finding.
+/// </summary>
+public static partial class ReviewFindingParser
+{
+    [GeneratedRegex(
+        @"^[\s>*`_-]*FINDING[*`_]*\s+(?<severity>error|warning|info)\s+`?(?<file>[^\s:`][^:`]*?)`?:(?<line>\d+)(?::\d+)?:\s*(?<message>.*?)[\s*`_]*$",
+        RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex Finding();
+
+    public static IReadOnlyList<ReviewFinding> Parse(string? text)
+    {
+        var findings = new List<ReviewFinding>();
+        foreach (var line in (text ?? "").Split('\n'))
+        {
+            var match = Finding().Match(line);
+            if (!match.Success || match.Groups["message"].Value.Length == 0
+                || !int.TryParse(match.Groups["line"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var lineNumber))
+            {
+                continue;
+            }
+            var file = match.Groups["file"].Value.Trim();
+            if (file.StartsWith(AgentRunSpec.WorkspacePath + "/", StringComparison.Ordinal))
+            {
+                file = file[(AgentRunSpec.WorkspacePath.Length + 1)..];
+            }
+            if (file.StartsWith("./", StringComparison.Ordinal))
+            {
+                file = file[2..];
+            }
+            var severity = Enum.Parse<FindingSeverity>(match.Groups["severity"].Value, ignoreCase: true);
+            var finding = new ReviewFinding(severity, file, lineNumber, match.Groups["message"].Value.Trim());
+            if (!findings.Contains(finding))
+            {
+                findings.Add(finding);
+            }
+        }
+        return findings;
+    }
+}

@@ -1,0 +1,55 @@
+using AgentSandbox.Spec;
+using Docker.DotNet.Models;
+
+namespace AgentSandbox.Run;
+
+/// <summary>
+/// The one shape of every container AgentSandbox starts (the agent's, and the builds that verify its work):
+/// no privileges, an init process, a pids limit, labels that find it again, and the project at the workspace path.
+/// </summary>
+public static class SandboxContainer
+{
+    public static CreateContainerParameters Create(
+        AgentRunSpec spec, string imageTag, string purpose, IReadOnlyList<string> command, IList<string> environment, bool readOnlyWorkspace) => new()
+    {
+        Name = $"agentsandbox-{spec.TargetName.ToLowerInvariant()}-{purpose}-{Guid.NewGuid():N}",
+        Image = imageTag,
+        // The command is an argument vector end to end: no shell ever sees the prompt.
+        Entrypoint = [command[0]],
+        Cmd = command.Skip(1).ToList(),
+        Env = environment,
+        WorkingDir = AgentRunSpec.WorkspacePath,
+        AttachStdout = true,
+        AttachStderr = true,
+        Labels = new Dictionary<string, string>
+        {
+            ["org.agentsandbox.target"] = spec.TargetName,
+            ["org.agentsandbox.project"] = spec.ProjectDirectory,
+        },
+        HostConfig = new HostConfig
+        {
+            Mounts = Mounts(spec.ProjectDirectory, readOnlyWorkspace),
+            NetworkMode = spec.Network,
+            // Editing files and running builds need no privileges; the container gets none.
+            CapDrop = ["ALL"],
+            SecurityOpt = ["no-new-privileges"],
+            PidsLimit = 4096,
+            Init = true,
+        },
+    };
+
+    /// <summary>
+    /// The project at the workspace path; its .git read-only on top, so that the agent can read history but not
+    /// plant hooks or configuration that the host's git would run.
+    /// </summary>
+    private static List<Mount> Mounts(string projectDirectory, bool readOnlyWorkspace)
+    {
+        var mounts = new List<Mount> { new() { Type = "bind", Source = projectDirectory, Target = AgentRunSpec.WorkspacePath, ReadOnly = readOnlyWorkspace } };
+        var git = Path.Combine(projectDirectory, ".git");
+        if (!readOnlyWorkspace && (Directory.Exists(git) || File.Exists(git)))
+        {
+            mounts.Add(new Mount { Type = "bind", Source = git, Target = AgentRunSpec.WorkspacePath + "/.git", ReadOnly = true });
+        }
+        return mounts;
+    }
+}

@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using AgentSandbox.Docker;
+using AgentSandbox.Image;
+using AgentSandbox.Logging;
+using AgentSandbox.Run;
+using AgentSandbox.Spec;
+
+namespace AgentSandbox.Verification;
+
+/// <summary>The outcome of `dotnet build` or `dotnet test` inside the sandbox.</summary>
+/// <param name="OutputTail">The build's last output lines, for failures its diagnostics do not explain (failed tests).</param>
+public sealed record VerificationResult(VerifyMode Mode, long ExitCode, IReadOnlyList<BuildDiagnostic> Diagnostics, long DurationMs, IReadOnlyList<string> OutputTail)
+{
+    public bool Succeeded => ExitCode == 0 && !Diagnostics.Any(d => d.IsError);
+    public int ErrorCount => Diagnostics.Count(d => d.IsError);
+    public int WarningCount => Diagnostics.Count(d => !d.IsError);
+}
+
+/// <summary>
+/// Builds or tests the project inside the sandbox image, never on the host: the agent wrote that code, so it runs
+/// where the agent ran. The build works on a copy inside the container (the project is mounted read-only), so its
+/// bin/obj never mix Linux container paths into the user's tree, and the container gets no credentials.
+/// </summary>
+public static class SandboxBuild
+{
+    /// <summary>Where the copy is built; diagnostics under it are reported relative to the project.</summary>
+    public const string BuildDirectory = "/tmp/agentsandbox-build";
+
+    // $1 is build or test, the rest are dotnet's arguments; nothing of the user's goes through this script as code.
+    private const string Script =
+        "set -e; mkdir -p " + BuildDirectory + "; cd " + AgentRunSpec.WorkspacePath + "; " +
+        "tar -c --exclude=./.git --exclude=./.vs --exclude=bin --exclude=obj . | tar -x -C " + BuildDirectory + "; " +
+        "cd " + BuildDirectory + "; exec dotnet \"$@\"";
+
+    private static readonly string[] BuildEnvironment =
+    [
+        "DOTNET_CLI_TELEMETRY_OPTOUT=1",
+        "DOTNET_NOLOGO=1",
+        "DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1",
+        // Plain console output, parsable line by line, on every SDK version (-tl:off only exists from .NET 8 on).
+        "MSBUILDTERMINALLOGGER=off",
+    ];
+
+    public static IReadOnlyList<string> Command(AgentRunSpec spec, VerifyMode mode)
+    {
+        var command = new List<string> { "sh", "-c", Script, "sh", mode == VerifyMode.Test ? "test" : "build" };
+        if (spec.Preset.ProjectFileName.Length > 0)
+        {
+            command.Add(spec.Preset.ProjectFileName);
+        }
+        command.AddRange(["-nologo", "-clp:NoSummary"]);
+        return command;
+    }
+
+    public static async Task<VerificationResult> RunAsync(
+        AgentRunSpec spec, string imageTag, DockerEngine engine, VerifyMode mode, ISandboxLog log, CancellationToken cancellationToken)
+    {
+        var verb = mode == VerifyMode.Test ? "test" : "build";
+        log.Important($"{spec.TargetName}: dotnet {verb} inside the sandbox.");
+        var command = Command(spec, mode);
+        log.Detail($"Command: {string.Join(" ", command.Select(RunAgentContainerStep.Quote))}");
+        var environment = BuildEnvironment.Concat(ProxyVariables.FromHost().Select(variable => $"{variable.Key}={variable.Value}")).ToList();
+        var output = new List<string>();
+        void Collect(string line)
+        {
+            log.Detail(line);
+            lock (output)
+            {
+                output.Add(line);
+            }
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        var exitCode = await engine.RunContainerAsync(
+            SandboxContainer.Create(spec, imageTag, verb, command, environment, readOnlyWorkspace: true),
+            onStdout: Collect, onStderr: Collect, CancellationToken.None, cancellationToken).ConfigureAwait(false);
+        return new VerificationResult(mode, exitCode, BuildOutputParser.ParseAll(output, BuildDirectory), stopwatch.ElapsedMilliseconds,
+            output.TakeLast(AgentRunContext.OutputTailLines).ToList());
+    }
+}
