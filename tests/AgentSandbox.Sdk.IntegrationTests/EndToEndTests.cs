@@ -62,7 +62,7 @@ public sealed class EndToEndTests
         Assert.Contains(run.Messages, m => m.Text == "  Read Program.cs");
         Assert.Contains(run.Messages, m => m.Text == "  Edit Program.cs");
         Assert.Contains(run.Messages, m => m.Importance == Microsoft.Build.Framework.MessageImportance.High && m.Text.Contains(Summary));
-        Assert.Contains(run.Messages, m => m.Text.StartsWith("AgentRun: Claude Code succeeded: 6 turns", StringComparison.Ordinal));
+        Assert.Contains(run.Messages, m => m.Text.StartsWith("AgentRun: Claude Code 2.1.328 succeeded: 6 turns", StringComparison.Ordinal));
         Assert.Contains(run.Messages, m => m.Text.StartsWith("Command: claude -p ", StringComparison.Ordinal) && m.Text.Contains("--allowedTools 'Bash(git:*)' -- "));
 
         // The key the agent printed is masked; the hook it tried to plant is not there (.git is read-only inside).

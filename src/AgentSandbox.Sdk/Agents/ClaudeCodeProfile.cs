@@ -8,8 +8,8 @@ namespace AgentSandbox.Agents;
 /// <summary>Claude Code (@anthropic-ai/claude-code), driven non-interactively with stream-json output.</summary>
 public sealed class ClaudeCodeProfile : IAgentProfile
 {
-    /// <summary>The first version with --max-budget-usd.</summary>
-    internal static readonly NuGetVersion MaxBudgetSince = NuGetVersion.Parse("2.0.28");
+    /// <summary>The first version that accepts --max-budget-usd (2.0.29 rejects it as an unknown option).</summary>
+    internal static readonly NuGetVersion MaxBudgetSince = NuGetVersion.Parse("2.0.30");
 
     public string Kind => "claude";
     public string DisplayName => "Claude Code";
@@ -144,10 +144,11 @@ public sealed class ClaudeCodeProfile : IAgentProfile
             root.TryGetProperty("usage", out var usage);
             var subtype = String(root, "subtype");
             return new AgentOutcome(
-                // is_error is authoritative: a rejected key ends with subtype "success" and is_error true.
-                IsError: root.TryGetProperty("is_error", out var isError) && isError.ValueKind is JsonValueKind.True or JsonValueKind.False
-                    ? isError.ValueKind == JsonValueKind.True
-                    : subtype != "success",
+                // Either says failure: a rejected key ends with subtype "success" but is_error true, and before 2.1.88
+                // an exhausted budget ended with subtype "error_max_budget_usd" but is_error false and exit code 0.
+                IsError: root.TryGetProperty("is_error", out var isError) && isError.ValueKind == JsonValueKind.True
+                    || subtype?.StartsWith("error", StringComparison.Ordinal) == true
+                    || (isError.ValueKind != JsonValueKind.False && subtype != "success"),
                 Kind: String(root, "terminal_reason") ?? subtype,
                 FinalText: String(root, "result"),
                 NumTurns: (int?)Number(root, "num_turns"),

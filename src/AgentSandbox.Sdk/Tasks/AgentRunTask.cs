@@ -8,41 +8,23 @@ namespace AgentSandbox.Tasks;
 /// <summary>The inputs every agent run takes, and their translation into a validated <see cref="AgentRunSpec"/>.</summary>
 public abstract class AgentRunTask : AgentSandboxTask
 {
-    [Required] public string TargetName { get; set; } = "";
     [Required] public string ProjectDirectory { get; set; } = "";
-    public string? Prompt { get; set; }
-    public string? PromptFile { get; set; }
-    public string? AgentKind { get; set; }
-    public string? AgentVersion { get; set; }
-    public string? Model { get; set; }
-    public string? MaxTurns { get; set; }
 
-    /// <summary>;-separated, as the property was written (not an item: `*` and `?` must survive).</summary>
-    public string? ExtraArguments { get; set; }
-    public string? Network { get; set; }
-
-    /// <summary>;-separated NAME or NAME=value entries.</summary>
-    public string? EnvironmentVariables { get; set; }
-    public string? User { get; set; }
-    public string? MaxBudgetUsd { get; set; }
-
-    /// <summary>;-separated argument list of a custom agent (AgentKind custom).</summary>
-    public string? AgentCommand { get; set; }
-    public string? AgentInstallCommand { get; set; }
-
-    /// <summary>Run (AgentRun), Refactor, Test, Fix or Review.</summary>
-    public string? Preset { get; set; }
-    public string? Scope { get; set; }
-    public string? Verify { get; set; }
-    public string? MaxIterations { get; set; }
-    public string? ReviewFailOn { get; set; }
+    /// <summary>
+    /// The run's settings as metadata of one item whose spec is the target's name (AgentRun, AgentFix, …): every
+    /// run task takes the same settings, written once in the targets. Lists stay ;-separated strings in metadata,
+    /// where `*` and `?` survive.
+    /// </summary>
+    [Required] public ITaskItem Settings { get; set; } = null!;
 
     protected (AgentRunSpec Spec, IReadOnlyList<Errors.Warning> Warnings) CreateSpec()
     {
-        var inputs = new AgentRunInputs(TargetName, Path.GetFullPath(ProjectDirectory), Prompt, PromptFile, AgentKind, AgentVersion,
-            Model, MaxTurns, ExtraArguments, Network, EnvironmentVariables, MaxBudgetUsd, AgentCommand, AgentInstallCommand,
-            Preset, Scope, Verify, MaxIterations, ReviewFailOn, ProjectFile);
-        return AgentRunSpecFactory.Create(inputs, Environment.GetEnvironmentVariable, HostUser.Resolve(User));
+        string? Setting(string name) => Settings.GetMetadata(name) is { Length: > 0 } value ? value : null;
+        var inputs = new AgentRunInputs(Settings.ItemSpec, Path.GetFullPath(ProjectDirectory), Setting("Prompt"), Setting("PromptFile"),
+            Setting("AgentKind"), Setting("AgentVersion"), Setting("Model"), Setting("MaxTurns"), Setting("ExtraArguments"), Setting("Network"),
+            Setting("EnvironmentVariables"), Setting("MaxBudgetUsd"), Setting("AgentCommand"), Setting("AgentInstallCommand"),
+            Setting("Preset"), Setting("Scope"), Setting("Verify"), Setting("MaxIterations"), Setting("ReviewFailOn"), ProjectFile);
+        return AgentRunSpecFactory.Create(inputs, Environment.GetEnvironmentVariable, HostUser.Resolve(Setting("User")));
     }
 }
 

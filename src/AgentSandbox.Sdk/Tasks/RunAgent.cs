@@ -73,7 +73,7 @@ public sealed class RunAgent : AgentRunTask
         };
         return new TaskItem(Path.GetFullPath(ResultPath), new Dictionary<string, string>
         {
-            ["Target"] = result.Target,
+            ["TargetName"] = result.Target,
             ["Agent"] = result.Agent,
             ["AgentVersion"] = result.AgentVersion,
             ["Success"] = Text(result.Success),
