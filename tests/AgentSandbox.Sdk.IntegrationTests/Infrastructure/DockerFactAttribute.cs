@@ -24,6 +24,11 @@ public static class TestDocker
         ? image
         : "agentsandbox-test/bookworm:latest";
 
+    /// <summary>A local stand-in for mcr.microsoft.com/dotnet/sdk (debootstrap plus the host's dotnet folder, made by .ci/run).</summary>
+    public static string SdkImage { get; } = Environment.GetEnvironmentVariable("AGENTSANDBOX_TEST_SDK_IMAGE") is { Length: > 0 } image
+        ? image
+        : "agentsandbox-test/dotnet-sdk:10.0";
+
     public static bool Required => Environment.GetEnvironmentVariable("AGENTSANDBOX_REQUIRE_DOCKER") == "1";
 
     private static readonly Lazy<string?> Probe = new(() =>
@@ -31,9 +36,8 @@ public static class TestDocker
         try
         {
             using var engine = DockerEngine.Connect(null);
-            return engine.ImageExistsAsync(BaseImage, CancellationToken.None).GetAwaiter().GetResult()
-                ? null
-                : $"The test base image {BaseImage} is missing: run .ci/run once, or make it with debootstrap and docker import";
+            var missing = new[] { BaseImage, SdkImage }.FirstOrDefault(image => !engine.ImageExistsAsync(image, CancellationToken.None).GetAwaiter().GetResult());
+            return missing is null ? null : $"The test image {missing} is missing: run .ci/run once, which makes it";
         }
         catch (Exception exception)
         {

@@ -10,10 +10,14 @@ namespace AgentSandbox.Sdk.IntegrationTests.Infrastructure;
 public sealed record BuildRun(
     bool Succeeded,
     IReadOnlyList<(MessageImportance Importance, string Text)> Messages,
-    IReadOnlyList<(string Code, string Text)> Warnings,
-    IReadOnlyList<(string Code, string Text, string File)> Errors,
-    IReadOnlyList<ITaskItem> ChangedFiles)
+    IReadOnlyList<(string Code, string Text, string File, int Line)> Warnings,
+    IReadOnlyList<(string Code, string Text, string File, int Line)> Errors,
+    IReadOnlyList<ITaskItem> ChangedFiles,
+    ProjectInstance? StateAfterBuild)
 {
+    /// <summary>The items of a type as they were when the build ended (AgentResult, AgentChangedFile).</summary>
+    public IReadOnlyList<ProjectItemInstance> Items(string itemType) => StateAfterBuild?.GetItems(itemType).ToList() ?? [];
+
     /// <summary>Every line of the log, as one text to search.</summary>
     public string Log => string.Join("\n", Messages.Select(m => m.Text).Concat(Warnings.Select(w => $"warning {w.Code}: {w.Text}")).Concat(Errors.Select(e => $"error {e.Code}: {e.Text}")));
 
@@ -48,20 +52,21 @@ public static class MSBuildHost
                 MaxNodeCount = 1,
                 DisableInProcNode = false,
             };
-            var request = new BuildRequestData(projectPath, (properties ?? new Dictionary<string, string>()).ToDictionary(p => p.Key, p => (string?)p.Value), null, [target], null);
+            var request = new BuildRequestData(projectPath, (properties ?? new Dictionary<string, string>()).ToDictionary(p => p.Key, p => (string?)p.Value), null, [target], null,
+                BuildRequestDataFlags.ProvideProjectStateAfterBuild);
             var result = BuildManager.DefaultBuildManager.Build(parameters, request);
             var changed = result.ResultsByTarget.TryGetValue(target, out var targetResult)
                 ? targetResult.Items.ToList()
                 : [];
-            return new BuildRun(result.OverallResult == BuildResultCode.Success, logger.Messages, logger.Warnings, logger.Errors, changed);
+            return new BuildRun(result.OverallResult == BuildResultCode.Success, logger.Messages, logger.Warnings, logger.Errors, changed, result.ProjectStateAfterBuild);
         }
     }
 
     private sealed class CapturingLogger : ILogger
     {
         public List<(MessageImportance, string)> Messages { get; } = [];
-        public List<(string, string)> Warnings { get; } = [];
-        public List<(string, string, string)> Errors { get; } = [];
+        public List<(string, string, string, int)> Warnings { get; } = [];
+        public List<(string, string, string, int)> Errors { get; } = [];
 
         public LoggerVerbosity Verbosity { get; set; } = LoggerVerbosity.Diagnostic;
         public string? Parameters { get; set; }
@@ -69,8 +74,8 @@ public static class MSBuildHost
         public void Initialize(IEventSource eventSource)
         {
             eventSource.MessageRaised += (_, e) => { lock (Messages) Messages.Add((e.Importance, e.Message ?? "")); };
-            eventSource.WarningRaised += (_, e) => { lock (Messages) Warnings.Add((e.Code ?? "", e.Message ?? "")); };
-            eventSource.ErrorRaised += (_, e) => { lock (Messages) Errors.Add((e.Code ?? "", e.Message ?? "", e.File ?? "")); };
+            eventSource.WarningRaised += (_, e) => { lock (Messages) Warnings.Add((e.Code ?? "", e.Message ?? "", e.File ?? "", e.LineNumber)); };
+            eventSource.ErrorRaised += (_, e) => { lock (Messages) Errors.Add((e.Code ?? "", e.Message ?? "", e.File ?? "", e.LineNumber)); };
         }
 
         public void Shutdown()

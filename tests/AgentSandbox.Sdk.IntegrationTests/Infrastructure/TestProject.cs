@@ -2,7 +2,8 @@ namespace AgentSandbox.Sdk.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// A throw-away console project in its own temp directory that imports this repository's build/ props and targets,
-/// with the task assembly of this build, the way a PackageReference would.
+/// with the task assembly of this build, the way a PackageReference would. The imports are conditional: builds
+/// inside the sandbox (AgentFix, AgentVerify) see the project but not this repository, and build it as a plain app.
 /// </summary>
 public sealed class TestProject : IDisposable
 {
@@ -22,7 +23,7 @@ public sealed class TestProject : IDisposable
               <PropertyGroup>
                 <AgentSandboxTaskAssembly>{Path.Combine(AppContext.BaseDirectory, "AgentSandbox.Sdk.dll")}</AgentSandboxTaskAssembly>
               </PropertyGroup>
-              <Import Project="{Path.Combine(RepositoryRoot, "build", "AgentSandbox.Sdk.props")}" />
+              <Import Project="{Path.Combine(RepositoryRoot, "build", "AgentSandbox.Sdk.props")}" Condition="Exists('{Path.Combine(RepositoryRoot, "build", "AgentSandbox.Sdk.props")}')" />
               <PropertyGroup>
                 <OutputType>Exe</OutputType>
                 <{frameworkProperty}>{targetFrameworks}</{frameworkProperty}>
@@ -32,7 +33,7 @@ public sealed class TestProject : IDisposable
               <ItemGroup>
                 {extraItems}
               </ItemGroup>
-              <Import Project="{Path.Combine(RepositoryRoot, "build", "AgentSandbox.Sdk.targets")}" />
+              <Import Project="{Path.Combine(RepositoryRoot, "build", "AgentSandbox.Sdk.targets")}" Condition="Exists('{Path.Combine(RepositoryRoot, "build", "AgentSandbox.Sdk.targets")}')" />
             </Project>
             """);
         File.WriteAllText(Path.Combine(Directory, "Program.cs"), "Console.WriteLine(\"Hello, World!\");\n");
