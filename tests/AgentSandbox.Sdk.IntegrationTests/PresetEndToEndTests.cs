@@ -1,0 +1,191 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using AgentSandbox.Sdk.IntegrationTests.Fakes;
+using AgentSandbox.Sdk.IntegrationTests.Infrastructure;
+
+namespace AgentSandbox.Sdk.IntegrationTests;
+
+/// <summary>
+/// The preset targets end to end: the real Claude Code CLI driven by the scripted API, and every build of the
+/// project inside the sandbox, on a local stand-in for the .NET SDK image.
+/// </summary>
+[Collection(MSBuildCollection.Name)]
+public sealed class PresetEndToEndTests
+{
+    private const string BrokenProgram = "Console.WriteLine(\"Hello, World!\")\n";
+    private const string FixedProgram = "Console.WriteLine(\"Hello, World!\");\n";
+
+    private static Dictionary<string, string> Properties(params (string Name, string Value)[] more) =>
+        SandboxProperties.ForTests([("AgentBaseImage", TestDocker.SdkImage), ("AgentNetwork", "host"), .. more]);
+
+    [DockerFact]
+    public async Task AgentFixHandsTheBuildErrorsToTheAgentAndEndsWithACleanBuild()
+    {
+        const string apiKey = "sk-ant-e2e-fix";
+        await using var api = FakeAnthropicApi.Start(
+        [
+            new ToolUseTurn("Edit", new { file_path = "/workspace/Program.cs", old_string = "World!\")", new_string = "World!\");" }),
+            new TextTurn("Added the missing semicolon."),
+        ], apiKey);
+        using var summaryFile = new TempFile();
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>
+        {
+            ["ANTHROPIC_API_KEY"] = apiKey, ["ANTHROPIC_BASE_URL"] = api.BaseUrl.ToString(), ["GITHUB_STEP_SUMMARY"] = summaryFile.Path,
+        });
+        using var project = new TestProject();
+        File.WriteAllText(Path.Combine(project.Directory, "Program.cs"), BrokenProgram);
+
+        var run = project.Build("AgentFix", Properties());
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Equal(FixedProgram, File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
+
+        // The agent got the sandbox build's own error, with file, line and code.
+        var turn = api.Requests.First(r => r.Kind == RequestKind.ConversationTurn).Body!.ToJsonString();
+        Assert.Contains("Program.cs(1,", turn);
+        Assert.Contains("error CS1002", turn);
+
+        Assert.Contains(run.Messages, m => m.Text == "AgentFix: iteration 1/3: the build has 1 error and 0 warnings.");
+        Assert.Contains(run.Messages, m => m.Text == "AgentFix: the build is clean after 1 iteration.");
+        Assert.Contains(run.Messages, m => m.Text.StartsWith("AgentFix: Claude Code 2.1.328 succeeded: 1 iteration, 2 turns", StringComparison.Ordinal)
+            && m.Text.EndsWith("1 file changed; dotnet build passed.", StringComparison.Ordinal));
+
+        using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.SandboxDirectory, "AgentFix", "result.json")));
+        var root = result.RootElement;
+        Assert.True(root.GetProperty("success").GetBoolean());
+        Assert.Equal("AgentFix", root.GetProperty("target").GetString());
+        var iteration = Assert.Single(root.GetProperty("iterations").EnumerateArray());
+        Assert.Equal(1, iteration.GetProperty("errors").GetInt32());
+        Assert.True(root.GetProperty("verification").GetProperty("succeeded").GetBoolean());
+        Assert.Equal("build", root.GetProperty("verification").GetProperty("mode").GetString());
+
+        var item = Assert.Single(run.Items("AgentResult"));
+        Assert.Equal("true", item.GetMetadataValue("Success"));
+        Assert.Equal("1", item.GetMetadataValue("Iterations"));
+        Assert.Equal("Program.cs", item.GetMetadataValue("ChangedFiles"));
+        Assert.Equal("passed", item.GetMetadataValue("Verification"));
+
+        var summary = File.ReadAllText(summaryFile.Path);
+        Assert.Contains("### ✅ AgentFix: Claude Code 2.1.328 succeeded", summary);
+        Assert.Contains("| `Program.cs` | modified |", summary);
+        Assert.DoesNotContain(apiKey, summary);
+
+        // The sandbox built a copy: no bin/obj of a Linux container build in the user's tree (obj/agent is ours).
+        Assert.False(Directory.Exists(Path.Combine(project.Directory, "bin")));
+        Assert.Equal(["agent"], Directory.GetDirectories(Path.Combine(project.Directory, "obj")).Select(Path.GetFileName));
+        Assert.Empty(Shell.LeftoverContainers(project.Directory));
+    }
+
+    [DockerFact]
+    public async Task AgentFixStopsAfterAgentMaxIterationsWithTheErrorsAtTheirLines()
+    {
+        const string apiKey = "sk-ant-e2e-fix-fails";
+        // A model that only talks: the error stays.
+        await using var api = FakeAnthropicApi.Start([new TextTurn("I looked at it.")], apiKey);
+        using var environment = EnvironmentScope.WithApi(apiKey, api.BaseUrl);
+        using var project = new TestProject();
+        File.WriteAllText(Path.Combine(project.Directory, "Program.cs"), BrokenProgram);
+
+        var run = project.Build("AgentFix", Properties(("AgentMaxIterations", "1")));
+
+        Assert.False(run.Succeeded, run.Log);
+        Assert.Contains(run.Errors, e => e.Code == "AGS4005" && e.Text.Contains("after 1 iteration(s)"));
+        var compilerError = Assert.Single(run.Errors, e => e.Code == "CS1002");
+        Assert.Equal(Path.Combine(project.Directory, "Program.cs"), compilerError.File);
+        Assert.Equal(1, compilerError.Line);
+        Assert.Contains(run.Messages, m => m.Text == "AgentFix: the build still has 1 error after 1 iteration (AgentMaxIterations).");
+    }
+
+    [DockerFact]
+    public async Task AgentRefactorThatBreaksTheBuildFailsWithAGS4004()
+    {
+        const string apiKey = "sk-ant-e2e-refactor";
+        await using var api = FakeAnthropicApi.Start(
+        [
+            new ToolUseTurn("Edit", new { file_path = "/workspace/Program.cs", old_string = "World!\");", new_string = "World!\")" }),
+            new TextTurn("Refactored."),
+        ], apiKey);
+        using var environment = EnvironmentScope.WithApi(apiKey, api.BaseUrl);
+        using var project = new TestProject();
+
+        var run = project.Build("AgentRefactor", Properties(("AgentPrompt", "Tidy up Program.cs"), ("AgentRefactorScope", "Program.cs")));
+
+        Assert.False(run.Succeeded, run.Log);
+        var turn = api.Requests.First(r => r.Kind == RequestKind.ConversationTurn).Body!.ToJsonString();
+        Assert.Contains("Tidy up Program.cs", turn);
+        Assert.Contains("Keep the behaviour exactly as it is", turn);
+        var error = Assert.Single(run.Errors, e => e.Code == "AGS4004");
+        Assert.Contains("After AgentRefactor, dotnet build fails inside the sandbox", error.Text);
+        Assert.Contains(run.Errors, e => e.Code == "CS1002" && e.Line == 1);
+        using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.SandboxDirectory, "AgentRefactor", "result.json")));
+        Assert.False(result.RootElement.GetProperty("success").GetBoolean());
+        Assert.True(result.RootElement.GetProperty("agentSucceeded").GetBoolean());
+    }
+
+    [DockerFact]
+    public async Task AgentReviewReportsFindingsAtTheirLinesAndLeavesTheFilesAsTheyWere()
+    {
+        const string apiKey = "sk-ant-e2e-review";
+        await using var api = FakeAnthropicApi.Start(
+        [
+            new ToolUseTurn("Read", new { file_path = "/workspace/Program.cs" }),
+            // A reviewer that tries to write anyway: the project is mounted read-only.
+            new ToolUseTurn("Bash", new { command = "echo tampered >> Program.cs", description = "Try to edit" }),
+            new TextTurn("""
+                Two findings:
+                - FINDING warning Program.cs:1: The greeting is hard-coded; read it from configuration.
+                - `FINDING error /workspace/Program.cs:1: Output is not flushed before exit.`
+                Summary: 2 findings.
+                """),
+        ], apiKey);
+        using var environment = EnvironmentScope.WithApi(apiKey, api.BaseUrl);
+        using var project = new TestProject();
+        var before = Hashes(project.Directory);
+
+        var run = project.Build("AgentReview", Properties(("AgentReviewFailOn", "none")));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Equal(before, Hashes(project.Directory));
+        Assert.Contains("Read-only file system", run.Log);
+        var program = Path.Combine(project.Directory, "Program.cs");
+        var findings = run.Warnings.Where(w => w.Code == "AGS4201").ToList();
+        Assert.Equal(2, findings.Count);
+        Assert.All(findings, f => Assert.Equal((program, 1), (f.File, f.Line)));
+        Assert.Contains(findings, f => f.Text == "warning: The greeting is hard-coded; read it from configuration.");
+        Assert.Contains(findings, f => f.Text == "error: Output is not flushed before exit.");
+        var turn = api.Requests.First(r => r.Kind == RequestKind.ConversationTurn).Body!.ToJsonString();
+        Assert.Contains(JsonSerializer.Serialize("FINDING <error|warning|info>")[1..^1], turn);
+
+        using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.SandboxDirectory, "AgentReview", "result.json")));
+        Assert.Equal(2, result.RootElement.GetProperty("findings").GetArrayLength());
+        Assert.Equal(0, result.RootElement.GetProperty("changedFiles").GetArrayLength());
+    }
+
+    [DockerFact]
+    public async Task AgentReviewFailsTheBuildOnErrorFindingsByDefault()
+    {
+        const string apiKey = "sk-ant-e2e-review-fail";
+        await using var api = FakeAnthropicApi.Start([new TextTurn("FINDING error Program.cs:1: Unchecked input.\nFINDING info Program.cs:1: Consider a named constant.")], apiKey);
+        using var environment = EnvironmentScope.WithApi(apiKey, api.BaseUrl);
+        using var project = new TestProject();
+
+        var run = project.Build("AgentReview", Properties());
+
+        Assert.False(run.Succeeded, run.Log);
+        var error = Assert.Single(run.Errors);
+        Assert.Equal(("AGS4201", "error: Unchecked input.", 1), (error.Code, error.Text, error.Line));
+        Assert.Contains(run.Warnings, w => w.Code == "AGS4201" && w.Text == "info: Consider a named constant.");
+    }
+
+    private static Dictionary<string, string> Hashes(string directory) =>
+        Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
+            .Where(path => !path.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .ToDictionary(path => Path.GetRelativePath(directory, path), path => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path))));
+
+    private sealed class TempFile : IDisposable
+    {
+        public string Path { get; } = System.IO.Path.GetTempFileName();
+
+        public void Dispose() => File.Delete(Path);
+    }
+}
