@@ -35,7 +35,9 @@ public static class DockerfileGenerator
             Line($"ENV NODE_EXTRA_CA_CERTS={CaCertificatesPath}");
         }
         Line();
-        Line("# System packages, with whichever package manager the base image has; Node.js only when npm is missing.");
+        Line(spec.Agent.NpmPackage is null
+            ? "# System packages, with whichever package manager the base image has."
+            : "# System packages, with whichever package manager the base image has; Node.js only when npm is missing.");
         Line("RUN set -eu; \\");
         if (spec.CaCertificates is not null)
         {

@@ -1,0 +1,59 @@
+using System.Text.Json;
+using AgentSandbox.Sdk.IntegrationTests.Infrastructure;
+
+namespace AgentSandbox.Sdk.IntegrationTests;
+
+/// <summary>AgentKind custom: the user's install command shapes the image, the user's command runs as the agent.</summary>
+[Collection(MSBuildCollection.Name)]
+public sealed class CustomAgentEndToEndTests
+{
+    // The prompt arrives as $1 of a script of the user's own; it must not be run as shell code on the way.
+    private const string Prompt = "Greet $(whoami) and `id`; keep 'quotes'";
+
+    [DockerFact]
+    public void RunsTheInstalledCommandWithThePromptAndReportsEachLine()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["CUSTOM_AGENT_TOKEN"] = "custom-token-0123456789" });
+        using var project = new TestProject();
+
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(
+            ("AgentKind", "custom"),
+            ("AgentInstallCommand", "printf 'installed by AgentInstallCommand\\n' > /etc/custom-agent-marker"),
+            ("AgentCommand", "sh;-c;cat /etc/custom-agent-marker && printf 'prompt: %s\\n' \"$1\" && echo \"token: $CUSTOM_AGENT_TOKEN\" && sed -i s/World/Custom/ Program.cs && echo done;agent;{prompt}"),
+            ("AgentEnvironmentVariables", "CUSTOM_AGENT_TOKEN"),
+            ("AgentMaxTurns", "5"),
+            ("AgentPrompt", Prompt)));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Contains("Hello, Custom!", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
+        Assert.Contains(run.Messages, m => m.Text == "custom: installed by AgentInstallCommand");
+        Assert.Contains(run.Messages, m => m.Text == $"custom: prompt: {Prompt}");
+        Assert.Contains(run.Messages, m => m.Text == "custom: token: ***");
+        Assert.DoesNotContain("custom-token-0123456789", run.Log);
+        Assert.Contains(run.Warnings, w => w.Code == "AGS1102" && w.Text.StartsWith("AgentMaxTurns is not supported by custom agent 'sh'", StringComparison.Ordinal));
+        Assert.DoesNotContain(run.Warnings, w => w.Code == "AGS4102");
+        Assert.Contains(run.Messages, m => m.Text.StartsWith("AgentRun: custom agent 'sh' succeeded:", StringComparison.Ordinal));
+        var dockerfile = File.ReadAllText(Path.Combine(project.SandboxDirectory, "context", "Dockerfile"));
+        Assert.DoesNotContain("npm", dockerfile);
+
+        using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.SandboxDirectory, "AgentRun", "result.json")));
+        Assert.Equal("custom", result.RootElement.GetProperty("agent").GetString());
+        Assert.Equal("done", result.RootElement.GetProperty("finalText").GetString());
+        Assert.Empty(Shell.LeftoverContainers(project.Directory));
+    }
+
+    [DockerFact]
+    public void AFailingCommandIsAGS4002WithItsLastLines()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(
+            ("AgentKind", "custom"), ("AgentCommand", "sh;-c;echo 'cannot reach the model' && exit 3"), ("AgentPrompt", "Do it")));
+
+        Assert.False(run.Succeeded, run.Log);
+        var error = Assert.Single(run.Errors);
+        Assert.Equal("AGS4002", error.Code);
+        Assert.Contains("custom agent 'sh' failed (exit code 3): cannot reach the model", error.Text);
+    }
+}
