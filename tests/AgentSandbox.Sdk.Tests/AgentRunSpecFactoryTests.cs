@@ -273,6 +273,24 @@ public sealed class AgentRunSpecFactoryTests : IDisposable
         Assert.DoesNotContain("NOT_SET_ANYWHERE", spec.Environment.Names);
     }
 
+    [Fact]
+    public void Sandbox_builds_get_proxies_and_AgentBuildEnvironmentVariables_but_never_the_agent_credential()
+    {
+        var inputs = Inputs() with { BuildEnvironmentVariables = "NuGetPackageSourceCredentials_Private;FEED_MODE=ci;NOT_SET_ANYWHERE" };
+        var host = Host(("ANTHROPIC_API_KEY", Secret), ("HTTPS_PROXY", "http://proxy:3128"), ("NuGetPackageSourceCredentials_Private", "Username=u;Password=p"));
+
+        var (spec, warnings) = AgentRunSpecFactory.Create(inputs, host, User);
+
+        var build = spec.BuildEnvironment.ToDockerEnv();
+        Assert.Equal(["FEED_MODE=ci", "HTTPS_PROXY=http://proxy:3128", "NuGetPackageSourceCredentials_Private=Username=u;Password=p"], build.Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(build, variable => variable.Contains(Secret, StringComparison.Ordinal));
+        Assert.DoesNotContain("NuGetPackageSourceCredentials_Private", spec.Environment.Names);
+        var warning = Assert.Single(warnings);
+        Assert.Equal("AGS1101", warning.Code);
+        Assert.StartsWith("AgentBuildEnvironmentVariables names 'NOT_SET_ANYWHERE'", warning.Message);
+        Assert.Equal("feed: ***", spec.BuildEnvironment.Redact("feed: Username=u;Password=p"));
+    }
+
     [Theory]
     [InlineData("MY-VAR=" + Secret)]
     [InlineData("1ABC=" + Secret)]

@@ -34,8 +34,8 @@ public static class Diagnostics
     public static Warning SettingIgnored(string property, string agent, string hint) => new("AGS1102",
         $"{property} is not supported by {agent}, so it is ignored: {hint}.");
 
-    public static Warning HostVariableNotSet(string name) => new("AGS1101",
-        $"AgentEnvironmentVariables names '{name}', which is not set in the build's environment, so the agent does not get it: export it or remove it from the list.");
+    public static Warning HostVariableNotSet(string property, string name) => new("AGS1101",
+        $"{property} names '{name}', which is not set in the build's environment, so the sandbox does not get it: export it or remove it from the list.");
 
     public static AgentSandboxException EngineUnreachable(string endpoint, string reason, Exception? inner = null) => new("AGS2001",
         $"The Docker engine at '{endpoint}' did not answer ({reason}): start Docker, or point DOCKER_HOST, the current Docker context or AgentDockerHost at a running engine.", inner);
@@ -69,6 +69,9 @@ public static class Diagnostics
 
     public static AgentSandboxException FixIncomplete(int iterations, int errors) => new("AGS4005",
         $"AgentFix stopped after {iterations} iteration(s) and the build still has {errors} error(s), listed above: fix them by hand, or raise AgentMaxIterations and run AgentFix again.");
+
+    public static AgentSandboxException SandboxRestoreFailed(string message, string network) => new("AGS4006",
+        $"dotnet restore inside the sandbox cannot reach a package feed on network '{network}' ({message.TrimEnd('.')}): let AgentNetwork reach your feeds (pass their credentials by name with AgentBuildEnvironmentVariables), or set AgentVerify=none.");
 
     public static AgentSandboxException FileAccessFailed(Exception inner) => new("AGS9001",
         $"AgentSandbox could not read or write a file ({inner.Message.TrimEnd('.')}): check that the path exists and the build user may read and write it.", inner);

@@ -1,4 +1,5 @@
 using AgentSandbox.Docker;
+using AgentSandbox.Errors;
 using AgentSandbox.Logging;
 using AgentSandbox.Run;
 using AgentSandbox.Spec;
@@ -27,29 +28,39 @@ public static class PresetRunner
         var before = WorkspaceSnapshot.Take(spec.ProjectDirectory);
         var runs = new List<AgentRunResult>();
         var iterations = new List<FixIteration>();
-        var build = await SandboxBuild.RunAsync(spec, imageTag, engine, VerifyMode.Build, log, cancellationToken).ConfigureAwait(false);
-        while (!build.Succeeded && iterations.Count < preset.MaxIterations)
+        VerificationResult? build = null;
+        try
         {
-            var number = iterations.Count + 1;
-            log.Important($"{spec.TargetName}: iteration {number}/{preset.MaxIterations}: the build has {Count(build.ErrorCount, "error")} and {Count(build.WarningCount, "warning")}.");
-            var round = spec with { Invocation = spec.Invocation with { Prompt = PresetPrompts.Compose(preset, FixInput(build)) } };
-            var run = await AgentRunner.Default.RunAsync(round, imageTag, engine, log, cancellationToken).ConfigureAwait(false);
-            runs.Add(run);
-            iterations.Add(new FixIteration(number, build.ErrorCount, build.WarningCount, run.AgentSucceeded, run.NumTurns, run.CostUsd, run.DurationMs));
-            if (!run.AgentSucceeded)
-            {
-                return Combine(spec, imageTag, before, runs, iterations, verification: null);
-            }
+            await CheckNetworkStep.EnsureAsync(spec, engine, cancellationToken).ConfigureAwait(false);
             build = await SandboxBuild.RunAsync(spec, imageTag, engine, VerifyMode.Build, log, cancellationToken).ConfigureAwait(false);
+            while (!build.Succeeded && iterations.Count < preset.MaxIterations)
+            {
+                var number = iterations.Count + 1;
+                log.Important($"{spec.TargetName}: iteration {number}/{preset.MaxIterations}: the build has {Count(build.ErrorCount, "error")} and {Count(build.WarningCount, "warning")}.");
+                var round = spec with { Invocation = spec.Invocation with { Prompt = PresetPrompts.Compose(preset, FixInput(build)) } };
+                var run = await AgentRunner.Default.RunAsync(round, imageTag, engine, log, cancellationToken).ConfigureAwait(false);
+                runs.Add(run);
+                iterations.Add(new FixIteration(number, build.ErrorCount, build.WarningCount, run.AgentSucceeded, run.NumTurns, run.CostUsd, run.DurationMs));
+                if (!run.AgentSucceeded)
+                {
+                    return Combine(spec, imageTag, before, runs, iterations, verification: null, run.Failure);
+                }
+                build = await SandboxBuild.RunAsync(spec, imageTag, engine, VerifyMode.Build, log, cancellationToken).ConfigureAwait(false);
+            }
+            log.Important(build.Succeeded
+                ? $"{spec.TargetName}: the build is clean{(iterations.Count == 0 ? "; there was nothing to fix" : $" after {Count(iterations.Count, "iteration")}")}."
+                : $"{spec.TargetName}: the build still has {Count(build.ErrorCount, "error")} after {Count(iterations.Count, "iteration")} (AgentMaxIterations).");
+            if (build.Succeeded && preset.Verify == VerifyMode.Test)
+            {
+                build = await SandboxBuild.RunAsync(spec, imageTag, engine, VerifyMode.Test, log, cancellationToken).ConfigureAwait(false);
+            }
+            return Combine(spec, imageTag, before, runs, iterations, build, failure: null);
         }
-        log.Important(build.Succeeded
-            ? $"{spec.TargetName}: the build is clean{(iterations.Count == 0 ? "; there was nothing to fix" : $" after {Count(iterations.Count, "iteration")}")}."
-            : $"{spec.TargetName}: the build still has {Count(build.ErrorCount, "error")} after {Count(iterations.Count, "iteration")} (AgentMaxIterations).");
-        if (build.Succeeded && preset.Verify == VerifyMode.Test)
+        catch (Exception exception) when (exception is AgentSandboxException or OperationCanceledException)
         {
-            build = await SandboxBuild.RunAsync(spec, imageTag, engine, VerifyMode.Test, log, cancellationToken).ConfigureAwait(false);
+            // Like a single run: the failure travels in the result, so result.json is written either way.
+            return Combine(spec, imageTag, before, runs, iterations, build, exception);
         }
-        return Combine(spec, imageTag, before, runs, iterations, build);
     }
 
     /// <summary>Errors first: they are what blocks the build, and a long list of warnings must not bury them.</summary>
@@ -60,10 +71,16 @@ public static class PresetRunner
 
     /// <summary>One result for the whole target: totals over the rounds, the last round's words, every changed file.</summary>
     private static AgentRunResult Combine(
-        AgentRunSpec spec, string imageTag, WorkspaceSnapshot before, List<AgentRunResult> runs, List<FixIteration> iterations, VerificationResult? verification)
+        AgentRunSpec spec, string imageTag, WorkspaceSnapshot before, List<AgentRunResult> runs, List<FixIteration> iterations,
+        VerificationResult? verification, Exception? failure)
     {
         var last = runs.LastOrDefault();
-        var agentSucceeded = runs.All(run => run.AgentSucceeded);
+        var errors = runs.SelectMany(run => run.Errors).ToList();
+        if (failure is AgentSandboxException coded && last?.Failure != failure)
+        {
+            errors.Add($"{coded.Code}: {coded.Message}");
+        }
+        var agentSucceeded = failure is null && runs.All(run => run.AgentSucceeded);
         return new AgentRunResult(
             Target: spec.TargetName,
             Agent: spec.Agent.Kind,
@@ -77,7 +94,7 @@ public static class PresetRunner
             InputTokens: Sum(runs.Select(run => run.InputTokens)),
             OutputTokens: Sum(runs.Select(run => run.OutputTokens)),
             FinalText: last?.FinalText,
-            Errors: runs.SelectMany(run => run.Errors).ToList(),
+            Errors: errors,
             PermissionDenials: runs.Sum(run => run.PermissionDenials),
             // Against the tree before the first round: a file added in one round and edited in the next is added.
             ChangedFiles: before.ChangesTo(WorkspaceSnapshot.Take(spec.ProjectDirectory)))
@@ -86,7 +103,7 @@ public static class PresetRunner
             ReportedOutcome = runs.All(run => run.ReportedOutcome),
             LastWords = last?.LastWords,
             CredentialRejectedStatus = last?.CredentialRejectedStatus,
-            Failure = last?.Failure,
+            Failure = failure,
             Verification = verification,
             Iterations = iterations,
         };

@@ -22,12 +22,14 @@ public sealed class CheckNetworkStep : IAgentRunStep
 {
     private static readonly IReadOnlySet<string> BuiltIn = new HashSet<string>(StringComparer.Ordinal) { "bridge", "host", "none" };
 
-    public async Task ExecuteAsync(AgentRunContext context, CancellationToken cancellationToken)
+    public Task ExecuteAsync(AgentRunContext context, CancellationToken cancellationToken) =>
+        EnsureAsync(context.Spec, context.Engine, cancellationToken);
+
+    public static async Task EnsureAsync(AgentRunSpec spec, Docker.DockerEngine engine, CancellationToken cancellationToken)
     {
-        var network = context.Spec.Network;
-        if (!BuiltIn.Contains(network) && !await context.Engine.NetworkExistsAsync(network, cancellationToken).ConfigureAwait(false))
+        if (!BuiltIn.Contains(spec.Network) && !await engine.NetworkExistsAsync(spec.Network, cancellationToken).ConfigureAwait(false))
         {
-            throw Diagnostics.NetworkNotFound(network);
+            throw Diagnostics.NetworkNotFound(spec.Network);
         }
     }
 }

@@ -20,5 +20,8 @@ public sealed record AgentRunSpec(
 {
     public const string WorkspacePath = "/workspace";
 
+    /// <summary>The environment of the builds inside the sandbox (AgentFix, AgentVerify): never the agent's credentials.</summary>
+    public ContainerEnvironment BuildEnvironment { get; init; } = new();
+
     public IReadOnlyList<string> Command => Agent.BuildCommand(Invocation);
 }

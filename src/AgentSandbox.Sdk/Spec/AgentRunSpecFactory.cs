@@ -29,7 +29,8 @@ public sealed record AgentRunInputs(
     string? Verify = null,
     string? MaxIterations = null,
     string? ReviewFailOn = null,
-    string? ProjectFile = null);
+    string? ProjectFile = null,
+    string? BuildEnvironmentVariables = null);
 
 /// <summary>Validates run inputs and resolves them against the build's environment into an <see cref="AgentRunSpec"/>.</summary>
 public static partial class AgentRunSpecFactory
@@ -66,7 +67,11 @@ public static partial class AgentRunSpecFactory
         }
         var network = ParseNetwork(inputs.Network);
         var environment = BuildEnvironment(agent, SplitList(inputs.EnvironmentVariables), hostEnvironment, user, warnings);
-        return (new AgentRunSpec(inputs.TargetName, agent, invocation, inputs.ProjectDirectory, network, environment, user, preset), warnings);
+        var buildEnvironment = BuildToolEnvironment(SplitList(inputs.BuildEnvironmentVariables), hostEnvironment, warnings);
+        return (new AgentRunSpec(inputs.TargetName, agent, invocation, inputs.ProjectDirectory, network, environment, user, preset)
+        {
+            BuildEnvironment = buildEnvironment,
+        }, warnings);
 
         // A setting the chosen CLI (or its version) does not have is dropped with a warning rather than passed on to fail.
         T Supported<T>(AgentSetting? setting, string property, T value)
@@ -191,6 +196,34 @@ public static partial class AgentRunSpecFactory
                 environment.Set(name, hostValue);
             }
         }
+        AddRequested(environment, "AgentEnvironmentVariables", requested, hostEnvironment, warnings);
+        if (agent.CredentialVariables.Count > 0 && !agent.CredentialVariables.Any(environment.HasValue))
+        {
+            throw Diagnostics.NoCredential(agent.DisplayName, agent.CredentialVariables);
+        }
+        return environment;
+    }
+
+    /// <summary>
+    /// The environment of the builds inside the sandbox (AgentFix, AgentVerify): proxies and what
+    /// AgentBuildEnvironmentVariables names, such as a private feed's credentials; never the agent's credentials,
+    /// as the code being built is the agent's.
+    /// </summary>
+    private static ContainerEnvironment BuildToolEnvironment(IReadOnlyList<string> requested, Func<string, string?> hostEnvironment, List<Warning> warnings)
+    {
+        var environment = new ContainerEnvironment();
+        foreach (var (name, value) in ProxyVariables.FromHost(hostEnvironment))
+        {
+            environment.Set(name, value);
+        }
+        AddRequested(environment, "AgentBuildEnvironmentVariables", requested, hostEnvironment, warnings);
+        return environment;
+    }
+
+    /// <summary>NAME passes the build's value, NAME=value sets one; every value counts as a secret.</summary>
+    private static void AddRequested(
+        ContainerEnvironment environment, string property, IReadOnlyList<string> requested, Func<string, string?> hostEnvironment, List<Warning> warnings)
+    {
         foreach (var (entry, position) in requested.Select((e, i) => (e, i + 1)))
         {
             var separator = entry.IndexOf('=');
@@ -198,7 +231,7 @@ public static partial class AgentRunSpecFactory
             if (!VariableName().IsMatch(name))
             {
                 // Not echoed: a malformed entry is often a secret pasted where its name belongs.
-                throw Diagnostics.InvalidValue("AgentEnvironmentVariables", $"entry {position}", "give NAME to pass the build's value or NAME=value to set one (the entry is not shown: it may hold a secret)");
+                throw Diagnostics.InvalidValue(property, $"entry {position}", "give NAME to pass the build's value or NAME=value to set one (the entry is not shown: it may hold a secret)");
             }
             if (separator >= 0)
             {
@@ -210,13 +243,8 @@ public static partial class AgentRunSpecFactory
             }
             else
             {
-                warnings.Add(Diagnostics.HostVariableNotSet(name));
+                warnings.Add(Diagnostics.HostVariableNotSet(property, name));
             }
         }
-        if (agent.CredentialVariables.Count > 0 && !agent.CredentialVariables.Any(environment.HasValue))
-        {
-            throw Diagnostics.NoCredential(agent.DisplayName, agent.CredentialVariables);
-        }
-        return environment;
     }
 }

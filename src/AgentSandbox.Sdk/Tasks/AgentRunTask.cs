@@ -23,7 +23,8 @@ public abstract class AgentRunTask : AgentSandboxTask
         var inputs = new AgentRunInputs(Settings.ItemSpec, Path.GetFullPath(ProjectDirectory), Setting("Prompt"), Setting("PromptFile"),
             Setting("AgentKind"), Setting("AgentVersion"), Setting("Model"), Setting("MaxTurns"), Setting("ExtraArguments"), Setting("Network"),
             Setting("EnvironmentVariables"), Setting("MaxBudgetUsd"), Setting("AgentCommand"), Setting("AgentInstallCommand"),
-            Setting("Preset"), Setting("Scope"), Setting("Verify"), Setting("MaxIterations"), Setting("ReviewFailOn"), ProjectFile);
+            Setting("Preset"), Setting("Scope"), Setting("Verify"), Setting("MaxIterations"), Setting("ReviewFailOn"), ProjectFile,
+            Setting("BuildEnvironmentVariables"));
         return AgentRunSpecFactory.Create(inputs, Environment.GetEnvironmentVariable, HostUser.Resolve(Setting("User")));
     }
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using AgentSandbox.Docker;
-using AgentSandbox.Image;
+using AgentSandbox.Errors;
 using AgentSandbox.Logging;
 using AgentSandbox.Run;
 using AgentSandbox.Spec;
@@ -26,13 +26,16 @@ public static class SandboxBuild
     /// <summary>Where the copy is built; diagnostics under it are reported relative to the project.</summary>
     public const string BuildDirectory = "/tmp/agentsandbox-build";
 
+    /// <summary>NuGet's "Unable to load the service index for source".</summary>
+    private const string UnreachableFeed = "NU1301";
+
     // $1 is build or test, the rest are dotnet's arguments; nothing of the user's goes through this script as code.
     private const string Script =
         "set -e; mkdir -p " + BuildDirectory + "; cd " + AgentRunSpec.WorkspacePath + "; " +
         "tar -c --exclude=./.git --exclude=./.vs --exclude=bin --exclude=obj . | tar -x -C " + BuildDirectory + "; " +
         "cd " + BuildDirectory + "; exec dotnet \"$@\"";
 
-    private static readonly string[] BuildEnvironment =
+    private static readonly string[] BuildSettings =
     [
         "DOTNET_CLI_TELEMETRY_OPTOUT=1",
         "DOTNET_NOLOGO=1",
@@ -59,10 +62,11 @@ public static class SandboxBuild
         log.Important($"{spec.TargetName}: dotnet {verb} inside the sandbox.");
         var command = Command(spec, mode);
         log.Detail($"Command: {string.Join(" ", command.Select(RunAgentContainerStep.Quote))}");
-        var environment = BuildEnvironment.Concat(ProxyVariables.FromHost().Select(variable => $"{variable.Key}={variable.Value}")).ToList();
+        var environment = BuildSettings.Concat(spec.BuildEnvironment.ToDockerEnv()).ToList();
         var output = new List<string>();
         void Collect(string line)
         {
+            line = spec.BuildEnvironment.Redact(line);
             log.Detail(line);
             lock (output)
             {
@@ -74,7 +78,12 @@ public static class SandboxBuild
         var exitCode = await engine.RunContainerAsync(
             SandboxContainer.Create(spec, imageTag, verb, command, environment, readOnlyWorkspace: true),
             onStdout: Collect, onStderr: Collect, CancellationToken.None, cancellationToken).ConfigureAwait(false);
-        return new VerificationResult(mode, exitCode, BuildOutputParser.ParseAll(output, BuildDirectory), stopwatch.ElapsedMilliseconds,
-            output.TakeLast(AgentRunContext.OutputTailLines).ToList());
+        var diagnostics = BuildOutputParser.ParseAll(output, BuildDirectory);
+        // An unreachable feed is not the code's fault: no agent can fix it, and no verdict on the code is possible.
+        if (diagnostics.FirstOrDefault(d => d.IsError && d.Code == UnreachableFeed) is { } restore)
+        {
+            throw Diagnostics.SandboxRestoreFailed(restore.Message, spec.Network);
+        }
+        return new VerificationResult(mode, exitCode, diagnostics, stopwatch.ElapsedMilliseconds, output.TakeLast(AgentRunContext.OutputTailLines).ToList());
     }
 }
