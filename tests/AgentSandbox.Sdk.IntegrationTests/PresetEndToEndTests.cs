@@ -77,6 +77,47 @@ public sealed class PresetEndToEndTests
     }
 
     [DockerFact]
+    public async Task AgentFixWorksAcrossProjectsUnderAgentWorkspaceRootAndSaysSoWhenItIsMissing()
+    {
+        const string apiKey = "sk-ant-e2e-fix-root";
+        await using var api = FakeAnthropicApi.Start(
+        [
+            new ToolUseTurn("Edit", new { file_path = "/workspace/Lib/Greeter.cs", old_string = "\"Hello\" }", new_string = "\"Hello\"; }" }),
+            new TextTurn("Fixed Greeter.cs."),
+        ], apiKey);
+        using var environment = EnvironmentScope.WithApi(apiKey, api.BaseUrl);
+        using var project = new TestProject(extraItems: "<ProjectReference Include=\"../Lib/Lib.csproj\" />");
+        var root = Path.GetDirectoryName(project.Directory)!;
+        Directory.CreateDirectory(Path.Combine(root, "Lib"));
+        File.WriteAllText(Path.Combine(root, "Lib", "Lib.csproj"), """
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(root, "Lib", "Greeter.cs"), "public static class Greeter { public static string Greeting() { return \"Hello\" } }\n");
+        File.WriteAllText(Path.Combine(project.Directory, "Program.cs"), "Console.WriteLine(Greeter.Greeting());\n");
+
+        // Only the project directory is mounted by default: the sibling project is out of reach, and the run says so.
+        var confined = project.Build("AgentFix", Properties());
+
+        Assert.False(confined.Succeeded, confined.Log);
+        var error = Assert.Single(confined.Errors);
+        Assert.Equal("AGS4007", error.Code);
+        Assert.Contains("set AgentWorkspaceRoot", error.Text);
+        Assert.DoesNotContain(api.Requests, r => r.Kind == RequestKind.ConversationTurn);
+
+        var run = project.Build("AgentFix", Properties(("AgentWorkspaceRoot", "..")));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Contains("return \"Hello\"; }", File.ReadAllText(Path.Combine(root, "Lib", "Greeter.cs")));
+        var turn = api.Requests.First(r => r.Kind == RequestKind.ConversationTurn).Body!.ToJsonString();
+        Assert.Contains("/workspace/Sample/Sample.csproj", turn);
+        Assert.Contains("Lib/Greeter.cs(1,", turn);
+        Assert.Contains(run.Messages, m => m.Text == "  modified: Lib/Greeter.cs");
+        Assert.Equal([Path.Combine(root, "Lib", "Greeter.cs")], run.ChangedFiles.Select(item => item.ItemSpec));
+    }
+
+    [DockerFact]
     public async Task AgentFixStopsAfterAgentMaxIterationsWithTheErrorsAtTheirLines()
     {
         const string apiKey = "sk-ant-e2e-fix-fails";

@@ -73,6 +73,9 @@ public static class Diagnostics
     public static AgentSandboxException SandboxRestoreFailed(string message, string network) => new("AGS4006",
         $"dotnet restore inside the sandbox cannot reach a package feed on network '{network}' ({message.TrimEnd('.')}): let AgentNetwork reach your feeds (pass their credentials by name with AgentBuildEnvironmentVariables), or set AgentVerify=none.");
 
+    public static AgentSandboxException OutsideWorkspace(string message, string workspaceRoot) => new("AGS4007",
+        $"The project needs a file outside the sandbox's workspace '{workspaceRoot}' ({message.TrimEnd('.')}): set AgentWorkspaceRoot to a directory that holds everything the project references, such as the repository root.");
+
     public static AgentSandboxException FileAccessFailed(Exception inner) => new("AGS9001",
         $"AgentSandbox could not read or write a file ({inner.Message.TrimEnd('.')}): check that the path exists and the build user may read and write it.", inner);
 

@@ -25,7 +25,7 @@ public static class PresetRunner
     private static async Task<AgentRunResult> FixAsync(AgentRunSpec spec, string imageTag, DockerEngine engine, ISandboxLog log, CancellationToken cancellationToken)
     {
         var preset = spec.Preset;
-        var before = WorkspaceSnapshot.Take(spec.ProjectDirectory);
+        var before = WorkspaceSnapshot.Take(spec.WorkspaceRoot);
         var runs = new List<AgentRunResult>();
         var iterations = new List<FixIteration>();
         VerificationResult? build = null;
@@ -97,7 +97,7 @@ public static class PresetRunner
             Errors: errors,
             PermissionDenials: runs.Sum(run => run.PermissionDenials),
             // Against the tree before the first round: a file added in one round and edited in the next is added.
-            ChangedFiles: before.ChangesTo(WorkspaceSnapshot.Take(spec.ProjectDirectory)))
+            ChangedFiles: before.ChangesTo(WorkspaceSnapshot.Take(spec.WorkspaceRoot)))
         {
             AgentSucceeded = agentSucceeded,
             ReportedOutcome = runs.All(run => run.ReportedOutcome),

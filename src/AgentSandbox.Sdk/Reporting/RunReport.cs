@@ -34,7 +34,7 @@ public static class RunReport
         foreach (var finding in result.Findings ?? [])
         {
             log.Problem(new SourceProblem(finding.FailsBuild(spec.Preset.FailOn), "AgentReview", FindingCode,
-                Path.Combine(spec.ProjectDirectory, finding.File), finding.Line, 0, $"{finding.Severity.ToString().ToLowerInvariant()}: {finding.Message}"));
+                Path.Combine(spec.WorkspaceRoot, finding.File), finding.Line, 0, $"{finding.Severity.ToString().ToLowerInvariant()}: {finding.Message}"));
         }
         if (!result.AgentSucceeded)
         {
@@ -48,7 +48,7 @@ public static class RunReport
             foreach (var diagnostic in verification.Diagnostics.Where(d => d.IsError))
             {
                 log.Problem(new SourceProblem(true, "sandbox build", diagnostic.Code,
-                    diagnostic.File is null ? null : Path.Combine(spec.ProjectDirectory, diagnostic.File), diagnostic.Line, diagnostic.Column, diagnostic.Message));
+                    diagnostic.File is null ? null : Path.Combine(spec.WorkspaceRoot, diagnostic.File), diagnostic.Line, diagnostic.Column, diagnostic.Message));
             }
             return spec.Preset.Kind == AgentPreset.Fix && verification.Mode == VerifyMode.Build
                 ? Diagnostics.FixIncomplete(result.Iterations?.Count ?? 0, verification.ErrorCount)

@@ -38,7 +38,7 @@ public sealed class SnapshotBeforeStep : IAgentRunStep
 {
     public Task ExecuteAsync(AgentRunContext context, CancellationToken cancellationToken)
     {
-        context.Before = WorkspaceSnapshot.Take(context.Spec.ProjectDirectory);
+        context.Before = WorkspaceSnapshot.Take(context.Spec.WorkspaceRoot);
         return Task.CompletedTask;
     }
 }
@@ -132,7 +132,7 @@ public sealed class DetectChangesStep : IAgentRunStep
     {
         if (context.Before is { } before)
         {
-            context.ChangedFiles = before.ChangesTo(WorkspaceSnapshot.Take(context.Spec.ProjectDirectory));
+            context.ChangedFiles = before.ChangesTo(WorkspaceSnapshot.Take(context.Spec.WorkspaceRoot));
         }
         return Task.CompletedTask;
     }

@@ -10,7 +10,8 @@ namespace AgentSandbox.Run;
 public static class SandboxContainer
 {
     public static CreateContainerParameters Create(
-        AgentRunSpec spec, string imageTag, string purpose, IReadOnlyList<string> command, IList<string> environment, bool readOnlyWorkspace) => new()
+        AgentRunSpec spec, string imageTag, string purpose, IReadOnlyList<string> command, IList<string> environment, bool readOnlyWorkspace,
+        string? workingDirectory = null) => new()
     {
         Name = $"agentsandbox-{spec.TargetName.ToLowerInvariant()}-{purpose}-{Guid.NewGuid():N}",
         Image = imageTag,
@@ -18,7 +19,7 @@ public static class SandboxContainer
         Entrypoint = [command[0]],
         Cmd = command.Skip(1).ToList(),
         Env = environment,
-        WorkingDir = AgentRunSpec.WorkspacePath,
+        WorkingDir = workingDirectory ?? spec.WorkingDirectory,
         AttachStdout = true,
         AttachStderr = true,
         Labels = new Dictionary<string, string>
@@ -28,7 +29,7 @@ public static class SandboxContainer
         },
         HostConfig = new HostConfig
         {
-            Mounts = Mounts(spec.ProjectDirectory, readOnlyWorkspace),
+            Mounts = Mounts(spec.WorkspaceRoot, readOnlyWorkspace),
             NetworkMode = spec.Network,
             // Editing files and running builds need no privileges; the container gets none.
             CapDrop = ["ALL"],
@@ -39,13 +40,13 @@ public static class SandboxContainer
     };
 
     /// <summary>
-    /// The project at the workspace path; its .git read-only on top, so that the agent can read history but not
+    /// The workspace root at the workspace path; its .git read-only on top, so that the agent can read history but not
     /// plant hooks or configuration that the host's git would run.
     /// </summary>
-    private static List<Mount> Mounts(string projectDirectory, bool readOnlyWorkspace)
+    private static List<Mount> Mounts(string workspaceRoot, bool readOnlyWorkspace)
     {
-        var mounts = new List<Mount> { new() { Type = "bind", Source = projectDirectory, Target = AgentRunSpec.WorkspacePath, ReadOnly = readOnlyWorkspace } };
-        var git = Path.Combine(projectDirectory, ".git");
+        var mounts = new List<Mount> { new() { Type = "bind", Source = workspaceRoot, Target = AgentRunSpec.WorkspacePath, ReadOnly = readOnlyWorkspace } };
+        var git = Path.Combine(workspaceRoot, ".git");
         if (!readOnlyWorkspace && (Directory.Exists(git) || File.Exists(git)))
         {
             mounts.Add(new Mount { Type = "bind", Source = git, Target = AgentRunSpec.WorkspacePath + "/.git", ReadOnly = true });

@@ -30,7 +30,8 @@ public sealed record AgentRunInputs(
     string? MaxIterations = null,
     string? ReviewFailOn = null,
     string? ProjectFile = null,
-    string? BuildEnvironmentVariables = null);
+    string? BuildEnvironmentVariables = null,
+    string? WorkspaceRoot = null);
 
 /// <summary>Validates run inputs and resolves them against the build's environment into an <see cref="AgentRunSpec"/>.</summary>
 public static partial class AgentRunSpecFactory
@@ -49,7 +50,8 @@ public static partial class AgentRunSpecFactory
     {
         var agent = AgentProfiles.Find(inputs.AgentKind, inputs.AgentCommand, inputs.AgentInstallCommand);
         var version = SandboxImageSpecFactory.ParseAgentVersion(inputs.AgentVersion, agent);
-        var preset = ParsePreset(inputs);
+        var workspaceRoot = ParseWorkspaceRoot(inputs);
+        var preset = ParsePreset(inputs, workspaceRoot);
         var warnings = new List<Warning>();
         var invocation = new AgentInvocation(
             Prompt: PresetPrompts.Compose(preset),
@@ -71,6 +73,7 @@ public static partial class AgentRunSpecFactory
         return (new AgentRunSpec(inputs.TargetName, agent, invocation, inputs.ProjectDirectory, network, environment, user, preset)
         {
             BuildEnvironment = buildEnvironment,
+            WorkspaceRoot = workspaceRoot,
         }, warnings);
 
         // A setting the chosen CLI (or its version) does not have is dropped with a warning rather than passed on to fail.
@@ -90,7 +93,21 @@ public static partial class AgentRunSpecFactory
     private static string SupportingKinds(AgentSetting setting) =>
         string.Join(", ", AgentProfiles.Known.Where(p => p.Supports(setting, p.DefaultVersion)).Select(p => p.Kind).DefaultIfEmpty("none"));
 
-    private static PresetSpec ParsePreset(AgentRunInputs inputs)
+    /// <summary>The project directory, or a parent that holds what the project needs (sibling projects, shared props).</summary>
+    private static string ParseWorkspaceRoot(AgentRunInputs inputs)
+    {
+        if (string.IsNullOrWhiteSpace(inputs.WorkspaceRoot))
+        {
+            return inputs.ProjectDirectory;
+        }
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(inputs.WorkspaceRoot.Trim(), inputs.ProjectDirectory));
+        var relative = Path.GetRelativePath(root, inputs.ProjectDirectory);
+        return Directory.Exists(root) && !Path.IsPathRooted(relative) && relative != ".." && !relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+            ? root
+            : throw Diagnostics.InvalidValue("AgentWorkspaceRoot", root, "give the project directory or an existing directory above it, such as the repository root");
+    }
+
+    private static PresetSpec ParsePreset(AgentRunInputs inputs, string workspaceRoot)
     {
         var kind = string.IsNullOrWhiteSpace(inputs.Preset) ? AgentPreset.Run
             : Enum.TryParse<AgentPreset>(inputs.Preset.Trim(), ignoreCase: true, out var preset) ? preset
@@ -103,7 +120,7 @@ public static partial class AgentRunSpecFactory
             : Enum.TryParse<ReviewFailOn>(inputs.ReviewFailOn.Trim(), ignoreCase: true, out var level) && Enum.IsDefined(level) && !char.IsDigit(inputs.ReviewFailOn.Trim()[0]) ? level
             : throw Diagnostics.UnknownValue("AgentReviewFailOn", inputs.ReviewFailOn.Trim(), ["error", "warning", "none"]);
         var maxIterations = ParsePositive(inputs.MaxIterations, "AgentMaxIterations", "give a whole number of iterations greater than zero") ?? PresetSpec.DefaultMaxIterations;
-        var projectFile = string.IsNullOrWhiteSpace(inputs.ProjectFile) ? "" : Path.GetRelativePath(inputs.ProjectDirectory, inputs.ProjectFile.Trim()).Replace('\\', '/');
+        var projectFile = string.IsNullOrWhiteSpace(inputs.ProjectFile) ? "" : Path.GetRelativePath(workspaceRoot, inputs.ProjectFile.Trim()).Replace('\\', '/');
         return new PresetSpec(kind, task, string.IsNullOrWhiteSpace(inputs.Scope) ? null : inputs.Scope.Trim(), verify, maxIterations, failOn, projectFile);
     }
 

@@ -34,7 +34,7 @@ public enum ReviewFailOn
 /// <summary>The preset a run belongs to, and its policy.</summary>
 /// <param name="Task">The user's AgentPrompt (or AgentPromptFile text); null means the preset's default task.</param>
 /// <param name="Scope">AgentRefactorScope / AgentTestScope: files or globs; null means the whole project.</param>
-/// <param name="ProjectFileName">The project file's name, relative to the workspace, for builds inside the sandbox.</param>
+/// <param name="ProjectFileName">The project file, relative to the workspace root, for builds inside the sandbox.</param>
 public sealed record PresetSpec(
     AgentPreset Kind,
     string? Task,

@@ -24,7 +24,7 @@ public abstract class AgentRunTask : AgentSandboxTask
             Setting("AgentKind"), Setting("AgentVersion"), Setting("Model"), Setting("MaxTurns"), Setting("ExtraArguments"), Setting("Network"),
             Setting("EnvironmentVariables"), Setting("MaxBudgetUsd"), Setting("AgentCommand"), Setting("AgentInstallCommand"),
             Setting("Preset"), Setting("Scope"), Setting("Verify"), Setting("MaxIterations"), Setting("ReviewFailOn"), ProjectFile,
-            Setting("BuildEnvironmentVariables"));
+            Setting("BuildEnvironmentVariables"), Setting("WorkspaceRoot"));
         return AgentRunSpecFactory.Create(inputs, Environment.GetEnvironmentVariable, HostUser.Resolve(Setting("User")));
     }
 }

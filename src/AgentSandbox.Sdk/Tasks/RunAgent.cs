@@ -43,7 +43,7 @@ public sealed class RunAgent : AgentRunTask
         RunReport.WriteJson(result, ResultPath);
         StepSummary.AppendIfRequested(result, spec, Environment.GetEnvironmentVariable);
         Result = ResultItem(result);
-        ChangedFiles = result.ChangedFiles.Select(file => (ITaskItem)new TaskItem(Path.Combine(spec.ProjectDirectory, file.Path), new Dictionary<string, string>
+        ChangedFiles = result.ChangedFiles.Select(file => (ITaskItem)new TaskItem(Path.Combine(spec.WorkspaceRoot, file.Path), new Dictionary<string, string>
         {
             ["Change"] = file.Change.ToString().ToLowerInvariant(),
             ["RelativePath"] = file.Path,

@@ -29,6 +29,10 @@ public static class SandboxBuild
     /// <summary>NuGet's "Unable to load the service index for source".</summary>
     private const string UnreachableFeed = "NU1301";
 
+    /// <summary>MSBuild's "The referenced project … does not exist" and "The imported project … was not found".</summary>
+    private const string MissingReference = "MSB9008";
+    private const string MissingImport = "MSB4019";
+
     // $1 is build or test, the rest are dotnet's arguments; nothing of the user's goes through this script as code.
     private const string Script =
         "set -e; mkdir -p " + BuildDirectory + "; cd " + AgentRunSpec.WorkspacePath + "; " +
@@ -76,13 +80,18 @@ public static class SandboxBuild
 
         var stopwatch = Stopwatch.StartNew();
         var exitCode = await engine.RunContainerAsync(
-            SandboxContainer.Create(spec, imageTag, verb, command, environment, readOnlyWorkspace: true),
+            SandboxContainer.Create(spec, imageTag, verb, command, environment, readOnlyWorkspace: true, workingDirectory: AgentRunSpec.WorkspacePath),
             onStdout: Collect, onStderr: Collect, CancellationToken.None, cancellationToken).ConfigureAwait(false);
         var diagnostics = BuildOutputParser.ParseAll(output, BuildDirectory);
-        // An unreachable feed is not the code's fault: no agent can fix it, and no verdict on the code is possible.
+        // Neither an unreachable feed nor a file outside the workspace is the code's fault: no agent can fix them,
+        // and no verdict on the code is possible.
         if (diagnostics.FirstOrDefault(d => d.IsError && d.Code == UnreachableFeed) is { } restore)
         {
             throw Diagnostics.SandboxRestoreFailed(restore.Message, spec.Network);
+        }
+        if (diagnostics.FirstOrDefault(d => d.Code is MissingReference or MissingImport) is { } outside)
+        {
+            throw Diagnostics.OutsideWorkspace(outside.Message, spec.WorkspaceRoot);
         }
         return new VerificationResult(mode, exitCode, diagnostics, stopwatch.ElapsedMilliseconds, output.TakeLast(AgentRunContext.OutputTailLines).ToList());
     }
