@@ -57,7 +57,7 @@ public static partial class AgentRunSpecFactory
             MaxTurns: Supported(AgentSetting.MaxTurns, "AgentMaxTurns", ParsePositive(inputs.MaxTurns, "AgentMaxTurns", "give a whole number of turns greater than zero")),
             ExtraArguments: Supported(AgentSetting.ExtraArguments, "AgentExtraArgs", SplitList(inputs.ExtraArguments) is { Count: > 0 } extra ? extra : null),
             MaxBudgetUsd: Supported(AgentSetting.MaxBudgetUsd, "AgentMaxBudgetUsd", ParseBudget(inputs.MaxBudgetUsd)),
-            BaseUrl: agent.BaseUrlVariable is { } baseUrl && hostEnvironment(baseUrl) is { Length: > 0 } url ? url : null);
+            BaseUrl: ParseBaseUrl(agent.BaseUrlVariable, hostEnvironment));
         Supported(AgentSetting.Version, "AgentVersion", string.IsNullOrWhiteSpace(inputs.AgentVersion) ? null : inputs.AgentVersion);
         if (agent is not CustomCommandProfile)
         {
@@ -66,6 +66,7 @@ public static partial class AgentRunSpecFactory
         }
         var network = ParseNetwork(inputs.Network);
         var environment = BuildEnvironment(agent, SplitList(inputs.EnvironmentVariables), hostEnvironment, user, warnings);
+        invocation = invocation with { CredentialVariable = agent.CredentialVariables.FirstOrDefault(environment.HasValue) };
         return (new AgentRunSpec(inputs.TargetName, agent, invocation, inputs.ProjectDirectory, network, environment, user, preset), warnings);
 
         // A setting the chosen CLI (or its version) does not have is dropped with a warning rather than passed on to fail.
@@ -159,6 +160,19 @@ public static partial class AgentRunSpecFactory
         return decimal.TryParse(value.Trim(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var usd) && usd > 0
             ? usd
             : throw Diagnostics.InvalidValue("AgentMaxBudgetUsd", value, "give an amount in US dollars greater than zero, such as 0.50");
+    }
+
+    /// <summary>The host's value of the profile's base URL variable, for a CLI that gets it as an argument: it must be an http(s) URL.</summary>
+    private static string? ParseBaseUrl(string? variable, Func<string, string?> hostEnvironment)
+    {
+        if (variable is null || hostEnvironment(variable) is not { Length: > 0 } value)
+        {
+            return null;
+        }
+        return Uri.TryCreate(value.Trim(), UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
+            ? value.Trim()
+            // Not echoed: a gateway URL may carry a token.
+            : throw Diagnostics.InvalidValue(variable, "its value", "give the API's http:// or https:// URL, such as https://api.openai.com/v1 (the value is not shown: it may hold a token)");
     }
 
     private static string ParseNetwork(string? value)
