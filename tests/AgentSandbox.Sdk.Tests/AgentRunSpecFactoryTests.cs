@@ -398,4 +398,73 @@ public sealed class AgentRunSpecFactoryTests : IDisposable
         Assert.Equal(["claude", "-p"], spec.Command.Take(2));
         Assert.Equal(["--model", "opus", "--max-turns", "3", "--", "Fix it; rm -rf /"], spec.Command.TakeLast(6));
     }
+
+    [Fact]
+    public void Max_turns_with_codex_is_dropped_with_warning_AGS1102()
+    {
+        var (spec, warnings) = AgentRunSpecFactory.Create(Inputs(agentKind: "codex", maxTurns: "3"), Host(("OPENAI_API_KEY", Secret)), User);
+
+        var warning = Assert.Single(warnings);
+        Assert.Equal("AGS1102", warning.Code);
+        Assert.Contains("AgentMaxTurns", warning.Message);
+        Assert.Contains("Codex 0.169.0", warning.Message);
+        Assert.Contains("claude", warning.Message);
+        Assert.Null(spec.Invocation.MaxTurns);
+        Assert.DoesNotContain("3", spec.Command.SkipLast(1));
+    }
+
+    [Theory]
+    [InlineData("OPENAI_API_KEY")]
+    [InlineData("CODEX_API_KEY")]
+    public void Codex_is_told_the_name_of_the_key_variable_that_is_set(string variable)
+    {
+        var spec = Spec(Inputs(agentKind: "codex"), Host((variable, Secret)));
+
+        Assert.Equal(variable, spec.Invocation.CredentialVariable);
+        Assert.Contains($"env_key=\"{variable}\"", string.Join(" ", spec.Command));
+        Assert.DoesNotContain(Secret, string.Join(" ", spec.Command));
+    }
+
+    [Fact]
+    public void Codex_key_given_in_AgentEnvironmentVariables_counts_too()
+    {
+        var spec = Spec(Inputs(agentKind: "codex", environmentVariables: ["CODEX_API_KEY=" + Secret]), Host());
+
+        Assert.Equal("CODEX_API_KEY", spec.Invocation.CredentialVariable);
+    }
+
+    [Fact]
+    public void Codex_base_url_is_an_argument_and_masked_wherever_it_would_be_shown()
+    {
+        const string gateway = "http://127.0.0.1:8080/v1/gateway-token-0123";
+        var spec = Spec(Inputs(agentKind: "codex"), Host(("OPENAI_API_KEY", Secret), ("OPENAI_BASE_URL", $" {gateway} ")));
+
+        Assert.Equal(gateway, spec.Invocation.BaseUrl);
+        Assert.Contains(spec.Command, argument => argument.Contains(gateway, StringComparison.Ordinal));
+        // A gateway URL may carry a token: the logged command line and the agent's output show it masked.
+        Assert.DoesNotContain(gateway, spec.Environment.Redact(string.Join(" ", spec.Command)));
+    }
+
+    [Theory]
+    [InlineData("gw.example/v1")]
+    [InlineData("ftp://gw.example/v1")]
+    [InlineData("file:///etc/passwd")]
+    [InlineData("sk-pasted-key-by-mistake")]
+    public void Codex_base_url_that_is_no_http_url_is_AGS1005_without_its_value(string url)
+    {
+        var error = Fails(Inputs(agentKind: "codex"), Host(("OPENAI_API_KEY", Secret), ("OPENAI_BASE_URL", url)));
+
+        Assert.Equal("AGS1005", error.Code);
+        Assert.Contains("OPENAI_BASE_URL", error.Message);
+        Assert.DoesNotContain(url, error.Message);
+    }
+
+    [Fact]
+    public void Codex_without_a_key_is_AGS1006_naming_both_variables()
+    {
+        var error = Fails(Inputs(agentKind: "codex"), WithKey);
+
+        Assert.Equal("AGS1006", error.Code);
+        Assert.Contains("OPENAI_API_KEY, CODEX_API_KEY", error.Message);
+    }
 }

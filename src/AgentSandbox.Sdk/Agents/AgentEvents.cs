@@ -15,7 +15,7 @@ public sealed record AgentNotice(string Text) : AgentEvent;
 /// <summary>The API refused the credential (401/403); retrying will not help, so the run is stopped.</summary>
 public sealed record AgentCredentialRejected(int Status) : AgentEvent;
 
-/// <summary>The CLI's final account of the run.</summary>
+/// <summary>The CLI's final account of the run; a CLI without one reports the account so far, and the last one counts.</summary>
 public sealed record AgentFinished(AgentOutcome Outcome) : AgentEvent;
 
 /// <summary>The final result as the agent reports it. Fields the CLI did not report are null.</summary>

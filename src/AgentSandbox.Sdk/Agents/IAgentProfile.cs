@@ -68,6 +68,7 @@ public enum AgentSetting
 
 /// <summary>What the user asked the agent to do, independent of the CLI. Unsupported settings are already null here.</summary>
 /// <param name="BaseUrl">The host's value of the profile's <see cref="IAgentProfile.BaseUrlVariable"/>, for CLIs that take it as an argument.</param>
+/// <param name="CredentialVariable">The first of the profile's credential variables the container gets, for CLIs that are told its name.</param>
 public sealed record AgentInvocation(
     string Prompt,
     NuGetVersion Version,
@@ -75,4 +76,5 @@ public sealed record AgentInvocation(
     int? MaxTurns = null,
     IReadOnlyList<string>? ExtraArguments = null,
     decimal? MaxBudgetUsd = null,
-    string? BaseUrl = null);
+    string? BaseUrl = null,
+    string? CredentialVariable = null);

@@ -29,8 +29,10 @@ public static class PresetPrompts
         {
             return preset.Task ?? throw new InvalidOperationException("AgentRun needs a prompt; the spec factory checks it.");
         }
-        var project = preset.ProjectFileName.Length > 0 ? $"{AgentRunSpec.WorkspacePath}/{preset.ProjectFileName}" : $"in {AgentRunSpec.WorkspacePath}";
-        var scope = string.IsNullOrWhiteSpace(preset.Scope) ? "the whole project" : string.Join(", ", AgentRunSpecFactory.SplitList(preset.Scope));
+        var projectFile = preset.ProjectFileName.Length > 0 ? $"{AgentRunSpec.WorkspacePath}/{preset.ProjectFileName}" : null;
+        var project = projectFile ?? $"in {AgentRunSpec.WorkspacePath}";
+        var build = projectFile is null ? "dotnet build" : $"dotnet build {projectFile}";
+        var scope = AgentRunSpecFactory.SplitList(preset.Scope) is { Count: > 0 } entries ? string.Join(", ", entries) : "the whole project";
         var task = preset.Task ?? DefaultTask(preset.Kind);
         var prompt = new StringBuilder();
         switch (preset.Kind)
@@ -40,7 +42,7 @@ public static class PresetPrompts
                 prompt.AppendLine($"Task: {task}");
                 prompt.AppendLine($"Scope: {scope}. Change nothing outside it unless the refactoring requires it.");
                 prompt.AppendLine("Keep the behaviour exactly as it is: the same public API, outputs and side effects. Add no packages.");
-                prompt.AppendLine($"The project must still build afterwards: run `dotnet build {project}` and fix what you broke.");
+                prompt.AppendLine($"The project must still build afterwards: run `{build}` and fix what you broke.");
                 break;
             case AgentPreset.Test:
                 prompt.AppendLine($"Write or extend unit tests for the .NET project {project}.");
@@ -57,7 +59,7 @@ public static class PresetPrompts
                 }
                 prompt.AppendLine($"Task: {task}");
                 prompt.AppendLine("Change as little as possible and keep the behaviour. Do not silence errors or warnings with pragmas, suppressions or project settings.");
-                prompt.AppendLine($"Check your fix with `dotnet build {project}`.");
+                prompt.AppendLine($"Check your fix with `{build}`.");
                 break;
             case AgentPreset.Review:
                 prompt.AppendLine($"Review the .NET project {project}. The files are read-only: do not try to change them.");

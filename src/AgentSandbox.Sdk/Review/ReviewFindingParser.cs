@@ -11,7 +11,7 @@ namespace AgentSandbox.Review;
 public static partial class ReviewFindingParser
 {
     [GeneratedRegex(
-        @"^[\s>*`_-]*FINDING[*`_]*\s+(?<severity>error|warning|info)\s+`?(?<file>[^\s:`][^:`]*?)`?:(?<line>\d+)(?::\d+)?:\s*(?<message>.*?)[\s*`_]*$",
+        @"^(?<decoration>[\s>*`_-]*)FINDING[*`_]*\s+(?<severity>error|warning|info)\s+`?(?<file>[^\s:`][^:`]*?)`?:(?<line>\d+)(?::\d+)?:\s*(?<message>.*?)\s*$",
         RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex Finding();
 
@@ -36,12 +36,34 @@ public static partial class ReviewFindingParser
                 file = file[2..];
             }
             var severity = Enum.Parse<FindingSeverity>(match.Groups["severity"].Value, ignoreCase: true);
-            var finding = new ReviewFinding(severity, file, lineNumber, match.Groups["message"].Value.Trim());
+            var message = Undecorate(match.Groups["message"].Value, match.Groups["decoration"].Value);
+            if (!message.Any(char.IsLetterOrDigit))
+            {
+                // "FINDING error A.cs:3: **": the format without a finding in it.
+                continue;
+            }
+            var finding = new ReviewFinding(severity, file, lineNumber, message);
             if (!findings.Contains(finding))
             {
                 findings.Add(finding);
             }
         }
         return findings;
+    }
+
+    /// <summary>
+    /// Takes off what closes the decoration the line opened with (`…`, **…**, _…_), and only that: a message may
+    /// end in a code span of its own ("wrap it in `using`").
+    /// </summary>
+    private static string Undecorate(string message, string decoration)
+    {
+        foreach (var marker in decoration.Where(c => c is '`' or '*' or '_').Reverse())
+        {
+            if (message.EndsWith(marker))
+            {
+                message = message[..^1].TrimEnd();
+            }
+        }
+        return message.Trim();
     }
 }

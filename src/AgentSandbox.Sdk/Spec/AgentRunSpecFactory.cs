@@ -60,7 +60,7 @@ public static partial class AgentRunSpecFactory
             MaxTurns: Supported(AgentSetting.MaxTurns, "AgentMaxTurns", ParsePositive(inputs.MaxTurns, "AgentMaxTurns", "give a whole number of turns greater than zero")),
             ExtraArguments: Supported(AgentSetting.ExtraArguments, "AgentExtraArgs", SplitList(inputs.ExtraArguments) is { Count: > 0 } extra ? extra : null),
             MaxBudgetUsd: Supported(AgentSetting.MaxBudgetUsd, "AgentMaxBudgetUsd", ParseBudget(inputs.MaxBudgetUsd)),
-            BaseUrl: agent.BaseUrlVariable is { } baseUrl && hostEnvironment(baseUrl) is { Length: > 0 } url ? url : null);
+            BaseUrl: ParseBaseUrl(agent.BaseUrlVariable, hostEnvironment));
         Supported(AgentSetting.Version, "AgentVersion", string.IsNullOrWhiteSpace(inputs.AgentVersion) ? null : inputs.AgentVersion);
         if (agent is not CustomCommandProfile)
         {
@@ -69,6 +69,7 @@ public static partial class AgentRunSpecFactory
         }
         var network = ParseNetwork(inputs.Network);
         var environment = BuildEnvironment(agent, SplitList(inputs.EnvironmentVariables), hostEnvironment, user, warnings);
+        invocation = invocation with { CredentialVariable = agent.CredentialVariables.FirstOrDefault(environment.HasValue) };
         var buildEnvironment = BuildToolEnvironment(SplitList(inputs.BuildEnvironmentVariables), hostEnvironment, warnings);
         return (new AgentRunSpec(inputs.TargetName, agent, invocation, inputs.ProjectDirectory, network, environment, user, preset)
         {
@@ -113,15 +114,25 @@ public static partial class AgentRunSpecFactory
             : Enum.TryParse<AgentPreset>(inputs.Preset.Trim(), ignoreCase: true, out var preset) ? preset
             : throw Diagnostics.UnknownValue("preset", inputs.Preset, Enum.GetNames<AgentPreset>());
         var task = ReadPrompt(inputs, required: kind == AgentPreset.Run);
-        var verify = string.IsNullOrWhiteSpace(inputs.Verify) ? DefaultVerify(kind)
-            : Enum.TryParse<VerifyMode>(inputs.Verify.Trim(), ignoreCase: true, out var mode) && Enum.IsDefined(mode) && !char.IsDigit(inputs.Verify.Trim()[0]) ? mode
-            : throw Diagnostics.UnknownValue("AgentVerify", inputs.Verify.Trim(), ["build", "test", "none"]);
-        var failOn = string.IsNullOrWhiteSpace(inputs.ReviewFailOn) ? ReviewFailOn.Error
-            : Enum.TryParse<ReviewFailOn>(inputs.ReviewFailOn.Trim(), ignoreCase: true, out var level) && Enum.IsDefined(level) && !char.IsDigit(inputs.ReviewFailOn.Trim()[0]) ? level
-            : throw Diagnostics.UnknownValue("AgentReviewFailOn", inputs.ReviewFailOn.Trim(), ["error", "warning", "none"]);
+        var verify = ParseChoice(inputs.Verify, "AgentVerify", DefaultVerify(kind));
+        var failOn = ParseChoice(inputs.ReviewFailOn, "AgentReviewFailOn", ReviewFailOn.Error);
         var maxIterations = ParsePositive(inputs.MaxIterations, "AgentMaxIterations", "give a whole number of iterations greater than zero") ?? PresetSpec.DefaultMaxIterations;
-        var projectFile = string.IsNullOrWhiteSpace(inputs.ProjectFile) ? "" : Path.GetRelativePath(workspaceRoot, inputs.ProjectFile.Trim()).Replace('\\', '/');
-        return new PresetSpec(kind, task, string.IsNullOrWhiteSpace(inputs.Scope) ? null : inputs.Scope.Trim(), verify, maxIterations, failOn, projectFile);
+        var projectFile = string.IsNullOrWhiteSpace(inputs.ProjectFile) ? ""
+            : Path.GetRelativePath(workspaceRoot, Path.GetFullPath(inputs.ProjectFile.Trim(), inputs.ProjectDirectory)).Replace('\\', '/');
+        // "$(A);$(B)" with both empty is " ; ": no scope, the whole project.
+        var scope = SplitList(inputs.Scope) is { Count: > 0 } entries ? string.Join(";", entries) : null;
+        return new PresetSpec(kind, task, scope, verify, maxIterations, failOn, projectFile);
+    }
+
+    /// <summary>One of an enum's names, case-insensitively; not a number or a comma list, which Enum.TryParse would take.</summary>
+    private static T ParseChoice<T>(string? value, string property, T fallback) where T : struct, Enum
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return fallback;
+        }
+        var name = Enum.GetNames<T>().FirstOrDefault(n => string.Equals(n, value.Trim(), StringComparison.OrdinalIgnoreCase));
+        return name is not null ? Enum.Parse<T>(name) : throw Diagnostics.UnknownValue(property, value.Trim(), Enum.GetNames<T>().Select(n => n.ToLowerInvariant()));
     }
 
     /// <summary>What each preset promises: refactored code still builds, written tests pass, a review changes nothing.</summary>
@@ -181,6 +192,19 @@ public static partial class AgentRunSpecFactory
         return decimal.TryParse(value.Trim(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var usd) && usd > 0
             ? usd
             : throw Diagnostics.InvalidValue("AgentMaxBudgetUsd", value, "give an amount in US dollars greater than zero, such as 0.50");
+    }
+
+    /// <summary>The host's value of the profile's base URL variable, for a CLI that gets it as an argument: it must be an http(s) URL.</summary>
+    private static string? ParseBaseUrl(string? variable, Func<string, string?> hostEnvironment)
+    {
+        if (variable is null || hostEnvironment(variable) is not { Length: > 0 } value)
+        {
+            return null;
+        }
+        return Uri.TryCreate(value.Trim(), UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
+            ? value.Trim()
+            // Not echoed: a gateway URL may carry a token.
+            : throw Diagnostics.InvalidValue(variable, "its value", "give the API's http:// or https:// URL, such as https://api.openai.com/v1 (the value is not shown: it may hold a token)");
     }
 
     private static string ParseNetwork(string? value)

@@ -39,7 +39,9 @@ public sealed class ContainerEnvironment
 
     public string Redact(string text)
     {
-        foreach (var value in _secretNames.Select(name => _variables[name]).Where(v => v.Length >= ShortestRedactedValue).OrderByDescending(v => v.Length))
+        // The trimmed form too: a value pasted with a stray space is used trimmed where it becomes an argument.
+        foreach (var value in _secretNames.Select(name => _variables[name]).SelectMany(v => new[] { v, v.Trim() }).Distinct()
+                     .Where(v => v.Length >= ShortestRedactedValue).OrderByDescending(v => v.Length))
         {
             text = text.Replace(value, Mask, StringComparison.Ordinal);
         }

@@ -1,11 +1,7 @@
 #nullable enable
 using System;
 using System.Collections.Generic;
-using System.IO;
-using System.Linq;
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Tasks;
@@ -56,90 +52,36 @@ public sealed class FakeAnthropicApi : IAsyncDisposable
 
     private readonly IReadOnlyList<ScriptedTurn> _script;
     private readonly string _expectedApiKey;
-    private readonly HttpListener _listener;
-    private readonly List<RecordedRequest> _requests = new();
     private readonly object _gate = new();
-    private readonly Task _acceptLoop;
+    private readonly FakeHttpServer _server;
     private int _turnsServed;
 
-    private FakeAnthropicApi(IReadOnlyList<ScriptedTurn> script, string expectedApiKey, HttpListener listener, int port)
+    private FakeAnthropicApi(IReadOnlyList<ScriptedTurn> script, string expectedApiKey)
     {
         _script = script;
         _expectedApiKey = expectedApiKey;
-        _listener = listener;
-        BaseUrl = new Uri($"http://127.0.0.1:{port}");
-        _acceptLoop = Task.Run(AcceptLoopAsync);
+        _server = FakeHttpServer.Start(HandleAsync);
     }
 
-    public Uri BaseUrl { get; }
+    public Uri BaseUrl => _server.Root;
 
     /// <summary>Every request received so far, in arrival order (a snapshot).</summary>
-    public IReadOnlyList<RecordedRequest> Requests { get { lock (_gate) return _requests.ToArray(); } }
+    public IReadOnlyList<RecordedRequest> Requests => _server.Requests;
 
     /// <summary>Scripted turns handed out so far (including "done" answers past the end of the script).</summary>
     public int TurnsServed { get { lock (_gate) return _turnsServed; } }
 
-    public static FakeAnthropicApi Start(IReadOnlyList<ScriptedTurn> script, string expectedApiKey)
-    {
-        // HttpListener cannot bind port 0, so borrow a free port from the OS and retry if something races us to it.
-        for (var attempt = 0; ; attempt++)
-        {
-            var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
+    public static FakeAnthropicApi Start(IReadOnlyList<ScriptedTurn> script, string expectedApiKey) => new(script, expectedApiKey);
 
-            var listener = new HttpListener();
-            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            try
-            {
-                listener.Start();
-                return new FakeAnthropicApi(script, expectedApiKey, listener, port);
-            }
-            catch (HttpListenerException) when (attempt < 10)
-            {
-                listener.Close();
-            }
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _listener.Close();
-        await _acceptLoop.ConfigureAwait(false);
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (true)
-        {
-            HttpListenerContext context;
-            try { context = await _listener.GetContextAsync().ConfigureAwait(false); }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException) { return; }
-
-            // Handle concurrently: a slow or hung client must not block the CLI's next request.
-            _ = Task.Run(async () =>
-            {
-                try { await HandleAsync(context).ConfigureAwait(false); }
-                catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException) { /* client went away */ }
-            });
-        }
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
     private async Task HandleAsync(HttpListenerContext context)
     {
-        var request = context.Request;
-        var path = request.Url!.AbsolutePath;
-        var headers = request.Headers.AllKeys.OfType<string>()
-            .ToDictionary(k => k, k => request.Headers[k] ?? "", StringComparer.OrdinalIgnoreCase);
-        var apiKey = request.Headers["x-api-key"] ?? BearerToken(request.Headers["Authorization"]);
+        var request = await FakeHttpServer.ReadAsync(context.Request);
+        var body = request.Body;
+        var apiKey = request.Headers.GetValueOrDefault("x-api-key") ?? request.BearerToken;
 
-        using var reader = new StreamReader(request.InputStream, Encoding.UTF8);
-        var bodyText = await reader.ReadToEndAsync().ConfigureAwait(false);
-        JsonNode? body = null;
-        try { body = bodyText.Length > 0 ? JsonNode.Parse(bodyText) : null; } catch (JsonException) { }
-
-        var kind = Classify(request.HttpMethod, path, body, apiKey);
+        var kind = Classify(request.Method, request.Path, body, apiKey);
         ScriptedTurn? turn = null;
         var turnNumber = 0;
         lock (_gate)
@@ -150,7 +92,7 @@ public sealed class FakeAnthropicApi : IAsyncDisposable
                 turn = _turnsServed < _script.Count ? _script[_turnsServed] : new TextTurn("done");
                 turnNumber = ++_turnsServed;
             }
-            _requests.Add(new RecordedRequest(request.HttpMethod, request.Url.PathAndQuery, apiKey, headers, body, kind));
+            _server.Record(new RecordedRequest(request.Method, request.PathAndQuery, apiKey, request.Headers, body, kind));
         }
 
         var response = context.Response;
@@ -159,13 +101,13 @@ public sealed class FakeAnthropicApi : IAsyncDisposable
         switch (kind)
         {
             case RequestKind.Unauthorized:
-                await WriteJsonAsync(response, 401, UnauthorizedBody);
+                await FakeHttpServer.WriteJsonAsync(response, 401, UnauthorizedBody);
                 break;
             case RequestKind.ConversationTurn or RequestKind.SideMessage:
                 var rendered = Render(turn ?? new TextTurn("ok"), turnNumber);
                 var id = $"msg_fake_{turnNumber}";
-                if (streaming) await WriteSseAsync(response, id, model, rendered.EmptyBlock, rendered.Delta, rendered.StopReason);
-                else await WriteJsonAsync(response, 200, JsonSerializer.Serialize(new
+                if (streaming) await FakeHttpServer.WriteSseAsync(response, Stream(id, model, rendered.EmptyBlock, rendered.Delta, rendered.StopReason));
+                else await FakeHttpServer.WriteJsonAsync(response, 200, JsonSerializer.Serialize(new
                 {
                     id, type = "message", role = "assistant", model, content = new[] { rendered.Block },
                     stop_reason = rendered.StopReason, stop_sequence = (string?)null,
@@ -173,10 +115,10 @@ public sealed class FakeAnthropicApi : IAsyncDisposable
                 }));
                 break;
             case RequestKind.CountTokens:
-                await WriteJsonAsync(response, 200, """{"input_tokens":10}""");
+                await FakeHttpServer.WriteJsonAsync(response, 200, """{"input_tokens":10}""");
                 break;
             default:
-                await WriteJsonAsync(response, 200, "{}");
+                await FakeHttpServer.WriteJsonAsync(response, 200, "{}");
                 break;
         }
     }
@@ -209,35 +151,10 @@ public sealed class FakeAnthropicApi : IAsyncDisposable
         };
     }
 
-    private static string? BearerToken(string? authorization) =>
-        authorization?.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) == true ? authorization[7..].Trim() : null;
-
-    private static async Task WriteJsonAsync(HttpListenerResponse response, int status, string json)
+    /// <summary>Like the real API: the block starts empty and its payload arrives as a delta.</summary>
+    private static IEnumerable<(string, object)> Stream(string id, string model, object emptyBlock, object delta, string stopReason)
     {
-        var bytes = Encoding.UTF8.GetBytes(json);
-        response.StatusCode = status;
-        response.ContentType = "application/json";
-        response.ContentLength64 = bytes.Length;
-        await response.OutputStream.WriteAsync(bytes);
-        response.Close();
-    }
-
-    private static async Task WriteSseAsync(
-        HttpListenerResponse response, string id, string model, object emptyBlock, object delta, string stopReason)
-    {
-        response.StatusCode = 200;
-        response.ContentType = "text/event-stream";
-        response.SendChunked = true;
-
-        // Like the real API: the block starts empty and its payload arrives as a delta.
-        async Task Send(string eventName, object data)
-        {
-            var frame = $"event: {eventName}\ndata: {JsonSerializer.Serialize(data)}\n\n";
-            await response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(frame));
-            await response.OutputStream.FlushAsync();
-        }
-
-        await Send("message_start", new
+        yield return ("message_start", new
         {
             type = "message_start",
             message = new
@@ -247,16 +164,15 @@ public sealed class FakeAnthropicApi : IAsyncDisposable
                 usage = new { input_tokens = 10, output_tokens = 1 },
             },
         });
-        await Send("content_block_start", new { type = "content_block_start", index = 0, content_block = emptyBlock });
-        await Send("content_block_delta", new { type = "content_block_delta", index = 0, delta });
-        await Send("content_block_stop", new { type = "content_block_stop", index = 0 });
-        await Send("message_delta", new
+        yield return ("content_block_start", new { type = "content_block_start", index = 0, content_block = emptyBlock });
+        yield return ("content_block_delta", new { type = "content_block_delta", index = 0, delta });
+        yield return ("content_block_stop", new { type = "content_block_stop", index = 0 });
+        yield return ("message_delta", new
         {
             type = "message_delta",
             delta = new { stop_reason = stopReason, stop_sequence = (string?)null },
             usage = new { output_tokens = 5 },
         });
-        await Send("message_stop", new { type = "message_stop" });
-        response.Close();
+        yield return ("message_stop", new { type = "message_stop" });
     }
 }

@@ -5,7 +5,8 @@ public sealed class EnvironmentScope : IDisposable
 {
     /// <summary>Every variable an agent profile reads as a credential or endpoint: tests start from none of them.</summary>
     public static readonly string[] AgentVariables =
-        ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL"];
+        ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL",
+         "OPENAI_API_KEY", "CODEX_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORGANIZATION", "OPENAI_PROJECT"];
 
     private readonly Dictionary<string, string?> _saved = new();
 
@@ -22,8 +23,13 @@ public sealed class EnvironmentScope : IDisposable
         new(new Dictionary<string, string?> { ["ANTHROPIC_API_KEY"] = key });
 
     /// <summary>A key, and the (fake) API the agent is to reach with it.</summary>
-    public static EnvironmentScope WithApi(string key, Uri baseUrl) =>
-        new(new Dictionary<string, string?> { ["ANTHROPIC_API_KEY"] = key, ["ANTHROPIC_BASE_URL"] = baseUrl.ToString() });
+    public static EnvironmentScope WithApi(string key, Uri baseUrl) => WithApi("ANTHROPIC_API_KEY", key, "ANTHROPIC_BASE_URL", baseUrl);
+
+    /// <summary>An OpenAI key, and the (fake) API that Codex is to reach with it.</summary>
+    public static EnvironmentScope WithOpenAiApi(string key, Uri baseUrl) => WithApi("OPENAI_API_KEY", key, "OPENAI_BASE_URL", baseUrl);
+
+    private static EnvironmentScope WithApi(string keyVariable, string key, string baseUrlVariable, Uri baseUrl) =>
+        new(new Dictionary<string, string?> { [keyVariable] = key, [baseUrlVariable] = baseUrl.ToString() });
 
     public void Dispose()
     {
