@@ -69,28 +69,15 @@ public sealed class ClaudeCodeProfile : IAgentProfile
     /// Parses `--output-format stream-json`: one JSON object per line with a "type" of system, assistant, user or result.
     /// Unknown types and fields are ignored; a line that is not JSON is passed on as a notice.
     /// </summary>
-    private sealed class StreamJsonParser : IAgentOutputParser
+    private sealed class StreamJsonParser : JsonLinesParser
     {
-        public IEnumerable<AgentEvent> ParseLine(string line)
+        protected override IEnumerable<AgentEvent> ParseEvent(JsonElement root) => String(root, "type") switch
         {
-            if (string.IsNullOrWhiteSpace(line))
-            {
-                return [];
-            }
-            using var document = JsonFields.Parse(line);
-            if (document is null)
-            {
-                return [new AgentNotice(line.Trim())];
-            }
-            var root = document.RootElement;
-            return String(root, "type") switch
-            {
-                "assistant" => ParseAssistant(root),
-                "system" => ParseSystem(root),
-                "result" => [new AgentFinished(ParseResult(root))],
-                _ => [],
-            };
-        }
+            "assistant" => ParseAssistant(root),
+            "system" => ParseSystem(root),
+            "result" => [new AgentFinished(ParseResult(root))],
+            _ => [],
+        };
 
         private static List<AgentEvent> ParseAssistant(JsonElement root)
         {

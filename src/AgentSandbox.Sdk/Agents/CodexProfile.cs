@@ -94,7 +94,7 @@ public sealed partial class CodexProfile : IAgentProfile
     /// What both output formats share: one JSON object per line, an account of the run that grows as it goes
     /// (codex prints no final event of its own, so each turn's end reports the outcome so far; the last one counts).
     /// </summary>
-    private abstract class CodexParser : IAgentOutputParser
+    private abstract class CodexParser : JsonLinesParser
     {
         private readonly List<string> _errors = [];
         private int _turns;
@@ -103,23 +103,6 @@ public sealed partial class CodexProfile : IAgentProfile
         private string? _finalText;
         private bool _failed;
         private bool _rejected;
-
-        public IEnumerable<AgentEvent> ParseLine(string line)
-        {
-            if (string.IsNullOrWhiteSpace(line))
-            {
-                return [];
-            }
-            using var document = JsonFields.Parse(line);
-            if (document is null)
-            {
-                return [new AgentNotice(line.Trim())];
-            }
-            // Materialized here: the elements die with the document.
-            return document.RootElement.ValueKind == JsonValueKind.Object ? ParseEvent(document.RootElement).ToList() : [];
-        }
-
-        protected abstract IEnumerable<AgentEvent> ParseEvent(JsonElement root);
 
         protected void CountTurn() => _turns++;
 
