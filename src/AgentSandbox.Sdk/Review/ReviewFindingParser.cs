@@ -11,7 +11,7 @@ namespace AgentSandbox.Review;
 public static partial class ReviewFindingParser
 {
     [GeneratedRegex(
-        @"^(?<decoration>[\s>*`_-]*)FINDING[*`_]*\s+(?<severity>error|warning|info)\s+`?(?<file>[^\s:`][^:`]*?)`?:(?<line>\d+)(?::\d+)?:\s*(?<message>.*?)\s*$",
+        @"^(?:\s*\d+[.)])?(?<decoration>[\s>*`_-]*)FINDING[*`_]*\s+(?<severity>error|warning|info)\s+`?(?<file>[^\s:`][^:`]*?)`?:(?<line>\d+)(?::\d+)?`?:\s*(?<message>.*?)\s*$",
         RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex Finding();
 

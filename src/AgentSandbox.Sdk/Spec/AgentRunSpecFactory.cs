@@ -110,9 +110,7 @@ public static partial class AgentRunSpecFactory
 
     private static PresetSpec ParsePreset(AgentRunInputs inputs, string workspaceRoot)
     {
-        var kind = string.IsNullOrWhiteSpace(inputs.Preset) ? AgentPreset.Run
-            : Enum.TryParse<AgentPreset>(inputs.Preset.Trim(), ignoreCase: true, out var preset) ? preset
-            : throw Diagnostics.UnknownValue("preset", inputs.Preset, Enum.GetNames<AgentPreset>());
+        var kind = ParseChoice(inputs.Preset, "preset", AgentPreset.Run);
         var task = ReadPrompt(inputs, required: kind == AgentPreset.Run);
         var verify = ParseChoice(inputs.Verify, "AgentVerify", DefaultVerify(kind));
         var failOn = ParseChoice(inputs.ReviewFailOn, "AgentReviewFailOn", ReviewFailOn.Error);

@@ -25,7 +25,8 @@ public static partial class BuildOutputParser
         var origin = match.Groups["origin"].Value.Trim();
         var prefix = root.TrimEnd('/') + "/";
         string? file = origin.StartsWith(prefix, StringComparison.Ordinal) ? origin[prefix.Length..]
-            : origin is "MSBUILD" or "CSC" or "EXEC" || origin.Contains(' ') ? null
+            // A tool name ("MSBUILD", "CSC") or prose is no file; an absolute path may hold spaces.
+            : origin is "MSBUILD" or "CSC" or "EXEC" || (origin.Contains(' ') && !origin.StartsWith('/')) ? null
             : origin;
         return new BuildDiagnostic(
             IsError: match.Groups["severity"].Value == "error",

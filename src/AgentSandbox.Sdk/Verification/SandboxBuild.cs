@@ -34,9 +34,11 @@ public static class SandboxBuild
     private const string MissingImport = "MSB4019";
 
     // $1 is build or test, the rest are dotnet's arguments; nothing of the user's goes through this script as code.
+    // Through an archive rather than a pipe: under set -e a failed copy then stops the build instead of building half.
     private const string Script =
         "set -e; mkdir -p " + BuildDirectory + "; cd " + AgentRunSpec.WorkspacePath + "; " +
-        "tar -c --exclude=./.git --exclude=./.vs --exclude=bin --exclude=obj . | tar -x -C " + BuildDirectory + "; " +
+        "tar -c -f /tmp/agentsandbox-workspace.tar --exclude=./.git --exclude=./.vs --exclude=bin --exclude=obj .; " +
+        "tar -x -f /tmp/agentsandbox-workspace.tar -C " + BuildDirectory + "; rm /tmp/agentsandbox-workspace.tar; " +
         "cd " + BuildDirectory + "; exec dotnet \"$@\"";
 
     private static readonly string[] BuildSettings =

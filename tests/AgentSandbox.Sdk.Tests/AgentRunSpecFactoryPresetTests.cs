@@ -1,0 +1,338 @@
+using System.Globalization;
+using AgentSandbox.Agents;
+using AgentSandbox.Errors;
+using AgentSandbox.Presets;
+using AgentSandbox.Project;
+using AgentSandbox.Sdk.Tests.TestSupport;
+using AgentSandbox.Spec;
+
+namespace AgentSandbox.Sdk.Tests;
+
+/// <summary>The preset inputs (AgentVerify, AgentMaxIterations, …), AgentMaxBudgetUsd, custom agents, and settings an agent does not have.</summary>
+public sealed class AgentRunSpecFactoryPresetTests : IDisposable
+{
+    private static readonly HostUser User = new(1000, 1000);
+    private static readonly Func<string, string?> WithKey = name => name == "ANTHROPIC_API_KEY" ? "sk-fake-key" : null;
+    private static readonly Func<string, string?> NoVariables = _ => null;
+
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private AgentRunInputs Inputs(string? preset = null, string? prompt = null) =>
+        new("Agent" + (preset ?? "Run"), _temp.Path, prompt, null, null, null, null, null, null, null, null, Preset: preset);
+
+    private static (AgentRunSpec Spec, IReadOnlyList<Warning> Warnings) Create(AgentRunInputs inputs, Func<string, string?>? host = null) =>
+        AgentRunSpecFactory.Create(inputs, host ?? WithKey, User);
+
+    private static AgentSandboxException Fails(AgentRunInputs inputs, Func<string, string?>? host = null) =>
+        Assert.Throws<AgentSandboxException>(() => Create(inputs, host));
+
+    [Theory]
+    [InlineData("Refactor", AgentPreset.Refactor)]
+    [InlineData("Test", AgentPreset.Test)]
+    [InlineData("fix", AgentPreset.Fix)]
+    [InlineData(" REVIEW ", AgentPreset.Review)]
+    public void Presets_need_no_prompt_and_then_send_their_default_task(string preset, AgentPreset expected)
+    {
+        var spec = Create(Inputs(preset)).Spec;
+
+        Assert.Equal(expected, spec.Preset.Kind);
+        Assert.Null(spec.Preset.Task);
+        Assert.Contains(PresetPrompts.DefaultTask(expected), spec.Invocation.Prompt);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("Run")]
+    public void AgentRun_without_a_prompt_is_AGS1001(string? preset)
+    {
+        Assert.Equal("AGS1001", Fails(Inputs(preset)).Code);
+    }
+
+    [Fact]
+    public void Preset_prompt_is_the_task_inside_the_template()
+    {
+        var spec = Create(Inputs("Refactor", prompt: "  Extract the parsing into its own class. ")).Spec;
+
+        Assert.Equal("Extract the parsing into its own class.", spec.Preset.Task);
+        Assert.StartsWith("Refactor the .NET project", spec.Invocation.Prompt);
+        Assert.Contains("Task: Extract the parsing into its own class.", spec.Invocation.Prompt);
+        Assert.Equal(spec.Invocation.Prompt, spec.Command[^1]);
+    }
+
+    [Fact]
+    public void AgentRun_prompt_is_sent_as_given()
+    {
+        Assert.Equal("Do it", Create(Inputs(prompt: "Do it")).Spec.Invocation.Prompt);
+    }
+
+    [Fact]
+    public void Unknown_preset_is_AGS1004()
+    {
+        Assert.Equal("AGS1004", Fails(Inputs("Document", prompt: "x")).Code);
+    }
+
+    [Theory]
+    [InlineData(null, VerifyMode.None)]
+    [InlineData("Run", VerifyMode.None)]
+    [InlineData("Refactor", VerifyMode.Build)]
+    [InlineData("Test", VerifyMode.Test)]
+    [InlineData("Fix", VerifyMode.Build)]
+    [InlineData("Review", VerifyMode.None)]
+    public void Each_preset_has_its_default_verification(string? preset, VerifyMode expected)
+    {
+        Assert.Equal(expected, Create(Inputs(preset, prompt: "p")).Spec.Preset.Verify);
+    }
+
+    [Theory]
+    [InlineData("none", VerifyMode.None)]
+    [InlineData(" Test ", VerifyMode.Test)]
+    [InlineData("BUILD", VerifyMode.Build)]
+    public void AgentVerify_overrides_the_default(string verify, VerifyMode expected)
+    {
+        Assert.Equal(expected, Create(Inputs("Refactor") with { Verify = verify }).Spec.Preset.Verify);
+    }
+
+    [Theory]
+    [InlineData("compile")]
+    [InlineData("0")]
+    [InlineData("1")]
+    [InlineData(" 2 ")]
+    [InlineData("-1")]
+    [InlineData("3")]
+    public void Invalid_AgentVerify_is_AGS1004(string verify)
+    {
+        var error = Fails(Inputs("Refactor") with { Verify = verify });
+
+        Assert.Equal("AGS1004", error.Code);
+        Assert.Contains("AgentVerify", error.Message);
+    }
+
+    [Theory]
+    [InlineData("+1", null)]
+    [InlineData("none,build", null)]
+    [InlineData(null, "+1")]
+    [InlineData(null, "error,warning")]
+    public void Numbers_with_a_sign_and_comma_lists_are_AGS1004(string? verify, string? failOn)
+    {
+        Assert.Equal("AGS1004", Fails(Inputs("Review") with { Verify = verify, ReviewFailOn = failOn }).Code);
+    }
+
+    [Theory]
+    [InlineData(null, ReviewFailOn.Error)]
+    [InlineData("", ReviewFailOn.Error)]
+    [InlineData("warning", ReviewFailOn.Warning)]
+    [InlineData(" None ", ReviewFailOn.None)]
+    [InlineData("ERROR", ReviewFailOn.Error)]
+    public void AgentReviewFailOn_defaults_to_error(string? failOn, ReviewFailOn expected)
+    {
+        Assert.Equal(expected, Create(Inputs("Review") with { ReviewFailOn = failOn }).Spec.Preset.FailOn);
+    }
+
+    [Theory]
+    [InlineData("errors")]
+    [InlineData("info")]
+    [InlineData("0")]
+    [InlineData("1")]
+    [InlineData("-1")]
+    public void Invalid_AgentReviewFailOn_is_AGS1004(string failOn)
+    {
+        var error = Fails(Inputs("Review") with { ReviewFailOn = failOn });
+
+        Assert.Equal("AGS1004", error.Code);
+        Assert.Contains("AgentReviewFailOn", error.Message);
+    }
+
+    [Theory]
+    [InlineData(null, PresetSpec.DefaultMaxIterations)]
+    [InlineData(" ", PresetSpec.DefaultMaxIterations)]
+    [InlineData("1", 1)]
+    [InlineData(" 10 ", 10)]
+    public void AgentMaxIterations_defaults_to_three(string? value, int expected)
+    {
+        Assert.Equal(expected, Create(Inputs("Fix") with { MaxIterations = value }).Spec.Preset.MaxIterations);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("x")]
+    [InlineData("2.5")]
+    public void AgentMaxIterations_that_is_not_a_positive_whole_number_is_AGS1005(string value)
+    {
+        var error = Fails(Inputs("Fix") with { MaxIterations = value });
+
+        Assert.Equal("AGS1005", error.Code);
+        Assert.Contains("AgentMaxIterations", error.Message);
+    }
+
+    [Fact]
+    public void AgentMaxBudgetUsd_is_parsed_invariantly_whatever_the_culture()
+    {
+        var previous = CultureInfo.CurrentCulture;
+        CultureInfo.CurrentCulture = new CultureInfo("de-DE");
+        try
+        {
+            Assert.Equal(0.50m, Create(Inputs(prompt: "p") with { MaxBudgetUsd = " 0.50 " }).Spec.Invocation.MaxBudgetUsd);
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = previous;
+        }
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("0.00")]
+    [InlineData("-1")]
+    [InlineData("abc")]
+    [InlineData("1,5")]
+    [InlineData("$2")]
+    [InlineData("1e3")]
+    public void AgentMaxBudgetUsd_that_is_not_a_positive_amount_is_AGS1005(string value)
+    {
+        var error = Fails(Inputs(prompt: "p") with { MaxBudgetUsd = value });
+
+        Assert.Equal("AGS1005", error.Code);
+        Assert.Contains("AgentMaxBudgetUsd", error.Message);
+    }
+
+    [Fact]
+    public void AgentMaxBudgetUsd_is_passed_to_claude_from_2_0_30_on()
+    {
+        var (spec, warnings) = Create(Inputs(prompt: "p") with { AgentVersion = "2.0.30", MaxBudgetUsd = "0.5" });
+
+        Assert.Empty(warnings);
+        Assert.Equal(0.5m, spec.Invocation.MaxBudgetUsd);
+        Assert.Equal(["--max-budget-usd", "0.5", "--", "p"], spec.Command.TakeLast(4));
+    }
+
+    [Fact]
+    public void AgentMaxBudgetUsd_with_claude_2_0_29_is_warning_AGS1102_and_not_passed()
+    {
+        var (spec, warnings) = Create(Inputs(prompt: "p") with { AgentVersion = "2.0.29", MaxBudgetUsd = "0.5" });
+
+        var warning = Assert.Single(warnings);
+        Assert.Equal("AGS1102", warning.Code);
+        Assert.Contains("AgentMaxBudgetUsd", warning.Message);
+        Assert.Contains("Claude Code 2.0.29", warning.Message);
+        Assert.Null(spec.Invocation.MaxBudgetUsd);
+        Assert.DoesNotContain("--max-budget-usd", spec.Command);
+    }
+
+    [Theory]
+    [InlineData("AgentCommand")]
+    [InlineData("AgentInstallCommand")]
+    public void Custom_agent_settings_given_to_claude_are_warning_AGS1102(string property)
+    {
+        var inputs = property == "AgentCommand"
+            ? Inputs(prompt: "p") with { AgentCommand = "aider;{prompt}" }
+            : Inputs(prompt: "p") with { AgentInstallCommand = "pip install aider-chat" };
+
+        var (spec, warnings) = Create(inputs);
+
+        var warning = Assert.Single(warnings);
+        Assert.Equal("AGS1102", warning.Code);
+        Assert.StartsWith(property + " ", warning.Message);
+        Assert.Contains("AgentKind custom", warning.Message);
+        Assert.IsType<ClaudeCodeProfile>(spec.Agent);
+        Assert.Equal("claude", spec.Command[0]);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData(" ; ")]
+    public void Custom_agent_without_a_command_is_AGS1008(string? command)
+    {
+        Assert.Equal("AGS1008", Fails(Inputs(prompt: "p") with { AgentKind = "custom", AgentCommand = command }).Code);
+    }
+
+    [Fact]
+    public void Custom_agent_needs_no_credential_and_runs_its_own_command()
+    {
+        var (spec, warnings) = Create(Inputs(prompt: "Fix it") with { AgentKind = "Custom", AgentCommand = "aider; --yes ;--message;{prompt}" }, NoVariables);
+
+        Assert.Empty(warnings);
+        Assert.IsType<CustomCommandProfile>(spec.Agent);
+        Assert.Equal(["aider", "--yes", "--message", "Fix it"], spec.Command);
+        Assert.Empty(spec.Environment.Names);
+    }
+
+    [Fact]
+    public void Settings_a_custom_agent_lacks_are_warnings_and_dropped_but_extra_arguments_are_kept()
+    {
+        var inputs = Inputs(prompt: "p") with
+        {
+            AgentKind = "custom",
+            AgentCommand = "my-agent",
+            AgentVersion = "1.2.3",
+            Model = "opus",
+            MaxTurns = "5",
+            MaxBudgetUsd = "1",
+            ExtraArguments = "--fast",
+        };
+
+        var (spec, warnings) = Create(inputs, NoVariables);
+
+        Assert.All(warnings, warning => Assert.Equal("AGS1102", warning.Code));
+        Assert.Equal(["AgentModel", "AgentMaxTurns", "AgentMaxBudgetUsd", "AgentVersion"], warnings.Select(warning => warning.Message.Split(' ')[0]));
+        // The hint names the agents that have the setting: every known agent has a model flag, only Claude Code a budget.
+        Assert.Contains("choose an agent that has it (claude, codex", warnings[0].Message);
+        Assert.EndsWith("choose an agent that has it (claude).", warnings[2].Message);
+        Assert.Null(spec.Invocation.Model);
+        Assert.Null(spec.Invocation.MaxTurns);
+        Assert.Null(spec.Invocation.MaxBudgetUsd);
+        Assert.Equal(["my-agent", "--fast", "p"], spec.Command);
+    }
+
+    [Fact]
+    public void Custom_agent_ignores_AgentVersion_even_when_it_is_not_a_version()
+    {
+        var (spec, warnings) = Create(Inputs(prompt: "p") with { AgentKind = "custom", AgentCommand = "my-agent", AgentVersion = "latest" }, NoVariables);
+
+        Assert.Equal("0.0.0", spec.Invocation.Version.ToNormalizedString());
+        Assert.Equal("AGS1102", Assert.Single(warnings).Code);
+    }
+
+    [Theory]
+    [InlineData("App.csproj", "App.csproj")]
+    [InlineData("src/App/App.csproj", "src/App/App.csproj")]
+    public void Project_file_is_relative_to_the_project_directory(string relative, string expected)
+    {
+        var spec = Create(Inputs("Fix") with { ProjectFile = " " + _temp.Combine(relative) + " " }).Spec;
+
+        Assert.Equal(expected, spec.Preset.ProjectFileName);
+        Assert.StartsWith($"The build of the .NET project /workspace/{expected} ", spec.Invocation.Prompt);
+    }
+
+    [Fact]
+    public void No_project_file_is_an_empty_name()
+    {
+        Assert.Equal("", Create(Inputs("Fix")).Spec.Preset.ProjectFileName);
+    }
+
+    [Fact]
+    public void Relative_project_file_is_taken_relative_to_the_project_directory()
+    {
+        Assert.Equal("App.csproj", Create(Inputs("Fix") with { ProjectFile = "App.csproj" }).Spec.Preset.ProjectFileName);
+    }
+
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("Refactor", false)]
+    [InlineData("Test", false)]
+    [InlineData("Fix", false)]
+    [InlineData("Review", true)]
+    public void Only_a_review_mounts_the_workspace_read_only(string? preset, bool expected)
+    {
+        Assert.Equal(expected, Create(Inputs(preset, prompt: "p")).Spec.Preset.ReadOnlyWorkspace);
+    }
+
+    [Fact]
+    public void Scope_is_trimmed_and_blank_scope_is_none()
+    {
+        Assert.Equal("src/*.cs;lib/A.cs", Create(Inputs("Test") with { Scope = " src/*.cs;lib/A.cs " }).Spec.Preset.Scope);
+        Assert.Null(Create(Inputs("Test") with { Scope = "  " }).Spec.Preset.Scope);
+    }
+}

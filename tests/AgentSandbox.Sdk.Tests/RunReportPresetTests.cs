@@ -1,0 +1,193 @@
+using AgentSandbox.Logging;
+using AgentSandbox.Project;
+using AgentSandbox.Reporting;
+using AgentSandbox.Review;
+using AgentSandbox.Run;
+using AgentSandbox.Sdk.Tests.TestSupport;
+using AgentSandbox.Spec;
+using AgentSandbox.Verification;
+
+namespace AgentSandbox.Sdk.Tests;
+
+/// <summary>How the presets' outcomes reach the build: review findings and sandbox build errors at their files, AGS4004 and AGS4005.</summary>
+public sealed class RunReportPresetTests : IDisposable
+{
+    private const string ResultPath = "obj/agentsandbox/AgentX/result.json";
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private AgentRunSpec Spec(string preset, string? failOn = null, string? verify = null, string? projectDirectory = null, string? workspaceRoot = null) =>
+        AgentRunSpecFactory.Create(
+            new AgentRunInputs("Agent" + preset, projectDirectory ?? _temp.Path, null, null, null, null, null, null, null, null, null,
+                Preset: preset, ReviewFailOn: failOn, Verify: verify, WorkspaceRoot: workspaceRoot),
+            name => name == "ANTHROPIC_API_KEY" ? "sk-fake-key" : null, new HostUser(1000, 1000)).Spec;
+
+    private static AgentRunResult Result(
+        bool agentSucceeded = true,
+        ReviewFinding[]? findings = null,
+        VerificationResult? verification = null,
+        int? iterations = null,
+        string target = "AgentX") =>
+        new(target, "claude", "2.1.328", "agentsandbox:0123456789abcdef", agentSucceeded ? 0 : 1, agentSucceeded && verification?.Succeeded != false,
+            687, 3, 0.00042m, 30, 15, "done", [], 0, [])
+        {
+            AgentSucceeded = agentSucceeded,
+            LastWords = agentSucceeded ? null : "it broke",
+            Findings = findings,
+            Verification = verification,
+            Iterations = iterations is { } count ? Enumerable.Range(1, count).Select(n => new FixIteration(n, 2, 0, true, 1, null, 10)).ToList() : null,
+        };
+
+    private static readonly ReviewFinding[] Findings =
+    [
+        new(FindingSeverity.Error, "src/Orders.cs", 42, "SQL built from user input."),
+        new(FindingSeverity.Warning, "Program.cs", 7, "Possible null dereference."),
+        new(FindingSeverity.Info, ".editorconfig", 1, "Add a rule."),
+    ];
+
+    private static VerificationResult Build(long exitCode, params BuildDiagnostic[] diagnostics) =>
+        new(VerifyMode.Build, exitCode, diagnostics, 1200, ["  Determining projects to restore...", "Build FAILED."]);
+
+    [Theory]
+    [InlineData("error", true, false, false)]
+    [InlineData("warning", true, true, false)]
+    [InlineData("none", false, false, false)]
+    public void Review_findings_are_problems_at_their_full_path_errors_as_AgentReviewFailOn_says(string failOn, bool error, bool warning, bool info)
+    {
+        var log = new RecordingLog();
+
+        var failure = RunReport.Report(Result(findings: Findings), Spec("Review", failOn), ResultPath, log);
+
+        Assert.Null(failure);
+        Assert.Equal(
+            [
+                new SourceProblem(error, "AgentReview", RunReport.FindingCode, Path.Combine(_temp.Path, "src/Orders.cs"), 42, 0, "error: SQL built from user input."),
+                new SourceProblem(warning, "AgentReview", RunReport.FindingCode, Path.Combine(_temp.Path, "Program.cs"), 7, 0, "warning: Possible null dereference."),
+                new SourceProblem(info, "AgentReview", RunReport.FindingCode, Path.Combine(_temp.Path, ".editorconfig"), 1, 0, "info: Add a rule."),
+            ],
+            log.Problems);
+    }
+
+    [Fact]
+    public void Findings_are_relative_to_the_workspace_root_when_it_is_above_the_project()
+    {
+        var project = _temp.CreateDirectory("src/App");
+        var log = new RecordingLog();
+
+        RunReport.Report(Result(findings: [new ReviewFinding(FindingSeverity.Error, "src/App/Program.cs", 3, "Bug.")]), Spec("Review", projectDirectory: project, workspaceRoot: _temp.Path), ResultPath, log);
+
+        Assert.Equal(Path.Combine(_temp.Path, "src/App/Program.cs"), Assert.Single(log.Problems).File);
+    }
+
+    [Fact]
+    public void Failed_verification_is_AGS4004_with_the_first_error_and_every_error_is_a_problem()
+    {
+        var log = new RecordingLog();
+        var verification = Build(1,
+            new BuildDiagnostic(false, "Program.cs", 1, 1, "CS0168", "unused"),
+            new BuildDiagnostic(true, "src/A.cs", 3, 5, "CS1002", "; expected"),
+            new BuildDiagnostic(true, null, 0, 0, "MSB1009", "Project file does not exist."));
+
+        var failure = RunReport.Report(Result(verification: verification, target: "AgentRefactor"), Spec("Refactor"), ResultPath, log);
+
+        Assert.NotNull(failure);
+        Assert.Equal("AGS4004", failure.Code);
+        Assert.Contains("After AgentRefactor, dotnet build fails inside the sandbox (2 error(s), the first src/A.cs(3,5): error CS1002: ; expected)", failure.Message);
+        Assert.Contains(ResultPath, failure.Message);
+        Assert.Equal(
+            [
+                new SourceProblem(true, "sandbox build", "CS1002", Path.Combine(_temp.Path, "src/A.cs"), 3, 5, "; expected"),
+                new SourceProblem(true, "sandbox build", "MSB1009", null, 0, 0, "Project file does not exist."),
+            ],
+            log.Problems);
+    }
+
+    [Fact]
+    public void Failed_tests_without_diagnostics_are_AGS4004_with_the_last_output_lines()
+    {
+        var verification = new VerificationResult(VerifyMode.Test, 1, [], 5000,
+            ["  Failed OrderTests.Total_is_summed [12 ms]", "", "Failed!  - Failed:     1, Passed:    11", "   "]);
+
+        var failure = RunReport.Report(Result(verification: verification, target: "AgentTest"), Spec("Test"), ResultPath, new RecordingLog());
+
+        Assert.NotNull(failure);
+        Assert.Equal("AGS4004", failure.Code);
+        Assert.Contains("dotnet test fails inside the sandbox (exit code 1: Failed OrderTests.Total_is_summed [12 ms] / Failed!  - Failed:     1, Passed:    11)", failure.Message);
+    }
+
+    [Fact]
+    public void Fix_that_leaves_build_errors_is_AGS4005_with_iterations_and_errors()
+    {
+        var log = new RecordingLog();
+        var verification = Build(1, new BuildDiagnostic(true, "A.cs", 1, 1, "CS1", "x"), new BuildDiagnostic(true, "B.cs", 2, 2, "CS2", "y"));
+
+        var failure = RunReport.Report(Result(verification: verification, iterations: 3, target: "AgentFix"), Spec("Fix"), ResultPath, log);
+
+        Assert.NotNull(failure);
+        Assert.Equal("AGS4005", failure.Code);
+        Assert.Contains("after 3 iteration(s) and the build still has 2 error(s)", failure.Message);
+        Assert.Equal(2, log.Problems.Count);
+    }
+
+    [Fact]
+    public void Fix_whose_tests_fail_afterwards_is_AGS4004()
+    {
+        var verification = new VerificationResult(VerifyMode.Test, 1, [], 10, ["Failed!"]);
+
+        Assert.Equal("AGS4004", RunReport.Report(Result(verification: verification, iterations: 1), Spec("Fix", verify: "test"), ResultPath, new RecordingLog())?.Code);
+    }
+
+    [Fact]
+    public void Agent_failure_is_reported_before_the_verification()
+    {
+        var log = new RecordingLog();
+
+        var failure = RunReport.Report(Result(agentSucceeded: false, verification: Build(1, new BuildDiagnostic(true, "A.cs", 1, 1, "CS1", "x"))), Spec("Refactor"), ResultPath, log);
+
+        Assert.Equal("AGS4002", failure?.Code);
+        Assert.Empty(log.Problems);
+    }
+
+    [Fact]
+    public void Passing_verification_is_no_failure()
+    {
+        var log = new RecordingLog();
+
+        Assert.Null(RunReport.Report(Result(verification: Build(0, new BuildDiagnostic(false, "A.cs", 1, 1, "CS0168", "unused"))), Spec("Refactor"), ResultPath, log));
+        Assert.Empty(log.Problems);
+        Assert.EndsWith("; dotnet build passed.", log.Important[0]);
+    }
+
+    [Fact]
+    public void Summary_names_iterations_findings_and_the_verification()
+    {
+        Assert.Equal(
+            "Claude Code succeeded: 2 iterations, 3 turns, 0.7 s, $0.0004, 30 tokens in / 15 out; no file changed; 3 findings; dotnet build passed.",
+            RunReport.Summarize(Result(findings: Findings, verification: Build(0), iterations: 2), "Claude Code"));
+    }
+
+    [Theory]
+    [InlineData(1, "1 iteration, ")]
+    [InlineData(0, "")]
+    public void Summary_counts_one_iteration_and_leaves_out_none(int iterations, string expected)
+    {
+        var summary = RunReport.Summarize(Result(iterations: iterations), "Claude Code");
+
+        Assert.StartsWith("Claude Code succeeded: " + expected + "3 turns", summary);
+    }
+
+    [Theory]
+    [InlineData(0, "; 0 findings.")]
+    [InlineData(1, "; 1 finding.")]
+    public void Summary_counts_findings_when_there_was_a_review(int count, string expected)
+    {
+        Assert.EndsWith(expected, RunReport.Summarize(Result(findings: Findings.Take(count).ToArray()), "Claude Code"));
+    }
+
+    [Fact]
+    public void Summary_says_when_the_tests_failed()
+    {
+        Assert.EndsWith("; dotnet test failed.", RunReport.Summarize(Result(verification: new VerificationResult(VerifyMode.Test, 1, [], 10, [])), "Claude Code"));
+    }
+}

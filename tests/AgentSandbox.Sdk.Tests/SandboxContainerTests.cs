@@ -1,0 +1,131 @@
+using AgentSandbox.Project;
+using AgentSandbox.Run;
+using AgentSandbox.Sdk.Tests.TestSupport;
+using AgentSandbox.Spec;
+using Docker.DotNet.Models;
+
+namespace AgentSandbox.Sdk.Tests;
+
+/// <summary>
+/// The shape of every container: no privileges, init, pids limit, labels, and the workspace mounts.
+/// </summary>
+public sealed class SandboxContainerTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private sealed record MountView(string? Type, string? Source, string? Target, bool ReadOnly);
+
+    private AgentRunSpec Spec(string? preset = null, string? network = null, string? projectDirectory = null, string? workspaceRoot = null) =>
+        AgentRunSpecFactory.Create(
+            new AgentRunInputs("Agent" + (preset ?? "Run"), projectDirectory ?? _temp.Path, "Do it", null, null, null, null, null, null, network, null,
+                Preset: preset, WorkspaceRoot: workspaceRoot),
+            name => name == "ANTHROPIC_API_KEY" ? "sk-fake-key" : null, new HostUser(1000, 1000)).Spec;
+
+    private static CreateContainerParameters Create(
+        AgentRunSpec spec, bool readOnlyWorkspace, IReadOnlyList<string>? command = null, IList<string>? environment = null, string purpose = "agent", string? workingDirectory = null) =>
+        SandboxContainer.Create(spec, "agentsandbox:0123456789abcdef", purpose, command ?? spec.Command, environment ?? new List<string>(), readOnlyWorkspace, workingDirectory);
+
+    private static List<MountView> Mounts(CreateContainerParameters container) =>
+        container.HostConfig!.Mounts!.Select(m => new MountView(m.Type, m.Source, m.Target, m.ReadOnly == true)).ToList();
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Container_has_no_capabilities_no_new_privileges_a_pids_limit_and_an_init(bool readOnlyWorkspace)
+    {
+        var hostConfig = Create(Spec(), readOnlyWorkspace).HostConfig!;
+
+        Assert.Equal(["ALL"], hostConfig.CapDrop);
+        Assert.Equal(["no-new-privileges"], hostConfig.SecurityOpt);
+        Assert.Equal(4096L, hostConfig.PidsLimit);
+        Assert.True(hostConfig.Init);
+    }
+
+    [Fact]
+    public void Container_runs_the_command_as_an_argument_vector_in_the_workspace_on_the_specs_network()
+    {
+        var parameters = Create(Spec(network: "none"), false, command: ["claude", "-p", "--", "a; rm -rf / $(x)"], environment: ["A=1", "B=2"]);
+
+        Assert.Equal("agentsandbox:0123456789abcdef", parameters.Image);
+        Assert.Equal(["claude"], parameters.Entrypoint);
+        Assert.Equal(["-p", "--", "a; rm -rf / $(x)"], parameters.Cmd);
+        Assert.Equal(["A=1", "B=2"], parameters.Env);
+        Assert.Equal("/workspace", parameters.WorkingDir);
+        Assert.Equal("none", parameters.HostConfig!.NetworkMode);
+        Assert.True(parameters.AttachStdout);
+        Assert.True(parameters.AttachStderr);
+    }
+
+    [Fact]
+    public void Container_is_labelled_with_target_and_project_and_named_uniquely()
+    {
+        var spec = Spec(preset: "Review");
+
+        var first = Create(spec, true, purpose: "build");
+        var second = Create(spec, true, purpose: "build");
+
+        var labels = first.Labels;
+        Assert.Equal("AgentReview", labels["org.agentsandbox.target"]);
+        Assert.Equal(_temp.Path, labels["org.agentsandbox.project"]);
+        Assert.Matches("^agentsandbox-agentreview-build-[0-9a-f]{32}$", first.Name);
+        Assert.NotEqual(first.Name, second.Name);
+    }
+
+    [Fact]
+    public void Read_only_workspace_is_one_read_only_mount_even_with_a_git_directory()
+    {
+        _temp.CreateDirectory(".git");
+
+        Assert.Equal([new MountView("bind", _temp.Path, "/workspace", true)], Mounts(Create(Spec(preset: "Review"), true)));
+    }
+
+    [Fact]
+    public void Writable_workspace_gets_its_git_directory_mounted_read_only_on_top()
+    {
+        _temp.CreateDirectory(".git/hooks");
+
+        Assert.Equal(
+            [new MountView("bind", _temp.Path, "/workspace", false), new MountView("bind", Path.Combine(_temp.Path, ".git"), "/workspace/.git", true)],
+            Mounts(Create(Spec(), false)));
+    }
+
+    [Fact]
+    public void Git_file_of_a_worktree_is_mounted_read_only_too()
+    {
+        _temp.Write(".git", "gitdir: /repo/.git/worktrees/x\n");
+
+        Assert.Equal(new MountView("bind", Path.Combine(_temp.Path, ".git"), "/workspace/.git", true), Mounts(Create(Spec(), false))[1]);
+    }
+
+    [Fact]
+    public void Workspace_without_git_is_one_writable_mount()
+    {
+        Assert.Equal([new MountView("bind", _temp.Path, "/workspace", false)], Mounts(Create(Spec(), false)));
+    }
+
+    [Fact]
+    public void Workspace_root_above_the_project_is_mounted_and_the_project_is_the_working_directory()
+    {
+        _temp.CreateDirectory(".git");
+        var project = _temp.CreateDirectory("src/App");
+        var spec = Spec(projectDirectory: project, workspaceRoot: _temp.Path);
+
+        var parameters = Create(spec, false);
+
+        Assert.Equal(
+            [new MountView("bind", _temp.Path, "/workspace", false), new MountView("bind", Path.Combine(_temp.Path, ".git"), "/workspace/.git", true)],
+            Mounts(parameters));
+        Assert.Equal("/workspace/src/App", parameters.WorkingDir);
+        Assert.Equal(project, (parameters.Labels)["org.agentsandbox.project"]);
+    }
+
+    [Fact]
+    public void Working_directory_can_be_given_for_builds_of_the_whole_workspace()
+    {
+        var spec = Spec(projectDirectory: _temp.CreateDirectory("src/App"), workspaceRoot: _temp.Path);
+
+        Assert.Equal("/workspace", Create(spec, true, workingDirectory: AgentRunSpec.WorkspacePath).WorkingDir);
+    }
+}
