@@ -164,6 +164,94 @@ public sealed class PresetEndToEndTests
     }
 
     [DockerFact]
+    public async Task AgentTestWritesTestsThatDotnetTestRunsInsideTheSandbox()
+    {
+        const string apiKey = "sk-ant-e2e-test";
+        await using var api = FakeAnthropicApi.Start(
+        [
+            new ToolUseTurn("Write", new { file_path = "/workspace/Calc.Tests/CalcTests.cs", content = CalcTests("Assert.Equal(5, Calc.Add(2, 3));") }),
+            new TextTurn("Added a test for Calc.Add."),
+        ], apiKey);
+        using var environment = EnvironmentScope.WithApi(apiKey, api.BaseUrl);
+        using var project = CalcSolution();
+
+        var run = project.Build("AgentTest", Properties(("AgentWorkspaceRoot", ".."), ("AgentTestScope", "Calc/Calc.cs")));
+
+        Assert.True(run.Succeeded, run.Log);
+        var turn = api.Requests.First(r => r.Kind == RequestKind.ConversationTurn).Body!.ToJsonString();
+        Assert.Contains("Code to cover: Calc/Calc.cs.", turn);
+        Assert.Contains(run.Messages, m => m.Text == "AgentTest: dotnet test inside the sandbox.");
+        Assert.Contains(run.Messages, m => m.Text.StartsWith("AgentTest: Claude Code 2.1.328 succeeded:", StringComparison.Ordinal)
+            && m.Text.EndsWith("1 file changed; dotnet test passed.", StringComparison.Ordinal));
+        Assert.Contains("Passed!", run.Log);
+    }
+
+    [DockerFact]
+    public async Task AgentTestWhoseTestsFailIsAGS4004()
+    {
+        const string apiKey = "sk-ant-e2e-test-fails";
+        await using var api = FakeAnthropicApi.Start(
+        [
+            new ToolUseTurn("Write", new { file_path = "/workspace/Calc.Tests/CalcTests.cs", content = CalcTests("Assert.Equal(6, Calc.Add(2, 3));") }),
+            new TextTurn("Added a test."),
+        ], apiKey);
+        using var environment = EnvironmentScope.WithApi(apiKey, api.BaseUrl);
+        using var project = CalcSolution();
+
+        var run = project.Build("AgentTest", Properties(("AgentWorkspaceRoot", "..")));
+
+        Assert.False(run.Succeeded, run.Log);
+        var error = Assert.Single(run.Errors, e => e.Code == "AGS4004");
+        Assert.Contains("After AgentTest, dotnet test fails inside the sandbox", error.Text);
+        using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.SandboxDirectory, "AgentTest", "result.json")));
+        Assert.Equal("test", result.RootElement.GetProperty("verification").GetProperty("mode").GetString());
+        Assert.False(result.RootElement.GetProperty("verification").GetProperty("succeeded").GetBoolean());
+    }
+
+    /// <summary>
+    /// A library and its xunit test project, restored inside the sandbox from a feed in the workspace: the machine's
+    /// own package folder (/opt/nuget/packages), so no test reaches a registry.
+    /// </summary>
+    private static TestProject CalcSolution()
+    {
+        var project = new TestProject(name: "Calc.Tests",
+            extraProperties: "<IsPackable>false</IsPackable><IsTestProject>true</IsTestProject>",
+            extraItems: """
+                <PackageReference Include="Microsoft.NET.Test.Sdk" Version="18.0.1" />
+                <PackageReference Include="xunit" Version="2.9.3" />
+                <PackageReference Include="xunit.runner.visualstudio" Version="3.1.5" />
+                <ProjectReference Include="../Calc/Calc.csproj" />
+                """);
+        File.Delete(Path.Combine(project.Directory, "Program.cs"));
+        var root = Path.GetDirectoryName(project.Directory)!;
+        Directory.CreateDirectory(Path.Combine(root, "Calc"));
+        File.WriteAllText(Path.Combine(root, "Calc", "Calc.csproj"), """
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(root, "Calc", "Calc.cs"), "public static class Calc { public static int Add(int a, int b) => a + b; }\n");
+        File.WriteAllText(Path.Combine(root, "nuget.config"), """
+            <configuration>
+              <packageSources><clear /><add key="workspace" value="feed" /></packageSources>
+            </configuration>
+            """);
+        Assert.Equal(0, Shell.Run("cp", "-r", "/opt/nuget/packages", Path.Combine(root, "feed")).ExitCode);
+        return project;
+    }
+
+    private static string CalcTests(string assertion) => $$"""
+        using Xunit;
+
+        public class CalcTests
+        {
+            [Fact]
+            public void Adds() => {{assertion}}
+        }
+
+        """;
+
+    [DockerFact]
     public async Task AgentReviewReportsFindingsAtTheirLinesAndLeavesTheFilesAsTheyWere()
     {
         const string apiKey = "sk-ant-e2e-review";
