@@ -101,6 +101,34 @@ public sealed class DockerfileGeneratorTests : IDisposable
     }
 
     [Fact]
+    public void Agent_image_files_are_written_as_root_before_the_user_switch_readable_by_all()
+    {
+        var dockerfile = DockerfileGenerator.Generate(Create(inputs: Inputs(agentKind: "gemini")));
+
+        var write = Line(dockerfile, "RUN mkdir -p '/etc/gemini-cli'");
+        Assert.Equal(
+            """RUN mkdir -p '/etc/gemini-cli' && printf '%s\n' '{"security":{"auth":{"selectedType":"gemini-api-key"}},"privacy":{"usageStatisticsEnabled":false}}' > '/etc/gemini-cli/settings.json' && chmod 644 '/etc/gemini-cli/settings.json'""",
+            write);
+        var lines = Lines(dockerfile);
+        Assert.InRange(Array.IndexOf(lines, write), 0, Array.FindIndex(lines, line => line.StartsWith("USER 1000", StringComparison.Ordinal)) - 1);
+        Assert.InRange(Array.FindIndex(lines, line => line.Contains("@google/gemini-cli@0.61.0", StringComparison.Ordinal)), 0, Array.IndexOf(lines, write) - 1);
+    }
+
+    [Fact]
+    public void Image_files_follow_the_agent_version()
+    {
+        var dockerfile = DockerfileGenerator.Generate(Create(inputs: Inputs(agentKind: "gemini", agentVersion: "0.2.2")));
+
+        Assert.Contains("""'{"selectedAuthType":"gemini-api-key","usageStatisticsEnabled":false}'""", Line(dockerfile, "RUN mkdir -p '/etc/gemini-cli'"));
+    }
+
+    [Fact]
+    public void Agent_without_image_files_writes_none()
+    {
+        Assert.DoesNotContain("printf", DockerfileGenerator.Generate(Create()));
+    }
+
+    [Fact]
     public void Ca_certificates_are_copied_trusted_by_node_and_installed_in_the_os_store()
     {
         var dockerfile = DockerfileGenerator.Generate(SpecWithCa());

@@ -73,6 +73,17 @@ public static class DockerfileGenerator
             Line($"RUN {install.ReplaceLineEndings(" ")}");
             Line();
         }
+        if (spec.Agent.ImageFiles(spec.AgentVersion) is { Count: > 0 } files)
+        {
+            Line($"# {spec.Agent.DisplayName}'s configuration: no secrets (those come at run time), and only root may change it.");
+            foreach (var (path, content) in files.OrderBy(file => file.Key, StringComparer.Ordinal))
+            {
+                // printf repeats its format for each line; nothing in a RUN line is expanded by Docker, and the shell sees quoted words.
+                var lines = string.Join(" ", content.ReplaceLineEndings("\n").Split('\n').Select(ShellQuote));
+                Line($"RUN mkdir -p {ShellQuote(path[..path.LastIndexOf('/')])} && printf '%s\\n' {lines} > {ShellQuote(path)} && chmod 644 {ShellQuote(path)}");
+            }
+            Line();
+        }
         if (spec.User.IsRoot)
         {
             Line("# The build runs as root, so the agent does too (see warning AGS4101).");
@@ -107,4 +118,6 @@ public static class DockerfileGenerator
         Line($"WORKDIR {AgentRunSpec.WorkspacePath}");
         return dockerfile.ToString();
     }
+
+    private static string ShellQuote(string word) => $"'{word.Replace("'", "'\\''")}'";
 }
