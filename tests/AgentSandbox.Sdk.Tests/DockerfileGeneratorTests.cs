@@ -115,6 +115,17 @@ public sealed class DockerfileGeneratorTests : IDisposable
     }
 
     [Fact]
+    public void Agent_that_needs_a_newer_node_gets_it_from_npm_in_the_install_step_only_when_the_images_is_older()
+    {
+        var dockerfile = DockerfileGenerator.Generate(Create(inputs: Inputs(agentKind: "gemini")));
+
+        Assert.Equal("""RUN if [ "$(node -p "process.versions.node.split('.')[0]")" -lt 20 ]; then npm install --global --no-fund --no-audit --no-update-notifier node@20; fi \""",
+            Line(dockerfile, "RUN if [ \"$(node"));
+        Assert.Equal("&& npm install --global --no-fund --no-audit --no-update-notifier @google/gemini-cli@0.61.0 \\", Line(dockerfile, "&& npm install --global").Trim());
+        Assert.DoesNotContain("node@", DockerfileGenerator.Generate(Create()));
+    }
+
+    [Fact]
     public void Image_files_follow_the_agent_version()
     {
         var dockerfile = DockerfileGenerator.Generate(Create(inputs: Inputs(agentKind: "gemini", agentVersion: "0.2.2")));

@@ -32,6 +32,9 @@ public sealed partial class GeminiCliProfile : IAgentProfile
     public NuGetVersion DefaultVersion { get; } = NuGetVersion.Parse("0.61.0");
     public string Executable => "gemini";
 
+    // package.json engines of every version checked (0.2.2 to 0.61.0); Debian 12 and Ubuntu 24.04 ship Node.js 18.
+    public int? MinimumNodeMajor => 20;
+
     // GOOGLE_API_KEY is read only for Vertex AI (with GOOGLE_GENAI_USE_VERTEXAI); the settings file below selects the
     // Gemini API key, under which GOOGLE_API_KEY alone fails with exit code 41. So it is neither required nor passed.
     public IReadOnlyList<string> CredentialVariables { get; } = ["GEMINI_API_KEY"];

@@ -22,6 +22,9 @@ public interface IAgentProfile
     /// <summary>A shell command run as root while the image is built (custom agents); null for none.</summary>
     string? InstallCommand => null;
 
+    /// <summary>The oldest Node.js major version the CLI runs on; null when any will do.</summary>
+    int? MinimumNodeMajor => null;
+
     /// <summary>The executable the package puts on PATH.</summary>
     string Executable { get; }
 

@@ -62,7 +62,17 @@ public static class DockerfileGenerator
         if (spec.Agent.NpmPackage is { } package)
         {
             Line($"# {spec.Agent.DisplayName}, pinned; npm's download cache would only make the image bigger.");
-            Line($"RUN npm install --global --no-fund --no-audit --no-update-notifier {package}@{spec.AgentVersion.ToNormalizedString()} \\");
+            var installAgent = $"npm install --global --no-fund --no-audit --no-update-notifier {package}@{spec.AgentVersion.ToNormalizedString()}";
+            if (spec.Agent.MinimumNodeMajor is { } major)
+            {
+                // A newer Node.js from the npm registry, like the agent: the "node" package links /usr/local/bin/node, ahead of the distribution's on PATH.
+                Line($"RUN if [ \"$(node -p \"process.versions.node.split('.')[0]\")\" -lt {major} ]; then npm install --global --no-fund --no-audit --no-update-notifier node@{major}; fi \\");
+                Line($"    && {installAgent} \\");
+            }
+            else
+            {
+                Line($"RUN {installAgent} \\");
+            }
             Line("    && npm cache clean --force \\");
             Line($"    && {spec.Agent.Executable} --version");
             Line();
