@@ -18,9 +18,12 @@ public sealed class AgentRunResultTests : IDisposable
         _temp.Dispose();
     }
 
-    private AgentRunContext Context(long exitCode, AgentOutcome? outcome, string? lastMessage = null, params string[] output)
+    private AgentRunContext Context(long exitCode, AgentOutcome? outcome, string? lastMessage = null, params string[] output) =>
+        Context("claude", exitCode, outcome, lastMessage, output);
+
+    private AgentRunContext Context(string agentKind, long exitCode, AgentOutcome? outcome, string? lastMessage = null, params string[] output)
     {
-        var context = new AgentRunContext(RunSpecs.Minimal(_temp.Path, "Change the greeting"), "agentsandbox:0123456789abcdef", _engine, new RecordingLog())
+        var context = new AgentRunContext(RunSpecs.Minimal(_temp.Path, "Change the greeting", agentKind), "agentsandbox:0123456789abcdef", _engine, new RecordingLog())
         {
             ExitCode = exitCode,
             Outcome = outcome,
@@ -111,6 +114,30 @@ public sealed class AgentRunResultTests : IDisposable
         var result = AgentRunResult.From(Context(137, null));
 
         Assert.Contains("-v:detailed", result.LastWords);
+    }
+
+    [Fact]
+    public void Exit_code_the_agent_explains_is_its_last_words_when_it_said_nothing_else()
+    {
+        var result = AgentRunResult.From(Context("gemini", 145, null, null, "stderr noise"));
+
+        Assert.Equal("exit code 145: the API rejected the key (HTTP 401)", result.LastWords);
+        Assert.Equal(["exit code 145: the API rejected the key (HTTP 401)"], result.Errors);
+    }
+
+    [Fact]
+    public void Errors_the_agent_reported_win_over_its_exit_codes_meaning()
+    {
+        var result = AgentRunResult.From(Context("gemini", 53, Outcome(true, errors: ["Reached max session turns"])));
+
+        Assert.Equal(["Reached max session turns"], result.Errors);
+    }
+
+    [Fact]
+    public void Unexplained_exit_code_leaves_the_errors_empty()
+    {
+        Assert.Empty(AgentRunResult.From(Context("gemini", 1, null)).Errors);
+        Assert.Empty(AgentRunResult.From(Context("claude", 145, null)).Errors);
     }
 
     [Fact]

@@ -101,6 +101,45 @@ public sealed class DockerfileGeneratorTests : IDisposable
     }
 
     [Fact]
+    public void Agent_image_files_are_written_as_root_before_the_user_switch_readable_by_all()
+    {
+        var dockerfile = DockerfileGenerator.Generate(Create(inputs: Inputs(agentKind: "gemini")));
+
+        var write = Line(dockerfile, "RUN mkdir -p '/etc/gemini-cli'");
+        Assert.Equal(
+            """RUN mkdir -p '/etc/gemini-cli' && printf '%s\n' '{"security":{"auth":{"selectedType":"gemini-api-key"}},"privacy":{"usageStatisticsEnabled":false}}' > '/etc/gemini-cli/settings.json' && chmod 644 '/etc/gemini-cli/settings.json'""",
+            write);
+        var lines = Lines(dockerfile);
+        Assert.InRange(Array.IndexOf(lines, write), 0, Array.FindIndex(lines, line => line.StartsWith("USER 1000", StringComparison.Ordinal)) - 1);
+        Assert.InRange(Array.FindIndex(lines, line => line.Contains("@google/gemini-cli@0.61.0", StringComparison.Ordinal)), 0, Array.IndexOf(lines, write) - 1);
+    }
+
+    [Fact]
+    public void Agent_that_needs_a_newer_node_gets_it_from_npm_in_the_install_step_only_when_the_images_is_older()
+    {
+        var dockerfile = DockerfileGenerator.Generate(Create(inputs: Inputs(agentKind: "gemini")));
+
+        Assert.Equal("""RUN if [ "$(node -p "process.versions.node.split('.')[0]")" -lt 20 ]; then npm install --global --no-fund --no-audit --no-update-notifier node@20; fi \""",
+            Line(dockerfile, "RUN if [ \"$(node"));
+        Assert.Equal("&& npm install --global --no-fund --no-audit --no-update-notifier @google/gemini-cli@0.61.0 \\", Line(dockerfile, "&& npm install --global").Trim());
+        Assert.DoesNotContain("node@", DockerfileGenerator.Generate(Create()));
+    }
+
+    [Fact]
+    public void Image_files_follow_the_agent_version()
+    {
+        var dockerfile = DockerfileGenerator.Generate(Create(inputs: Inputs(agentKind: "gemini", agentVersion: "0.2.2")));
+
+        Assert.Contains("""'{"selectedAuthType":"gemini-api-key","usageStatisticsEnabled":false}'""", Line(dockerfile, "RUN mkdir -p '/etc/gemini-cli'"));
+    }
+
+    [Fact]
+    public void Agent_without_image_files_writes_none()
+    {
+        Assert.DoesNotContain("printf", DockerfileGenerator.Generate(Create()));
+    }
+
+    [Fact]
     public void Ca_certificates_are_copied_trusted_by_node_and_installed_in_the_os_store()
     {
         var dockerfile = DockerfileGenerator.Generate(SpecWithCa());

@@ -10,7 +10,7 @@ public static class AgentProfiles
     public const string CustomKind = "custom";
 
     /// <summary>The profiles with a fixed CLI; custom is made from AgentCommand.</summary>
-    internal static readonly IReadOnlyList<IAgentProfile> Known = [new ClaudeCodeProfile(), new CodexProfile()];
+    internal static readonly IReadOnlyList<IAgentProfile> Known = [new ClaudeCodeProfile(), new CodexProfile(), new GeminiCliProfile()];
 
     public static IEnumerable<string> Kinds => Known.Select(profile => profile.Kind).Append(CustomKind);
 

@@ -22,6 +22,9 @@ public interface IAgentProfile
     /// <summary>A shell command run as root while the image is built (custom agents); null for none.</summary>
     string? InstallCommand => null;
 
+    /// <summary>The oldest Node.js major version the CLI runs on; null when any will do.</summary>
+    int? MinimumNodeMajor => null;
+
     /// <summary>The executable the package puts on PATH.</summary>
     string Executable { get; }
 
@@ -48,6 +51,15 @@ public interface IAgentProfile
 
     /// <summary>Whether this version of the CLI honours a setting; unsupported settings are ignored with warning AGS1102.</summary>
     bool Supports(AgentSetting setting, NuGetVersion version);
+
+    /// <summary>
+    /// Configuration files the image holds, by absolute path, written as root and readable by all. They are part of the
+    /// image, so they must never hold a secret.
+    /// </summary>
+    IReadOnlyDictionary<string, string> ImageFiles(NuGetVersion version) => new Dictionary<string, string>();
+
+    /// <summary>What a non-zero exit code of this CLI means, for a failure that reports no reason of its own; null when unknown.</summary>
+    string? ExplainExitCode(long exitCode) => null;
 
     /// <summary>The full command line (executable first), one argument per element: it never goes through a shell.</summary>
     IReadOnlyList<string> BuildCommand(AgentInvocation invocation);

@@ -64,7 +64,17 @@ public static class DockerfileGenerator
         if (spec.Agent.NpmPackage is { } package)
         {
             Line($"# {spec.Agent.DisplayName}, pinned; npm's download cache would only make the image bigger.");
-            Line($"RUN npm install --global --no-fund --no-audit --no-update-notifier {package}@{spec.AgentVersion.ToNormalizedString()} \\");
+            var installAgent = $"npm install --global --no-fund --no-audit --no-update-notifier {package}@{spec.AgentVersion.ToNormalizedString()}";
+            if (spec.Agent.MinimumNodeMajor is { } major)
+            {
+                // A newer Node.js from the npm registry, like the agent: the "node" package links /usr/local/bin/node, ahead of the distribution's on PATH.
+                Line($"RUN if [ \"$(node -p \"process.versions.node.split('.')[0]\")\" -lt {major} ]; then npm install --global --no-fund --no-audit --no-update-notifier node@{major}; fi \\");
+                Line($"    && {installAgent} \\");
+            }
+            else
+            {
+                Line($"RUN {installAgent} \\");
+            }
             Line("    && npm cache clean --force \\");
             Line($"    && {spec.Agent.Executable} --version");
             Line();
@@ -73,6 +83,17 @@ public static class DockerfileGenerator
         {
             Line($"# AgentInstallCommand: installs {spec.Agent.DisplayName}.");
             Line($"RUN {install.ReplaceLineEndings(" ")}");
+            Line();
+        }
+        if (spec.Agent.ImageFiles(spec.AgentVersion) is { Count: > 0 } files)
+        {
+            Line($"# {spec.Agent.DisplayName}'s configuration: no secrets (those come at run time), and only root may change it.");
+            foreach (var (path, content) in files.OrderBy(file => file.Key, StringComparer.Ordinal))
+            {
+                // printf repeats its format for each line; nothing in a RUN line is expanded by Docker, and the shell sees quoted words.
+                var lines = string.Join(" ", content.ReplaceLineEndings("\n").Split('\n').Select(ShellQuote));
+                Line($"RUN mkdir -p {ShellQuote(path[..path.LastIndexOf('/')])} && printf '%s\\n' {lines} > {ShellQuote(path)} && chmod 644 {ShellQuote(path)}");
+            }
             Line();
         }
         if (spec.User.IsRoot)
@@ -109,4 +130,6 @@ public static class DockerfileGenerator
         Line($"WORKDIR {AgentRunSpec.WorkspacePath}");
         return dockerfile.ToString();
     }
+
+    private static string ShellQuote(string word) => $"'{word.Replace("'", "'\\''")}'";
 }

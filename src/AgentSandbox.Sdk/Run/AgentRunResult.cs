@@ -62,7 +62,14 @@ public sealed record AgentRunResult(
         var success = failure is null && context.AgentSucceeded
             && context.Verification?.Succeeded != false
             && !(context.Findings ?? []).Any(finding => finding.FailsBuild(failOn));
-        var errors = (outcome?.Errors ?? []).ToList();
+        var agentErrors = outcome?.Errors ?? [];
+        // The CLI's exit code is all some failures leave (an error printed to standard error only).
+        if (agentErrors.Count == 0 && !context.AgentSucceeded && context.ExitCode is { } exitCode and not 0
+            && context.Spec.Agent.ExplainExitCode(exitCode) is { } meaning)
+        {
+            agentErrors = [$"exit code {exitCode}: {meaning}"];
+        }
+        var errors = agentErrors.ToList();
         if (failure is AgentSandboxException coded)
         {
             errors.Add($"{coded.Code}: {coded.Message}");
@@ -88,7 +95,7 @@ public sealed record AgentRunResult(
             PermissionDenials: outcome?.PermissionDenials ?? 0,
             ChangedFiles: context.ChangedFiles)
         {
-            LastWords = context.AgentSucceeded && failure is null ? null : LastWordsOf(context, outcome, finalText),
+            LastWords = context.AgentSucceeded && failure is null ? null : LastWordsOf(context, agentErrors, finalText),
             AgentSucceeded = context.AgentSucceeded && failure is null,
             ReportedOutcome = outcome is not null,
             Verification = context.Verification,
@@ -98,11 +105,11 @@ public sealed record AgentRunResult(
         };
     }
 
-    private static string LastWordsOf(AgentRunContext context, AgentOutcome? outcome, string? finalText)
+    private static string LastWordsOf(AgentRunContext context, IReadOnlyList<string> errors, string? finalText)
     {
-        if (outcome is { Errors.Count: > 0 })
+        if (errors.Count > 0)
         {
-            return string.Join("; ", outcome.Errors);
+            return string.Join("; ", errors);
         }
         if (!string.IsNullOrWhiteSpace(finalText))
         {

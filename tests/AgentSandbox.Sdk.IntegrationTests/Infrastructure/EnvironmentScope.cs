@@ -6,7 +6,8 @@ public sealed class EnvironmentScope : IDisposable
     /// <summary>Every variable an agent profile reads as a credential or endpoint: tests start from none of them.</summary>
     public static readonly string[] AgentVariables =
         ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL",
-         "OPENAI_API_KEY", "CODEX_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORGANIZATION", "OPENAI_PROJECT"];
+         "OPENAI_API_KEY", "CODEX_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORGANIZATION", "OPENAI_PROJECT",
+         "GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GEMINI_BASE_URL", "GEMINI_MODEL"];
 
     private readonly Dictionary<string, string?> _saved = new();
 
