@@ -151,25 +151,16 @@ public sealed partial class GeminiCliProfile : IAgentProfile
     /// `--output-format stream-json`: one event per line (init, message, tool_use, tool_result, error, result).
     /// An assistant message arrives in delta pieces; it is reported whole when the next other event arrives.
     /// </summary>
-    private sealed class StreamJsonParser : IAgentOutputParser
+    private sealed class StreamJsonParser : JsonLinesParser
     {
         private readonly StringBuilder _message = new();
         private readonly Dictionary<string, string> _toolNames = new(StringComparer.Ordinal);
         private string? _lastMessage;
         private bool _modelAnswered;
 
-        public IEnumerable<AgentEvent> ParseLine(string line)
+        // Blank lines, non-JSON lines and non-objects are handled by the base and leave a pending message pending.
+        protected override IEnumerable<AgentEvent> ParseEvent(JsonElement root)
         {
-            if (string.IsNullOrWhiteSpace(line))
-            {
-                return [];
-            }
-            using var document = Parse(line);
-            if (document is null)
-            {
-                return [new AgentNotice(line.Trim())];
-            }
-            var root = document.RootElement;
             var type = String(root, "type");
             if (type == "message" && String(root, "role") == "assistant")
             {
@@ -178,7 +169,7 @@ public sealed partial class GeminiCliProfile : IAgentProfile
                 // Without "delta" the event is a whole message.
                 return root.TryGetProperty("delta", out var delta) && delta.ValueKind == JsonValueKind.True ? [] : Flush();
             }
-            if (root.ValueKind != JsonValueKind.Object || type is null or "init" or "message")
+            if (type is null or "init" or "message")
             {
                 return [];
             }

@@ -119,14 +119,20 @@ public sealed class FakeHttpServer : IAsyncDisposable
     }
 
     /// <summary>A 200 text/event-stream of the events, each sent (and flushed) as its own frame, as a real API streams them.</summary>
-    public static async Task WriteSseAsync(HttpListenerResponse response, IEnumerable<(string Event, object Data)> events)
+    public static Task WriteSseAsync(HttpListenerResponse response, IEnumerable<(string Event, object Data)> events) =>
+        WriteFramesAsync(response, events.Select(e => $"event: {e.Event}\ndata: {JsonSerializer.Serialize(e.Data)}\n\n"));
+
+    /// <summary>The same with data-only frames (no event names), as the Gemini API streams them.</summary>
+    public static Task WriteSseAsync(HttpListenerResponse response, IEnumerable<object> data) =>
+        WriteFramesAsync(response, data.Select(d => $"data: {JsonSerializer.Serialize(d)}\n\n"));
+
+    private static async Task WriteFramesAsync(HttpListenerResponse response, IEnumerable<string> frames)
     {
         response.StatusCode = 200;
         response.ContentType = "text/event-stream";
         response.SendChunked = true;
-        foreach (var (eventName, data) in events)
+        foreach (var frame in frames)
         {
-            var frame = $"event: {eventName}\ndata: {JsonSerializer.Serialize(data)}\n\n";
             await response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(frame));
             await response.OutputStream.FlushAsync();
         }
