@@ -56,4 +56,21 @@ public sealed class CustomAgentEndToEndTests
         Assert.Equal("AGS4002", error.Code);
         Assert.Contains("custom agent 'sh' failed (exit code 3): cannot reach the model", error.Text);
     }
+
+    [DockerFact]
+    public void ASecondAgentTargetInTheSameBuildIsAGS1009InsteadOfDoingNothing()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+
+        // dotnet build -t:AgentRun;AgentReview: the shared run targets have run, so the review would silently not happen.
+        var run = project.Build("AgentRun;AgentReview", SandboxProperties.ForTests(
+            ("AgentKind", "custom"), ("AgentCommand", "echo;reviewed"), ("AgentPrompt", "Do it")));
+
+        Assert.False(run.Succeeded, run.Log);
+        Assert.Contains(run.Messages, m => m.Text.StartsWith("AgentRun: custom agent 'echo' succeeded", StringComparison.Ordinal));
+        var error = Assert.Single(run.Errors);
+        Assert.Equal("AGS1009", error.Code);
+        Assert.StartsWith("AgentRun already ran in this build", error.Text);
+    }
 }

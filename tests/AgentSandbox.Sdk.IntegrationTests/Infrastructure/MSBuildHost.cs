@@ -39,6 +39,7 @@ public static class MSBuildHost
     // One build at a time: BuildManager is process-wide and tasks read the process environment.
     private static readonly object Gate = new();
 
+    /// <param name="target">A target, or several separated by ';' as on the command line (-t:A;B); items come from the last.</param>
     public static BuildRun Build(string projectPath, string target, IDictionary<string, string>? properties = null)
     {
         lock (Gate)
@@ -52,10 +53,10 @@ public static class MSBuildHost
                 MaxNodeCount = 1,
                 DisableInProcNode = false,
             };
-            var request = new BuildRequestData(projectPath, (properties ?? new Dictionary<string, string>()).ToDictionary(p => p.Key, p => (string?)p.Value), null, [target], null,
+            var request = new BuildRequestData(projectPath, (properties ?? new Dictionary<string, string>()).ToDictionary(p => p.Key, p => (string?)p.Value), null, target.Split(';'), null,
                 BuildRequestDataFlags.ProvideProjectStateAfterBuild);
             var result = BuildManager.DefaultBuildManager.Build(parameters, request);
-            var changed = result.ResultsByTarget.TryGetValue(target, out var targetResult)
+            var changed = result.ResultsByTarget.TryGetValue(target.Split(';')[^1], out var targetResult)
                 ? targetResult.Items.ToList()
                 : [];
             return new BuildRun(result.OverallResult == BuildResultCode.Success, logger.Messages, logger.Warnings, logger.Errors, changed, result.ProjectStateAfterBuild);
