@@ -73,4 +73,56 @@ public sealed class CustomAgentEndToEndTests
         Assert.Equal("AGS1009", error.Code);
         Assert.StartsWith("AgentRun already ran in this build", error.Text);
     }
+
+    [DockerFact]
+    public void GitMetadataIsReadOnlyWhereItExistsAndRemovedWithAGS4008WhereTheAgentCreatesIt()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+        Directory.CreateDirectory(Path.Combine(project.Directory, ".git", "hooks"));
+        Directory.CreateDirectory(Path.Combine(project.Directory, "vendor", "lib", ".git", "hooks"));
+
+        // What a hostile agent would do to get a command run by git on the host.
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentKind", "custom"), ("AgentPrompt", "Do it"), ("AgentCommand",
+            // (AgentCommand is ;-separated, so the script chains with && and ||.)
+            "sh;-c;(echo x > .git/hooks/pre-commit || echo refused) && (echo x > vendor/lib/.git/hooks/pre-commit || echo refused) && " +
+            "mkdir -p src/.git && printf '[core]\\n\\tfsmonitor = touch /tmp/pwned\\n' > src/.git/config && echo planted")));
+
+        Assert.False(run.Succeeded, run.Log);
+        var error = Assert.Single(run.Errors);
+        Assert.Equal("AGS4008", error.Code);
+        Assert.Contains("src/.git", error.Text);
+        Assert.False(Directory.Exists(Path.Combine(project.Directory, "src", ".git")));
+        Assert.False(File.Exists(Path.Combine(project.Directory, ".git", "hooks", "pre-commit")));
+        Assert.False(File.Exists(Path.Combine(project.Directory, "vendor", "lib", ".git", "hooks", "pre-commit")));
+        Assert.Equal(2, run.Messages.Count(m => m.Text == "custom: refused"));
+        Assert.Equal(2, run.Messages.Count(m => m.Text.Contains("Read-only file system", StringComparison.Ordinal)));
+        using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.SandboxDirectory, "AgentRun", "result.json")));
+        Assert.Equal("src/.git", Assert.Single(result.RootElement.GetProperty("removedGitMetadata").EnumerateArray()).GetString());
+        Assert.False(result.RootElement.GetProperty("success").GetBoolean());
+    }
+
+    [DockerFact]
+    public void BuildsTheAgentRunsLeaveTheTreeAloneAndPlantedBuildOutputIsAGS4103()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+
+        // A real dotnet build by the agent, then a binary dropped where the host's next build would pick it up.
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentBaseImage", TestDocker.SdkImage), ("AgentKind", "custom"),
+            ("AgentPrompt", "Do it"), ("AgentCommand", "sh;-c;dotnet build -nologo -v:q Sample.csproj && echo built")));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Contains(run.Messages, m => m.Text == "custom: built");
+        Assert.False(Directory.Exists(Path.Combine(project.Directory, "bin")), "the agent's build wrote bin/ into the project");
+        Assert.Equal(["agent"], Directory.GetDirectories(Path.Combine(project.Directory, "obj")).Select(Path.GetFileName));
+        Assert.DoesNotContain(run.Warnings, w => w.Code == "AGS4103");
+
+        var planted = project.Build("AgentRun", SandboxProperties.ForTests(("AgentKind", "custom"), ("AgentPrompt", "Do it"),
+            ("AgentCommand", "sh;-c;mkdir -p obj/Debug/net10.0 && echo fake > obj/Debug/net10.0/Sample.dll && echo planted")));
+
+        Assert.True(planted.Succeeded, planted.Log);
+        var warning = Assert.Single(planted.Warnings, w => w.Code == "AGS4103");
+        Assert.StartsWith("The agent changed 1 file(s) of build output", warning.Text);
+    }
 }

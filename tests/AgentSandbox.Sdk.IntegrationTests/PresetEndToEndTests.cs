@@ -47,6 +47,8 @@ public sealed class PresetEndToEndTests
 
         Assert.Contains(run.Messages, m => m.Text == "AgentFix: iteration 1/3: the build has 1 error and 0 warnings.");
         Assert.Contains(run.Messages, m => m.Text == "AgentFix: the build is clean after 1 iteration.");
+        // One build before the round and one after it: the round itself does not verify again.
+        Assert.Equal(2, run.Messages.Count(m => m.Text == "AgentFix: dotnet build inside the sandbox."));
         Assert.Contains(run.Messages, m => m.Text.StartsWith("AgentFix: Claude Code 2.1.328 succeeded: 1 iteration, 2 turns", StringComparison.Ordinal)
             && m.Text.EndsWith("1 file changed; dotnet build passed.", StringComparison.Ordinal));
 
@@ -304,6 +306,22 @@ public sealed class PresetEndToEndTests
         var error = Assert.Single(run.Errors);
         Assert.Equal(("AGS4201", "error: Unchecked input.", 1), (error.Code, error.Text, error.Line));
         Assert.Contains(run.Warnings, w => w.Code == "AGS4201" && w.Text == "info: Consider a named constant.");
+    }
+
+    [DockerFact]
+    public async Task AgentReviewWithNeitherFindingsNorNoFindingsIsAGS4009()
+    {
+        const string apiKey = "sk-ant-e2e-review-prose";
+        await using var api = FakeAnthropicApi.Start([new TextTurn("The code looks fine to me overall.")], apiKey);
+        using var environment = EnvironmentScope.WithApi(apiKey, api.BaseUrl);
+        using var project = new TestProject();
+
+        var run = project.Build("AgentReview", Properties(("AgentReviewFailOn", "none")));
+
+        Assert.False(run.Succeeded, run.Log);
+        var error = Assert.Single(run.Errors);
+        Assert.Equal("AGS4009", error.Code);
+        Assert.Contains("without saying NO FINDINGS", error.Text);
     }
 
     private static Dictionary<string, string> Hashes(string directory) =>

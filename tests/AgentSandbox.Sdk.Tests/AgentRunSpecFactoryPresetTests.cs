@@ -256,7 +256,8 @@ public sealed class AgentRunSpecFactoryPresetTests : IDisposable
         Assert.Empty(warnings);
         Assert.IsType<CustomCommandProfile>(spec.Agent);
         Assert.Equal(["aider", "--yes", "--message", "Fix it"], spec.Command);
-        Assert.Empty(spec.Environment.Names);
+        // Nothing but the settings that keep builds inside the sandbox out of the user's tree.
+        Assert.Equal(AgentRunSpecFactory.BuildOutputOutsideTheTree.Keys.Order(), spec.Environment.Names.Order());
     }
 
     [Fact]

@@ -196,4 +196,37 @@ public sealed class WorkspaceSnapshotTests : IDisposable
 
         Assert.Empty(changes);
     }
+
+    [Fact]
+    public void Git_metadata_is_found_at_any_depth_and_what_appears_is_new()
+    {
+        _temp.Write(".git/HEAD", "ref: refs/heads/main");
+        _temp.Write("vendor/lib/.git", "gitdir: ../../.git/modules/lib");
+        var before = WorkspaceSnapshot.Take(_temp.Path);
+
+        _temp.Write("src/.git/config", "[core]\n\tfsmonitor = evil");
+        _temp.Write(".git/hooks/pre-commit", "evil");
+        var after = WorkspaceSnapshot.Take(_temp.Path);
+
+        Assert.Equal([".git", "vendor/lib/.git"], before.GitEntries.Order(StringComparer.Ordinal));
+        Assert.Equal(["src/.git"], before.NewGitEntries(after));
+        Assert.Empty(before.ChangesTo(after));
+    }
+
+    [Fact]
+    public void Build_output_changes_are_counted_by_size_and_time_without_being_reported_as_changes()
+    {
+        _temp.Write("bin/Debug/App.dll", "old");
+        _temp.Write("obj/Debug/App.dll", "old");
+        var before = WorkspaceSnapshot.Take(_temp.Path);
+
+        _temp.Write("obj/Debug/App.dll", "planted, and longer");
+        _temp.Write("bin/Debug/Extra.dll", "new");
+        File.Delete(_temp.Combine("bin/Debug/App.dll"));
+        var after = WorkspaceSnapshot.Take(_temp.Path);
+
+        Assert.Equal(3, before.BuildOutputChanges(after));
+        Assert.Empty(before.ChangesTo(after));
+        Assert.Equal(0, after.BuildOutputChanges(WorkspaceSnapshot.Take(_temp.Path)));
+    }
 }

@@ -71,16 +71,28 @@ public static class Diagnostics
         $"AgentFix stopped after {iterations} iteration(s) and the build still has {errors} error(s), listed above: fix them by hand, or raise AgentMaxIterations and run AgentFix again.");
 
     public static AgentSandboxException SandboxRestoreFailed(string message, string network) => new("AGS4006",
-        $"dotnet restore inside the sandbox cannot reach a package feed on network '{network}' ({message.TrimEnd('.')}): let AgentNetwork reach your feeds (pass their credentials by name with AgentBuildEnvironmentVariables), or set AgentVerify=none.");
+        $"dotnet restore inside the sandbox cannot reach a package feed on network '{network}' ({message.TrimEnd('.')}): let AgentNetwork reach your feeds and pass their credentials by name with AgentBuildEnvironmentVariables (AgentRefactor and AgentTest can also skip the check with AgentVerify=none).");
 
     public static AgentSandboxException OutsideWorkspace(string message, string workspaceRoot) => new("AGS4007",
-        $"The project needs a file outside the sandbox's workspace '{workspaceRoot}' ({message.TrimEnd('.')}): set AgentWorkspaceRoot to a directory that holds everything the project references, such as the repository root.");
+        $"The project needs a file outside the sandbox's workspace '{workspaceRoot}' ({message.TrimEnd('.')}): set AgentWorkspaceRoot to a directory that holds everything the project references, such as the repository root, or fix the reference if the agent added it.");
+
+    public static AgentSandboxException SandboxBuildFailedUnexplained(long exitCode, IEnumerable<string> outputTail) => new("AGS4010",
+        $"dotnet build failed inside the sandbox without an error an agent could fix (exit code {exitCode}: {string.Join(" / ", outputTail.Where(line => line.Trim().Length > 0).TakeLast(3).Select(line => line.Trim()))}): check that AgentBaseImage has the .NET SDK, and run with -v:detailed to see the build's output.");
 
     public static AgentSandboxException FileAccessFailed(Exception inner) => new("AGS9001",
         $"AgentSandbox could not read or write a file ({inner.Message.TrimEnd('.')}): check that the path exists and the build user may read and write it.", inner);
 
     public static AgentSandboxException Internal(Exception exception) => new("AGS9999",
         $"AgentSandbox failed unexpectedly ({exception.GetType().Name}: {exception.Message}): please report this with the output of -v:diagnostic, which holds the stack trace.", exception);
+
+    public static Warning BuildOutputChanged(int files) => new("AGS4103",
+        $"The agent changed {files} file(s) of build output in bin/ or obj/, which your next build may use without compiling them: run dotnet clean (or delete bin and obj) before you build or run this project on your machine.");
+
+    public static AgentSandboxException GitMetadataPlanted(IEnumerable<string> entries) => new("AGS4008",
+        $"The agent created git metadata ({string.Join(", ", entries)}), whose hooks and settings git on your machine would run: it was removed; review the agent's other changes before you trust them.");
+
+    public static AgentSandboxException ReviewUnanswered(string agent, string resultPath) => new("AGS4009",
+        $"{agent} ended its review without findings in the form FINDING <severity> <path>:<line>: <message> and without saying NO FINDINGS, so the review cannot be trusted: read its answer (finalText in {resultPath}) and check that AgentPrompt and AgentExtraArgs leave the answer's form alone.");
 
     public static Warning RunningAsRoot(string agent) => new("AGS4101",
         $"The build runs as root, so {agent} runs as root inside the sandbox and the files it writes belong to root: run the build as a non-root user to avoid that.");

@@ -13,6 +13,9 @@ public static class PresetPrompts
     /// <summary>How AgentReview asks for findings; <see cref="Review.ReviewFindingParser"/> reads exactly this.</summary>
     public const string FindingFormat = "FINDING <error|warning|info> <path relative to /workspace>:<line>: <message>";
 
+    /// <summary>What AgentReview's agent says when it found nothing; without either, the review is not trusted.</summary>
+    public const string NoFindings = "NO FINDINGS";
+
     public static string DefaultTask(AgentPreset preset) => preset switch
     {
         AgentPreset.Refactor => "Improve the structure and readability of the code: clear names, small methods, no duplication, no dead code.",
@@ -67,7 +70,7 @@ public static class PresetPrompts
                 prompt.AppendLine($"Scope: {scope}.");
                 prompt.AppendLine("Report each finding on a line of its own, exactly in this form and with nothing else on that line:");
                 prompt.AppendLine(FindingFormat);
-                prompt.AppendLine("Use error for bugs and security problems, warning for likely problems, info for suggestions. End with a one-line summary; if there is nothing to report, say NO FINDINGS.");
+                prompt.AppendLine($"Use error for bugs and security problems, warning for likely problems, info for suggestions. End with a one-line summary; if there is nothing to report, say {NoFindings}.");
                 break;
         }
         return prompt.ToString().TrimEnd();

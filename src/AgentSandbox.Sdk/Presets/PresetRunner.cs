@@ -35,9 +35,19 @@ public static class PresetRunner
             build = await SandboxBuild.RunAsync(spec, imageTag, engine, VerifyMode.Build, log, cancellationToken).ConfigureAwait(false);
             while (!build.Succeeded && iterations.Count < preset.MaxIterations)
             {
+                if (build.ErrorCount == 0)
+                {
+                    // Nothing to hand the agent: rounds would cost money without a chance of success.
+                    throw Diagnostics.SandboxBuildFailedUnexplained(build.ExitCode, build.OutputTail);
+                }
                 var number = iterations.Count + 1;
                 log.Important($"{spec.TargetName}: iteration {number}/{preset.MaxIterations}: the build has {Count(build.ErrorCount, "error")} and {Count(build.WarningCount, "warning")}.");
-                var round = spec with { Invocation = spec.Invocation with { Prompt = PresetPrompts.Compose(preset, FixInput(build)) } };
+                // The loop builds after each round itself; the round's own verification would only build twice.
+                var round = spec with
+                {
+                    Invocation = spec.Invocation with { Prompt = PresetPrompts.Compose(preset, FixInput(build)) },
+                    Preset = preset with { Verify = VerifyMode.None },
+                };
                 var run = await AgentRunner.Default.RunAsync(round, imageTag, engine, log, cancellationToken).ConfigureAwait(false);
                 runs.Add(run);
                 iterations.Add(new FixIteration(number, build.ErrorCount, build.WarningCount, run.AgentSucceeded, run.NumTurns, run.CostUsd, run.DurationMs));
@@ -80,14 +90,14 @@ public static class PresetRunner
         {
             errors.Add($"{coded.Code}: {coded.Message}");
         }
-        var agentSucceeded = failure is null && runs.All(run => run.AgentSucceeded);
+        var agentSucceeded = runs.All(run => run.AgentSucceeded);
         return new AgentRunResult(
             Target: spec.TargetName,
             Agent: spec.Agent.Kind,
             AgentVersion: spec.Invocation.Version.ToNormalizedString(),
             Image: imageTag,
             ExitCode: last?.ExitCode,
-            Success: agentSucceeded && verification?.Succeeded == true,
+            Success: failure is null && agentSucceeded && verification?.Succeeded == true && runs.All(run => run.RemovedGitMetadata is null),
             DurationMs: runs.Sum(run => run.DurationMs) + (verification?.DurationMs ?? 0),
             NumTurns: Sum(runs.Select(run => run.NumTurns)),
             CostUsd: Sum(runs.Select(run => run.CostUsd)),
@@ -100,6 +110,7 @@ public static class PresetRunner
             ChangedFiles: before.ChangesTo(WorkspaceSnapshot.Take(spec.WorkspaceRoot)))
         {
             AgentSucceeded = agentSucceeded,
+            RemovedGitMetadata = runs.SelectMany(run => run.RemovedGitMetadata ?? []).ToList() is { Count: > 0 } removed ? removed : null,
             ReportedOutcome = runs.All(run => run.ReportedOutcome),
             LastWords = last?.LastWords,
             CredentialRejectedStatus = last?.CredentialRejectedStatus,

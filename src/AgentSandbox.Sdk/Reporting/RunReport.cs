@@ -33,8 +33,11 @@ public static class RunReport
         }
         foreach (var finding in result.Findings ?? [])
         {
+            // Asked for relative to /workspace, but an agent working in the project's directory may answer relative to that.
+            var inProject = HostPath(spec.ProjectDirectory, finding.File);
             log.Problem(new SourceProblem(finding.FailsBuild(spec.Preset.FailOn), "AgentReview", FindingCode,
-                Path.Combine(spec.WorkspaceRoot, finding.File), finding.Line, 0, $"{finding.Severity.ToString().ToLowerInvariant()}: {finding.Message}"));
+                inProject is not null && File.Exists(inProject) ? inProject : HostPath(spec.WorkspaceRoot, finding.File), finding.Line, 0,
+                $"{finding.Severity.ToString().ToLowerInvariant()}: {finding.Message}"));
         }
         if (!result.AgentSucceeded)
         {
@@ -42,13 +45,24 @@ public static class RunReport
                 ? Diagnostics.CredentialRejected(agent.DisplayName, status, agent.CredentialVariables)
                 : Diagnostics.AgentFailed(agent.DisplayName, result.ExitCode is { } code ? $"exit code {code}" : "no exit code", result.LastWords ?? "no reason given", resultPath);
         }
+        if (result.RemovedGitMetadata is { } planted)
+        {
+            return Diagnostics.GitMetadataPlanted(planted);
+        }
+        if (result.ReviewUnanswered)
+        {
+            return Diagnostics.ReviewUnanswered(agent.DisplayName, resultPath);
+        }
         if (result.Verification is { Succeeded: false } verification)
         {
             // The errors only: the host build reports the project's warnings itself.
             foreach (var diagnostic in verification.Diagnostics.Where(d => d.IsError))
             {
-                log.Problem(new SourceProblem(true, "sandbox build", diagnostic.Code,
-                    diagnostic.File is null ? null : Path.Combine(spec.WorkspaceRoot, diagnostic.File), diagnostic.Line, diagnostic.Column, diagnostic.Message));
+                // A file outside the workspace (the SDK's own targets) is no place on the host: it goes into the message.
+                var file = HostPath(spec.WorkspaceRoot, diagnostic.File);
+                log.Problem(file is null && diagnostic.File is not null
+                    ? new SourceProblem(true, "sandbox build", diagnostic.Code, null, 0, 0, $"{diagnostic.File}({diagnostic.Line}): {diagnostic.Message}")
+                    : new SourceProblem(true, "sandbox build", diagnostic.Code, file, diagnostic.Line, diagnostic.Column, diagnostic.Message));
             }
             return spec.Preset.Kind == AgentPreset.Fix && verification.Mode == VerifyMode.Build
                 ? Diagnostics.FixIncomplete(result.Iterations?.Count ?? 0, verification.ErrorCount)
@@ -56,6 +70,10 @@ public static class RunReport
         }
         return null;
     }
+
+    /// <summary>A workspace-relative path (forward slashes) on the host; null for none or for a path outside the workspace.</summary>
+    public static string? HostPath(string root, string? relative) =>
+        relative is null || relative.StartsWith('/') ? null : Path.Combine(root, relative.Replace('/', Path.DirectorySeparatorChar));
 
     private static string Explain(VerificationResult verification) =>
         verification.Diagnostics.FirstOrDefault(d => d.IsError) is { } first

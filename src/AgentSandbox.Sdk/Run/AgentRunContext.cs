@@ -19,6 +19,10 @@ public sealed class AgentRunContext(AgentRunSpec spec, string imageTag, DockerEn
     public ISandboxLog Log { get; } = log;
 
     public WorkspaceSnapshot? Before { get; set; }
+    public WorkspaceSnapshot? After { get; set; }
+
+    /// <summary>Git metadata the agent created, which was removed (relative to the workspace root).</summary>
+    public List<string> RemovedGitEntries { get; } = [];
 
     /// <summary>Null until the container has exited.</summary>
     public long? ExitCode { get; set; }
@@ -39,6 +43,9 @@ public sealed class AgentRunContext(AgentRunSpec spec, string imageTag, DockerEn
 
     /// <summary>AgentReview's findings; null for the other targets.</summary>
     public IReadOnlyList<ReviewFinding>? Findings { get; set; }
+
+    /// <summary>AgentReview: the agent ended well but answered with neither findings nor NO FINDINGS.</summary>
+    public bool ReviewUnanswered { get; set; }
 
     /// <summary>True when the agent ran to a successful end (whatever a verification says afterwards).</summary>
     public bool AgentSucceeded => ExitCode == 0 && Outcome?.IsError != true && CredentialRejected is null;

@@ -47,6 +47,13 @@ public sealed record AgentRunResult(
     [JsonIgnore]
     public bool ReportedOutcome { get; init; }
 
+    /// <summary>Git metadata the agent created, which was removed (AGS4008).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? RemovedGitMetadata { get; init; }
+
+    /// <summary>AgentReview: the agent's answer held neither findings nor NO FINDINGS (AGS4009).</summary>
+    public bool ReviewUnanswered { get; init; }
+
     /// <summary>Set when the API refused the credential and the run was stopped.</summary>
     public int? CredentialRejectedStatus { get; init; }
 
@@ -61,6 +68,8 @@ public sealed record AgentRunResult(
         var failOn = context.Spec.Preset.FailOn;
         var success = failure is null && context.AgentSucceeded
             && context.Verification?.Succeeded != false
+            && context.RemovedGitEntries.Count == 0
+            && !context.ReviewUnanswered
             && !(context.Findings ?? []).Any(finding => finding.FailsBuild(failOn));
         var agentErrors = outcome?.Errors ?? [];
         // The CLI's exit code is all some failures leave (an error printed to standard error only).
@@ -96,7 +105,10 @@ public sealed record AgentRunResult(
             ChangedFiles: context.ChangedFiles)
         {
             LastWords = context.AgentSucceeded && failure is null ? null : LastWordsOf(context, agentErrors, finalText),
-            AgentSucceeded = context.AgentSucceeded && failure is null,
+            // The agent's own verdict: a failure after it ended well (a sandbox build's engine error) is not the agent's.
+            AgentSucceeded = context.AgentSucceeded,
+            RemovedGitMetadata = context.RemovedGitEntries.Count > 0 ? context.RemovedGitEntries.ToList() : null,
+            ReviewUnanswered = context.ReviewUnanswered,
             ReportedOutcome = outcome is not null,
             Verification = context.Verification,
             Findings = context.Findings,

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AgentSandbox.Agents;
 using AgentSandbox.Errors;
+using AgentSandbox.Presets;
 using AgentSandbox.Review;
 using AgentSandbox.Spec;
 using AgentSandbox.Verification;
@@ -121,7 +122,8 @@ public sealed class RunAgentContainerStep : IAgentRunStep
     }
 
     private static CreateContainerParameters CreateParameters(AgentRunContext context) =>
-        SandboxContainer.Create(context.Spec, context.ImageTag, "agent", context.Spec.Command, context.Spec.Environment.ToDockerEnv(), context.Spec.Preset.ReadOnlyWorkspace);
+        SandboxContainer.Create(context.Spec, context.ImageTag, "agent", context.Spec.Command, context.Spec.Environment.ToDockerEnv(), context.Spec.Preset.ReadOnlyWorkspace,
+            gitEntries: context.Before?.GitEntries);
 }
 
 public sealed class DetectChangesStep : IAgentRunStep
@@ -132,9 +134,54 @@ public sealed class DetectChangesStep : IAgentRunStep
     {
         if (context.Before is { } before)
         {
-            context.ChangedFiles = before.ChangesTo(WorkspaceSnapshot.Take(context.Spec.WorkspaceRoot));
+            context.After = WorkspaceSnapshot.Take(context.Spec.WorkspaceRoot);
+            context.ChangedFiles = before.ChangesTo(context.After);
         }
         return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// What the agent left that the host would act on without anyone reading it: git metadata it created (git on the
+/// host runs a repository's hooks and core.fsmonitor) is removed and fails the run; changed build output, which the
+/// host's next build may use without compiling, is a warning.
+/// </summary>
+public sealed class GuardHostStep : IAgentRunStep
+{
+    public bool AlwaysRuns => true;
+
+    public Task ExecuteAsync(AgentRunContext context, CancellationToken cancellationToken)
+    {
+        if (context.Before is not { } before || context.After is not { } after)
+        {
+            return Task.CompletedTask;
+        }
+        foreach (var entry in before.NewGitEntries(after))
+        {
+            Remove(Path.Combine(context.Spec.WorkspaceRoot, entry));
+            context.RemovedGitEntries.Add(entry);
+        }
+        if (before.BuildOutputChanges(after) is > 0 and var count)
+        {
+            context.Log.Warn(Diagnostics.BuildOutputChanged(count));
+        }
+        return Task.CompletedTask;
+    }
+
+    private static void Remove(string path)
+    {
+        if (File.Exists(path))
+        {
+            File.SetAttributes(path, FileAttributes.Normal);
+            File.Delete(path);
+            return;
+        }
+        // Git writes its objects read-only, which Windows would refuse to delete.
+        foreach (var file in Directory.EnumerateFiles(path, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
+        {
+            File.SetAttributes(file, FileAttributes.Normal);
+        }
+        Directory.Delete(path, recursive: true);
     }
 }
 
@@ -158,8 +205,11 @@ public sealed class CollectFindingsStep : IAgentRunStep
     {
         if (context.Spec.Preset.Kind == AgentPreset.Review)
         {
-            var finalText = context.Outcome?.FinalText;
-            context.Findings = ReviewFindingParser.Parse(string.Join("\n", context.Messages.Append(finalText ?? "")));
+            var answer = string.Join("\n", context.Messages.Append(context.Outcome?.FinalText ?? ""));
+            context.Findings = ReviewFindingParser.Parse(answer);
+            // No findings is a result only when the agent says so: silence or prose is no review.
+            context.ReviewUnanswered = context.AgentSucceeded && context.Findings.Count == 0
+                && !answer.Contains(PresetPrompts.NoFindings, StringComparison.OrdinalIgnoreCase);
         }
         return Task.CompletedTask;
     }

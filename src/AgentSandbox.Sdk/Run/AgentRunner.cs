@@ -16,6 +16,7 @@ public sealed class AgentRunner(IReadOnlyList<IAgentRunStep> steps)
         new SnapshotBeforeStep(),
         new RunAgentContainerStep(),
         new DetectChangesStep(),
+        new GuardHostStep(),
         new CollectFindingsStep(),
         new VerifyStep(),
     ]);

@@ -11,7 +11,7 @@ public static class SandboxContainer
 {
     public static CreateContainerParameters Create(
         AgentRunSpec spec, string imageTag, string purpose, IReadOnlyList<string> command, IList<string> environment, bool readOnlyWorkspace,
-        string? workingDirectory = null) => new()
+        string? workingDirectory = null, IReadOnlyCollection<string>? gitEntries = null) => new()
     {
         Name = $"agentsandbox-{spec.TargetName.ToLowerInvariant()}-{purpose}-{Guid.NewGuid():N}",
         Image = imageTag,
@@ -29,7 +29,7 @@ public static class SandboxContainer
         },
         HostConfig = new HostConfig
         {
-            Mounts = Mounts(spec.WorkspaceRoot, readOnlyWorkspace),
+            Mounts = Mounts(spec.WorkspaceRoot, readOnlyWorkspace, gitEntries),
             NetworkMode = spec.Network,
             // Editing files and running builds need no privileges; the container gets none.
             CapDrop = ["ALL"],
@@ -40,17 +40,27 @@ public static class SandboxContainer
     };
 
     /// <summary>
-    /// The workspace root at the workspace path; its .git read-only on top, so that the agent can read history but not
-    /// plant hooks or configuration that the host's git would run.
+    /// The workspace root at the workspace path; every .git in it (the root's, nested repositories', submodules')
+    /// read-only on top, so that the agent can read history but not plant hooks or configuration that the host's git
+    /// would run. Git metadata the agent creates is removed after the run (<see cref="GuardHostStep"/>).
     /// </summary>
-    private static List<Mount> Mounts(string workspaceRoot, bool readOnlyWorkspace)
+    /// <param name="gitEntries">The .git entries in the workspace, relative; null to look for the root's only.</param>
+    private static List<Mount> Mounts(string workspaceRoot, bool readOnlyWorkspace, IReadOnlyCollection<string>? gitEntries)
     {
         var mounts = new List<Mount> { new() { Type = "bind", Source = workspaceRoot, Target = AgentRunSpec.WorkspacePath, ReadOnly = readOnlyWorkspace } };
-        var git = Path.Combine(workspaceRoot, ".git");
-        if (!readOnlyWorkspace && (Directory.Exists(git) || File.Exists(git)))
+        if (readOnlyWorkspace)
         {
-            mounts.Add(new Mount { Type = "bind", Source = git, Target = AgentRunSpec.WorkspacePath + "/.git", ReadOnly = true });
+            return mounts;
         }
+        var rootGit = Path.Combine(workspaceRoot, ".git");
+        var entries = gitEntries ?? (Directory.Exists(rootGit) || File.Exists(rootGit) ? [".git"] : []);
+        mounts.AddRange(entries.Order(StringComparer.Ordinal).Select(entry => new Mount
+        {
+            Type = "bind",
+            Source = Path.Combine(workspaceRoot, entry.Replace('/', Path.DirectorySeparatorChar)),
+            Target = $"{AgentRunSpec.WorkspacePath}/{entry}",
+            ReadOnly = true,
+        }));
         return mounts;
     }
 }

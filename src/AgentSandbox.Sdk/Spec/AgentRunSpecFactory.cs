@@ -213,10 +213,24 @@ public static partial class AgentRunSpecFactory
             : throw Diagnostics.InvalidValue("AgentNetwork", network, "use bridge, host, none or the name of an existing Docker network");
     }
 
+    /// <summary>
+    /// MSBuild reads the environment as properties: builds the agent runs (SDK 8 and later) put bin and obj under /tmp
+    /// in the container instead of into the user's tree, where Linux paths would confuse the host's next build.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> BuildOutputOutsideTheTree = new Dictionary<string, string>
+    {
+        ["UseArtifactsOutput"] = "true",
+        ["ArtifactsPath"] = "/tmp/agentsandbox-artifacts",
+    };
+
     private static ContainerEnvironment BuildEnvironment(
         IAgentProfile agent, IReadOnlyList<string> requested, Func<string, string?> hostEnvironment, HostUser user, List<Warning> warnings)
     {
         var environment = new ContainerEnvironment();
+        foreach (var (name, value) in BuildOutputOutsideTheTree)
+        {
+            environment.Set(name, value, secret: false);
+        }
         foreach (var (name, value) in agent.SandboxEnvironment)
         {
             environment.Set(name, value, secret: false);

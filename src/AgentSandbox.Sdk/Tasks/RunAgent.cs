@@ -43,26 +43,52 @@ public sealed class RunAgent : AgentRunTask
         RunReport.WriteJson(result, ResultPath);
         StepSummary.AppendIfRequested(result, spec, Environment.GetEnvironmentVariable);
         Result = ResultItem(result);
-        ChangedFiles = result.ChangedFiles.Select(file => (ITaskItem)new TaskItem(Path.Combine(spec.WorkspaceRoot, file.Path), new Dictionary<string, string>
+        ChangedFiles = result.ChangedFiles.Select(file => Item(RunReport.HostPath(spec.WorkspaceRoot, file.Path)!, new Dictionary<string, string>
         {
             ["Change"] = file.Change.ToString().ToLowerInvariant(),
             ["RelativePath"] = file.Path,
         })).ToArray();
-        if (result.Failure is { } failure)
-        {
-            ExceptionDispatchInfo.Throw(failure);
-        }
         if (result.AgentSucceeded && !result.ReportedOutcome && spec.Agent.NpmPackage is not null)
         {
             log.Warn(Diagnostics.NoResultEvent(spec.Agent.DisplayName));
         }
-        if (RunReport.Report(result, spec, ResultPath, log) is { } error)
+        // Reported also when the run then failed: what the agent changed must be seen either way.
+        var error = RunReport.Report(result, spec, ResultPath, log);
+        if (result.Failure is { } failure)
+        {
+            ExceptionDispatchInfo.Throw(failure);
+        }
+        if (error is not null)
         {
             throw error;
         }
     }
 
-    private TaskItem ResultItem(AgentRunResult result)
+    /// <summary>
+    /// An item whose spec and metadata are taken literally: MSBuild would read %xx in a file name or the agent's text
+    /// as an escape, and ; in the spec as a list separator.
+    /// </summary>
+    private static ITaskItem Item(string spec, Dictionary<string, string> metadata)
+    {
+        var item = new TaskItem(EscapeSpec(spec));
+        foreach (var (name, value) in metadata)
+        {
+            ((ITaskItem2)item).SetMetadataValueLiteral(name, value);
+        }
+        return item;
+    }
+
+    private static string EscapeSpec(string value)
+    {
+        var escaped = new System.Text.StringBuilder(value.Length);
+        foreach (var c in value)
+        {
+            escaped.Append(c is '%' or '*' or '?' or '@' or '$' or '(' or ')' or ';' or '\'' ? $"%{(int)c:X2}" : c);
+        }
+        return escaped.ToString();
+    }
+
+    private ITaskItem ResultItem(AgentRunResult result)
     {
         static string Text(object? value) => value switch
         {
@@ -71,7 +97,7 @@ public sealed class RunAgent : AgentRunTask
             IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
             _ => value.ToString() ?? "",
         };
-        return new TaskItem(Path.GetFullPath(ResultPath), new Dictionary<string, string>
+        return Item(Path.GetFullPath(ResultPath), new Dictionary<string, string>
         {
             ["TargetName"] = result.Target,
             ["Agent"] = result.Agent,

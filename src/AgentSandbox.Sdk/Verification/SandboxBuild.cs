@@ -72,7 +72,8 @@ public static class SandboxBuild
         var output = new List<string>();
         void Collect(string line)
         {
-            line = spec.BuildEnvironment.Redact(line);
+            // The agent's credentials too: code it wrote may print one (a test's failure message).
+            line = spec.Environment.Redact(spec.BuildEnvironment.Redact(line));
             log.Detail(line);
             lock (output)
             {
@@ -91,7 +92,7 @@ public static class SandboxBuild
         {
             throw Diagnostics.SandboxRestoreFailed(restore.Message, spec.Network);
         }
-        if (diagnostics.FirstOrDefault(d => d.Code is MissingReference or MissingImport) is { } outside)
+        if ((exitCode != 0 || diagnostics.Any(d => d.IsError)) && diagnostics.FirstOrDefault(d => d.Code is MissingReference or MissingImport) is { } outside)
         {
             throw Diagnostics.OutsideWorkspace(outside.Message, spec.WorkspaceRoot);
         }
