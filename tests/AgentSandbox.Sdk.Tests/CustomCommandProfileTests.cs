@@ -117,7 +117,7 @@ public sealed class CustomCommandProfileTests
         Assert.DoesNotContain("nodejs", dockerfile);
         Assert.DoesNotContain("9.9.9", dockerfile);
         Assert.Contains("    node=; \\\n", dockerfile);
-        Assert.Contains("\nRUN pip install --no-cache-dir aider-chat==0.86.1 &&   aider --version\n", dockerfile);
+        Assert.Contains("\nRUN pip install --no-cache-dir aider-chat==0.86.1 && aider --version\n", dockerfile);
         Assert.Contains("# AgentInstallCommand: installs custom agent 'aider'.", dockerfile);
     }
 
@@ -138,5 +138,16 @@ public sealed class CustomCommandProfileTests
         Assert.Contains("RUN npm install --global", dockerfile);
         Assert.Contains("command -v npm >/dev/null 2>&1 || node=\"nodejs npm\"", dockerfile);
         Assert.DoesNotContain("pip install", dockerfile);
+    }
+
+    [Theory]
+    [InlineData("apt-get update\napt-get install -y foo", new[] { "apt-get update", "apt-get install -y foo" })]
+    [InlineData("  pipx install \\\n    aider-chat  \n\n", new[] { "pipx install aider-chat" })]
+    [InlineData("curl -fsSL https://example.test/i.sh |\n sh", new[] { "curl -fsSL https://example.test/i.sh | sh" })]
+    [InlineData("make ||\r\n  true", new[] { "make || true" })]
+    [InlineData("ends in a backslash \\", new[] { "ends in a backslash" })]
+    public void Install_command_lines_become_runs_of_their_own_unless_they_continue(string install, string[] expected)
+    {
+        Assert.Equal(expected, DockerfileGenerator.InstallCommands(install));
     }
 }

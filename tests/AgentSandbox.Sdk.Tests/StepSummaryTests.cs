@@ -121,9 +121,9 @@ public sealed class StepSummaryTests : IDisposable
             Spec(prompt: "Fix `a|b` <b>now</b>\nsecond line"));
 
         var lines = Lines(markdown);
-        Assert.Contains("> Fix 'a\\|b' &lt;b>now&lt;/b>", lines);
-        Assert.Contains("| `we\\|ird'&lt;name>.cs` | added |", lines);
-        Assert.Contains("| error | `src/A\\|B.cs:3` | Use 'x \\| y' &lt;script>alert(1)&lt;/script> |", lines);
+        Assert.Contains("> Fix 'a&#124;b' &lt;b>now&lt;/b>", lines);
+        Assert.Contains("| `we\\|ird'<name>.cs` | added |", lines);
+        Assert.Contains("| error | `src/A\\|B.cs:3` | Use 'x &#124; y' &lt;script>alert(1)&lt;/script> |", lines);
         Assert.DoesNotContain("second line", markdown);
         Assert.DoesNotContain("\r", markdown);
     }

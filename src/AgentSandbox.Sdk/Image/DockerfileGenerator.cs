@@ -82,7 +82,10 @@ public static class DockerfileGenerator
         if (spec.Agent.InstallCommand is { } install)
         {
             Line($"# AgentInstallCommand: installs {spec.Agent.DisplayName}.");
-            Line($"RUN {install.ReplaceLineEndings(" ")}");
+            foreach (var command in InstallCommands(install))
+            {
+                Line($"RUN {command}");
+            }
             Line();
         }
         if (spec.Agent.ImageFiles(spec.AgentVersion) is { Count: > 0 } files)
@@ -129,6 +132,33 @@ public static class DockerfileGenerator
         }
         Line($"WORKDIR {AgentRunSpec.WorkspacePath}");
         return dockerfile.ToString();
+    }
+
+    /// <summary>
+    /// Each line of a multi-line AgentInstallCommand is a RUN of its own, as it would be a command of its own in a
+    /// shell; a line ending in a backslash, &&, || or | continues on the next, as in a shell, and never into the next
+    /// instruction.
+    /// </summary>
+    public static IEnumerable<string> InstallCommands(string install)
+    {
+        var command = "";
+        foreach (var line in install.ReplaceLineEndings("\n").Split('\n').Select(line => line.Trim()))
+        {
+            command = command.Length == 0 ? line : $"{command} {line}";
+            if (command.EndsWith('\\'))
+            {
+                command = command[..^1].TrimEnd();
+            }
+            else if (command.Length > 0 && !command.EndsWith("&&", StringComparison.Ordinal) && !command.EndsWith('|'))
+            {
+                yield return command;
+                command = "";
+            }
+        }
+        if (command.Length > 0)
+        {
+            yield return command;
+        }
     }
 
     private static string ShellQuote(string word) => $"'{word.Replace("'", "'\\''")}'";

@@ -66,7 +66,7 @@ public static class StepSummary
             Line("|---|---|");
             foreach (var file in result.ChangedFiles)
             {
-                Line($"| `{Cell(file.Path)}` | {file.Change.ToString().ToLowerInvariant()} |");
+                Line($"| {Code(file.Path)} | {file.Change.ToString().ToLowerInvariant()} |");
             }
         }
         else
@@ -80,7 +80,7 @@ public static class StepSummary
             Line("|---|---|---|");
             foreach (var finding in findings)
             {
-                Line(string.Create(CultureInfo.InvariantCulture, $"| {finding.Severity.ToString().ToLowerInvariant()} | `{Cell(finding.File)}:{finding.Line}` | {Cell(finding.Message)} |"));
+                Line(string.Create(CultureInfo.InvariantCulture, $"| {finding.Severity.ToString().ToLowerInvariant()} | {Code($"{finding.File}:{finding.Line}")} | {Cell(finding.Message)} |"));
             }
             Line();
         }
@@ -89,7 +89,11 @@ public static class StepSummary
 
     private static string FirstLine(string text) => text.Trim().Split('\n')[0].Trim();
 
-    /// <summary>Text that cannot break out of a table cell or start Markdown/HTML of its own.</summary>
-    private static string Cell(string text) =>
-        text.ReplaceLineEndings(" ").Replace("|", "\\|", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace("`", "'", StringComparison.Ordinal);
+    /// <summary>Text that cannot break out of a table cell or start Markdown or HTML of its own (entities, not backslashes, so that no backslash in the text can undo them).</summary>
+    private static string Cell(string text) => text.ReplaceLineEndings(" ")
+        .Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal)
+        .Replace("|", "&#124;", StringComparison.Ordinal).Replace("[", "&#91;", StringComparison.Ordinal).Replace("`", "'", StringComparison.Ordinal);
+
+    /// <summary>A path as a code span: no markup inside it but the table's pipe, which GitHub unescapes there too.</summary>
+    private static string Code(string text) => $"`{text.ReplaceLineEndings(" ").Replace("`", "'", StringComparison.Ordinal).Replace("|", "\\|", StringComparison.Ordinal)}`";
 }

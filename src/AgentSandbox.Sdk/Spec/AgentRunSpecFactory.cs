@@ -165,7 +165,7 @@ public static partial class AgentRunSpecFactory
                 throw Diagnostics.PromptFileMissing(path);
             }
             var text = File.ReadAllText(path);
-            return string.IsNullOrWhiteSpace(text) ? throw Diagnostics.NoPrompt() : text.Trim();
+            return !string.IsNullOrWhiteSpace(text) ? text.Trim() : required ? throw Diagnostics.NoPrompt() : null;
         }
         return hasPrompt ? inputs.Prompt!.Trim() : required ? throw Diagnostics.NoPrompt() : null;
     }
