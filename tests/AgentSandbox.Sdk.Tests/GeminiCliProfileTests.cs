@@ -142,4 +142,14 @@ public sealed class GeminiCliProfileTests
         Assert.Empty(claude.ImageFiles(claude.DefaultVersion));
         Assert.Null(claude.ExplainExitCode(41));
     }
+
+    [Theory]
+    [InlineData("0.61.0", true)]
+    [InlineData("0.6.1", true)]
+    [InlineData("0.6.0", false)]
+    [InlineData("0.2.2", false)]
+    public void Only_the_json_formats_have_a_result_event_whose_absence_is_worth_a_warning(string version, bool expected)
+    {
+        Assert.Equal(expected, ((IAgentProfile)Profile).PrintsResultEvent(NuGetVersion.Parse(version)));
+    }
 }

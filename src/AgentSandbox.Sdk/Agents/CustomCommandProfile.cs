@@ -33,6 +33,9 @@ public sealed class CustomCommandProfile : IAgentProfile
 
     public string Describe(NuGetVersion version) => DisplayName;
 
+    /// <summary>Plain text, line by line: the exit code is the result.</summary>
+    public bool PrintsResultEvent(NuGetVersion version) => false;
+
     /// <summary>Only AgentExtraArgs: model, turns and budget are whatever the command's own arguments say.</summary>
     public bool Supports(AgentSetting setting, NuGetVersion version) => setting == AgentSetting.ExtraArguments;
 

@@ -20,6 +20,9 @@ public sealed partial class GeminiCliProfile : IAgentProfile
     // Absent in 0.12.0; GEMINI_CLI_TRUST_WORKSPACE below trusts the folder in the versions between.
     internal static readonly NuGetVersion SkipTrustSince = NuGetVersion.Parse("0.61.0");
 
+    /// <summary>Before 0.6.1 the output is text: no result event to miss.</summary>
+    public bool PrintsResultEvent(NuGetVersion version) => version >= JsonSince;
+
     /// <summary>
     /// Gemini CLI's system settings file. It takes precedence over the user's and the project's settings, the agent
     /// (not root) cannot change it, and it does not depend on which user or HOME the container has.

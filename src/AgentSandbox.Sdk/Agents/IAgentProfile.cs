@@ -64,6 +64,9 @@ public interface IAgentProfile
     /// <summary>The full command line (executable first), one argument per element: it never goes through a shell.</summary>
     IReadOnlyList<string> BuildCommand(AgentInvocation invocation);
 
+    /// <summary>Whether this version prints a final result event (turns, tokens); without one, warning AGS4102 says the output format changed.</summary>
+    bool PrintsResultEvent(NuGetVersion version) => true;
+
     /// <summary>A fresh parser for one run's standard output, for the installed version's output format.</summary>
     IAgentOutputParser CreateParser(NuGetVersion version);
 }

@@ -48,7 +48,7 @@ public sealed class RunAgent : AgentRunTask
             ["Change"] = file.Change.ToString().ToLowerInvariant(),
             ["RelativePath"] = file.Path,
         })).ToArray();
-        if (result.AgentSucceeded && !result.ReportedOutcome && spec.Agent.NpmPackage is not null)
+        if (result.AgentSucceeded && !result.ReportedOutcome && spec.Agent.PrintsResultEvent(spec.Invocation.Version))
         {
             log.Warn(Diagnostics.NoResultEvent(spec.Agent.DisplayName));
         }
