@@ -75,7 +75,7 @@ public sealed class CustomAgentEndToEndTests
     }
 
     [DockerFact]
-    public void GitMetadataIsReadOnlyWhereItExistsAndRemovedWithAGS4008WhereTheAgentCreatesIt()
+    public void GitMetadataIsReadOnlyWhereItExistsAndQuarantinedWithAGS4008WhereTheAgentCreatesIt()
     {
         using var environment = new EnvironmentScope(new Dictionary<string, string?>());
         using var project = new TestProject();
@@ -93,12 +93,14 @@ public sealed class CustomAgentEndToEndTests
         Assert.Equal("AGS4008", error.Code);
         Assert.Contains("src/.git", error.Text);
         Assert.False(Directory.Exists(Path.Combine(project.Directory, "src", ".git")));
+        Assert.True(File.Exists(Path.Combine(project.Directory, "src", ".git.quarantined-by-agentsandbox", "config")));
         Assert.False(File.Exists(Path.Combine(project.Directory, ".git", "hooks", "pre-commit")));
         Assert.False(File.Exists(Path.Combine(project.Directory, "vendor", "lib", ".git", "hooks", "pre-commit")));
         Assert.Equal(2, run.Messages.Count(m => m.Text == "custom: refused"));
         Assert.Equal(2, run.Messages.Count(m => m.Text.Contains("Read-only file system", StringComparison.Ordinal)));
         using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.SandboxDirectory, "AgentRun", "result.json")));
-        Assert.Equal("src/.git", Assert.Single(result.RootElement.GetProperty("removedGitMetadata").EnumerateArray()).GetString());
+        Assert.Equal("src/.git (renamed to .git.quarantined-by-agentsandbox)",
+            Assert.Single(result.RootElement.GetProperty("plantedGitMetadata").EnumerateArray()).GetString());
         Assert.False(result.RootElement.GetProperty("success").GetBoolean());
     }
 
@@ -123,6 +125,21 @@ public sealed class CustomAgentEndToEndTests
 
         Assert.True(planted.Succeeded, planted.Log);
         var warning = Assert.Single(planted.Warnings, w => w.Code == "AGS4103");
-        Assert.StartsWith("The agent changed 1 file(s) of build output", warning.Text);
+        Assert.StartsWith("1 file(s) of build output in bin/ or obj/ changed during the run", warning.Text);
+    }
+
+    [DockerFact]
+    public void PlantedGitMetadataIsReportedAlsoWhenTheAgentFails()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentKind", "custom"), ("AgentPrompt", "Do it"),
+            ("AgentCommand", "sh;-c;mkdir -p tools/.git && echo '[core]' > tools/.git/config && echo 'giving up' && exit 3")));
+
+        Assert.False(run.Succeeded, run.Log);
+        Assert.Equal(["AGS4002", "AGS4008"], run.Errors.Select(e => e.Code).Order());
+        Assert.True(Directory.Exists(Path.Combine(project.Directory, "tools", ".git.quarantined-by-agentsandbox")));
+        Assert.False(Directory.Exists(Path.Combine(project.Directory, "tools", ".git")));
     }
 }

@@ -145,6 +145,7 @@ public sealed class CustomCommandProfileTests
     [InlineData("  pipx install \\\n    aider-chat  \n\n", new[] { "pipx install aider-chat" })]
     [InlineData("curl -fsSL https://example.test/i.sh |\n sh", new[] { "curl -fsSL https://example.test/i.sh | sh" })]
     [InlineData("make ||\r\n  true", new[] { "make || true" })]
+    [InlineData("a &&\n\n  b", new[] { "a && b" })]
     [InlineData("ends in a backslash \\", new[] { "ends in a backslash" })]
     public void Install_command_lines_become_runs_of_their_own_unless_they_continue(string install, string[] expected)
     {

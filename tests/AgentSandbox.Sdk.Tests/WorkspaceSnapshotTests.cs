@@ -205,7 +205,8 @@ public sealed class WorkspaceSnapshotTests : IDisposable
         var before = WorkspaceSnapshot.Take(_temp.Path);
 
         _temp.Write("src/.git/config", "[core]\n\tfsmonitor = evil");
-        _temp.Write(".git/hooks/pre-commit", "evil");
+        // Changed where it is: only the host can (the sandbox mounts it read-only), so it stays the user's.
+        _temp.Write(".git/HEAD", "ref: refs/heads/feature");
         var after = WorkspaceSnapshot.Take(_temp.Path);
 
         Assert.Equal([".git", "vendor/lib/.git"], before.GitEntries.Order(StringComparer.Ordinal));
@@ -228,5 +229,84 @@ public sealed class WorkspaceSnapshotTests : IDisposable
         Assert.Equal(3, before.BuildOutputChanges(after));
         Assert.Empty(before.ChangesTo(after));
         Assert.Equal(0, after.BuildOutputChanges(WorkspaceSnapshot.Take(_temp.Path)));
+    }
+
+    [Fact]
+    public void A_repository_moved_with_its_parent_is_the_users_and_what_appears_at_its_old_place_is_new()
+    {
+        _temp.Write("libs/foo/.git/HEAD", "ref: refs/heads/main");
+        _temp.Write("libs/foo/.git/config", "[core]\n\tbare = false");
+        var before = WorkspaceSnapshot.Take(_temp.Path);
+
+        Directory.Move(_temp.Combine("libs/foo"), _temp.Combine("libs/bar"));
+        _temp.Write("libs/foo/.git/config", "[core]\n\tfsmonitor = evil");
+
+        Assert.Equal(["libs/foo/.git"], before.NewGitEntries(WorkspaceSnapshot.Take(_temp.Path)));
+    }
+
+    [Fact]
+    public void Quarantine_renames_a_planted_link_without_touching_what_it_points_at()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // Unix file modes show whether the target was touched.
+        }
+        var outside = Directory.CreateTempSubdirectory("agentsandbox-outside-");
+        try
+        {
+            File.WriteAllText(Path.Combine(outside.FullName, "data.txt"), "keep");
+            File.SetUnixFileMode(Path.Combine(outside.FullName, "data.txt"), UnixFileMode.UserRead);
+            var before = WorkspaceSnapshot.Take(_temp.Path);
+            Directory.CreateDirectory(_temp.Combine("sub"));
+            Directory.CreateSymbolicLink(_temp.Combine("sub/.git"), outside.FullName);
+
+            var entry = Assert.Single(before.NewGitEntries(WorkspaceSnapshot.Take(_temp.Path)));
+            var outcome = GuardHostStep.Quarantine(_temp.Path, entry);
+
+            Assert.Equal("sub/.git (renamed to .git.quarantined-by-agentsandbox)", outcome);
+            Assert.False(Path.Exists(_temp.Combine("sub/.git")));
+            Assert.Equal(outside.FullName, new FileInfo(_temp.Combine("sub/.git.quarantined-by-agentsandbox")).LinkTarget);
+            Assert.Equal(UnixFileMode.UserRead, File.GetUnixFileMode(Path.Combine(outside.FullName, "data.txt")));
+            Assert.Equal("keep", File.ReadAllText(Path.Combine(outside.FullName, "data.txt")));
+            Assert.DoesNotContain("sub/.git", WorkspaceSnapshot.Take(_temp.Path).GitEntries);
+        }
+        finally
+        {
+            File.SetUnixFileMode(Path.Combine(outside.FullName, "data.txt"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            outside.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Quarantine_keeps_an_earlier_quarantine_and_says_when_it_cannot_rename()
+    {
+        _temp.Write("a/.git.quarantined-by-agentsandbox/config", "earlier");
+        _temp.Write("a/.git/config", "planted");
+
+        Assert.Equal("a/.git (renamed to .git.quarantined-by-agentsandbox-2)", GuardHostStep.Quarantine(_temp.Path, "a/.git"));
+        Assert.Equal("earlier", File.ReadAllText(_temp.Combine("a/.git.quarantined-by-agentsandbox/config")));
+        Assert.StartsWith("gone/.git (could not be renamed: ", GuardHostStep.Quarantine(_temp.Path, "gone/.git"));
+    }
+
+    [Fact]
+    public async Task A_named_pipe_is_not_opened()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // No mkfifo.
+        }
+        _temp.Write("Program.cs", "x");
+        Assert.Equal(0, Shell("mkfifo", _temp.Combine("pipe")));
+
+        var snapshot = Task.Run(() => WorkspaceSnapshot.Take(_temp.Path));
+
+        Assert.Same(snapshot, await Task.WhenAny(snapshot, Task.Delay(TimeSpan.FromSeconds(10))));
+    }
+
+    private static int Shell(string command, params string[] arguments)
+    {
+        using var process = System.Diagnostics.Process.Start(command, arguments);
+        process.WaitForExit();
+        return process.ExitCode;
     }
 }

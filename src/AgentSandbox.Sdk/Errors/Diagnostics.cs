@@ -77,7 +77,7 @@ public static class Diagnostics
         $"The project needs a file outside the sandbox's workspace '{workspaceRoot}' ({message.TrimEnd('.')}): set AgentWorkspaceRoot to a directory that holds everything the project references, such as the repository root, or fix the reference if the agent added it.");
 
     public static AgentSandboxException SandboxBuildFailedUnexplained(long exitCode, IEnumerable<string> outputTail) => new("AGS4010",
-        $"dotnet build failed inside the sandbox without an error an agent could fix (exit code {exitCode}: {string.Join(" / ", outputTail.Where(line => line.Trim().Length > 0).TakeLast(3).Select(line => line.Trim()))}): check that AgentBaseImage has the .NET SDK, and run with -v:detailed to see the build's output.");
+        $"dotnet build failed inside the sandbox without an error an agent could fix (exit code {exitCode}: {string.Join(" / ", outputTail.Where(line => line.Trim().Length > 0).TakeLast(3).Select(line => line.Trim()))}): check that AgentBaseImage has the .NET SDK, or, after a round, what the agent changed; -v:detailed shows the build's output.");
 
     public static AgentSandboxException FileAccessFailed(Exception inner) => new("AGS9001",
         $"AgentSandbox could not read or write a file ({inner.Message.TrimEnd('.')}): check that the path exists and the build user may read and write it.", inner);
@@ -86,10 +86,10 @@ public static class Diagnostics
         $"AgentSandbox failed unexpectedly ({exception.GetType().Name}: {exception.Message}): please report this with the output of -v:diagnostic, which holds the stack trace.", exception);
 
     public static Warning BuildOutputChanged(int files) => new("AGS4103",
-        $"The agent changed {files} file(s) of build output in bin/ or obj/, which your next build may use without compiling them: run dotnet clean (or delete bin and obj) before you build or run this project on your machine.");
+        $"{files} file(s) of build output in bin/ or obj/ changed during the run, which your next build may use without compiling them: run dotnet clean (or delete bin and obj) before you build or run this project on your machine.");
 
     public static AgentSandboxException GitMetadataPlanted(IEnumerable<string> entries) => new("AGS4008",
-        $"The agent created git metadata ({string.Join(", ", entries)}), whose hooks and settings git on your machine would run: it was removed; review the agent's other changes before you trust them.");
+        $"The agent left git metadata whose hooks and settings git on your machine would run, or hid directories from the check ({string.Join("; ", entries)}): do not run git there before you have looked, and review the agent's other changes before you trust them.");
 
     public static AgentSandboxException ReviewUnanswered(string agent, string resultPath) => new("AGS4009",
         $"{agent} ended its review without findings in the form FINDING <severity> <path>:<line>: <message> and without saying NO FINDINGS, so the review cannot be trusted: read its answer (finalText in {resultPath}) and check that AgentPrompt and AgentExtraArgs leave the answer's form alone.");

@@ -144,7 +144,7 @@ public static class DockerfileGenerator
         var command = "";
         foreach (var line in install.ReplaceLineEndings("\n").Split('\n').Select(line => line.Trim()))
         {
-            command = command.Length == 0 ? line : $"{command} {line}";
+            command = $"{command} {line}".Trim();
             if (command.EndsWith('\\'))
             {
                 command = command[..^1].TrimEnd();

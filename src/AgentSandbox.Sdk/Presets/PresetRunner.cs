@@ -51,7 +51,8 @@ public static class PresetRunner
                 var run = await AgentRunner.Default.RunAsync(round, imageTag, engine, log, cancellationToken).ConfigureAwait(false);
                 runs.Add(run);
                 iterations.Add(new FixIteration(number, build.ErrorCount, build.WarningCount, run.AgentSucceeded, run.NumTurns, run.CostUsd, run.DurationMs));
-                if (!run.AgentSucceeded)
+                // An agent that planted git metadata gets no further round.
+                if (!run.AgentSucceeded || run.PlantedGitMetadata is not null)
                 {
                     return Combine(spec, imageTag, before, runs, iterations, verification: null, run.Failure);
                 }
@@ -97,7 +98,7 @@ public static class PresetRunner
             AgentVersion: spec.Invocation.Version.ToNormalizedString(),
             Image: imageTag,
             ExitCode: last?.ExitCode,
-            Success: failure is null && agentSucceeded && verification?.Succeeded == true && runs.All(run => run.RemovedGitMetadata is null),
+            Success: failure is null && agentSucceeded && verification?.Succeeded == true && runs.All(run => run.PlantedGitMetadata is null),
             DurationMs: runs.Sum(run => run.DurationMs) + (verification?.DurationMs ?? 0),
             NumTurns: Sum(runs.Select(run => run.NumTurns)),
             CostUsd: Sum(runs.Select(run => run.CostUsd)),
@@ -110,7 +111,7 @@ public static class PresetRunner
             ChangedFiles: before.ChangesTo(WorkspaceSnapshot.Take(spec.WorkspaceRoot)))
         {
             AgentSucceeded = agentSucceeded,
-            RemovedGitMetadata = runs.SelectMany(run => run.RemovedGitMetadata ?? []).ToList() is { Count: > 0 } removed ? removed : null,
+            PlantedGitMetadata = runs.SelectMany(run => run.PlantedGitMetadata ?? []).ToList() is { Count: > 0 } planted ? planted : null,
             ReportedOutcome = runs.All(run => run.ReportedOutcome),
             LastWords = last?.LastWords,
             CredentialRejectedStatus = last?.CredentialRejectedStatus,

@@ -31,6 +31,12 @@ public static class RunReport
         {
             log.Important($"  {file.Change.ToString().ToLowerInvariant()}: {file.Path}");
         }
+        // Whatever else went wrong: it is a security event and must not hide behind another error.
+        if (result.PlantedGitMetadata is { } planted)
+        {
+            var error = Diagnostics.GitMetadataPlanted(planted);
+            log.Problem(new SourceProblem(true, "", error.Code, null, 0, 0, error.Message));
+        }
         foreach (var finding in result.Findings ?? [])
         {
             // Asked for relative to /workspace, but an agent working in the project's directory may answer relative to that.
@@ -44,10 +50,6 @@ public static class RunReport
             return result.CredentialRejectedStatus is { } status
                 ? Diagnostics.CredentialRejected(agent.DisplayName, status, agent.CredentialVariables)
                 : Diagnostics.AgentFailed(agent.DisplayName, result.ExitCode is { } code ? $"exit code {code}" : "no exit code", result.LastWords ?? "no reason given", resultPath);
-        }
-        if (result.RemovedGitMetadata is { } planted)
-        {
-            return Diagnostics.GitMetadataPlanted(planted);
         }
         if (result.ReviewUnanswered)
         {
@@ -72,8 +74,16 @@ public static class RunReport
     }
 
     /// <summary>A workspace-relative path (forward slashes) on the host; null for none or for a path outside the workspace.</summary>
-    public static string? HostPath(string root, string? relative) =>
-        relative is null || relative.StartsWith('/') ? null : Path.Combine(root, relative.Replace('/', Path.DirectorySeparatorChar));
+    public static string? HostPath(string root, string? relative)
+    {
+        // Not rooted (a Windows UNC path would make File.Exists reach out to a server), and not out of the workspace.
+        if (relative is null || relative.StartsWith('/') || relative.StartsWith('\\') || relative.Contains(':')
+            || relative.Split('/', '\\').Contains(".."))
+        {
+            return null;
+        }
+        return Path.Combine(root, relative.Replace('/', Path.DirectorySeparatorChar));
+    }
 
     private static string Explain(VerificationResult verification) =>
         verification.Diagnostics.FirstOrDefault(d => d.IsError) is { } first

@@ -55,6 +55,10 @@ public static class StepSummary
         {
             Line($"| Verification | dotnet {(verification.Mode == VerifyMode.Test ? "test" : "build")} {(verification.Succeeded ? "passed" : $"failed ({verification.ErrorCount} errors)")} |");
         }
+        if (result.PlantedGitMetadata is { } planted)
+        {
+            Line($"| Git metadata left by the agent | {Cell(string.Join("; ", planted))} |");
+        }
         if (!result.Success && result.LastWords is { Length: > 0 } lastWords)
         {
             Line($"| Reason | {Cell(FirstLine(lastWords))} |");

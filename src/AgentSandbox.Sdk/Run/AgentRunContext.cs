@@ -21,8 +21,8 @@ public sealed class AgentRunContext(AgentRunSpec spec, string imageTag, DockerEn
     public WorkspaceSnapshot? Before { get; set; }
     public WorkspaceSnapshot? After { get; set; }
 
-    /// <summary>Git metadata the agent created, which was removed (relative to the workspace root).</summary>
-    public List<string> RemovedGitEntries { get; } = [];
+    /// <summary>Git metadata the agent created (relative to the workspace root), and what became of it.</summary>
+    public List<string> PlantedGitMetadata { get; } = [];
 
     /// <summary>Null until the container has exited.</summary>
     public long? ExitCode { get; set; }

@@ -47,9 +47,9 @@ public sealed record AgentRunResult(
     [JsonIgnore]
     public bool ReportedOutcome { get; init; }
 
-    /// <summary>Git metadata the agent created, which was removed (AGS4008).</summary>
+    /// <summary>Git metadata the agent created, renamed out of git's way (AGS4008).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public IReadOnlyList<string>? RemovedGitMetadata { get; init; }
+    public IReadOnlyList<string>? PlantedGitMetadata { get; init; }
 
     /// <summary>AgentReview: the agent's answer held neither findings nor NO FINDINGS (AGS4009).</summary>
     public bool ReviewUnanswered { get; init; }
@@ -68,7 +68,7 @@ public sealed record AgentRunResult(
         var failOn = context.Spec.Preset.FailOn;
         var success = failure is null && context.AgentSucceeded
             && context.Verification?.Succeeded != false
-            && context.RemovedGitEntries.Count == 0
+            && context.PlantedGitMetadata.Count == 0
             && !context.ReviewUnanswered
             && !(context.Findings ?? []).Any(finding => finding.FailsBuild(failOn));
         var agentErrors = outcome?.Errors ?? [];
@@ -107,7 +107,7 @@ public sealed record AgentRunResult(
             LastWords = context.AgentSucceeded && failure is null ? null : LastWordsOf(context, agentErrors, finalText),
             // The agent's own verdict: a failure after it ended well (a sandbox build's engine error) is not the agent's.
             AgentSucceeded = context.AgentSucceeded,
-            RemovedGitMetadata = context.RemovedGitEntries.Count > 0 ? context.RemovedGitEntries.ToList() : null,
+            PlantedGitMetadata = context.PlantedGitMetadata.Count > 0 ? context.PlantedGitMetadata.ToList() : null,
             ReviewUnanswered = context.ReviewUnanswered,
             ReportedOutcome = outcome is not null,
             Verification = context.Verification,

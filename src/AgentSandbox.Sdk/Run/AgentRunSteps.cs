@@ -143,11 +143,14 @@ public sealed class DetectChangesStep : IAgentRunStep
 
 /// <summary>
 /// What the agent left that the host would act on without anyone reading it: git metadata it created (git on the
-/// host runs a repository's hooks and core.fsmonitor) is removed and fails the run; changed build output, which the
-/// host's next build may use without compiling, is a warning.
+/// host runs a repository's hooks and core.fsmonitor) is renamed out of git's way and fails the run, as do
+/// directories it made unreadable (they could hide such metadata); changed build output, which the host's next build
+/// may use without compiling, is a warning.
 /// </summary>
 public sealed class GuardHostStep : IAgentRunStep
 {
+    public const string QuarantineSuffix = ".quarantined-by-agentsandbox";
+
     public bool AlwaysRuns => true;
 
     public Task ExecuteAsync(AgentRunContext context, CancellationToken cancellationToken)
@@ -158,9 +161,9 @@ public sealed class GuardHostStep : IAgentRunStep
         }
         foreach (var entry in before.NewGitEntries(after))
         {
-            Remove(Path.Combine(context.Spec.WorkspaceRoot, entry));
-            context.RemovedGitEntries.Add(entry);
+            context.PlantedGitMetadata.Add(Quarantine(context.Spec.WorkspaceRoot, entry));
         }
+        context.PlantedGitMetadata.AddRange(before.NewlyUnreadable(after).Select(directory => $"{directory} (made unreadable, so it could not be checked)"));
         if (before.BuildOutputChanges(after) is > 0 and var count)
         {
             context.Log.Warn(Diagnostics.BuildOutputChanged(count));
@@ -168,20 +171,36 @@ public sealed class GuardHostStep : IAgentRunStep
         return Task.CompletedTask;
     }
 
-    private static void Remove(string path)
+    /// <summary>
+    /// Renames a planted .git so that git no longer finds it, keeping it for inspection. A rename never follows a link
+    /// and never touches the contents, which may not be the agent's to touch.
+    /// </summary>
+    /// <returns>What happened, for the error message.</returns>
+    public static string Quarantine(string root, string entry)
     {
-        if (File.Exists(path))
+        var path = Path.Combine(root, entry.Replace('/', Path.DirectorySeparatorChar));
+        var target = path + QuarantineSuffix;
+        for (var n = 2; Path.Exists(target) || File.Exists(target) || new FileInfo(target).LinkTarget is not null; n++)
         {
-            File.SetAttributes(path, FileAttributes.Normal);
-            File.Delete(path);
-            return;
+            target = $"{path}{QuarantineSuffix}-{n}";
         }
-        // Git writes its objects read-only, which Windows would refuse to delete.
-        foreach (var file in Directory.EnumerateFiles(path, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
+        try
         {
-            File.SetAttributes(file, FileAttributes.Normal);
+            // rename(2) either way: a link is renamed itself, a directory with its contents untouched.
+            if (Directory.Exists(path))
+            {
+                Directory.Move(path, target);
+            }
+            else
+            {
+                File.Move(path, target);
+            }
+            return $"{entry} (renamed to {Path.GetFileName(target)})";
         }
-        Directory.Delete(path, recursive: true);
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return $"{entry} (could not be renamed: {exception.Message.TrimEnd('.')}; delete it before you run git there)";
+        }
     }
 }
 

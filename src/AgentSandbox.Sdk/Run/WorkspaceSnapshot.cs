@@ -34,37 +34,62 @@ public sealed class WorkspaceSnapshot
     /// </summary>
     private static readonly string[] BuildImportExtensions = [".props", ".targets"];
 
-    // Dotfiles count (.editorconfig, .github/...); directories the build user cannot read are passed over.
-    private static readonly EnumerationOptions Listing = new() { IgnoreInaccessible = true, AttributesToSkip = 0 };
+    // Dotfiles count (.editorconfig, .github/...). A directory that cannot be listed is recorded, not skipped silently.
+    private static readonly EnumerationOptions Listing = new() { IgnoreInaccessible = false, AttributesToSkip = 0 };
+
+    private const string LinkPrefix = "link:";
 
     private readonly Dictionary<string, string> _hashes;
     private readonly Dictionary<string, (long Length, DateTime Written)> _buildOutput;
-    private readonly HashSet<string> _gitEntries;
+    private readonly Dictionary<string, string> _gitEntries;
+    private readonly HashSet<string> _unreadable;
 
-    private WorkspaceSnapshot(Dictionary<string, string> hashes, Dictionary<string, (long, DateTime)> buildOutput, HashSet<string> gitEntries) =>
-        (_hashes, _buildOutput, _gitEntries) = (hashes, buildOutput, gitEntries);
+    private WorkspaceSnapshot(
+        Dictionary<string, string> hashes, Dictionary<string, (long, DateTime)> buildOutput, Dictionary<string, string> gitEntries, HashSet<string> unreadable) =>
+        (_hashes, _buildOutput, _gitEntries, _unreadable) = (hashes, buildOutput, gitEntries, unreadable);
 
     public int FileCount => _hashes.Count;
 
-    /// <summary>Every .git directory or file (worktrees, submodules) in the workspace, relative, with forward slashes.</summary>
-    public IReadOnlyCollection<string> GitEntries => _gitEntries;
+    /// <summary>
+    /// Every .git directory or file (worktrees, submodules) in the workspace that is not a link, relative, with forward
+    /// slashes: what the sandbox mounts read-only.
+    /// </summary>
+    public IReadOnlyCollection<string> GitEntries =>
+        _gitEntries.Where(entry => !entry.Value.StartsWith(LinkPrefix, StringComparison.Ordinal)).Select(entry => entry.Key).ToList();
 
     public static WorkspaceSnapshot Take(string root)
     {
         var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
         var buildOutput = new Dictionary<string, (long, DateTime)>(StringComparer.Ordinal);
-        var gitEntries = new HashSet<string>(StringComparer.Ordinal);
-        string Relative(FileSystemInfo entry) => Path.GetRelativePath(root, entry.FullName).Replace('\\', '/');
+        var gitEntries = new Dictionary<string, string>(StringComparer.Ordinal);
+        var unreadable = new HashSet<string>(StringComparer.Ordinal);
+        string Relative(string path) => Path.GetRelativePath(root, path).Replace('\\', '/');
 
         var pending = new Stack<(DirectoryInfo Directory, bool InBuildOutput)>([(new DirectoryInfo(root), false)]);
         while (pending.TryPop(out var current))
         {
             var (directory, inBuildOutput) = current;
-            foreach (var entry in directory.EnumerateFileSystemInfos("*", Listing))
+            List<FileSystemInfo> entries;
+            try
+            {
+                entries = directory.EnumerateFileSystemInfos("*", Listing).ToList();
+            }
+            catch (Exception exception) when (exception is UnauthorizedAccessException or IOException)
+            {
+                // Enterable but not listable still shows a .git by name, which the host's git would find there too.
+                unreadable.Add(Relative(directory.FullName));
+                var hidden = Path.Combine(directory.FullName, GitDirectory);
+                if (Directory.Exists(hidden) || File.Exists(hidden))
+                {
+                    gitEntries[Relative(hidden)] = GitFingerprint.Of(hidden);
+                }
+                continue;
+            }
+            foreach (var entry in entries)
             {
                 if (entry.Name.Equals(GitDirectory, StringComparison.OrdinalIgnoreCase))
                 {
-                    gitEntries.Add(Relative(entry));
+                    gitEntries[Relative(entry.FullName)] = entry.LinkTarget is { } target ? LinkPrefix + target : GitFingerprint.Of(entry.FullName);
                 }
                 // Links are not followed: a link out of the project is not the project.
                 else if (entry.LinkTarget is not null)
@@ -82,21 +107,51 @@ public sealed class WorkspaceSnapshot
                 {
                     if (inBuildOutput && !BuildImportExtensions.Contains(file.Extension, StringComparer.OrdinalIgnoreCase))
                     {
-                        buildOutput[Relative(file)] = (file.Length, file.LastWriteTimeUtc);
+                        buildOutput[Relative(file.FullName)] = (file.Length, file.LastWriteTimeUtc);
                     }
                     else if (TryHash(file) is { } hash)
                     {
-                        hashes[Relative(file)] = hash;
+                        hashes[Relative(file.FullName)] = hash;
                     }
                 }
             }
         }
-        return new WorkspaceSnapshot(hashes, buildOutput, gitEntries);
+        return new WorkspaceSnapshot(hashes, buildOutput, gitEntries, unreadable);
     }
 
-    /// <summary>Git metadata that was not there before: a repository the host's git would obey (hooks, core.fsmonitor).</summary>
-    public IReadOnlyList<string> NewGitEntries(WorkspaceSnapshot after) =>
-        after._gitEntries.Where(entry => !_gitEntries.Contains(entry)).Order(StringComparer.Ordinal).ToList();
+    /// <summary>
+    /// Git metadata that was not there before: a repository the host's git would obey (hooks, core.fsmonitor).
+    /// Identity is the metadata's content, not its path. A repository the agent moved (by renaming a parent
+    /// directory: the read-only mount moves along) is the user's, and whatever then appears at its old path is new.
+    /// A repository that changed where it is was changed on the host (the agent cannot write to it): the user's too.
+    /// </summary>
+    public IReadOnlyList<string> NewGitEntries(WorkspaceSnapshot after)
+    {
+        var moved = _gitEntries.Where(entry => !after._gitEntries.TryGetValue(entry.Key, out var now) || now != entry.Value)
+            .Select(entry => entry.Value).ToList();
+        var planted = new List<string>();
+        foreach (var (path, fingerprint) in after._gitEntries.OrderBy(entry => entry.Key, StringComparer.Ordinal))
+        {
+            if (_gitEntries.TryGetValue(path, out var before))
+            {
+                var originalMovedAway = before != fingerprint
+                    && after._gitEntries.Any(other => other.Key != path && other.Value == before && !_gitEntries.ContainsKey(other.Key));
+                if (originalMovedAway)
+                {
+                    planted.Add(path);
+                }
+            }
+            else if (!moved.Remove(fingerprint))
+            {
+                planted.Add(path);
+            }
+        }
+        return planted;
+    }
+
+    /// <summary>Directories that could be listed before and cannot now: what the agent left there cannot be checked.</summary>
+    public IReadOnlyList<string> NewlyUnreadable(WorkspaceSnapshot after) =>
+        after._unreadable.Where(path => !_unreadable.Contains(path)).Order(StringComparer.Ordinal).ToList();
 
     /// <summary>How many files of build output were added, rewritten or deleted.</summary>
     public int BuildOutputChanges(WorkspaceSnapshot after) =>
@@ -121,8 +176,15 @@ public sealed class WorkspaceSnapshot
         return changes.OrderBy(change => change.Path, StringComparer.Ordinal).ToList();
     }
 
+    private static readonly string EmptyHash = Convert.ToHexString(SHA256.HashData([]));
+
     private static string? TryHash(FileInfo file)
     {
+        // Nothing to read, and not opened: a named pipe (size 0) would block the build until someone wrote to it.
+        if (file.Length == 0)
+        {
+            return EmptyHash;
+        }
         try
         {
             using var stream = file.OpenRead();
