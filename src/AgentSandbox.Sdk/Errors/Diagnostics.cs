@@ -76,8 +76,8 @@ public static class Diagnostics
     public static AgentSandboxException OutsideWorkspace(string message, string workspaceRoot) => new("AGS4007",
         $"The project needs a file outside the sandbox's workspace '{workspaceRoot}' ({message.TrimEnd('.')}): set AgentWorkspaceRoot to a directory that holds everything the project references, such as the repository root, or fix the reference if the agent added it.");
 
-    public static AgentSandboxException SandboxBuildFailedUnexplained(long exitCode, IEnumerable<string> outputTail) => new("AGS4010",
-        $"dotnet build failed inside the sandbox without an error an agent could fix (exit code {exitCode}: {string.Join(" / ", outputTail.Where(line => line.Trim().Length > 0).TakeLast(3).Select(line => line.Trim()))}): check that AgentBaseImage has the .NET SDK, or, after a round, what the agent changed; -v:detailed shows the build's output.");
+    public static AgentSandboxException SandboxBuildFailedUnexplained(long exitCode, string lastLines) => new("AGS4010",
+        $"dotnet build failed inside the sandbox without an error an agent could fix (exit code {exitCode}: {lastLines}): check that AgentBaseImage has the .NET SDK, or, after a round, what the agent changed; -v:detailed shows the build's output.");
 
     public static AgentSandboxException FileAccessFailed(Exception inner) => new("AGS9001",
         $"AgentSandbox could not read or write a file ({inner.Message.TrimEnd('.')}): check that the path exists and the build user may read and write it.", inner);

@@ -1,6 +1,8 @@
+using System.Numerics;
 using AgentSandbox.Docker;
 using AgentSandbox.Errors;
 using AgentSandbox.Logging;
+using AgentSandbox.Reporting;
 using AgentSandbox.Run;
 using AgentSandbox.Spec;
 using AgentSandbox.Verification;
@@ -25,7 +27,9 @@ public static class PresetRunner
     private static async Task<AgentRunResult> FixAsync(AgentRunSpec spec, string imageTag, DockerEngine engine, ISandboxLog log, CancellationToken cancellationToken)
     {
         var preset = spec.Preset;
+        // Each round starts from where the last one left the tree (the sandbox builds in between only read it).
         var before = WorkspaceSnapshot.Take(spec.WorkspaceRoot);
+        var current = before;
         var runs = new List<AgentRunResult>();
         var iterations = new List<FixIteration>();
         VerificationResult? build = null;
@@ -38,39 +42,40 @@ public static class PresetRunner
                 if (build.ErrorCount == 0)
                 {
                     // Nothing to hand the agent: rounds would cost money without a chance of success.
-                    throw Diagnostics.SandboxBuildFailedUnexplained(build.ExitCode, build.OutputTail);
+                    throw Diagnostics.SandboxBuildFailedUnexplained(build.ExitCode, build.LastLines);
                 }
                 var number = iterations.Count + 1;
-                log.Important($"{spec.TargetName}: iteration {number}/{preset.MaxIterations}: the build has {Count(build.ErrorCount, "error")} and {Count(build.WarningCount, "warning")}.");
+                log.Important($"{spec.TargetName}: iteration {number}/{preset.MaxIterations}: the build has {RunReport.Count(build.ErrorCount, "error")} and {RunReport.Count(build.WarningCount, "warning")}.");
                 // The loop builds after each round itself; the round's own verification would only build twice.
                 var round = spec with
                 {
                     Invocation = spec.Invocation with { Prompt = PresetPrompts.Compose(preset, FixInput(build)) },
                     Preset = preset with { Verify = VerifyMode.None },
                 };
-                var run = await AgentRunner.Default.RunAsync(round, imageTag, engine, log, cancellationToken).ConfigureAwait(false);
+                var run = await AgentRunner.Default.RunAsync(round, imageTag, engine, log, cancellationToken, current).ConfigureAwait(false);
                 runs.Add(run);
+                current = run.After ?? current;
                 iterations.Add(new FixIteration(number, build.ErrorCount, build.WarningCount, run.AgentSucceeded, run.NumTurns, run.CostUsd, run.DurationMs));
                 // An agent that planted git metadata gets no further round.
                 if (!run.AgentSucceeded || run.PlantedGitMetadata is not null)
                 {
-                    return Combine(spec, imageTag, before, runs, iterations, verification: null, run.Failure);
+                    return Combine(spec, imageTag, before.ChangesTo(current), runs, iterations, verification: null, run.Failure);
                 }
                 build = await SandboxBuild.RunAsync(spec, imageTag, engine, VerifyMode.Build, log, cancellationToken).ConfigureAwait(false);
             }
             log.Important(build.Succeeded
-                ? $"{spec.TargetName}: the build is clean{(iterations.Count == 0 ? "; there was nothing to fix" : $" after {Count(iterations.Count, "iteration")}")}."
-                : $"{spec.TargetName}: the build still has {Count(build.ErrorCount, "error")} after {Count(iterations.Count, "iteration")} (AgentMaxIterations).");
+                ? $"{spec.TargetName}: the build is clean{(iterations.Count == 0 ? "; there was nothing to fix" : $" after {RunReport.Count(iterations.Count, "iteration")}")}."
+                : $"{spec.TargetName}: the build still has {RunReport.Count(build.ErrorCount, "error")} after {RunReport.Count(iterations.Count, "iteration")} (AgentMaxIterations).");
             if (build.Succeeded && preset.Verify == VerifyMode.Test)
             {
                 build = await SandboxBuild.RunAsync(spec, imageTag, engine, VerifyMode.Test, log, cancellationToken).ConfigureAwait(false);
             }
-            return Combine(spec, imageTag, before, runs, iterations, build, failure: null);
+            return Combine(spec, imageTag, before.ChangesTo(current), runs, iterations, build, failure: null);
         }
         catch (Exception exception) when (exception is AgentSandboxException or OperationCanceledException)
         {
             // Like a single run: the failure travels in the result, so result.json is written either way.
-            return Combine(spec, imageTag, before, runs, iterations, build, exception);
+            return Combine(spec, imageTag, before.ChangesTo(current), runs, iterations, build, exception);
         }
     }
 
@@ -78,11 +83,9 @@ public static class PresetRunner
     private static List<BuildDiagnostic> FixInput(VerificationResult build) =>
         build.Diagnostics.OrderBy(d => d.IsError ? 0 : 1).Take(50).ToList();
 
-    private static string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
-
     /// <summary>One result for the whole target: totals over the rounds, the last round's words, every changed file.</summary>
     private static AgentRunResult Combine(
-        AgentRunSpec spec, string imageTag, WorkspaceSnapshot before, List<AgentRunResult> runs, List<FixIteration> iterations,
+        AgentRunSpec spec, string imageTag, IReadOnlyList<ChangedFile> changedFiles, List<AgentRunResult> runs, List<FixIteration> iterations,
         VerificationResult? verification, Exception? failure)
     {
         var last = runs.LastOrDefault();
@@ -108,7 +111,7 @@ public static class PresetRunner
             Errors: errors,
             PermissionDenials: runs.Sum(run => run.PermissionDenials),
             // Against the tree before the first round: a file added in one round and edited in the next is added.
-            ChangedFiles: before.ChangesTo(WorkspaceSnapshot.Take(spec.WorkspaceRoot)))
+            ChangedFiles: changedFiles)
         {
             AgentSucceeded = agentSucceeded,
             PlantedGitMetadata = runs.SelectMany(run => run.PlantedGitMetadata ?? []).ToList() is { Count: > 0 } planted ? planted : null,
@@ -121,7 +124,7 @@ public static class PresetRunner
         };
     }
 
-    private static int? Sum(IEnumerable<int?> values) => values.Any(v => v.HasValue) ? values.Sum() : null;
-    private static long? Sum(IEnumerable<long?> values) => values.Any(v => v.HasValue) ? values.Sum() : null;
-    private static decimal? Sum(IEnumerable<decimal?> values) => values.Any(v => v.HasValue) ? values.Sum() : null;
+    /// <summary>The total of what the rounds reported; null when none reported it.</summary>
+    private static T? Sum<T>(IEnumerable<T?> values) where T : struct, INumber<T> =>
+        values.Any(v => v.HasValue) ? values.Aggregate(T.Zero, (total, value) => total + (value ?? T.Zero)) : null;
 }

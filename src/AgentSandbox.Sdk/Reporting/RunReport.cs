@@ -68,7 +68,7 @@ public static class RunReport
             }
             return spec.Preset.Kind == AgentPreset.Fix && verification.Mode == VerifyMode.Build
                 ? Diagnostics.FixIncomplete(result.Iterations?.Count ?? 0, verification.ErrorCount)
-                : Diagnostics.VerificationFailed(result.Target, verification.Mode == VerifyMode.Test ? "test" : "build", Explain(verification), resultPath);
+                : Diagnostics.VerificationFailed(result.Target, verification.Verb, Explain(verification), resultPath);
         }
         return null;
     }
@@ -88,7 +88,7 @@ public static class RunReport
     private static string Explain(VerificationResult verification) =>
         verification.Diagnostics.FirstOrDefault(d => d.IsError) is { } first
             ? $"{verification.ErrorCount} error(s), the first {first}"
-            : $"exit code {verification.ExitCode}: {string.Join(" / ", verification.OutputTail.Where(line => line.Trim().Length > 0).TakeLast(3).Select(line => line.Trim()))}";
+            : $"exit code {verification.ExitCode}: {verification.LastLines}";
 
     /// <summary>"Claude Code 2.1.328 succeeded: 3 turns, 0.7 s, $0.0004, 30 tokens in / 15 out; 1 file changed; dotnet build passed."</summary>
     public static string Summarize(AgentRunResult result, string agentName)
@@ -96,11 +96,11 @@ public static class RunReport
         var facts = new List<string>();
         if (result.Iterations is { Count: > 0 } iterations)
         {
-            facts.Add(iterations.Count == 1 ? "1 iteration" : $"{iterations.Count} iterations");
+            facts.Add(Count(iterations.Count, "iteration"));
         }
         if (result.NumTurns is { } turns)
         {
-            facts.Add(turns == 1 ? "1 turn" : $"{turns} turns");
+            facts.Add(Count(turns, "turn"));
         }
         facts.Add(string.Create(CultureInfo.InvariantCulture, $"{result.DurationMs / 1000.0:0.0} s"));
         if (result.CostUsd is { } cost)
@@ -120,14 +120,17 @@ public static class RunReport
         var tail = new List<string> { files };
         if (result.Findings is { } findings)
         {
-            tail.Add(findings.Count == 1 ? "1 finding" : $"{findings.Count} findings");
+            tail.Add(Count(findings.Count, "finding"));
         }
         if (result.Verification is { } verification)
         {
-            tail.Add($"dotnet {(verification.Mode == VerifyMode.Test ? "test" : "build")} {(verification.Succeeded ? "passed" : "failed")}");
+            tail.Add($"dotnet {verification.Verb} {(verification.Succeeded ? "passed" : "failed")}");
         }
         return $"{agentName} {(result.Success ? "succeeded" : "failed")}: {string.Join(", ", facts)}; {string.Join("; ", tail)}.";
     }
+
+    /// <summary>"1 turn", "3 turns".</summary>
+    public static string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
 
     public static void WriteJson(AgentRunResult result, string path)
     {

@@ -53,7 +53,7 @@ public static class StepSummary
         Line(result.CostUsd is { } cost ? string.Create(CultureInfo.InvariantCulture, $"| Cost | ${cost:0.####} |") : "| Cost | not reported by the agent |");
         if (result.Verification is { } verification)
         {
-            Line($"| Verification | dotnet {(verification.Mode == VerifyMode.Test ? "test" : "build")} {(verification.Succeeded ? "passed" : $"failed ({verification.ErrorCount} errors)")} |");
+            Line($"| Verification | dotnet {verification.Verb} {(verification.Succeeded ? "passed" : $"failed ({verification.ErrorCount} errors)")} |");
         }
         if (result.PlantedGitMetadata is { } planted)
         {

@@ -54,6 +54,10 @@ public sealed record AgentRunResult(
     /// <summary>AgentReview: the agent's answer held neither findings nor NO FINDINGS (AGS4009).</summary>
     public bool ReviewUnanswered { get; init; }
 
+    /// <summary>The workspace after the run, for a caller whose next run starts from it (AgentFix's rounds).</summary>
+    [JsonIgnore]
+    public WorkspaceSnapshot? After { get; init; }
+
     /// <summary>Set when the API refused the credential and the run was stopped.</summary>
     public int? CredentialRejectedStatus { get; init; }
 
@@ -109,6 +113,7 @@ public sealed record AgentRunResult(
             AgentSucceeded = context.AgentSucceeded,
             PlantedGitMetadata = context.PlantedGitMetadata.Count > 0 ? context.PlantedGitMetadata.ToList() : null,
             ReviewUnanswered = context.ReviewUnanswered,
+            After = context.After,
             ReportedOutcome = outcome is not null,
             Verification = context.Verification,
             Findings = context.Findings,

@@ -39,7 +39,7 @@ public sealed class SnapshotBeforeStep : IAgentRunStep
 {
     public Task ExecuteAsync(AgentRunContext context, CancellationToken cancellationToken)
     {
-        context.Before = WorkspaceSnapshot.Take(context.Spec.WorkspaceRoot);
+        context.Before ??= WorkspaceSnapshot.Take(context.Spec.WorkspaceRoot);
         return Task.CompletedTask;
     }
 }
@@ -180,7 +180,7 @@ public sealed class GuardHostStep : IAgentRunStep
     {
         var path = Path.Combine(root, entry.Replace('/', Path.DirectorySeparatorChar));
         var target = path + QuarantineSuffix;
-        for (var n = 2; Path.Exists(target) || File.Exists(target) || new FileInfo(target).LinkTarget is not null; n++)
+        for (var n = 2; Path.Exists(target) || new FileInfo(target).LinkTarget is not null; n++)
         {
             target = $"{path}{QuarantineSuffix}-{n}";
         }

@@ -21,9 +21,11 @@ public sealed class AgentRunner(IReadOnlyList<IAgentRunStep> steps)
         new VerifyStep(),
     ]);
 
-    public async Task<AgentRunResult> RunAsync(AgentRunSpec spec, string imageTag, DockerEngine engine, ISandboxLog log, CancellationToken cancellationToken)
+    /// <param name="before">The workspace as it is now, when the caller has just taken it; otherwise the run takes it.</param>
+    public async Task<AgentRunResult> RunAsync(
+        AgentRunSpec spec, string imageTag, DockerEngine engine, ISandboxLog log, CancellationToken cancellationToken, WorkspaceSnapshot? before = null)
     {
-        var context = new AgentRunContext(spec, imageTag, engine, log);
+        var context = new AgentRunContext(spec, imageTag, engine, log) { Before = before };
         Exception? failure = null;
         foreach (var step in steps.Where(step => failure is null || step.AlwaysRuns))
         {

@@ -11,6 +11,12 @@ namespace AgentSandbox.Verification;
 /// <param name="OutputTail">The build's last output lines, for failures its diagnostics do not explain (failed tests).</param>
 public sealed record VerificationResult(VerifyMode Mode, long ExitCode, IReadOnlyList<BuildDiagnostic> Diagnostics, long DurationMs, IReadOnlyList<string> OutputTail)
 {
+    /// <summary>"build" or "test", as in `dotnet build`.</summary>
+    public string Verb => SandboxBuild.Verb(Mode);
+
+    /// <summary>The last few non-blank output lines on one line, for a message about a failure its diagnostics do not explain.</summary>
+    public string LastLines => string.Join(" / ", OutputTail.Where(line => line.Trim().Length > 0).TakeLast(3).Select(line => line.Trim()));
+
     public bool Succeeded => ExitCode == 0 && !Diagnostics.Any(d => d.IsError);
     public int ErrorCount => Diagnostics.Count(d => d.IsError);
     public int WarningCount => Diagnostics.Count(d => !d.IsError);
@@ -50,9 +56,11 @@ public static class SandboxBuild
         "MSBUILDTERMINALLOGGER=off",
     ];
 
+    public static string Verb(VerifyMode mode) => mode == VerifyMode.Test ? "test" : "build";
+
     public static IReadOnlyList<string> Command(AgentRunSpec spec, VerifyMode mode)
     {
-        var command = new List<string> { "sh", "-c", Script, "sh", mode == VerifyMode.Test ? "test" : "build" };
+        var command = new List<string> { "sh", "-c", Script, "sh", Verb(mode) };
         if (spec.Preset.ProjectFileName.Length > 0)
         {
             command.Add(spec.Preset.ProjectFileName);
@@ -64,7 +72,7 @@ public static class SandboxBuild
     public static async Task<VerificationResult> RunAsync(
         AgentRunSpec spec, string imageTag, DockerEngine engine, VerifyMode mode, ISandboxLog log, CancellationToken cancellationToken)
     {
-        var verb = mode == VerifyMode.Test ? "test" : "build";
+        var verb = Verb(mode);
         log.Important($"{spec.TargetName}: dotnet {verb} inside the sandbox.");
         var command = Command(spec, mode);
         log.Detail($"Command: {string.Join(" ", command.Select(RunAgentContainerStep.Quote))}");
