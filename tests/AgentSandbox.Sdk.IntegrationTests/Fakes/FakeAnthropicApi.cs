@@ -50,15 +50,13 @@ public sealed class FakeAnthropicApi : IAsyncDisposable
     private const string UnauthorizedBody =
         """{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}""";
 
-    private readonly IReadOnlyList<ScriptedTurn> _script;
+    private readonly ModelScript _script;
     private readonly string _expectedApiKey;
-    private readonly object _gate = new();
     private readonly FakeHttpServer _server;
-    private int _turnsServed;
 
     private FakeAnthropicApi(IReadOnlyList<ScriptedTurn> script, string expectedApiKey)
     {
-        _script = script;
+        _script = new ModelScript(script);
         _expectedApiKey = expectedApiKey;
         _server = FakeHttpServer.Start(HandleAsync);
     }
@@ -69,7 +67,7 @@ public sealed class FakeAnthropicApi : IAsyncDisposable
     public IReadOnlyList<RecordedRequest> Requests => _server.Requests;
 
     /// <summary>Scripted turns handed out so far (including "done" answers past the end of the script).</summary>
-    public int TurnsServed { get { lock (_gate) return _turnsServed; } }
+    public int TurnsServed => _script.TurnsServed;
 
     public static FakeAnthropicApi Start(IReadOnlyList<ScriptedTurn> script, string expectedApiKey) => new(script, expectedApiKey);
 
@@ -82,18 +80,7 @@ public sealed class FakeAnthropicApi : IAsyncDisposable
         var apiKey = request.Headers.GetValueOrDefault("x-api-key") ?? request.BearerToken;
 
         var kind = Classify(request.Method, request.Path, body, apiKey);
-        ScriptedTurn? turn = null;
-        var turnNumber = 0;
-        lock (_gate)
-        {
-            if (kind == RequestKind.ConversationTurn)
-            {
-                // Past the end of the script the model says "done", so an over-eager CLI still terminates.
-                turn = _turnsServed < _script.Count ? _script[_turnsServed] : new TextTurn("done");
-                turnNumber = ++_turnsServed;
-            }
-            _server.Record(new RecordedRequest(request.Method, request.PathAndQuery, apiKey, request.Headers, body, kind));
-        }
+        var (turn, turnNumber) = _script.Next(_server, new RecordedRequest(request.Method, request.PathAndQuery, apiKey, request.Headers, body, kind));
 
         var response = context.Response;
         var model = body?["model"]?.ToString() ?? "claude-fake";

@@ -18,15 +18,13 @@ public sealed class FakeGeminiApi : IAsyncDisposable
 {
     private static readonly JsonObject Usage = new() { ["promptTokenCount"] = 100, ["candidatesTokenCount"] = 10, ["totalTokenCount"] = 110 };
 
-    private readonly IReadOnlyList<ScriptedTurn> _script;
+    private readonly ModelScript _script;
     private readonly string _expectedApiKey;
-    private readonly object _gate = new();
     private readonly FakeHttpServer _server;
-    private int _turnsServed;
 
     private FakeGeminiApi(IReadOnlyList<ScriptedTurn> script, string expectedApiKey)
     {
-        _script = script;
+        _script = new ModelScript(script);
         _expectedApiKey = expectedApiKey;
         _server = FakeHttpServer.Start(HandleAsync);
     }
@@ -53,17 +51,7 @@ public sealed class FakeGeminiApi : IAsyncDisposable
             : path.EndsWith(":generateContent", StringComparison.Ordinal) ? RequestKind.SideMessage
             : path.EndsWith(":countTokens", StringComparison.Ordinal) ? RequestKind.CountTokens
             : RequestKind.Other;
-        ScriptedTurn? turn = null;
-        lock (_gate)
-        {
-            if (kind == RequestKind.ConversationTurn)
-            {
-                // Past the end of the script the model says "done", so an over-eager CLI still terminates.
-                turn = _turnsServed < _script.Count ? _script[_turnsServed] : new TextTurn("done");
-                _turnsServed++;
-            }
-            _server.Record(new RecordedRequest(request.Method, request.PathAndQuery, apiKey, request.Headers, body, kind));
-        }
+        var (turn, _) = _script.Next(_server, new RecordedRequest(request.Method, request.PathAndQuery, apiKey, request.Headers, body, kind));
 
         var response = context.Response;
         switch (kind)

@@ -22,15 +22,13 @@ public sealed class FakeOpenAiResponsesApi : IAsyncDisposable
     private const string UnauthorizedBody =
         """{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}""";
 
-    private readonly IReadOnlyList<ScriptedTurn> _script;
+    private readonly ModelScript _script;
     private readonly string _expectedApiKey;
-    private readonly object _gate = new();
     private readonly FakeHttpServer _server;
-    private int _turnsServed;
 
     private FakeOpenAiResponsesApi(IReadOnlyList<ScriptedTurn> script, string expectedApiKey)
     {
-        _script = script;
+        _script = new ModelScript(script);
         _expectedApiKey = expectedApiKey;
         _server = FakeHttpServer.Start(HandleAsync);
     }
@@ -52,18 +50,7 @@ public sealed class FakeOpenAiResponsesApi : IAsyncDisposable
             : request.BearerToken != _expectedApiKey ? RequestKind.Unauthorized
             : request is { Method: "POST", Path: "/v1/responses" } ? RequestKind.ConversationTurn
             : RequestKind.Other;
-        ScriptedTurn? turn = null;
-        var turnNumber = 0;
-        lock (_gate)
-        {
-            if (kind == RequestKind.ConversationTurn)
-            {
-                // Past the end of the script the model says "done", so an over-eager CLI still terminates.
-                turn = _turnsServed < _script.Count ? _script[_turnsServed] : new TextTurn("done");
-                turnNumber = ++_turnsServed;
-            }
-            _server.Record(new RecordedRequest(request.Method, request.PathAndQuery, request.BearerToken, request.Headers, request.Body, kind));
-        }
+        var (turn, turnNumber) = _script.Next(_server, new RecordedRequest(request.Method, request.PathAndQuery, request.BearerToken, request.Headers, request.Body, kind));
 
         switch (kind)
         {
