@@ -90,12 +90,14 @@ public sealed class InputErrorTests
     {
         using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["MY_GATEWAY_TOKEN"] = "tok" });
         using var project = new TestProject();
-        var run = project.Build("_AgentValidateRun", new Dictionary<string, string>
+        // No engine there: the inputs pass (no AGS1006), and the run then stops at the engine, warned once.
+        var run = project.Build("AgentRun", new Dictionary<string, string>
         {
             ["AgentPrompt"] = "Do it",
             ["AgentEnvironmentVariables"] = "ANTHROPIC_AUTH_TOKEN=from-project;MY_GATEWAY_TOKEN;NOT_SET_ANYWHERE",
+            ["AgentDockerHost"] = "unix:///nonexistent/agentsandbox-tests.sock",
         });
-        Assert.True(run.Succeeded, run.Log);
+        Assert.Equal("AGS2001", Assert.Single(run.Errors).Code);
         var warning = Assert.Single(run.Warnings);
         Assert.Equal("AGS1101", warning.Code);
         Assert.Contains("NOT_SET_ANYWHERE", warning.Text);

@@ -162,7 +162,10 @@ public sealed class PresetEndToEndTests
         Assert.Contains(run.Errors, e => e.Code == "CS1002" && e.Line == 1);
         using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.SandboxDirectory, "AgentRefactor", "result.json")));
         Assert.False(result.RootElement.GetProperty("success").GetBoolean());
-        Assert.True(result.RootElement.GetProperty("agentSucceeded").GetBoolean());
+        // The agent ended well; the target failed on its verification.
+        Assert.Equal(0, result.RootElement.GetProperty("exitCode").GetInt64());
+        Assert.Equal("AGS4004", result.RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.False(result.RootElement.GetProperty("verification").GetProperty("succeeded").GetBoolean());
     }
 
     [DockerFact]

@@ -1,7 +1,7 @@
 using AgentSandbox.Agents;
-using AgentSandbox.Docker;
 using AgentSandbox.Run;
 using AgentSandbox.Sdk.Tests.TestSupport;
+using AgentSandbox.Workspace;
 
 namespace AgentSandbox.Sdk.Tests;
 
@@ -10,20 +10,16 @@ public sealed class AgentRunResultTests : IDisposable
 {
     private readonly TempDirectory _temp = new();
 
-    private readonly DockerEngine _engine = RunSpecs.UnconnectedEngine();
+    private readonly FakeEngine _engine = new FakeEngine();
 
-    public void Dispose()
-    {
-        _engine.Dispose();
-        _temp.Dispose();
-    }
+    public void Dispose() => _temp.Dispose();
 
     private AgentRunContext Context(long exitCode, AgentOutcome? outcome, string? lastMessage = null, params string[] output) =>
         Context("claude", exitCode, outcome, lastMessage, output);
 
     private AgentRunContext Context(string agentKind, long exitCode, AgentOutcome? outcome, string? lastMessage = null, params string[] output)
     {
-        var context = new AgentRunContext(RunSpecs.Minimal(_temp.Path, "Change the greeting", agentKind), "agentsandbox:0123456789abcdef", _engine, new RecordingLog())
+        var context = new AgentRunContext(Specs.Minimal(_temp.Path, "Change the greeting", agentKind), "agentsandbox:0123456789abcdef", _engine, new RecordingLog())
         {
             ExitCode = exitCode,
             Outcome = outcome,
@@ -47,7 +43,7 @@ public sealed class AgentRunResultTests : IDisposable
     [Fact]
     public void Clean_exit_with_a_successful_result_is_success_with_the_results_facts()
     {
-        var result = AgentRunResult.From(Context(0, Outcome(false, "AGENT-SUMMARY: done")));
+        var result = Context(0, Outcome(false, "AGENT-SUMMARY: done")).ToResult();
 
         Assert.True(result.Success);
         Assert.Null(result.LastWords);
@@ -66,7 +62,7 @@ public sealed class AgentRunResultTests : IDisposable
     public void Clean_exit_with_an_error_result_is_a_failure()
     {
         // Claude Code's rejected-key run: is_error true, whatever the exit code says.
-        var result = AgentRunResult.From(Context(0, Outcome(true, "Invalid API key · Fix external API key")));
+        var result = Context(0, Outcome(true, "Invalid API key · Fix external API key")).ToResult();
 
         Assert.False(result.Success);
         Assert.Equal("Invalid API key · Fix external API key", result.LastWords);
@@ -75,13 +71,13 @@ public sealed class AgentRunResultTests : IDisposable
     [Fact]
     public void Non_zero_exit_with_a_successful_result_is_a_failure()
     {
-        Assert.False(AgentRunResult.From(Context(1, Outcome(false, "done"))).Success);
+        Assert.False(Context(1, Outcome(false, "done")).ToResult().Success);
     }
 
     [Fact]
     public void Errors_are_the_last_words_of_a_failure()
     {
-        var result = AgentRunResult.From(Context(1, Outcome(true, "final text", ["Reached maximum number of turns (1)", "second"])));
+        var result = Context(1, Outcome(true, "final text", ["Reached maximum number of turns (1)", "second"])).ToResult();
 
         Assert.Equal("Reached maximum number of turns (1); second", result.LastWords);
         Assert.Equal(["Reached maximum number of turns (1)", "second"], result.Errors);
@@ -90,7 +86,7 @@ public sealed class AgentRunResultTests : IDisposable
     [Fact]
     public void Without_a_result_event_the_last_message_and_the_elapsed_time_are_used()
     {
-        var result = AgentRunResult.From(Context(2, null, "I could not finish."));
+        var result = Context(2, null, "I could not finish.").ToResult();
 
         Assert.False(result.Success);
         Assert.Equal("I could not finish.", result.FinalText);
@@ -103,7 +99,7 @@ public sealed class AgentRunResultTests : IDisposable
     [Fact]
     public void Without_result_or_message_the_last_output_lines_are_the_last_words()
     {
-        var result = AgentRunResult.From(Context(127, null, null, "sh: claude: not found", "exit"));
+        var result = Context(127, null, null, "sh: claude: not found", "exit").ToResult();
 
         Assert.Equal($"sh: claude: not found{Environment.NewLine}exit", result.LastWords);
     }
@@ -111,7 +107,7 @@ public sealed class AgentRunResultTests : IDisposable
     [Fact]
     public void Silent_failure_says_how_to_see_more()
     {
-        var result = AgentRunResult.From(Context(137, null));
+        var result = Context(137, null).ToResult();
 
         Assert.Contains("-v:detailed", result.LastWords);
     }
@@ -119,7 +115,7 @@ public sealed class AgentRunResultTests : IDisposable
     [Fact]
     public void Exit_code_the_agent_explains_is_its_last_words_when_it_said_nothing_else()
     {
-        var result = AgentRunResult.From(Context("gemini", 145, null, null, "stderr noise"));
+        var result = Context("gemini", 145, null, null, "stderr noise").ToResult();
 
         Assert.Equal("exit code 145: the API rejected the key (HTTP 401)", result.LastWords);
         Assert.Equal(["exit code 145: the API rejected the key (HTTP 401)"], result.Errors);
@@ -128,7 +124,7 @@ public sealed class AgentRunResultTests : IDisposable
     [Fact]
     public void Errors_the_agent_reported_win_over_its_exit_codes_meaning()
     {
-        var result = AgentRunResult.From(Context("gemini", 53, Outcome(true, errors: ["Reached max session turns"])));
+        var result = Context("gemini", 53, Outcome(true, errors: ["Reached max session turns"])).ToResult();
 
         Assert.Equal(["Reached max session turns"], result.Errors);
     }
@@ -136,14 +132,14 @@ public sealed class AgentRunResultTests : IDisposable
     [Fact]
     public void Unexplained_exit_code_leaves_the_errors_empty()
     {
-        Assert.Empty(AgentRunResult.From(Context("gemini", 1, null)).Errors);
-        Assert.Empty(AgentRunResult.From(Context("claude", 145, null)).Errors);
+        Assert.Empty(Context("gemini", 1, null).ToResult().Errors);
+        Assert.Empty(Context("claude", 145, null).ToResult().Errors);
     }
 
     [Fact]
     public void Clean_exit_without_a_result_event_is_success()
     {
-        Assert.True(AgentRunResult.From(Context(0, null)).Success);
+        Assert.True(Context(0, null).ToResult().Success);
     }
 
     [Fact]

@@ -1,8 +1,10 @@
 using System.Globalization;
 using AgentSandbox.Agents;
 using AgentSandbox.Errors;
+using AgentSandbox.Inputs;
 using AgentSandbox.Presets;
 using AgentSandbox.Project;
+using AgentSandbox.Review;
 using AgentSandbox.Sdk.Tests.TestSupport;
 using AgentSandbox.Spec;
 
@@ -19,22 +21,27 @@ public sealed class AgentRunSpecFactoryPresetTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    private AgentRunInputs Inputs(string? preset = null, string? prompt = null) =>
-        new("Agent" + (preset ?? "Run"), _temp.Path, prompt, null, null, null, null, null, null, null, null, Preset: preset);
+    private SandboxInputs Inputs(string? preset = null, string? prompt = null) =>
+        Specs.Run(_temp.Path, prompt, "Agent" + (preset ?? "Run").Trim());
 
-    private static (AgentRunSpec Spec, IReadOnlyList<Warning> Warnings) Create(AgentRunInputs inputs, Func<string, string?>? host = null) =>
-        AgentRunSpecFactory.Create(inputs, host ?? WithKey, User);
+    private static (AgentRunSpec Spec, IReadOnlyList<Warning> Warnings) Create(SandboxInputs inputs, Func<string, string?>? host = null)
+    {
+        var (spec, warnings) = Specs.Create(inputs, host ?? WithKey, User);
+        return (spec.Run!, warnings);
+    }
 
-    private static AgentSandboxException Fails(AgentRunInputs inputs, Func<string, string?>? host = null) =>
+    private static AgentSandboxException Fails(SandboxInputs inputs, Func<string, string?>? host = null) =>
         Assert.Throws<AgentSandboxException>(() => Create(inputs, host));
 
     [Theory]
-    [InlineData("Refactor", AgentPreset.Refactor)]
-    [InlineData("Test", AgentPreset.Test)]
-    [InlineData("fix", AgentPreset.Fix)]
-    [InlineData(" REVIEW ", AgentPreset.Review)]
-    public void Presets_need_no_prompt_and_then_send_their_default_task(string preset, AgentPreset expected)
+    [InlineData("Refactor", nameof(AgentPreset.Refactor))]
+    [InlineData("Test", nameof(AgentPreset.Test))]
+    [InlineData("fix", nameof(AgentPreset.Fix))]
+    [InlineData(" REVIEW ", nameof(AgentPreset.Review))]
+    public void Presets_need_no_prompt_and_then_send_their_default_task(string preset, string expectedName)
     {
+        var expected = Enum.Parse<AgentPreset>(expectedName);
+
         var spec = Create(Inputs(preset)).Spec;
 
         Assert.Equal(expected, spec.Preset.Kind);
@@ -74,23 +81,27 @@ public sealed class AgentRunSpecFactoryPresetTests : IDisposable
     }
 
     [Theory]
-    [InlineData(null, VerifyMode.None)]
-    [InlineData("Run", VerifyMode.None)]
-    [InlineData("Refactor", VerifyMode.Build)]
-    [InlineData("Test", VerifyMode.Test)]
-    [InlineData("Fix", VerifyMode.Build)]
-    [InlineData("Review", VerifyMode.None)]
-    public void Each_preset_has_its_default_verification(string? preset, VerifyMode expected)
+    [InlineData(null, nameof(VerifyMode.None))]
+    [InlineData("Run", nameof(VerifyMode.None))]
+    [InlineData("Refactor", nameof(VerifyMode.Build))]
+    [InlineData("Test", nameof(VerifyMode.Test))]
+    [InlineData("Fix", nameof(VerifyMode.Build))]
+    [InlineData("Review", nameof(VerifyMode.None))]
+    public void Each_preset_has_its_default_verification(string? preset, string expectedName)
     {
+        var expected = Enum.Parse<VerifyMode>(expectedName);
+
         Assert.Equal(expected, Create(Inputs(preset, prompt: "p")).Spec.Preset.Verify);
     }
 
     [Theory]
-    [InlineData("none", VerifyMode.None)]
-    [InlineData(" Test ", VerifyMode.Test)]
-    [InlineData("BUILD", VerifyMode.Build)]
-    public void AgentVerify_overrides_the_default(string verify, VerifyMode expected)
+    [InlineData("none", nameof(VerifyMode.None))]
+    [InlineData(" Test ", nameof(VerifyMode.Test))]
+    [InlineData("BUILD", nameof(VerifyMode.Build))]
+    public void AgentVerify_overrides_the_default(string verify, string expectedName)
     {
+        var expected = Enum.Parse<VerifyMode>(expectedName);
+
         Assert.Equal(expected, Create(Inputs("Refactor") with { Verify = verify }).Spec.Preset.Verify);
     }
 
@@ -120,13 +131,15 @@ public sealed class AgentRunSpecFactoryPresetTests : IDisposable
     }
 
     [Theory]
-    [InlineData(null, ReviewFailOn.Error)]
-    [InlineData("", ReviewFailOn.Error)]
-    [InlineData("warning", ReviewFailOn.Warning)]
-    [InlineData(" None ", ReviewFailOn.None)]
-    [InlineData("ERROR", ReviewFailOn.Error)]
-    public void AgentReviewFailOn_defaults_to_error(string? failOn, ReviewFailOn expected)
+    [InlineData(null, nameof(ReviewFailOn.Error))]
+    [InlineData("", nameof(ReviewFailOn.Error))]
+    [InlineData("warning", nameof(ReviewFailOn.Warning))]
+    [InlineData(" None ", nameof(ReviewFailOn.None))]
+    [InlineData("ERROR", nameof(ReviewFailOn.Error))]
+    public void AgentReviewFailOn_defaults_to_error(string? failOn, string expectedName)
     {
+        var expected = Enum.Parse<ReviewFailOn>(expectedName);
+
         Assert.Equal(expected, Create(Inputs("Review") with { ReviewFailOn = failOn }).Spec.Preset.FailOn);
     }
 
@@ -257,7 +270,7 @@ public sealed class AgentRunSpecFactoryPresetTests : IDisposable
         Assert.IsType<CustomCommandProfile>(spec.Agent);
         Assert.Equal(["aider", "--yes", "--message", "Fix it"], spec.Command);
         // Nothing but the settings that keep builds inside the sandbox out of the user's tree.
-        Assert.Equal(AgentRunSpecFactory.BuildOutputOutsideTheTree.Keys.Order(), spec.Environment.Names.Order());
+        Assert.Equal(SandboxSpecFactory.BuildOutputOutsideTheTree.Keys.Order(), spec.Environment.Names.Order());
     }
 
     [Fact]
@@ -333,7 +346,7 @@ public sealed class AgentRunSpecFactoryPresetTests : IDisposable
     [Fact]
     public void Scope_is_trimmed_and_blank_scope_is_none()
     {
-        Assert.Equal("src/*.cs;lib/A.cs", Create(Inputs("Test") with { Scope = " src/*.cs;lib/A.cs " }).Spec.Preset.Scope);
-        Assert.Null(Create(Inputs("Test") with { Scope = "  " }).Spec.Preset.Scope);
+        Assert.Equal("src/*.cs;lib/A.cs", Create(Inputs("Test") with { TestScope = " src/*.cs;lib/A.cs " }).Spec.Preset.Scope);
+        Assert.Null(Create(Inputs("Test") with { TestScope = "  " }).Spec.Preset.Scope);
     }
 }

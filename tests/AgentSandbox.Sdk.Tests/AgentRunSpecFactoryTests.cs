@@ -1,4 +1,5 @@
 using AgentSandbox.Errors;
+using AgentSandbox.Inputs;
 using AgentSandbox.Project;
 using AgentSandbox.Sdk.Tests.TestSupport;
 using AgentSandbox.Spec;
@@ -16,7 +17,7 @@ public sealed class AgentRunSpecFactoryTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    private AgentRunInputs Inputs(
+    private SandboxInputs Inputs(
         string? prompt = "Add XML docs",
         string? promptFile = null,
         string? agentKind = null,
@@ -26,9 +27,17 @@ public sealed class AgentRunSpecFactoryTests : IDisposable
         string[]? extraArguments = null,
         string? network = null,
         string[]? environmentVariables = null) =>
-        new("AgentRun", _temp.Path, prompt, promptFile, agentKind, agentVersion, model, maxTurns,
-            extraArguments is null ? null : string.Join(";", extraArguments), network,
-            environmentVariables is null ? null : string.Join(";", environmentVariables));
+        Specs.Run(_temp.Path, prompt) with
+        {
+            PromptFile = promptFile,
+            AgentKind = agentKind,
+            AgentVersion = agentVersion,
+            Model = model,
+            MaxTurns = maxTurns,
+            ExtraArguments = extraArguments is null ? null : string.Join(";", extraArguments),
+            Network = network,
+            EnvironmentVariables = environmentVariables is null ? null : string.Join(";", environmentVariables),
+        };
 
     private static Func<string, string?> Host(params (string Name, string Value)[] variables)
     {
@@ -38,14 +47,19 @@ public sealed class AgentRunSpecFactoryTests : IDisposable
 
     private static readonly Func<string, string?> WithKey = Host(("ANTHROPIC_API_KEY", Secret));
 
-    private static AgentSandboxException Fails(AgentRunInputs inputs, Func<string, string?>? host = null, HostUser? user = null) =>
-        Assert.Throws<AgentSandboxException>(() => AgentRunSpecFactory.Create(inputs, host ?? WithKey, user ?? User));
+    private static AgentSandboxException Fails(SandboxInputs inputs, Func<string, string?>? host = null, HostUser? user = null) =>
+        Assert.Throws<AgentSandboxException>(() => Specs.Create(inputs, host ?? WithKey, user ?? User));
 
-    private static AgentRunSpec Spec(AgentRunInputs inputs, Func<string, string?>? host = null, HostUser? user = null) =>
-        AgentRunSpecFactory.Create(inputs, host ?? WithKey, user ?? User).Spec;
+    private static AgentRunSpec Spec(SandboxInputs inputs, Func<string, string?>? host = null, HostUser? user = null) =>
+        Specs.RunSpec(inputs, host ?? WithKey, user ?? User);
 
-    private static Dictionary<string, string> Env(AgentRunSpec spec) =>
-        spec.Environment.ToDockerEnv().Select(e => e.Split('=', 2)).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+    private static (AgentRunSpec Spec, IReadOnlyList<Warning> Warnings) CreateRun(SandboxInputs inputs, Func<string, string?> host, HostUser user)
+    {
+        var (spec, warnings) = Specs.Create(inputs, host, user);
+        return (spec.Run!, warnings);
+    }
+
+    private static IReadOnlyDictionary<string, string> Env(AgentRunSpec spec) => spec.Environment.Variables;
 
     [Theory]
     [InlineData(null)]
@@ -244,7 +258,7 @@ public sealed class AgentRunSpecFactoryTests : IDisposable
     [Fact]
     public void Named_variable_passes_the_host_value()
     {
-        var (spec, warnings) = AgentRunSpecFactory.Create(Inputs(environmentVariables: ["NUGET_TOKEN"]),
+        var (spec, warnings) = CreateRun(Inputs(environmentVariables: ["NUGET_TOKEN"]),
             Host(("ANTHROPIC_API_KEY", Secret), ("NUGET_TOKEN", "nuget-secret")), User);
 
         Assert.Equal("nuget-secret", Env(spec)["NUGET_TOKEN"]);
@@ -265,7 +279,7 @@ public sealed class AgentRunSpecFactoryTests : IDisposable
     [Fact]
     public void Unset_named_variable_is_warning_AGS1101_and_not_passed()
     {
-        var (spec, warnings) = AgentRunSpecFactory.Create(Inputs(environmentVariables: ["NOT_SET_ANYWHERE"]), WithKey, User);
+        var (spec, warnings) = CreateRun(Inputs(environmentVariables: ["NOT_SET_ANYWHERE"]), WithKey, User);
 
         var warning = Assert.Single(warnings);
         Assert.Equal("AGS1101", warning.Code);
@@ -279,9 +293,9 @@ public sealed class AgentRunSpecFactoryTests : IDisposable
         var inputs = Inputs() with { BuildEnvironmentVariables = "NuGetPackageSourceCredentials_Private;FEED_MODE=ci;NOT_SET_ANYWHERE" };
         var host = Host(("ANTHROPIC_API_KEY", Secret), ("HTTPS_PROXY", "http://proxy:3128"), ("NuGetPackageSourceCredentials_Private", "Username=u;Password=p"));
 
-        var (spec, warnings) = AgentRunSpecFactory.Create(inputs, host, User);
+        var (spec, warnings) = CreateRun(inputs, host, User);
 
-        var build = spec.BuildEnvironment.ToDockerEnv();
+        var build = spec.BuildEnvironment.Variables.Select(variable => $"{variable.Key}={variable.Value}").ToList();
         Assert.Equal(["FEED_MODE=ci", "HTTPS_PROXY=http://proxy:3128", "NuGetPackageSourceCredentials_Private=Username=u;Password=p"], build.Order(StringComparer.Ordinal));
         Assert.DoesNotContain(build, variable => variable.Contains(Secret, StringComparison.Ordinal));
         Assert.DoesNotContain("NuGetPackageSourceCredentials_Private", spec.Environment.Names);
@@ -387,7 +401,7 @@ public sealed class AgentRunSpecFactoryTests : IDisposable
         Assert.DoesNotContain(Secret, spec.ToString());
         Assert.DoesNotContain(Secret, spec.Invocation.ToString());
         Assert.DoesNotContain(Secret, string.Join(" ", spec.Command));
-        Assert.Contains(Secret, spec.Environment.ToDockerEnv().Single(e => e.StartsWith("ANTHROPIC_API_KEY=", StringComparison.Ordinal)));
+        Assert.Contains(Secret, spec.Environment.Variables["ANTHROPIC_API_KEY"]);
     }
 
     [Fact]
@@ -402,7 +416,7 @@ public sealed class AgentRunSpecFactoryTests : IDisposable
     [Fact]
     public void Max_turns_with_codex_is_dropped_with_warning_AGS1102()
     {
-        var (spec, warnings) = AgentRunSpecFactory.Create(Inputs(agentKind: "codex", maxTurns: "3"), Host(("OPENAI_API_KEY", Secret)), User);
+        var (spec, warnings) = CreateRun(Inputs(agentKind: "codex", maxTurns: "3"), Host(("OPENAI_API_KEY", Secret)), User);
 
         var warning = Assert.Single(warnings);
         Assert.Equal("AGS1102", warning.Code);

@@ -1,7 +1,7 @@
-using AgentSandbox.Docker;
 using AgentSandbox.Errors;
 using AgentSandbox.Run;
 using AgentSandbox.Sdk.Tests.TestSupport;
+using AgentSandbox.Workspace;
 
 namespace AgentSandbox.Sdk.Tests;
 
@@ -9,14 +9,10 @@ namespace AgentSandbox.Sdk.Tests;
 public sealed class AgentRunnerTests : IDisposable
 {
     private readonly TempDirectory _temp = new();
-    private readonly DockerEngine _engine = RunSpecs.UnconnectedEngine();
+    private readonly FakeEngine _engine = new FakeEngine();
     private readonly List<string> _ran = [];
 
-    public void Dispose()
-    {
-        _engine.Dispose();
-        _temp.Dispose();
-    }
+    public void Dispose() => _temp.Dispose();
 
     private sealed class Step(string name, List<string> ran, Action<AgentRunContext>? action = null, bool alwaysRuns = false) : IAgentRunStep
     {
@@ -32,7 +28,7 @@ public sealed class AgentRunnerTests : IDisposable
 
     private Task<AgentRunResult> Run(params IAgentRunStep[] steps)
     {
-        return new AgentRunner(steps).RunAsync(RunSpecs.Minimal(_temp.Path), "agentsandbox:0123456789abcdef", _engine, new RecordingLog(), CancellationToken.None);
+        return new AgentRunner(steps).RunAsync(Specs.Minimal(_temp.Path), "agentsandbox:0123456789abcdef", _engine, new RecordingLog(), CancellationToken.None);
     }
 
     [Fact]

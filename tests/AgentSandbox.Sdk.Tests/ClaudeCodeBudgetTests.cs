@@ -52,12 +52,14 @@ public sealed class ClaudeCodeBudgetTests
     }
 
     [Theory]
-    [InlineData(AgentSetting.Model)]
-    [InlineData(AgentSetting.MaxTurns)]
-    [InlineData(AgentSetting.ExtraArguments)]
-    [InlineData(AgentSetting.Version)]
-    public void Other_settings_are_supported_by_old_versions_too(AgentSetting setting)
+    [InlineData(nameof(AgentSetting.Model))]
+    [InlineData(nameof(AgentSetting.MaxTurns))]
+    [InlineData(nameof(AgentSetting.ExtraArguments))]
+    [InlineData(nameof(AgentSetting.Version))]
+    public void Other_settings_are_supported_by_old_versions_too(string settingName)
     {
+        var setting = Enum.Parse<AgentSetting>(settingName);
+
         Assert.True(Profile.Supports(setting, NuGetVersion.Parse("1.0.0")));
     }
 

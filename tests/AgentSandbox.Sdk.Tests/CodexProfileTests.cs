@@ -102,13 +102,15 @@ public sealed class CodexProfileTests
     }
 
     [Theory]
-    [InlineData(AgentSetting.Model, true)]
-    [InlineData(AgentSetting.ExtraArguments, true)]
-    [InlineData(AgentSetting.Version, true)]
-    [InlineData(AgentSetting.MaxTurns, false)]
-    [InlineData(AgentSetting.MaxBudgetUsd, false)]
-    public void Supports_model_extra_arguments_and_version_but_no_limits(AgentSetting setting, bool supported)
+    [InlineData(nameof(AgentSetting.Model), true)]
+    [InlineData(nameof(AgentSetting.ExtraArguments), true)]
+    [InlineData(nameof(AgentSetting.Version), true)]
+    [InlineData(nameof(AgentSetting.MaxTurns), false)]
+    [InlineData(nameof(AgentSetting.MaxBudgetUsd), false)]
+    public void Supports_model_extra_arguments_and_version_but_no_limits(string settingName, bool supported)
     {
+        var setting = Enum.Parse<AgentSetting>(settingName);
+
         Assert.Equal(supported, Profile.Supports(setting, Version));
         Assert.Equal(supported, Profile.Supports(setting, NuGetVersion.Parse("0.40.0")));
     }

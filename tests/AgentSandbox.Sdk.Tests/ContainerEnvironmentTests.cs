@@ -4,16 +4,12 @@ namespace AgentSandbox.Sdk.Tests;
 
 public sealed class ContainerEnvironmentTests
 {
-    private static ContainerEnvironment Environment()
-    {
-        var environment = new ContainerEnvironment();
-        environment.Set("ANTHROPIC_API_KEY", "sk-ant-secret-value");
-        environment.Set("ANTHROPIC_AUTH_TOKEN", "sk-ant-secret");
-        environment.Set("IS_SANDBOX", "1", secret: false);
-        environment.Set("DISABLE_AUTOUPDATER", "true-ish", secret: false);
-        environment.Set("SHORT", "abc");
-        return environment;
-    }
+    private static ContainerEnvironment Environment() => ContainerEnvironment.Empty
+        .With("ANTHROPIC_API_KEY", "sk-ant-secret-value")
+        .With("ANTHROPIC_AUTH_TOKEN", "sk-ant-secret")
+        .With("IS_SANDBOX", "1", secret: false)
+        .With("DISABLE_AUTOUPDATER", "true-ish", secret: false)
+        .With("SHORT", "abc");
 
     [Fact]
     public void Secret_values_are_masked_in_output_longest_first()
@@ -37,11 +33,21 @@ public sealed class ContainerEnvironmentTests
     [Fact]
     public void A_setting_that_was_secret_stops_being_masked_when_set_as_a_setting()
     {
-        var environment = new ContainerEnvironment();
-        environment.Set("MODE", "verbose-mode");
-        environment.Set("MODE", "verbose-mode", secret: false);
+        var environment = ContainerEnvironment.Empty.With("MODE", "verbose-mode").With("MODE", "verbose-mode", secret: false);
 
         Assert.Equal("verbose-mode", environment.Redact("verbose-mode"));
+    }
+
+    [Fact]
+    public void Setting_returns_a_new_environment_and_leaves_the_old_one_as_it_was()
+    {
+        var before = ContainerEnvironment.Empty.With("A", "first-value");
+
+        var after = before.With("A", "second-value").With("B", "third-value");
+
+        Assert.Equal(new Dictionary<string, string> { ["A"] = "first-value" }, before.Variables);
+        Assert.Equal(new Dictionary<string, string> { ["A"] = "second-value", ["B"] = "third-value" }, after.Variables);
+        Assert.Equal(["A", "B"], after.Names);
     }
 
     [Fact]
@@ -56,8 +62,7 @@ public sealed class ContainerEnvironmentTests
     [Fact]
     public void Empty_value_is_no_value()
     {
-        var environment = new ContainerEnvironment();
-        environment.Set("ANTHROPIC_API_KEY", "");
+        var environment = ContainerEnvironment.Empty.With("ANTHROPIC_API_KEY", "");
 
         Assert.False(environment.HasValue("ANTHROPIC_API_KEY"));
         Assert.False(environment.HasValue("MISSING"));

@@ -81,13 +81,15 @@ public sealed class CustomCommandProfileTests
     }
 
     [Theory]
-    [InlineData(AgentSetting.ExtraArguments, true)]
-    [InlineData(AgentSetting.Model, false)]
-    [InlineData(AgentSetting.MaxTurns, false)]
-    [InlineData(AgentSetting.MaxBudgetUsd, false)]
-    [InlineData(AgentSetting.Version, false)]
-    public void Only_extra_arguments_are_supported(AgentSetting setting, bool expected)
+    [InlineData(nameof(AgentSetting.ExtraArguments), true)]
+    [InlineData(nameof(AgentSetting.Model), false)]
+    [InlineData(nameof(AgentSetting.MaxTurns), false)]
+    [InlineData(nameof(AgentSetting.MaxBudgetUsd), false)]
+    [InlineData(nameof(AgentSetting.Version), false)]
+    public void Only_extra_arguments_are_supported(string settingName, bool expected)
     {
+        var setting = Enum.Parse<AgentSetting>(settingName);
+
         Assert.Equal(expected, new CustomCommandProfile(["agent"], null).Supports(setting, Version));
     }
 
@@ -102,12 +104,12 @@ public sealed class CustomCommandProfileTests
     }
 
     private static string Dockerfile(string? kind, string? agentCommand = null, string? installCommand = null) =>
-        DockerfileGenerator.Generate(Create(inputs: Inputs(agentKind: kind) with { AgentCommand = agentCommand, AgentInstallCommand = installCommand }));
+        DockerfileGenerator.Generate(Create(inputs: ImageInputs(agentKind: kind) with { AgentCommand = agentCommand, AgentInstallCommand = installCommand }));
 
     [Fact]
     public void Dockerfile_of_a_custom_agent_runs_its_install_command_and_installs_neither_node_nor_npm_packages()
     {
-        var dockerfile = DockerfileGenerator.Generate(Create(inputs: Inputs(agentKind: "custom", agentVersion: "9.9.9") with
+        var dockerfile = DockerfileGenerator.Generate(Create(inputs: ImageInputs(agentKind: "custom", agentVersion: "9.9.9") with
         {
             AgentCommand = "aider;{prompt}",
             AgentInstallCommand = "pip install --no-cache-dir aider-chat==0.86.1 &&\n  aider --version",

@@ -23,7 +23,7 @@ public sealed class DockerfileGeneratorTests : IDisposable
     private SandboxImageSpec SpecWithCa(HostUser? user = null)
     {
         _temp.Write("proxy-ca.pem", Pem);
-        return Create(Metadata(projectDirectory: _temp.Path), Inputs(caCertificateFiles: ["proxy-ca.pem"]), user);
+        return Create(Metadata(projectDirectory: _temp.Path), ImageInputs(caCertificateFiles: ["proxy-ca.pem"]), user);
     }
 
     [Fact]
@@ -51,7 +51,7 @@ public sealed class DockerfileGeneratorTests : IDisposable
     [Fact]
     public void Explicit_base_image_is_the_from_line()
     {
-        var dockerfile = DockerfileGenerator.Generate(Create(inputs: Inputs(baseImage: "alpine:3.20")));
+        var dockerfile = DockerfileGenerator.Generate(Create(inputs: ImageInputs(baseImage: "alpine:3.20")));
 
         Assert.Equal("FROM alpine:3.20", Line(dockerfile, "FROM "));
     }
@@ -68,7 +68,7 @@ public sealed class DockerfileGeneratorTests : IDisposable
     [Fact]
     public void Extra_system_packages_appear_in_the_apt_and_the_apk_line()
     {
-        var dockerfile = DockerfileGenerator.Generate(Create(inputs: Inputs(systemPackages: ["jq", "python3=3.11.2-1"])));
+        var dockerfile = DockerfileGenerator.Generate(Create(inputs: ImageInputs(systemPackages: ["jq", "python3=3.11.2-1"])));
 
         Assert.Contains(" ca-certificates git ripgrep jq python3=3.11.2-1 $node;", Line(dockerfile, "DEBIAN_FRONTEND="));
         Assert.Contains(" ca-certificates git ripgrep jq python3=3.11.2-1 $node;", Line(dockerfile, "apk add"));
@@ -94,7 +94,7 @@ public sealed class DockerfileGeneratorTests : IDisposable
     [Fact]
     public void Agent_version_override_is_installed()
     {
-        var dockerfile = DockerfileGenerator.Generate(Create(inputs: Inputs(agentVersion: "2.0.14")));
+        var dockerfile = DockerfileGenerator.Generate(Create(inputs: ImageInputs(agentVersion: "2.0.14")));
 
         Assert.Contains(" @anthropic-ai/claude-code@2.0.14 \\", Line(dockerfile, "RUN npm install --global"));
         Assert.DoesNotContain("2.1.328", dockerfile);
@@ -103,7 +103,7 @@ public sealed class DockerfileGeneratorTests : IDisposable
     [Fact]
     public void Agent_image_files_are_written_as_root_before_the_user_switch_readable_by_all()
     {
-        var dockerfile = DockerfileGenerator.Generate(Create(inputs: Inputs(agentKind: "gemini")));
+        var dockerfile = DockerfileGenerator.Generate(Create(inputs: ImageInputs(agentKind: "gemini")));
 
         var write = Line(dockerfile, "RUN mkdir -p '/etc/gemini-cli'");
         Assert.Equal(
@@ -117,7 +117,7 @@ public sealed class DockerfileGeneratorTests : IDisposable
     [Fact]
     public void Agent_that_needs_a_newer_node_gets_it_from_npm_in_the_install_step_only_when_the_images_is_older()
     {
-        var dockerfile = DockerfileGenerator.Generate(Create(inputs: Inputs(agentKind: "gemini")));
+        var dockerfile = DockerfileGenerator.Generate(Create(inputs: ImageInputs(agentKind: "gemini")));
 
         Assert.Equal("""RUN if [ "$(node -p "process.versions.node.split('.')[0]")" -lt 20 ]; then npm install --global --no-fund --no-audit --no-update-notifier node@20; fi \""",
             Line(dockerfile, "RUN if [ \"$(node"));
@@ -128,7 +128,7 @@ public sealed class DockerfileGeneratorTests : IDisposable
     [Fact]
     public void Image_files_follow_the_agent_version()
     {
-        var dockerfile = DockerfileGenerator.Generate(Create(inputs: Inputs(agentKind: "gemini", agentVersion: "0.2.2")));
+        var dockerfile = DockerfileGenerator.Generate(Create(inputs: ImageInputs(agentKind: "gemini", agentVersion: "0.2.2")));
 
         Assert.Contains("""'{"selectedAuthType":"gemini-api-key","usageStatisticsEnabled":false}'""", Line(dockerfile, "RUN mkdir -p '/etc/gemini-cli'"));
     }
@@ -231,7 +231,7 @@ public sealed class DockerfileGeneratorTests : IDisposable
     public void Every_line_continuation_is_followed_by_a_command_line(bool withCa, uint uid)
     {
         var user = new HostUser(uid, uid);
-        var spec = withCa ? SpecWithCa(user) : Create(inputs: Inputs(systemPackages: ["jq"]), user: user);
+        var spec = withCa ? SpecWithCa(user) : Create(inputs: ImageInputs(systemPackages: ["jq"]), user: user);
         var lines = Lines(DockerfileGenerator.Generate(spec));
 
         for (var i = 0; i < lines.Length; i++)

@@ -77,13 +77,15 @@ public sealed class GeminiCliProfileTests
     }
 
     [Theory]
-    [InlineData(AgentSetting.Model, true)]
-    [InlineData(AgentSetting.ExtraArguments, true)]
-    [InlineData(AgentSetting.Version, true)]
-    [InlineData(AgentSetting.MaxTurns, false)]
-    [InlineData(AgentSetting.MaxBudgetUsd, false)]
-    public void Supports_model_but_no_turn_limit_or_budget(AgentSetting setting, bool supported)
+    [InlineData(nameof(AgentSetting.Model), true)]
+    [InlineData(nameof(AgentSetting.ExtraArguments), true)]
+    [InlineData(nameof(AgentSetting.Version), true)]
+    [InlineData(nameof(AgentSetting.MaxTurns), false)]
+    [InlineData(nameof(AgentSetting.MaxBudgetUsd), false)]
+    public void Supports_model_but_no_turn_limit_or_budget(string settingName, bool supported)
     {
+        var setting = Enum.Parse<AgentSetting>(settingName);
+
         Assert.Equal(supported, Profile.Supports(setting, Profile.DefaultVersion));
         Assert.Equal(supported, Profile.Supports(setting, NuGetVersion.Parse("0.6.1")));
     }

@@ -1,4 +1,5 @@
 using AgentSandbox.Presets;
+using AgentSandbox.Review;
 using AgentSandbox.Spec;
 using AgentSandbox.Verification;
 
@@ -12,12 +13,14 @@ public sealed class PresetPromptsTests
 
     private static string[] Lines(string prompt) => prompt.Split(Environment.NewLine);
 
-    public static TheoryData<AgentPreset> Presets => [AgentPreset.Refactor, AgentPreset.Test, AgentPreset.Fix, AgentPreset.Review];
+    public static TheoryData<string> Presets => [nameof(AgentPreset.Refactor), nameof(AgentPreset.Test), nameof(AgentPreset.Fix), nameof(AgentPreset.Review)];
 
     [Theory]
     [MemberData(nameof(Presets))]
-    public void Prompt_has_the_users_task(AgentPreset kind)
+    public void Prompt_has_the_users_task(string kindName)
     {
+        var kind = Enum.Parse<AgentPreset>(kindName);
+
         var prompt = PresetPrompts.Compose(Preset(kind, task: "Rename Foo to Bar; keep `x | y` and $(HOME) as written."));
 
         Assert.Contains("Task: Rename Foo to Bar; keep `x | y` and $(HOME) as written.", Lines(prompt));
@@ -26,8 +29,10 @@ public sealed class PresetPromptsTests
 
     [Theory]
     [MemberData(nameof(Presets))]
-    public void Prompt_without_a_task_has_the_presets_default_task(AgentPreset kind)
+    public void Prompt_without_a_task_has_the_presets_default_task(string kindName)
     {
+        var kind = Enum.Parse<AgentPreset>(kindName);
+
         Assert.Contains($"Task: {PresetPrompts.DefaultTask(kind)}", Lines(PresetPrompts.Compose(Preset(kind))));
     }
 
@@ -40,36 +45,44 @@ public sealed class PresetPromptsTests
 
     [Theory]
     [MemberData(nameof(Presets))]
-    public void Prompt_names_the_project_file_under_the_workspace(AgentPreset kind)
+    public void Prompt_names_the_project_file_under_the_workspace(string kindName)
     {
+        var kind = Enum.Parse<AgentPreset>(kindName);
+
         Assert.Contains(" /workspace/src/App/App.csproj", Lines(PresetPrompts.Compose(Preset(kind, projectFile: "src/App/App.csproj")))[0]);
     }
 
     [Theory]
-    [InlineData(AgentPreset.Refactor, "Scope: the whole project. ")]
-    [InlineData(AgentPreset.Test, "Code to cover: the whole project.")]
-    [InlineData(AgentPreset.Review, "Scope: the whole project.")]
-    public void Scope_defaults_to_the_whole_project(AgentPreset kind, string expected)
+    [InlineData(nameof(AgentPreset.Refactor), "Scope: the whole project. ")]
+    [InlineData(nameof(AgentPreset.Test), "Code to cover: the whole project.")]
+    [InlineData(nameof(AgentPreset.Review), "Scope: the whole project.")]
+    public void Scope_defaults_to_the_whole_project(string kindName, string expected)
     {
+        var kind = Enum.Parse<AgentPreset>(kindName);
+
         Assert.Contains(expected, PresetPrompts.Compose(Preset(kind, scope: null)));
         Assert.Contains(expected, PresetPrompts.Compose(Preset(kind, scope: " \t")));
     }
 
     [Theory]
-    [InlineData(AgentPreset.Refactor, "Scope: the whole project. ")]
-    [InlineData(AgentPreset.Test, "Code to cover: the whole project.")]
-    [InlineData(AgentPreset.Review, "Scope: the whole project.")]
-    public void Scope_of_only_separators_is_the_whole_project(AgentPreset kind, string expected)
+    [InlineData(nameof(AgentPreset.Refactor), "Scope: the whole project. ")]
+    [InlineData(nameof(AgentPreset.Test), "Code to cover: the whole project.")]
+    [InlineData(nameof(AgentPreset.Review), "Scope: the whole project.")]
+    public void Scope_of_only_separators_is_the_whole_project(string kindName, string expected)
     {
+        var kind = Enum.Parse<AgentPreset>(kindName);
+
         Assert.Contains(expected, PresetPrompts.Compose(Preset(kind, scope: " ; ")));
     }
 
     [Theory]
-    [InlineData(AgentPreset.Refactor, "Scope: src/Orders/*.cs, src/Billing/Invoice.cs. ")]
-    [InlineData(AgentPreset.Test, "Code to cover: src/Orders/*.cs, src/Billing/Invoice.cs.")]
-    [InlineData(AgentPreset.Review, "Scope: src/Orders/*.cs, src/Billing/Invoice.cs.")]
-    public void Scope_list_is_joined_with_commas(AgentPreset kind, string expected)
+    [InlineData(nameof(AgentPreset.Refactor), "Scope: src/Orders/*.cs, src/Billing/Invoice.cs. ")]
+    [InlineData(nameof(AgentPreset.Test), "Code to cover: src/Orders/*.cs, src/Billing/Invoice.cs.")]
+    [InlineData(nameof(AgentPreset.Review), "Scope: src/Orders/*.cs, src/Billing/Invoice.cs.")]
+    public void Scope_list_is_joined_with_commas(string kindName, string expected)
     {
+        var kind = Enum.Parse<AgentPreset>(kindName);
+
         Assert.Contains(expected, PresetPrompts.Compose(Preset(kind, scope: " src/Orders/*.cs ;; src/Billing/Invoice.cs; ")));
     }
 
@@ -131,14 +144,16 @@ public sealed class PresetPromptsTests
         var prompt = PresetPrompts.Compose(Preset(AgentPreset.Review));
 
         Assert.StartsWith("Review the .NET project /workspace/App.csproj. The files are read-only", prompt);
-        Assert.Contains(PresetPrompts.FindingFormat, Lines(prompt));
+        Assert.Contains(ReviewFindingParser.FindingFormat, Lines(prompt));
         Assert.Contains("NO FINDINGS", prompt);
     }
 
     [Theory]
     [MemberData(nameof(Presets))]
-    public void Prompt_has_no_trailing_whitespace(AgentPreset kind)
+    public void Prompt_has_no_trailing_whitespace(string kindName)
     {
+        var kind = Enum.Parse<AgentPreset>(kindName);
+
         var prompt = PresetPrompts.Compose(Preset(kind));
 
         Assert.Equal(prompt.TrimEnd(), prompt);
@@ -160,8 +175,10 @@ public sealed class PresetPromptsTests
 
     [Theory]
     [MemberData(nameof(Presets))]
-    public void Without_a_project_file_the_prompt_names_the_workspace(AgentPreset kind)
+    public void Without_a_project_file_the_prompt_names_the_workspace(string kindName)
     {
+        var kind = Enum.Parse<AgentPreset>(kindName);
+
         var prompt = PresetPrompts.Compose(Preset(kind, projectFile: ""));
 
         Assert.Contains(" .NET project in /workspace", Lines(prompt)[0]);
@@ -169,10 +186,12 @@ public sealed class PresetPromptsTests
     }
 
     [Theory]
-    [InlineData(AgentPreset.Refactor)]
-    [InlineData(AgentPreset.Fix)]
-    public void Without_a_project_file_the_build_command_in_the_prompt_is_valid(AgentPreset kind)
+    [InlineData(nameof(AgentPreset.Refactor))]
+    [InlineData(nameof(AgentPreset.Fix))]
+    public void Without_a_project_file_the_build_command_in_the_prompt_is_valid(string kindName)
     {
+        var kind = Enum.Parse<AgentPreset>(kindName);
+
         Assert.DoesNotContain("dotnet build in ", PresetPrompts.Compose(Preset(kind, projectFile: "")));
     }
 }

@@ -18,14 +18,16 @@ public sealed class ReviewFindingParserTests
     }
 
     [Theory]
-    [InlineData("error", FindingSeverity.Error)]
-    [InlineData("warning", FindingSeverity.Warning)]
-    [InlineData("info", FindingSeverity.Info)]
-    [InlineData("ERROR", FindingSeverity.Error)]
-    [InlineData("Warning", FindingSeverity.Warning)]
-    [InlineData("INFO", FindingSeverity.Info)]
-    public void Severity_is_read_in_any_case(string severity, FindingSeverity expected)
+    [InlineData("error", nameof(FindingSeverity.Error))]
+    [InlineData("warning", nameof(FindingSeverity.Warning))]
+    [InlineData("info", nameof(FindingSeverity.Info))]
+    [InlineData("ERROR", nameof(FindingSeverity.Error))]
+    [InlineData("Warning", nameof(FindingSeverity.Warning))]
+    [InlineData("INFO", nameof(FindingSeverity.Info))]
+    public void Severity_is_read_in_any_case(string severity, string expectedName)
     {
+        var expected = Enum.Parse<FindingSeverity>(expectedName);
+
         Assert.Equal(expected, Single($"FINDING {severity} Program.cs:1: message").Severity);
     }
 
@@ -142,7 +144,7 @@ public sealed class ReviewFindingParserTests
     [Fact]
     public void The_format_the_review_prompt_asks_for_is_the_one_the_parser_reads()
     {
-        var example = PresetPrompts.FindingFormat
+        var example = ReviewFindingParser.FindingFormat
             .Replace("<error|warning|info>", "warning", StringComparison.Ordinal)
             .Replace("<path relative to /workspace>", "src/A.cs", StringComparison.Ordinal)
             .Replace("<line>", "5", StringComparison.Ordinal)
@@ -152,17 +154,20 @@ public sealed class ReviewFindingParserTests
     }
 
     [Theory]
-    [InlineData(FindingSeverity.Error, ReviewFailOn.Error, true)]
-    [InlineData(FindingSeverity.Warning, ReviewFailOn.Error, false)]
-    [InlineData(FindingSeverity.Info, ReviewFailOn.Error, false)]
-    [InlineData(FindingSeverity.Error, ReviewFailOn.Warning, true)]
-    [InlineData(FindingSeverity.Warning, ReviewFailOn.Warning, true)]
-    [InlineData(FindingSeverity.Info, ReviewFailOn.Warning, false)]
-    [InlineData(FindingSeverity.Error, ReviewFailOn.None, false)]
-    [InlineData(FindingSeverity.Warning, ReviewFailOn.None, false)]
-    [InlineData(FindingSeverity.Info, ReviewFailOn.None, false)]
-    public void FailsBuild_follows_AgentReviewFailOn(FindingSeverity severity, ReviewFailOn failOn, bool expected)
+    [InlineData(nameof(FindingSeverity.Error), nameof(ReviewFailOn.Error), true)]
+    [InlineData(nameof(FindingSeverity.Warning), nameof(ReviewFailOn.Error), false)]
+    [InlineData(nameof(FindingSeverity.Info), nameof(ReviewFailOn.Error), false)]
+    [InlineData(nameof(FindingSeverity.Error), nameof(ReviewFailOn.Warning), true)]
+    [InlineData(nameof(FindingSeverity.Warning), nameof(ReviewFailOn.Warning), true)]
+    [InlineData(nameof(FindingSeverity.Info), nameof(ReviewFailOn.Warning), false)]
+    [InlineData(nameof(FindingSeverity.Error), nameof(ReviewFailOn.None), false)]
+    [InlineData(nameof(FindingSeverity.Warning), nameof(ReviewFailOn.None), false)]
+    [InlineData(nameof(FindingSeverity.Info), nameof(ReviewFailOn.None), false)]
+    public void FailsBuild_follows_AgentReviewFailOn(string severityName, string failOnName, bool expected)
     {
+        var severity = Enum.Parse<FindingSeverity>(severityName);
+        var failOn = Enum.Parse<ReviewFailOn>(failOnName);
+
         Assert.Equal(expected, new ReviewFinding(severity, "A.cs", 1, "m").FailsBuild(failOn));
     }
 

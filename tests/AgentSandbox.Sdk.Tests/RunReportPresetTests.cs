@@ -1,3 +1,4 @@
+using AgentSandbox.Errors;
 using AgentSandbox.Logging;
 using AgentSandbox.Project;
 using AgentSandbox.Reporting;
@@ -18,10 +19,12 @@ public sealed class RunReportPresetTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     private AgentRunSpec Spec(string preset, string? failOn = null, string? verify = null, string? projectDirectory = null, string? workspaceRoot = null) =>
-        AgentRunSpecFactory.Create(
-            new AgentRunInputs("Agent" + preset, projectDirectory ?? _temp.Path, null, null, null, null, null, null, null, null, null,
-                Preset: preset, ReviewFailOn: failOn, Verify: verify, WorkspaceRoot: workspaceRoot),
-            name => name == "ANTHROPIC_API_KEY" ? "sk-fake-key" : null, new HostUser(1000, 1000)).Spec;
+        Specs.RunSpec(Specs.Run(projectDirectory ?? _temp.Path, prompt: null, "Agent" + preset) with
+        {
+            ReviewFailOn = failOn,
+            Verify = verify,
+            WorkspaceRoot = workspaceRoot,
+        });
 
     private static AgentRunResult Result(
         bool agentSucceeded = true,
@@ -29,7 +32,7 @@ public sealed class RunReportPresetTests : IDisposable
         VerificationResult? verification = null,
         int? iterations = null,
         string target = "AgentX") =>
-        new(target, "claude", "2.1.328", "agentsandbox:0123456789abcdef", agentSucceeded ? 0 : 1, agentSucceeded && verification?.Succeeded != false,
+        new(target, "claude", "2.1.328", "agentsandbox:0123456789abcdef", agentSucceeded ? 0 : 1,
             687, 3, 0.00042m, 30, 15, "done", [], 0, [])
         {
             AgentSucceeded = agentSucceeded,
@@ -57,14 +60,14 @@ public sealed class RunReportPresetTests : IDisposable
     {
         var log = new RecordingLog();
 
-        var failure = RunReport.Report(Result(findings: Findings), Spec("Review", failOn), ResultPath, log);
+        var failure = Reports.Report(Result(findings: Findings), Spec("Review", failOn), ResultPath, log);
 
         Assert.Null(failure);
         Assert.Equal(
             [
-                new SourceProblem(error, "AgentReview", RunReport.FindingCode, Path.Combine(_temp.Path, "src/Orders.cs"), 42, 0, "error: SQL built from user input."),
-                new SourceProblem(warning, "AgentReview", RunReport.FindingCode, Path.Combine(_temp.Path, "Program.cs"), 7, 0, "warning: Possible null dereference."),
-                new SourceProblem(info, "AgentReview", RunReport.FindingCode, Path.Combine(_temp.Path, ".editorconfig"), 1, 0, "info: Add a rule."),
+                new SourceProblem(error, "AgentReview", "AGS4201", Path.Combine(_temp.Path, "src/Orders.cs"), 42, 0, "error: SQL built from user input."),
+                new SourceProblem(warning, "AgentReview", "AGS4201", Path.Combine(_temp.Path, "Program.cs"), 7, 0, "warning: Possible null dereference."),
+                new SourceProblem(info, "AgentReview", "AGS4201", Path.Combine(_temp.Path, ".editorconfig"), 1, 0, "info: Add a rule."),
             ],
             log.Problems);
     }
@@ -75,7 +78,7 @@ public sealed class RunReportPresetTests : IDisposable
         var project = _temp.CreateDirectory("src/App");
         var log = new RecordingLog();
 
-        RunReport.Report(Result(findings: [new ReviewFinding(FindingSeverity.Error, "src/App/Program.cs", 3, "Bug.")]), Spec("Review", projectDirectory: project, workspaceRoot: _temp.Path), ResultPath, log);
+        Reports.Report(Result(findings: [new ReviewFinding(FindingSeverity.Error, "src/App/Program.cs", 3, "Bug.")]), Spec("Review", projectDirectory: project, workspaceRoot: _temp.Path), ResultPath, log);
 
         Assert.Equal(Path.Combine(_temp.Path, "src/App/Program.cs"), Assert.Single(log.Problems).File);
     }
@@ -89,7 +92,7 @@ public sealed class RunReportPresetTests : IDisposable
             new BuildDiagnostic(true, "src/A.cs", 3, 5, "CS1002", "; expected"),
             new BuildDiagnostic(true, null, 0, 0, "MSB1009", "Project file does not exist."));
 
-        var failure = RunReport.Report(Result(verification: verification, target: "AgentRefactor"), Spec("Refactor"), ResultPath, log);
+        var failure = Reports.Report(Result(verification: verification, target: "AgentRefactor"), Spec("Refactor"), ResultPath, log);
 
         Assert.NotNull(failure);
         Assert.Equal("AGS4004", failure.Code);
@@ -109,7 +112,7 @@ public sealed class RunReportPresetTests : IDisposable
         var verification = new VerificationResult(VerifyMode.Test, 1, [], 5000,
             ["  Failed OrderTests.Total_is_summed [12 ms]", "", "Failed!  - Failed:     1, Passed:    11", "   "]);
 
-        var failure = RunReport.Report(Result(verification: verification, target: "AgentTest"), Spec("Test"), ResultPath, new RecordingLog());
+        var failure = Reports.Report(Result(verification: verification, target: "AgentTest"), Spec("Test"), ResultPath, new RecordingLog());
 
         Assert.NotNull(failure);
         Assert.Equal("AGS4004", failure.Code);
@@ -122,7 +125,7 @@ public sealed class RunReportPresetTests : IDisposable
         var log = new RecordingLog();
         var verification = Build(1, new BuildDiagnostic(true, "A.cs", 1, 1, "CS1", "x"), new BuildDiagnostic(true, "B.cs", 2, 2, "CS2", "y"));
 
-        var failure = RunReport.Report(Result(verification: verification, iterations: 3, target: "AgentFix"), Spec("Fix"), ResultPath, log);
+        var failure = Reports.Report(Result(verification: verification, iterations: 3, target: "AgentFix"), Spec("Fix"), ResultPath, log);
 
         Assert.NotNull(failure);
         Assert.Equal("AGS4005", failure.Code);
@@ -135,7 +138,7 @@ public sealed class RunReportPresetTests : IDisposable
     {
         var verification = new VerificationResult(VerifyMode.Test, 1, [], 10, ["Failed!"]);
 
-        Assert.Equal("AGS4004", RunReport.Report(Result(verification: verification, iterations: 1), Spec("Fix", verify: "test"), ResultPath, new RecordingLog())?.Code);
+        Assert.Equal("AGS4004", Reports.Report(Result(verification: verification, iterations: 1), Spec("Fix", verify: "test"), ResultPath, new RecordingLog())?.Code);
     }
 
     [Fact]
@@ -143,7 +146,7 @@ public sealed class RunReportPresetTests : IDisposable
     {
         var log = new RecordingLog();
 
-        var failure = RunReport.Report(Result(agentSucceeded: false, verification: Build(1, new BuildDiagnostic(true, "A.cs", 1, 1, "CS1", "x"))), Spec("Refactor"), ResultPath, log);
+        var failure = Reports.Report(Result(agentSucceeded: false, verification: Build(1, new BuildDiagnostic(true, "A.cs", 1, 1, "CS1", "x"))), Spec("Refactor"), ResultPath, log);
 
         Assert.Equal("AGS4002", failure?.Code);
         Assert.Empty(log.Problems);
@@ -154,7 +157,7 @@ public sealed class RunReportPresetTests : IDisposable
     {
         var log = new RecordingLog();
 
-        Assert.Null(RunReport.Report(Result(verification: Build(0, new BuildDiagnostic(false, "A.cs", 1, 1, "CS0168", "unused"))), Spec("Refactor"), ResultPath, log));
+        Assert.Null(Reports.Report(Result(verification: Build(0, new BuildDiagnostic(false, "A.cs", 1, 1, "CS0168", "unused"))), Spec("Refactor"), ResultPath, log));
         Assert.Empty(log.Problems);
         Assert.EndsWith("; dotnet build passed.", log.Important[0]);
     }
@@ -164,7 +167,7 @@ public sealed class RunReportPresetTests : IDisposable
     {
         Assert.Equal(
             "Claude Code succeeded: 2 iterations, 3 turns, 0.7 s, $0.0004, 30 tokens in / 15 out; no file changed; 3 findings; dotnet build passed.",
-            RunReport.Summarize(Result(findings: Findings, verification: Build(0), iterations: 2), "Claude Code"));
+            RunReport.Summarize(Result(findings: Findings, verification: Build(0), iterations: 2) with { FailOn = ReviewFailOn.None }, "Claude Code"));
     }
 
     [Theory]

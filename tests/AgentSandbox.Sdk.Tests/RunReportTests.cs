@@ -1,9 +1,11 @@
-using AgentSandbox.Agents;
 using System.Globalization;
 using System.Text.Json;
+using AgentSandbox.Agents;
+using AgentSandbox.Errors;
 using AgentSandbox.Reporting;
 using AgentSandbox.Run;
 using AgentSandbox.Sdk.Tests.TestSupport;
+using AgentSandbox.Workspace;
 
 namespace AgentSandbox.Sdk.Tests;
 
@@ -26,7 +28,7 @@ public sealed class RunReportTests : IDisposable
         string[]? errors = null,
         ChangedFile[]? changedFiles = null,
         string? lastWords = null) =>
-        new("AgentRun", "claude", "2.1.328", "agentsandbox:0123456789abcdef", exitCode, success, durationMs, numTurns, costUsd,
+        new("AgentRun", "claude", "2.1.328", "agentsandbox:0123456789abcdef", exitCode, durationMs, numTurns, costUsd,
             inputTokens, outputTokens, summary, errors ?? [], 0, changedFiles ?? [new ChangedFile("Program.cs", FileChange.Modified)])
         {
             LastWords = lastWords,
@@ -89,7 +91,7 @@ public sealed class RunReportTests : IDisposable
     {
         var log = new RecordingLog();
 
-        var error = RunReport.Report(Result(changedFiles: [new ChangedFile("src/A.cs", FileChange.Added), new ChangedFile("B.cs", FileChange.Modified)]), RunSpecs.Minimal(_temp.Path), "obj/agent/AgentRun/result.json", log);
+        var error = Reports.Report(Result(changedFiles: [new ChangedFile("src/A.cs", FileChange.Added), new ChangedFile("B.cs", FileChange.Modified)]), Specs.Minimal(_temp.Path), "obj/agent/AgentRun/result.json", log);
 
         Assert.Null(error);
         Assert.StartsWith("AgentRun: Claude Code 2.1.328 succeeded: ", log.Important[0]);
@@ -99,7 +101,7 @@ public sealed class RunReportTests : IDisposable
     [Fact]
     public void Report_of_a_failure_is_AGS4002_with_the_exit_code_and_last_words()
     {
-        var error = RunReport.Report(Result(success: false, exitCode: 1, lastWords: "Reached maximum number of turns (1)"), RunSpecs.Minimal(_temp.Path), "obj/agent/AgentRun/result.json", new RecordingLog());
+        var error = Reports.Report(Result(success: false, exitCode: 1, lastWords: "Reached maximum number of turns (1)"), Specs.Minimal(_temp.Path), "obj/agent/AgentRun/result.json", new RecordingLog());
 
         Assert.NotNull(error);
         Assert.Equal("AGS4002", error.Code);
@@ -112,7 +114,7 @@ public sealed class RunReportTests : IDisposable
     {
         var path = _temp.Combine("obj/agentsandbox/AgentRun/result.json");
 
-        RunReport.WriteJson(Result(), path);
+        Reports.WriteJson(Result(), path);
 
         using var document = JsonDocument.Parse(File.ReadAllText(path));
         var root = document.RootElement;
@@ -137,7 +139,7 @@ public sealed class RunReportTests : IDisposable
     {
         var path = _temp.Combine("result.json");
 
-        RunReport.WriteJson(Result(success: false, exitCode: 137, numTurns: null, costUsd: null, errors: ["boom"], changedFiles: []), path);
+        Reports.WriteJson(Result(success: false, exitCode: 137, numTurns: null, costUsd: null, errors: ["boom"], changedFiles: []), path);
 
         using var document = JsonDocument.Parse(File.ReadAllText(path));
         var root = document.RootElement;
@@ -153,9 +155,9 @@ public sealed class RunReportTests : IDisposable
     public void Result_json_is_overwritten_by_the_next_run()
     {
         var path = _temp.Combine("result.json");
-        RunReport.WriteJson(Result(summary: new string('x', 5000)), path);
+        Reports.WriteJson(Result(summary: new string('x', 5000)), path);
 
-        RunReport.WriteJson(Result(summary: "short"), path);
+        Reports.WriteJson(Result(summary: "short"), path);
 
         using var document = JsonDocument.Parse(File.ReadAllText(path));
         Assert.Equal("short", document.RootElement.GetProperty("finalText").GetString());

@@ -18,7 +18,7 @@ public sealed class SandboxBuildContextTests : IDisposable
     private SandboxImageSpec SpecWithCa(string pem = "-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n")
     {
         _temp.Write("ca.pem", pem);
-        return Create(Metadata(projectDirectory: _temp.Path), Inputs(caCertificateFiles: ["ca.pem"]));
+        return Create(Metadata(projectDirectory: _temp.Path), ImageInputs(caCertificateFiles: ["ca.pem"]));
     }
 
     private static string Tag(SandboxImageSpec spec) => SandboxBuildContext.FromSpec(spec).ImageTag;
@@ -42,14 +42,14 @@ public sealed class SandboxBuildContextTests : IDisposable
         var tags = new[]
         {
             Tag(Create()),
-            Tag(Create(inputs: Inputs(systemPackages: ["jq"]))),
-            Tag(Create(inputs: Inputs(systemPackages: ["jq", "curl"]))),
+            Tag(Create(inputs: ImageInputs(systemPackages: ["jq"]))),
+            Tag(Create(inputs: ImageInputs(systemPackages: ["jq", "curl"]))),
             Tag(SpecWithCa()),
             Tag(Create(user: new HostUser(1001, 1000))),
             Tag(Create(user: new HostUser(1000, 1001))),
             Tag(Create(user: Root)),
-            Tag(Create(inputs: Inputs(agentVersion: "2.1.327"))),
-            Tag(Create(inputs: Inputs(baseImage: "ubuntu:24.04"))),
+            Tag(Create(inputs: ImageInputs(agentVersion: "2.1.327"))),
+            Tag(Create(inputs: ImageInputs(baseImage: "ubuntu:24.04"))),
             Tag(Create(Metadata(["net9.0"]))),
         };
 

@@ -13,18 +13,21 @@ public sealed class SandboxBuildTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     private AgentRunSpec Spec(string? projectFile = "App.csproj", string? projectDirectory = null, string? workspaceRoot = null) =>
-        AgentRunSpecFactory.Create(
-            new AgentRunInputs("AgentFix", projectDirectory ?? _temp.Path, null, null, null, null, null, null, null, null, null,
-                Preset: "Fix", ProjectFile: projectFile is null ? null : Path.Combine(projectDirectory ?? _temp.Path, projectFile), WorkspaceRoot: workspaceRoot),
-            name => name == "ANTHROPIC_API_KEY" ? "sk-fake-key" : null, new HostUser(1000, 1000)).Spec;
+        Specs.RunSpec(Specs.Run(projectDirectory ?? _temp.Path, prompt: null, "AgentFix") with
+        {
+            ProjectFile = projectFile is null ? null : Path.Combine(projectDirectory ?? _temp.Path, projectFile),
+            WorkspaceRoot = workspaceRoot,
+        });
 
     private static string Script(IReadOnlyList<string> command) => command[2];
 
     [Theory]
-    [InlineData(VerifyMode.Build, "build")]
-    [InlineData(VerifyMode.Test, "test")]
-    public void Command_is_a_shell_script_with_the_verb_and_the_project_file_as_arguments(VerifyMode mode, string verb)
+    [InlineData(nameof(VerifyMode.Build), "build")]
+    [InlineData(nameof(VerifyMode.Test), "test")]
+    public void Command_is_a_shell_script_with_the_verb_and_the_project_file_as_arguments(string modeName, string verb)
     {
+        var mode = Enum.Parse<VerifyMode>(modeName);
+
         var command = SandboxBuild.Command(Spec(), mode);
 
         Assert.Equal(["sh", "-c"], command.Take(2));

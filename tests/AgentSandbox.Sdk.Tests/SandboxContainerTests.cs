@@ -1,5 +1,7 @@
+using AgentSandbox.Common;
+using AgentSandbox.Containers;
+using AgentSandbox.Docker;
 using AgentSandbox.Project;
-using AgentSandbox.Run;
 using AgentSandbox.Sdk.Tests.TestSupport;
 using AgentSandbox.Spec;
 using Docker.DotNet.Models;
@@ -18,14 +20,14 @@ public sealed class SandboxContainerTests : IDisposable
     private sealed record MountView(string? Type, string? Source, string? Target, bool ReadOnly);
 
     private AgentRunSpec Spec(string? preset = null, string? network = null, string? projectDirectory = null, string? workspaceRoot = null) =>
-        AgentRunSpecFactory.Create(
-            new AgentRunInputs("Agent" + (preset ?? "Run"), projectDirectory ?? _temp.Path, "Do it", null, null, null, null, null, null, network, null,
-                Preset: preset, WorkspaceRoot: workspaceRoot),
-            name => name == "ANTHROPIC_API_KEY" ? "sk-fake-key" : null, new HostUser(1000, 1000)).Spec;
+        Specs.RunSpec(Specs.Run(projectDirectory ?? _temp.Path, "Do it", "Agent" + (preset ?? "Run")) with { Network = network, WorkspaceRoot = workspaceRoot });
 
+    /// <summary>Our container request as the engine receives it: the shape and its translation to Docker's API together.</summary>
     private static CreateContainerParameters Create(
         AgentRunSpec spec, bool readOnlyWorkspace, IReadOnlyList<string>? command = null, IList<string>? environment = null, string purpose = "agent", string? workingDirectory = null) =>
-        SandboxContainer.Create(spec, "agentsandbox:0123456789abcdef", purpose, command ?? spec.Command, environment ?? new List<string>(), readOnlyWorkspace, workingDirectory);
+        DockerEngine.CreateParameters(SandboxContainer.Create(spec, "agentsandbox:0123456789abcdef", purpose, command ?? spec.Command,
+            ContainerEnvironment.Empty.With((environment ?? []).Select(e => e.Split('=', 2)).Select(p => KeyValuePair.Create(p[0], p[1]))),
+            readOnlyWorkspace, workingDirectory));
 
     private static List<MountView> Mounts(CreateContainerParameters container) =>
         container.HostConfig!.Mounts!.Select(m => new MountView(m.Type, m.Source, m.Target, m.ReadOnly == true)).ToList();
@@ -68,6 +70,10 @@ public sealed class SandboxContainerTests : IDisposable
 
         var labels = first.Labels;
         Assert.Equal("AgentReview", labels["org.agentsandbox.target"]);
+        Assert.Equal("build", labels["org.agentsandbox.purpose"]);
+        Assert.Equal(Specs.Identity.PackageVersion, labels["org.agentsandbox.version"]);
+        Assert.Equal(Specs.Identity.SessionId, labels["org.agentsandbox.session"]);
+        Assert.Equal(Specs.Identity.RunId, labels["org.agentsandbox.run"]);
         Assert.Equal(_temp.Path, labels["org.agentsandbox.project"]);
         Assert.Matches("^agentsandbox-agentreview-build-[0-9a-f]{32}$", first.Name);
         Assert.NotEqual(first.Name, second.Name);
@@ -126,6 +132,6 @@ public sealed class SandboxContainerTests : IDisposable
     {
         var spec = Spec(projectDirectory: _temp.CreateDirectory("src/App"), workspaceRoot: _temp.Path);
 
-        Assert.Equal("/workspace", Create(spec, true, workingDirectory: AgentRunSpec.WorkspacePath).WorkingDir);
+        Assert.Equal("/workspace", Create(spec, true, workingDirectory: SandboxPaths.Workspace).WorkingDir);
     }
 }

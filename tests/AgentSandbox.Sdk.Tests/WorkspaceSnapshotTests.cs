@@ -1,5 +1,5 @@
-using AgentSandbox.Run;
 using AgentSandbox.Sdk.Tests.TestSupport;
+using AgentSandbox.Workspace;
 
 namespace AgentSandbox.Sdk.Tests;
 
@@ -261,7 +261,7 @@ public sealed class WorkspaceSnapshotTests : IDisposable
             Directory.CreateSymbolicLink(_temp.Combine("sub/.git"), outside.FullName);
 
             var entry = Assert.Single(before.NewGitEntries(WorkspaceSnapshot.Take(_temp.Path)));
-            var outcome = GuardHostStep.Quarantine(_temp.Path, entry);
+            var outcome = GitQuarantine.Rename(_temp.Path, entry);
 
             Assert.Equal("sub/.git (renamed to .git.quarantined-by-agentsandbox)", outcome);
             Assert.False(Path.Exists(_temp.Combine("sub/.git")));
@@ -283,9 +283,9 @@ public sealed class WorkspaceSnapshotTests : IDisposable
         _temp.Write("a/.git.quarantined-by-agentsandbox/config", "earlier");
         _temp.Write("a/.git/config", "planted");
 
-        Assert.Equal("a/.git (renamed to .git.quarantined-by-agentsandbox-2)", GuardHostStep.Quarantine(_temp.Path, "a/.git"));
+        Assert.Equal("a/.git (renamed to .git.quarantined-by-agentsandbox-2)", GitQuarantine.Rename(_temp.Path, "a/.git"));
         Assert.Equal("earlier", File.ReadAllText(_temp.Combine("a/.git.quarantined-by-agentsandbox/config")));
-        Assert.StartsWith("gone/.git (could not be renamed: ", GuardHostStep.Quarantine(_temp.Path, "gone/.git"));
+        Assert.StartsWith("gone/.git (could not be renamed: ", GitQuarantine.Rename(_temp.Path, "gone/.git"));
     }
 
     [Fact]

@@ -1,25 +1,25 @@
 namespace AgentSandbox.Agents;
 
 /// <summary>One thing an agent did, normalized across CLIs, reported as it happens.</summary>
-public abstract record AgentEvent;
+internal abstract record AgentEvent;
 
 /// <summary>Text the agent addressed to the user.</summary>
-public sealed record AgentMessage(string Text) : AgentEvent;
+internal sealed record AgentMessage(string Text) : AgentEvent;
 
 /// <summary>A tool call, described the way a person would say it: "Edit Program.cs", "Bash: dotnet test".</summary>
-public sealed record AgentToolCall(string Description) : AgentEvent;
+internal sealed record AgentToolCall(string Description) : AgentEvent;
 
 /// <summary>Something the CLI itself reports that is not the agent's work (retries, warnings).</summary>
-public sealed record AgentNotice(string Text) : AgentEvent;
+internal sealed record AgentNotice(string Text) : AgentEvent;
 
 /// <summary>The API refused the credential (401/403); retrying will not help, so the run is stopped.</summary>
-public sealed record AgentCredentialRejected(int Status) : AgentEvent;
+internal sealed record AgentCredentialRejected(int Status) : AgentEvent;
 
 /// <summary>The CLI's final account of the run; a CLI without one reports the account so far, and the last one counts.</summary>
-public sealed record AgentFinished(AgentOutcome Outcome) : AgentEvent;
+internal sealed record AgentFinished(AgentOutcome Outcome) : AgentEvent;
 
 /// <summary>The final result as the agent reports it. Fields the CLI did not report are null.</summary>
-public sealed record AgentOutcome(
+internal sealed record AgentOutcome(
     bool IsError,
     string? Kind,
     string? FinalText,
@@ -32,7 +32,7 @@ public sealed record AgentOutcome(
     int PermissionDenials);
 
 /// <summary>Turns the CLI's standard output, line by line as it arrives, into <see cref="AgentEvent"/>s.</summary>
-public interface IAgentOutputParser
+internal interface IAgentOutputParser
 {
     IEnumerable<AgentEvent> ParseLine(string line);
 }

@@ -1,10 +1,10 @@
 using AgentSandbox.Errors;
-using AgentSandbox.Spec;
+using AgentSandbox.Common;
 
 namespace AgentSandbox.Agents;
 
 /// <summary>The agents AgentKind can name.</summary>
-public static class AgentProfiles
+internal static class AgentProfiles
 {
     public const string DefaultKind = "claude";
     public const string CustomKind = "custom";
@@ -21,7 +21,7 @@ public static class AgentProfiles
         var wanted = string.IsNullOrWhiteSpace(kind) ? DefaultKind : kind.Trim();
         if (string.Equals(wanted, CustomKind, StringComparison.OrdinalIgnoreCase))
         {
-            var arguments = AgentRunSpecFactory.SplitList(command);
+            var arguments = Lists.Split(command);
             return arguments.Count > 0 ? new CustomCommandProfile(arguments, installCommand) : throw Diagnostics.NoCustomCommand();
         }
         return Known.FirstOrDefault(profile => string.Equals(profile.Kind, wanted, StringComparison.OrdinalIgnoreCase))

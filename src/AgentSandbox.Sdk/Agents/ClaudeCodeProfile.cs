@@ -1,3 +1,4 @@
+using AgentSandbox.Common;
 using System.Globalization;
 using System.Text.Json;
 using static AgentSandbox.Agents.JsonFields;
@@ -6,7 +7,7 @@ using NuGet.Versioning;
 namespace AgentSandbox.Agents;
 
 /// <summary>Claude Code (@anthropic-ai/claude-code), driven non-interactively with stream-json output.</summary>
-public sealed class ClaudeCodeProfile : IAgentProfile
+internal sealed class ClaudeCodeProfile : IAgentProfile
 {
     /// <summary>The first version that accepts --max-budget-usd (2.0.29 rejects it as an unknown option).</summary>
     internal static readonly NuGetVersion MaxBudgetSince = NuGetVersion.Parse("2.0.30");
@@ -152,8 +153,8 @@ public sealed class ClaudeCodeProfile : IAgentProfile
             var detail = name switch
             {
                 "Bash" => String(input, "command"),
-                "Read" or "Edit" or "MultiEdit" or "Write" => JsonFields.WorkspaceRelative(String(input, "file_path")),
-                "NotebookEdit" => JsonFields.WorkspaceRelative(String(input, "notebook_path")),
+                "Read" or "Edit" or "MultiEdit" or "Write" => SandboxPaths.WorkspaceRelative(String(input, "file_path")),
+                "NotebookEdit" => SandboxPaths.WorkspaceRelative(String(input, "notebook_path")),
                 "Glob" or "Grep" => String(input, "pattern"),
                 "WebFetch" => String(input, "url"),
                 "WebSearch" => String(input, "query"),

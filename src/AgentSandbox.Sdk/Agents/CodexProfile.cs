@@ -1,3 +1,4 @@
+using AgentSandbox.Common;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -12,7 +13,7 @@ namespace AgentSandbox.Agents;
 /// (-c model_providers.agentsandbox), because that is the one way to name the key variable in every version:
 /// codex exec 0.169 reads CODEX_API_KEY but ignores OPENAI_API_KEY with its built-in provider, and no OPENAI_BASE_URL.
 /// </summary>
-public sealed partial class CodexProfile : IAgentProfile
+internal sealed partial class CodexProfile : IAgentProfile
 {
     /// <summary>The first version whose --json prints thread/turn/item events; older ones print {"id","msg"} events.</summary>
     internal static readonly NuGetVersion ThreadEventsSince = NuGetVersion.Parse("0.44.0");
@@ -216,7 +217,7 @@ public sealed partial class CodexProfile : IAgentProfile
         {
             "command_execution" => [Bash(String(item, "command"))],
             "file_change" => Array(item, "changes").Select(change => String(change, "path")).OfType<string>()
-                .Select(path => $"Edit {WorkspaceRelative(path)}").DefaultIfEmpty("Edit"),
+                .Select(path => $"Edit {SandboxPaths.WorkspaceRelative(path)}").DefaultIfEmpty("Edit"),
             "mcp_tool_call" => [Mcp(String(item, "server"), String(item, "tool"))],
             _ => [WebSearch(String(item, "query"))],
         };
@@ -240,7 +241,7 @@ public sealed partial class CodexProfile : IAgentProfile
                 case "patch_apply_begin":
                     var changes = Object(message, "changes");
                     return changes.ValueKind == JsonValueKind.Object
-                        ? changes.EnumerateObject().Select(change => new AgentToolCall($"Edit {WorkspaceRelative(change.Name)}")).ToList()
+                        ? changes.EnumerateObject().Select(change => new AgentToolCall($"Edit {SandboxPaths.WorkspaceRelative(change.Name)}")).ToList()
                         : [new AgentToolCall("Edit")];
                 case "mcp_tool_call_begin":
                     var call = Object(message, "invocation");

@@ -6,7 +6,7 @@ namespace AgentSandbox.Agents;
 /// Any other agent: AgentCommand is its argument vector (no shell), AgentInstallCommand installs it into the image.
 /// The prompt replaces a {prompt} argument, or is appended when there is none; every output line is reported as it comes.
 /// </summary>
-public sealed class CustomCommandProfile : IAgentProfile
+internal sealed class CustomCommandProfile : IAgentProfile
 {
     public const string PromptPlaceholder = "{prompt}";
 

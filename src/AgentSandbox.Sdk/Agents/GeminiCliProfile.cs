@@ -1,3 +1,4 @@
+using AgentSandbox.Common;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -10,7 +11,7 @@ namespace AgentSandbox.Agents;
 /// Gemini CLI (@google/gemini-cli), driven headless with -p. The output format depends on the version:
 /// stream-json from 0.11.3, one JSON document from 0.6.1, plain text before.
 /// </summary>
-public sealed partial class GeminiCliProfile : IAgentProfile
+internal sealed partial class GeminiCliProfile : IAgentProfile
 {
     // Each boundary is the first published version seen to have the feature (the one before it lacks it).
     internal static readonly NuGetVersion ApprovalModeSince = NuGetVersion.Parse("0.1.20");
@@ -126,8 +127,8 @@ public sealed partial class GeminiCliProfile : IAgentProfile
         var detail = name switch
         {
             "run_shell_command" => String(parameters, "command"),
-            "read_file" or "write_file" or "replace" => WorkspaceRelative(String(parameters, "file_path") ?? String(parameters, "absolute_path")),
-            "list_directory" => WorkspaceRelative(String(parameters, "dir_path") ?? String(parameters, "path")),
+            "read_file" or "write_file" or "replace" => SandboxPaths.WorkspaceRelative(String(parameters, "file_path") ?? String(parameters, "absolute_path")),
+            "list_directory" => SandboxPaths.WorkspaceRelative(String(parameters, "dir_path") ?? String(parameters, "path")),
             "glob" or "grep_search" or "search_file_content" => String(parameters, "pattern"),
             "web_fetch" => String(parameters, "prompt"),
             "google_web_search" => String(parameters, "query"),

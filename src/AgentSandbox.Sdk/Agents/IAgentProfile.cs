@@ -6,7 +6,7 @@ namespace AgentSandbox.Agents;
 /// Everything AgentSandbox knows about one agent CLI: how it is installed, called, credentialed and parsed.
 /// Adding an agent means adding one profile file and registering it in <see cref="AgentProfiles"/>.
 /// </summary>
-public interface IAgentProfile
+internal interface IAgentProfile
 {
     /// <summary>The AgentKind value that selects this profile.</summary>
     string Kind { get; }
@@ -72,7 +72,7 @@ public interface IAgentProfile
 }
 
 /// <summary>Run settings that not every CLI (or version) has.</summary>
-public enum AgentSetting
+internal enum AgentSetting
 {
     Model,
     MaxTurns,
@@ -84,7 +84,7 @@ public enum AgentSetting
 /// <summary>What the user asked the agent to do, independent of the CLI. Unsupported settings are already null here.</summary>
 /// <param name="BaseUrl">The host's value of the profile's <see cref="IAgentProfile.BaseUrlVariable"/>, for CLIs that take it as an argument.</param>
 /// <param name="CredentialVariable">The first of the profile's credential variables the container gets, for CLIs that are told its name.</param>
-public sealed record AgentInvocation(
+internal sealed record AgentInvocation(
     string Prompt,
     NuGetVersion Version,
     string? Model = null,

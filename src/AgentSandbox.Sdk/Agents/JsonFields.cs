@@ -41,11 +41,4 @@ internal static class JsonFields
         var shortened = firstLine.Length > MaxLength ? firstLine[..MaxLength] + "…" : firstLine;
         return shortened.Length < text.Trim().Length && !shortened.EndsWith('…') ? shortened + " …" : shortened;
     }
-
-    /// <summary>A path inside the container, relative to the workspace when it is under it.</summary>
-    public static string? WorkspaceRelative(string? path)
-    {
-        const string Prefix = Spec.AgentRunSpec.WorkspacePath + "/";
-        return path is not null && path.StartsWith(Prefix, StringComparison.Ordinal) ? path[Prefix.Length..] : path;
-    }
 }

@@ -6,7 +6,7 @@ namespace AgentSandbox.Docker;
 /// Negotiates the Engine API version the way the docker CLI does: the engine's own version, capped at the newest
 /// this client knows, and refused when that falls outside what either side serves.
 /// </summary>
-public static class ApiVersions
+internal static class ApiVersions
 {
     /// <summary>Engine 20.10, the oldest engine with everything the sandbox uses (init, pids limit, build network modes).</summary>
     public static readonly Version Oldest = new(1, 41);

@@ -8,12 +8,13 @@ using Version = System.Version;
 namespace AgentSandbox.Docker;
 
 /// <summary>
-/// Every call AgentSandbox makes to the Docker engine, and the translation of engine failures into coded errors.
+/// Every call AgentSandbox makes to the Docker engine, the only place that knows Docker.DotNet's types, and the
+/// translation of engine failures into coded errors.
 /// The endpoint is resolved like the docker CLI does (DOCKER_HOST, then the current context) unless one is given.
 /// Calls that work on any API version go unversioned; the rest use a client pinned to the negotiated version,
 /// which is negotiated only when first needed, so that finding an existing image costs one request.
 /// </summary>
-public sealed class DockerEngine : IDisposable
+internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
 {
     /// <summary>How long the first contact may take before the engine counts as unreachable.</summary>
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
@@ -62,12 +63,10 @@ public sealed class DockerEngine : IDisposable
             }
         }, cancellationToken, firstContact: _pinned is null);
 
-    /// <summary>Pulls an image (anonymously).</summary>
-    /// <returns>Null on success, else the engine's reason (no such image, registry unreachable, denied).</returns>
-    public async Task<string?> PullImageAsync(string image, IProgress<JSONMessage> progress, CancellationToken cancellationToken)
+    public async Task<string?> PullImageAsync(string image, IProgress<EngineProgress> progress, CancellationToken cancellationToken)
     {
         var (name, tag) = SplitReference(image);
-        var failure = new FailureCollector(progress);
+        var failure = new ProgressTranslator(progress);
         return await CallAsync("pull an image", await PinnedAsync(cancellationToken).ConfigureAwait(false), async (client, token) =>
         {
             try
@@ -82,10 +81,20 @@ public sealed class DockerEngine : IDisposable
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task BuildImageAsync(Stream context, ImageBuildParameters parameters, IProgress<JSONMessage> progress, CancellationToken cancellationToken)
+    public async Task BuildImageAsync(ImageBuildRequest request, IProgress<EngineProgress> progress, CancellationToken cancellationToken)
     {
+        var parameters = new ImageBuildParameters
+        {
+            Tags = [request.Tag],
+            Dockerfile = request.Dockerfile,
+            NetworkMode = request.Network,
+            Remove = true,
+            ForceRemove = true,
+            Labels = request.Labels.ToDictionary(),
+            BuildArgs = request.BuildArguments.ToDictionary(),
+        };
         await CallAsync("build an image", await PinnedAsync(cancellationToken).ConfigureAwait(false),
-            (client, token) => client.Images.BuildImageFromDockerfileAsync(parameters, context, null, null, progress, token),
+            (client, token) => client.Images.BuildImageFromDockerfileAsync(parameters, request.Context, null, null, new ProgressTranslator(progress), token),
             cancellationToken).ConfigureAwait(false);
     }
 
@@ -97,15 +106,10 @@ public sealed class DockerEngine : IDisposable
         return networks.Any(n => n.Name == network || n.ID == network);
     }
 
-    /// <summary>
-    /// Creates, attaches to, starts and waits for a container, handing each line of its output over as it arrives.
-    /// <paramref name="stop"/> kills the container and still collects its output and exit code;
-    /// <paramref name="cancellationToken"/> kills it and abandons the run. The container is removed afterwards
-    /// whatever happens.
-    /// </summary>
     public async Task<long> RunContainerAsync(
-        CreateContainerParameters parameters, Action<string> onStdout, Action<string> onStderr, CancellationToken stop, CancellationToken cancellationToken)
+        ContainerRequest request, Action<string> onStdout, Action<string> onStderr, CancellationToken stop, CancellationToken cancellationToken)
     {
+        var parameters = CreateParameters(request);
         var client = await PinnedAsync(cancellationToken).ConfigureAwait(false);
         string? id = null;
         try
@@ -129,6 +133,30 @@ public sealed class DockerEngine : IDisposable
             await RemoveQuietlyAsync(client, id ?? parameters.Name).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The engine's form of a container request.</summary>
+    internal static CreateContainerParameters CreateParameters(ContainerRequest request) => new()
+    {
+        Name = request.Name,
+        Image = request.Image,
+        // The command is an argument vector end to end: no shell ever sees the prompt.
+        Entrypoint = [request.Command[0]],
+        Cmd = request.Command.Skip(1).ToList(),
+        Env = request.Environment.Select(variable => $"{variable.Key}={variable.Value}").ToList(),
+        WorkingDir = request.WorkingDirectory,
+        AttachStdout = true,
+        AttachStderr = true,
+        Labels = request.Labels.ToDictionary(),
+        HostConfig = new HostConfig
+        {
+            Mounts = request.Mounts.Select(mount => new Mount { Type = "bind", Source = mount.Source, Target = mount.Target, ReadOnly = mount.ReadOnly }).ToList(),
+            NetworkMode = request.Network,
+            CapDrop = request.Limits.DropAllCapabilities ? ["ALL"] : [],
+            SecurityOpt = request.Limits.NoNewPrivileges ? ["no-new-privileges"] : [],
+            PidsLimit = request.Limits.PidsLimit,
+            Init = request.Limits.Init,
+        },
+    };
 
     public void Dispose()
     {
@@ -315,8 +343,11 @@ public sealed class DockerEngine : IDisposable
         }
     }
 
-    /// <summary>Passes progress on and remembers the error a streaming endpoint reports in-band.</summary>
-    private sealed class FailureCollector(IProgress<JSONMessage> inner) : IProgress<JSONMessage>
+    /// <summary>
+    /// Passes the engine's stream on as our own progress messages, and remembers the error a streaming endpoint
+    /// reports in-band.
+    /// </summary>
+    private sealed class ProgressTranslator(IProgress<EngineProgress> inner) : IProgress<JSONMessage>
     {
         public string? Error { get; private set; }
 
@@ -326,7 +357,7 @@ public sealed class DockerEngine : IDisposable
             {
                 Error = error;
             }
-            inner.Report(value);
+            inner.Report(new EngineProgress(value.Stream ?? value.Status, value.Error?.Message));
         }
     }
 }

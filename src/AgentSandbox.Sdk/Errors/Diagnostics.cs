@@ -1,11 +1,11 @@
 namespace AgentSandbox.Errors;
 
 /// <summary>
-/// Every user-facing error and warning, in one place, each with its code.
-/// AGS1xxx: inputs; AGS2xxx: Docker engine; AGS3xxx: sandbox image; AGS4xxx: agent run; AGS9xxx: files and internal errors.
-/// README.md lists them all.
+/// Every user-facing error and warning, in one place, each with its code, ordered by code: AGS1xxx inputs, AGS2xxx
+/// the engine, AGS3xxx the sandbox image, AGS4xxx the agent run (41xx warnings, 42xx findings), AGS9xxx files and
+/// internal errors. README.md lists the same codes (a test holds both to that); no other file names a code.
 /// </summary>
-public static class Diagnostics
+internal static class Diagnostics
 {
     public static AgentSandboxException NoPrompt() => new("AGS1001",
         "No prompt was given: set AgentPrompt (for example -p:AgentPrompt=\"Add XML docs to the public API\") or AgentPromptFile.");
@@ -31,11 +31,14 @@ public static class Diagnostics
     public static AgentSandboxException NoCustomCommand() => new("AGS1008",
         "AgentKind is custom but AgentCommand is empty: set AgentCommand to the agent's command line, one argument per ;-separated entry (for example aider;--yes;--message;{prompt}).");
 
-    public static Warning SettingIgnored(string property, string agent, string hint) => new("AGS1102",
-        $"{property} is not supported by {agent}, so it is ignored: {hint}.");
+    public static AgentSandboxException SecondAgentTarget(string first, string second) => new("AGS1009",
+        $"{first} already ran in this build and the targets an agent run shares run once per build, so {second} would do nothing: run each agent target in a build of its own (dotnet build -t:{first}, then dotnet build -t:{second}).");
 
     public static Warning HostVariableNotSet(string property, string name) => new("AGS1101",
         $"{property} names '{name}', which is not set in the build's environment, so the sandbox does not get it: export it or remove it from the list.");
+
+    public static Warning SettingIgnored(string property, string agent, string hint) => new("AGS1102",
+        $"{property} is not supported by {agent}, so it is ignored: {hint}.");
 
     public static AgentSandboxException EngineUnreachable(string endpoint, string reason, Exception? inner = null) => new("AGS2001",
         $"The Docker engine at '{endpoint}' did not answer ({reason}): start Docker, or point DOCKER_HOST, the current Docker context or AgentDockerHost at a running engine.", inner);
@@ -76,27 +79,31 @@ public static class Diagnostics
     public static AgentSandboxException OutsideWorkspace(string message, string workspaceRoot) => new("AGS4007",
         $"The project needs a file outside the sandbox's workspace '{workspaceRoot}' ({message.TrimEnd('.')}): set AgentWorkspaceRoot to a directory that holds everything the project references, such as the repository root, or fix the reference if the agent added it.");
 
-    public static AgentSandboxException SandboxBuildFailedUnexplained(long exitCode, string lastLines) => new("AGS4010",
-        $"dotnet build failed inside the sandbox without an error an agent could fix (exit code {exitCode}: {lastLines}): check that AgentBaseImage has the .NET SDK, or, after a round, what the agent changed; -v:detailed shows the build's output.");
-
-    public static AgentSandboxException FileAccessFailed(Exception inner) => new("AGS9001",
-        $"AgentSandbox could not read or write a file ({inner.Message.TrimEnd('.')}): check that the path exists and the build user may read and write it.", inner);
-
-    public static AgentSandboxException Internal(Exception exception) => new("AGS9999",
-        $"AgentSandbox failed unexpectedly ({exception.GetType().Name}: {exception.Message}): please report this with the output of -v:diagnostic, which holds the stack trace.", exception);
-
-    public static Warning BuildOutputChanged(int files) => new("AGS4103",
-        $"{files} file(s) of build output in bin/ or obj/ changed during the run, which your next build may use without compiling them: run dotnet clean (or delete bin and obj) before you build or run this project on your machine.");
-
     public static AgentSandboxException GitMetadataPlanted(IEnumerable<string> entries) => new("AGS4008",
         $"The agent left git metadata whose hooks and settings git on your machine would run, or hid directories from the check ({string.Join("; ", entries)}): do not run git there before you have looked, and review the agent's other changes before you trust them.");
 
     public static AgentSandboxException ReviewUnanswered(string agent, string resultPath) => new("AGS4009",
         $"{agent} ended its review without findings in the form FINDING <severity> <path>:<line>: <message> and without saying NO FINDINGS, so the review cannot be trusted: read its answer (finalText in {resultPath}) and check that AgentPrompt and AgentExtraArgs leave the answer's form alone.");
 
+    public static AgentSandboxException SandboxBuildFailedUnexplained(long exitCode, string lastLines) => new("AGS4010",
+        $"dotnet build failed inside the sandbox without an error an agent could fix (exit code {exitCode}: {lastLines}): check that AgentBaseImage has the .NET SDK, or, after a round, what the agent changed; -v:detailed shows the build's output.");
+
     public static Warning RunningAsRoot(string agent) => new("AGS4101",
         $"The build runs as root, so {agent} runs as root inside the sandbox and the files it writes belong to root: run the build as a non-root user to avoid that.");
 
     public static Warning NoResultEvent(string agent) => new("AGS4102",
         $"{agent} exited without a final result event, so turns and cost are unknown: check that AgentExtraArgs does not change the output format.");
+
+    public static Warning BuildOutputChanged(int files) => new("AGS4103",
+        $"{files} file(s) of build output in bin/ or obj/ changed during the run, which your next build may use without compiling them: run dotnet clean (or delete bin and obj) before you build or run this project on your machine.");
+
+    /// <summary>An AgentReview finding at its place in the user's code; an error when AgentReviewFailOn says so.</summary>
+    public static SourceProblem ReviewFinding(bool isError, string? file, int line, string severity, string message) =>
+        new(isError, "AgentReview", "AGS4201", file, line, 0, $"{severity}: {message}");
+
+    public static AgentSandboxException FileAccessFailed(Exception inner) => new("AGS9001",
+        $"AgentSandbox could not read or write a file ({inner.Message.TrimEnd('.')}): check that the path exists and the build user may read and write it.", inner);
+
+    public static AgentSandboxException Internal(Exception exception) => new("AGS9999",
+        $"AgentSandbox failed unexpectedly ({exception.GetType().Name}: {exception.Message}): please report this with the output of -v:diagnostic, which holds the stack trace.", exception);
 }

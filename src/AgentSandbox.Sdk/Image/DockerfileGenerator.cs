@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using AgentSandbox.Common;
 using AgentSandbox.Spec;
 
 namespace AgentSandbox.Image;
@@ -9,7 +10,7 @@ namespace AgentSandbox.Image;
 /// whether Node.js is needed (only when the base lacks npm), and never sees a secret: credentials reach the
 /// container at run time only.
 /// </summary>
-public static class DockerfileGenerator
+internal static class DockerfileGenerator
 {
     public const string CaCertificatesFile = "agentsandbox-ca.crt";
     public const string CaCertificatesPath = "/usr/local/share/ca-certificates/" + CaCertificatesFile;
@@ -102,7 +103,7 @@ public static class DockerfileGenerator
         if (spec.User.IsRoot)
         {
             Line("# The build runs as root, so the agent does too (see warning AGS4101).");
-            Line($"RUN mkdir -p {AgentRunSpec.WorkspacePath}");
+            Line($"RUN mkdir -p {SandboxPaths.Workspace}");
             Line("ENV HOME=/root");
         }
         else
@@ -120,7 +121,7 @@ public static class DockerfileGenerator
             Line($"        useradd -l -u {uid} -g {gid} -d {AgentHome} -M -s /bin/sh agentsandbox 2>/dev/null \\");
             Line($"            || adduser -D -H -u {uid} -G \"$group\" -h {AgentHome} -s /bin/sh agentsandbox; \\");
             Line("    fi; \\");
-            Line($"    mkdir -p {AgentHome} {AgentRunSpec.WorkspacePath}; \\");
+            Line($"    mkdir -p {AgentHome} {SandboxPaths.Workspace}; \\");
             Line($"    chown {uid}:{gid} {AgentHome}");
             Line($"ENV HOME={AgentHome}");
             Line($"USER {uid}:{gid}");
@@ -130,7 +131,7 @@ public static class DockerfileGenerator
             Line("# The project targets Windows; the SDK builds it on Linux with this (it cannot run it).");
             Line("ENV EnableWindowsTargeting=true");
         }
-        Line($"WORKDIR {AgentRunSpec.WorkspacePath}");
+        Line($"WORKDIR {SandboxPaths.Workspace}");
         return dockerfile.ToString();
     }
 

@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.Security.Cryptography;
 using System.Text;
+using AgentSandbox.Common;
 using AgentSandbox.Spec;
 
 namespace AgentSandbox.Image;
@@ -9,7 +10,7 @@ namespace AgentSandbox.Image;
 /// The image's build context: only generated files (the Dockerfile and the CA bundle), never the project tree.
 /// The tag is a hash of these files, so an unchanged project finds its image and builds nothing.
 /// </summary>
-public sealed class SandboxBuildContext
+internal sealed class SandboxBuildContext
 {
     public const string Dockerfile = "Dockerfile";
     public const string ImageRepository = "agentsandbox";

@@ -1,24 +1,22 @@
 using AgentSandbox.Docker;
 using AgentSandbox.Errors;
 using AgentSandbox.Logging;
-using Docker.DotNet.Models;
+using AgentSandbox.Spec;
 
 namespace AgentSandbox.Image;
 
 /// <summary>Makes sure the sandbox image exists: one inspect when it does, a pull of the base and a build when not.</summary>
-public static class SandboxImageBuilder
+internal static class SandboxImageBuilder
 {
     /// <summary>How many of a step's last output lines an error shows.</summary>
     private const int StepTailLines = 20;
 
-    /// <summary>AgentBuildNetwork values; "default" leaves RUN steps on the engine's default build network.</summary>
-    public static readonly IReadOnlyList<string> BuildNetworks = ["default", "bridge", "host", "none"];
-
+    /// <param name="labels">Who builds the image (package version, session, run), besides the mark that we generated it.</param>
     /// <returns>True when the image was built, false when it already existed.</returns>
     public static async Task<bool> EnsureAsync(
-        DockerEngine engine, SandboxBuildContext context, string baseImage, string? buildNetwork, ISandboxLog log, CancellationToken cancellationToken)
+        IImageEngine engine, SandboxBuildContext context, string baseImage, ImageBuildSettings settings, IReadOnlyDictionary<string, string> labels,
+        ISandboxLog log, CancellationToken cancellationToken)
     {
-        var network = ParseBuildNetwork(buildNetwork);
         if (await engine.ImageExistsAsync(context.ImageTag, cancellationToken).ConfigureAwait(false))
         {
             log.Info($"Sandbox image {context.ImageTag} is up to date.");
@@ -30,16 +28,13 @@ public static class SandboxImageBuilder
         log.Important($"Building sandbox image {context.ImageTag} from {baseImage}...");
         var progress = new BuildProgress(log);
         using var tar = context.ToTar();
-        await engine.BuildImageAsync(tar, new ImageBuildParameters
-        {
-            Tags = [context.ImageTag],
-            Dockerfile = SandboxBuildContext.Dockerfile,
-            NetworkMode = network == "default" ? null : network,
-            Remove = true,
-            ForceRemove = true,
-            Labels = new Dictionary<string, string> { ["org.agentsandbox.generated"] = "true" },
-            BuildArgs = ProxyVariables.FromHost(),
-        }, progress, cancellationToken).ConfigureAwait(false);
+        await engine.BuildImageAsync(new ImageBuildRequest(
+            tar,
+            context.ImageTag,
+            SandboxBuildContext.Dockerfile,
+            settings.Network,
+            new Dictionary<string, string>(labels) { [RunIdentity.LabelPrefix + "generated"] = "true" },
+            settings.ProxyArguments), progress, cancellationToken).ConfigureAwait(false);
 
         if (progress.Error is not null || !await engine.ImageExistsAsync(context.ImageTag, cancellationToken).ConfigureAwait(false))
         {
@@ -50,13 +45,7 @@ public static class SandboxImageBuilder
         return true;
     }
 
-    public static string ParseBuildNetwork(string? value)
-    {
-        var network = string.IsNullOrWhiteSpace(value) ? "default" : value.Trim().ToLowerInvariant();
-        return BuildNetworks.Contains(network) ? network : throw Diagnostics.UnknownValue("AgentBuildNetwork", value!.Trim(), BuildNetworks);
-    }
-
-    private static async Task EnsureBaseImageAsync(DockerEngine engine, string baseImage, ISandboxLog log, CancellationToken cancellationToken)
+    private static async Task EnsureBaseImageAsync(IImageEngine engine, string baseImage, ISandboxLog log, CancellationToken cancellationToken)
     {
         if (await engine.ImageExistsAsync(baseImage, cancellationToken).ConfigureAwait(false))
         {
@@ -76,7 +65,7 @@ public static class SandboxImageBuilder
     /// Called synchronously (not through Progress&lt;T&gt;'s thread pool) so that lines stay in order and none
     /// arrives after the task has returned.
     /// </summary>
-    private sealed class BuildProgress(ISandboxLog log) : IProgress<JSONMessage>
+    private sealed class BuildProgress(ISandboxLog log) : IProgress<EngineProgress>
     {
         private readonly Queue<string> _tail = new();
 
@@ -84,14 +73,14 @@ public static class SandboxImageBuilder
         public string? Error { get; private set; }
         public IEnumerable<string> StepTail => _tail;
 
-        public void Report(JSONMessage value)
+        public void Report(EngineProgress value)
         {
-            if (value.Error?.Message is { Length: > 0 } error)
+            if (value.Error is { Length: > 0 } error)
             {
                 Error = error.Trim();
                 return;
             }
-            foreach (var line in (value.Stream ?? value.Status ?? "").Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Trim().Length > 0))
+            foreach (var line in (value.Text ?? "").Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Trim().Length > 0))
             {
                 if (line.StartsWith("Step ", StringComparison.Ordinal))
                 {

@@ -5,7 +5,7 @@ namespace AgentSandbox.Logging;
 /// <summary>
 /// Where the library reports progress. The tasks forward it to MSBuild; the library never references MSBuild.
 /// </summary>
-public interface ISandboxLog
+internal interface ISandboxLog
 {
     /// <summary>What the user came for: the agent's words, the run's summary (shown at minimal verbosity).</summary>
     void Important(string message);
@@ -21,8 +21,3 @@ public interface ISandboxLog
     /// <summary>A warning or error about a place in the user's code (review findings, sandbox build errors): the IDE's error list shows it there.</summary>
     void Problem(SourceProblem problem);
 }
-
-/// <param name="Subcategory">Who says so: "AgentReview", "sandbox build".</param>
-/// <param name="File">A full path on the host; null for the project as a whole.</param>
-/// <param name="Line">1-based; 0 when unknown.</param>
-public sealed record SourceProblem(bool IsError, string Subcategory, string? Code, string? File, int Line, int Column, string Message);

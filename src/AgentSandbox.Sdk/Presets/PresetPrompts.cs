@@ -1,4 +1,6 @@
 using System.Text;
+using AgentSandbox.Common;
+using AgentSandbox.Review;
 using AgentSandbox.Spec;
 using AgentSandbox.Verification;
 
@@ -8,14 +10,8 @@ namespace AgentSandbox.Presets;
 /// The prompt template of each preset: a fixed frame (where the project is, what must stay true, how to answer)
 /// around a task that AgentPrompt overrides.
 /// </summary>
-public static class PresetPrompts
+internal static class PresetPrompts
 {
-    /// <summary>How AgentReview asks for findings; <see cref="Review.ReviewFindingParser"/> reads exactly this.</summary>
-    public const string FindingFormat = "FINDING <error|warning|info> <path relative to /workspace>:<line>: <message>";
-
-    /// <summary>What AgentReview's agent says when it found nothing; without either, the review is not trusted.</summary>
-    public const string NoFindings = "NO FINDINGS";
-
     public static string DefaultTask(AgentPreset preset) => preset switch
     {
         AgentPreset.Refactor => "Improve the structure and readability of the code: clear names, small methods, no duplication, no dead code.",
@@ -32,10 +28,10 @@ public static class PresetPrompts
         {
             return preset.Task ?? throw new InvalidOperationException("AgentRun needs a prompt; the spec factory checks it.");
         }
-        var projectFile = preset.ProjectFileName.Length > 0 ? $"{AgentRunSpec.WorkspacePath}/{preset.ProjectFileName}" : null;
-        var project = projectFile ?? $"in {AgentRunSpec.WorkspacePath}";
+        var projectFile = preset.ProjectFileName.Length > 0 ? $"{SandboxPaths.Workspace}/{preset.ProjectFileName}" : null;
+        var project = projectFile ?? $"in {SandboxPaths.Workspace}";
         var build = projectFile is null ? "dotnet build" : $"dotnet build {projectFile}";
-        var scope = AgentRunSpecFactory.SplitList(preset.Scope) is { Count: > 0 } entries ? string.Join(", ", entries) : "the whole project";
+        var scope = Lists.Split(preset.Scope) is { Count: > 0 } entries ? string.Join(", ", entries) : "the whole project";
         var task = preset.Task ?? DefaultTask(preset.Kind);
         var prompt = new StringBuilder();
         switch (preset.Kind)
@@ -69,8 +65,8 @@ public static class PresetPrompts
                 prompt.AppendLine($"Task: {task}");
                 prompt.AppendLine($"Scope: {scope}.");
                 prompt.AppendLine("Report each finding on a line of its own, exactly in this form and with nothing else on that line:");
-                prompt.AppendLine(FindingFormat);
-                prompt.AppendLine($"Use error for bugs and security problems, warning for likely problems, info for suggestions. End with a one-line summary; if there is nothing to report, say {NoFindings}.");
+                prompt.AppendLine(ReviewFindingParser.FindingFormat);
+                prompt.AppendLine($"Use error for bugs and security problems, warning for likely problems, info for suggestions. End with a one-line summary; if there is nothing to report, say {ReviewFindingParser.NoFindings}.");
                 break;
         }
         return prompt.ToString().TrimEnd();

@@ -4,7 +4,7 @@ using NuGet.Versioning;
 namespace AgentSandbox.Project;
 
 /// <summary>Reads .NET versions out of target framework monikers and SDK versions.</summary>
-public static partial class DotNetVersions
+internal static partial class DotNetVersions
 {
     // net5.0 and later (optionally with a platform: net8.0-windows) and netcoreappX.Y run on an SDK of the same major.minor.
     [GeneratedRegex(@"^net(?:coreapp)?(?<version>\d+\.\d+)(?:-.*)?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace AgentSandbox.Project;
 
 /// <summary>Finds the global.json that governs a project, the way the dotnet host does: the nearest one above it.</summary>
-public static class GlobalJson
+internal static class GlobalJson
 {
     public static string? FindSdkVersion(string projectDirectory)
     {

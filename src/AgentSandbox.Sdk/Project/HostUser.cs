@@ -5,7 +5,7 @@ using AgentSandbox.Errors;
 namespace AgentSandbox.Project;
 
 /// <summary>The uid/gid the agent runs as, so that what it writes into the mounted project belongs to the build's user.</summary>
-public sealed record HostUser(uint Uid, uint Gid)
+internal sealed record HostUser(uint Uid, uint Gid)
 {
     public bool IsRoot => Uid == 0;
 
@@ -15,12 +15,12 @@ public sealed record HostUser(uint Uid, uint Gid)
     public static HostUser Current() =>
         OperatingSystem.IsWindows() ? WindowsDefault : new HostUser(NativeMethods.getuid(), NativeMethods.getgid());
 
-    /// <summary>AgentUser ("uid:gid" or "uid") when set, else the user running the build.</summary>
-    public static HostUser Resolve(string? configured)
+    /// <summary>AgentUser ("uid:gid" or "uid") when set, else <paramref name="buildUser"/>, the user running the build.</summary>
+    public static HostUser Resolve(string? configured, HostUser buildUser)
     {
         if (string.IsNullOrWhiteSpace(configured))
         {
-            return Current();
+            return buildUser;
         }
         var parts = configured.Trim().Split(':');
         return parts.Length <= 2

@@ -5,7 +5,7 @@ namespace AgentSandbox.Project;
 /// <param name="TargetFrameworks">The project's TargetFramework(s), as written (net8.0, net9.0-windows, netstandard2.0...).</param>
 /// <param name="GlobalJsonSdkVersion">sdk.version of the nearest global.json above the project, if any.</param>
 /// <param name="HostSdkVersion">The SDK running this build (NETCoreSdkVersion), for TFMs that name no .NET version.</param>
-public sealed record ProjectMetadata(
+internal sealed record ProjectMetadata(
     string ProjectName,
     string ProjectDirectory,
     IReadOnlyList<string> TargetFrameworks,

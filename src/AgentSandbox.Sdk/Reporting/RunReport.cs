@@ -1,6 +1,5 @@
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using AgentSandbox.Common;
 using AgentSandbox.Errors;
 using AgentSandbox.Logging;
 using AgentSandbox.Review;
@@ -10,40 +9,20 @@ using AgentSandbox.Verification;
 
 namespace AgentSandbox.Reporting;
 
-/// <summary>Turns a run's result into the summary a person reads and the result.json a pipeline reads.</summary>
-public static class RunReport
+/// <summary>Turns a run's result into the summary a person reads and the error the target fails with.</summary>
+internal static class RunReport
 {
-    public const string FindingCode = "AGS4201";
-
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
-
-    /// <summary>Logs the summary, the review's findings and the sandbox build's errors; returns the error to fail the build with.</summary>
-    public static AgentSandboxException? Report(AgentRunResult result, AgentRunSpec spec, string resultPath, ISandboxLog log)
+    /// <summary>
+    /// The error the target fails with: what stopped the run, else what its result says (the agent failed, the
+    /// review went unanswered, the verification failed); null when it succeeded. Planted git metadata (AGS4008) is
+    /// reported by <see cref="Log"/> beside whichever this is, and is the error only when there is no other.
+    /// </summary>
+    public static Exception? Verdict(AgentRunResult result, AgentRunSpec spec, string resultPath)
     {
         var agent = spec.Agent;
-        log.Important($"{result.Target}: {Summarize(result, agent.Describe(spec.Invocation.Version))}");
-        foreach (var file in result.ChangedFiles)
+        if (result.Failure is { } failure)
         {
-            log.Important($"  {file.Change.ToString().ToLowerInvariant()}: {file.Path}");
-        }
-        // Whatever else went wrong: it is a security event and must not hide behind another error.
-        if (result.PlantedGitMetadata is { } planted)
-        {
-            var error = Diagnostics.GitMetadataPlanted(planted);
-            log.Problem(new SourceProblem(true, "", error.Code, null, 0, 0, error.Message));
-        }
-        foreach (var finding in result.Findings ?? [])
-        {
-            // Asked for relative to /workspace, but an agent working in the project's directory may answer relative to that.
-            var inProject = HostPath(spec.ProjectDirectory, finding.File);
-            log.Problem(new SourceProblem(finding.FailsBuild(spec.Preset.FailOn), "AgentReview", FindingCode,
-                inProject is not null && File.Exists(inProject) ? inProject : HostPath(spec.WorkspaceRoot, finding.File), finding.Line, 0,
-                $"{finding.Severity.ToString().ToLowerInvariant()}: {finding.Message}"));
+            return failure;
         }
         if (!result.AgentSucceeded)
         {
@@ -57,15 +36,6 @@ public static class RunReport
         }
         if (result.Verification is { Succeeded: false } verification)
         {
-            // The errors only: the host build reports the project's warnings itself.
-            foreach (var diagnostic in verification.Diagnostics.Where(d => d.IsError))
-            {
-                // A file outside the workspace (the SDK's own targets) is no place on the host: it goes into the message.
-                var file = HostPath(spec.WorkspaceRoot, diagnostic.File);
-                log.Problem(file is null && diagnostic.File is not null
-                    ? new SourceProblem(true, "sandbox build", diagnostic.Code, null, 0, 0, $"{diagnostic.File}({diagnostic.Line}): {diagnostic.Message}")
-                    : new SourceProblem(true, "sandbox build", diagnostic.Code, file, diagnostic.Line, diagnostic.Column, diagnostic.Message));
-            }
             return spec.Preset.Kind == AgentPreset.Fix && verification.Mode == VerifyMode.Build
                 ? Diagnostics.FixIncomplete(result.Iterations?.Count ?? 0, verification.ErrorCount)
                 : Diagnostics.VerificationFailed(result.Target, verification.Verb, Explain(verification), resultPath);
@@ -73,16 +43,45 @@ public static class RunReport
         return null;
     }
 
-    /// <summary>A workspace-relative path (forward slashes) on the host; null for none or for a path outside the workspace.</summary>
-    public static string? HostPath(string root, string? relative)
+    /// <summary>The AGS error result.json records: the verdict's, else the planted git metadata's.</summary>
+    public static AgentSandboxException? RecordedError(AgentRunResult result, Exception? verdict) =>
+        verdict as AgentSandboxException ?? (result.PlantedGitMetadata is { } planted ? Diagnostics.GitMetadataPlanted(planted) : null);
+
+    /// <summary>Logs the summary, the changed files, planted git metadata, the review's findings and the sandbox build's errors.</summary>
+    public static void Log(AgentRunResult result, AgentRunSpec spec, ISandboxLog log)
     {
-        // Not rooted (a Windows UNC path would make File.Exists reach out to a server), and not out of the workspace.
-        if (relative is null || relative.StartsWith('/') || relative.StartsWith('\\') || relative.Contains(':')
-            || relative.Split('/', '\\').Contains(".."))
+        log.Important($"{result.Target}: {Summarize(result, spec.Agent.Describe(spec.Invocation.Version))}");
+        foreach (var file in result.ChangedFiles)
         {
-            return null;
+            log.Important($"  {file.Change.ToString().ToLowerInvariant()}: {file.Path}");
         }
-        return Path.Combine(root, relative.Replace('/', Path.DirectorySeparatorChar));
+        // Whatever else went wrong: it is a security event and must not hide behind another error.
+        if (result.PlantedGitMetadata is { } planted)
+        {
+            var error = Diagnostics.GitMetadataPlanted(planted);
+            log.Problem(new SourceProblem(true, "", error.Code, null, 0, 0, error.Message));
+        }
+        foreach (var finding in result.Findings ?? [])
+        {
+            // Asked for relative to /workspace, but an agent working in the project's directory may answer relative to that.
+            var inProject = SandboxPaths.OnHost(spec.ProjectDirectory, finding.File);
+            log.Problem(Diagnostics.ReviewFinding(finding.FailsBuild(spec.Preset.FailOn),
+                inProject is not null && File.Exists(inProject) ? inProject : SandboxPaths.OnHost(spec.WorkspaceRoot, finding.File), finding.Line,
+                finding.Severity.ToString().ToLowerInvariant(), finding.Message));
+        }
+        // As the verdict: a failed agent or an unanswered review is the error, and a build after it says nothing new.
+        if (result.Verification is { Succeeded: false } verification && result.AgentSucceeded && !result.ReviewUnanswered)
+        {
+            // The errors only: the host build reports the project's warnings itself.
+            foreach (var diagnostic in verification.Diagnostics.Where(d => d.IsError))
+            {
+                // A file outside the workspace (the SDK's own targets) is no place on the host: it goes into the message.
+                var file = SandboxPaths.OnHost(spec.WorkspaceRoot, diagnostic.File);
+                log.Problem(file is null && diagnostic.File is not null
+                    ? new SourceProblem(true, "sandbox build", diagnostic.Code, null, 0, 0, $"{diagnostic.File}({diagnostic.Line}): {diagnostic.Message}")
+                    : new SourceProblem(true, "sandbox build", diagnostic.Code, file, diagnostic.Line, diagnostic.Column, diagnostic.Message));
+            }
+        }
     }
 
     private static string Explain(VerificationResult verification) =>
@@ -96,11 +95,11 @@ public static class RunReport
         var facts = new List<string>();
         if (result.Iterations is { Count: > 0 } iterations)
         {
-            facts.Add(Count(iterations.Count, "iteration"));
+            facts.Add(Text.Count(iterations.Count, "iteration"));
         }
         if (result.NumTurns is { } turns)
         {
-            facts.Add(Count(turns, "turn"));
+            facts.Add(Text.Count(turns, "turn"));
         }
         facts.Add(string.Create(CultureInfo.InvariantCulture, $"{result.DurationMs / 1000.0:0.0} s"));
         if (result.CostUsd is { } cost)
@@ -120,21 +119,12 @@ public static class RunReport
         var tail = new List<string> { files };
         if (result.Findings is { } findings)
         {
-            tail.Add(Count(findings.Count, "finding"));
+            tail.Add(Text.Count(findings.Count, "finding"));
         }
         if (result.Verification is { } verification)
         {
             tail.Add($"dotnet {verification.Verb} {(verification.Succeeded ? "passed" : "failed")}");
         }
         return $"{agentName} {(result.Success ? "succeeded" : "failed")}: {string.Join(", ", facts)}; {string.Join("; ", tail)}.";
-    }
-
-    /// <summary>"1 turn", "3 turns".</summary>
-    public static string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
-
-    public static void WriteJson(AgentRunResult result, string path)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        File.WriteAllText(path, JsonSerializer.Serialize(result, JsonOptions));
     }
 }

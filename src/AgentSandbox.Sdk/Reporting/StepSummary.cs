@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using AgentSandbox.Run;
 using AgentSandbox.Spec;
-using AgentSandbox.Verification;
 
 namespace AgentSandbox.Reporting;
 
@@ -10,14 +9,12 @@ namespace AgentSandbox.Reporting;
 /// The run as Markdown for a CI job's summary page: GitHub Actions names the file in GITHUB_STEP_SUMMARY and shows
 /// what is appended to it. Everything in it comes from the result, whose text is already free of credentials.
 /// </summary>
-public static class StepSummary
+internal static class StepSummary
 {
-    public const string Variable = "GITHUB_STEP_SUMMARY";
-
-    /// <summary>Appends the summary when the variable names a file; does nothing outside such a CI job.</summary>
-    public static void AppendIfRequested(AgentRunResult result, AgentRunSpec spec, Func<string, string?> hostEnvironment)
+    /// <summary>Appends the summary to the file GITHUB_STEP_SUMMARY named; does nothing outside such a CI job (null).</summary>
+    public static void AppendTo(string? path, AgentRunResult result, AgentRunSpec spec)
     {
-        if (hostEnvironment(Variable) is { Length: > 0 } path)
+        if (path is not null)
         {
             File.AppendAllText(path, Render(result, spec));
         }

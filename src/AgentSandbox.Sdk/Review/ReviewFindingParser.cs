@@ -1,15 +1,21 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using AgentSandbox.Spec;
+using AgentSandbox.Common;
 
 namespace AgentSandbox.Review;
 
 /// <summary>
-/// Reads the findings AgentReview asks for (<see cref="Presets.PresetPrompts.FindingFormat"/>) out of the agent's text.
+/// Reads the findings AgentReview asks for (<see cref="FindingFormat"/>) out of the agent's text.
 /// Models decorate lines (list bullets, backticks, bold); those are tolerated, anything else is not a finding.
 /// </summary>
-public static partial class ReviewFindingParser
+internal static partial class ReviewFindingParser
 {
+    /// <summary>How AgentReview asks for findings; <see cref="Parse"/> reads exactly this.</summary>
+    public const string FindingFormat = "FINDING <error|warning|info> <path relative to /workspace>:<line>: <message>";
+
+    /// <summary>What AgentReview's agent says when it found nothing; without either, the review is not trusted.</summary>
+    public const string NoFindings = "NO FINDINGS";
+
     [GeneratedRegex(
         @"^(?:\s*\d+[.)])?(?<decoration>[\s>*`_-]*)FINDING[*`_]*\s+(?<severity>error|warning|info)\s+`?(?<file>[^\s:`][^:`]*?)`?:(?<line>\d+)(?::\d+)?`?:\s*(?<message>.*?)\s*$",
         RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
@@ -27,10 +33,7 @@ public static partial class ReviewFindingParser
                 continue;
             }
             var file = match.Groups["file"].Value.Trim();
-            if (file.StartsWith(AgentRunSpec.WorkspacePath + "/", StringComparison.Ordinal))
-            {
-                file = file[(AgentRunSpec.WorkspacePath.Length + 1)..];
-            }
+            file = SandboxPaths.WorkspaceRelative(file)!;
             if (file.StartsWith("./", StringComparison.Ordinal))
             {
                 file = file[2..];

@@ -4,18 +4,19 @@ using AgentSandbox.Logging;
 using AgentSandbox.Review;
 using AgentSandbox.Spec;
 using AgentSandbox.Verification;
+using AgentSandbox.Workspace;
 
 namespace AgentSandbox.Run;
 
 /// <summary>The state one run's steps share: the spec going in, what each step found coming out.</summary>
-public sealed class AgentRunContext(AgentRunSpec spec, string imageTag, DockerEngine engine, ISandboxLog log)
+internal sealed class AgentRunContext(AgentRunSpec spec, string imageTag, IContainerEngine engine, ISandboxLog log)
 {
     /// <summary>How many of the container's last output lines are kept for an error message.</summary>
     public const int OutputTailLines = 15;
 
     public AgentRunSpec Spec { get; } = spec;
     public string ImageTag { get; } = imageTag;
-    public DockerEngine Engine { get; } = engine;
+    public IContainerEngine Engine { get; } = engine;
     public ISandboxLog Log { get; } = log;
 
     public WorkspaceSnapshot? Before { get; set; }
@@ -57,5 +58,63 @@ public sealed class AgentRunContext(AgentRunSpec spec, string imageTag, DockerEn
         {
             OutputTail.Dequeue();
         }
+    }
+
+    /// <summary>The run's result; <paramref name="failure"/> is what stopped a step, if anything did.</summary>
+    public AgentRunResult ToResult(Exception? failure = null)
+    {
+        var outcome = Outcome;
+        var finalText = outcome?.FinalText ?? LastMessage;
+        var agentErrors = outcome?.Errors ?? [];
+        // The CLI's exit code is all some failures leave (an error printed to standard error only).
+        if (agentErrors.Count == 0 && !AgentSucceeded && ExitCode is { } exitCode and not 0
+            && Spec.Agent.ExplainExitCode(exitCode) is { } meaning)
+        {
+            agentErrors = [$"exit code {exitCode}: {meaning}"];
+        }
+        return new AgentRunResult(
+            Target: Spec.TargetName,
+            Agent: Spec.Agent.Kind,
+            AgentVersion: Spec.Invocation.Version.ToNormalizedString(),
+            Image: ImageTag,
+            ExitCode: ExitCode,
+            DurationMs: outcome?.DurationMs ?? (long)Elapsed.TotalMilliseconds,
+            NumTurns: outcome?.NumTurns,
+            CostUsd: outcome?.CostUsd,
+            InputTokens: outcome?.InputTokens,
+            OutputTokens: outcome?.OutputTokens,
+            FinalText: finalText,
+            Errors: AgentRunResult.Describe(failure) is { } stopped ? [.. agentErrors, stopped] : agentErrors,
+            PermissionDenials: outcome?.PermissionDenials ?? 0,
+            ChangedFiles: ChangedFiles)
+        {
+            LastWords = AgentSucceeded && failure is null ? null : LastWordsOf(agentErrors, finalText),
+            // The agent's own verdict: a failure after it ended well (a sandbox build's engine error) is not the agent's.
+            AgentSucceeded = AgentSucceeded,
+            PlantedGitMetadata = PlantedGitMetadata.Count > 0 ? PlantedGitMetadata.ToList() : null,
+            ReviewUnanswered = ReviewUnanswered,
+            After = After,
+            ReportedOutcome = outcome is not null,
+            Verification = Verification,
+            Findings = Findings,
+            FailOn = Spec.Preset.FailOn,
+            CredentialRejectedStatus = CredentialRejected,
+            Failure = failure,
+        };
+    }
+
+    private string LastWordsOf(IReadOnlyList<string> errors, string? finalText)
+    {
+        if (errors.Count > 0)
+        {
+            return string.Join("; ", errors);
+        }
+        if (!string.IsNullOrWhiteSpace(finalText))
+        {
+            return finalText;
+        }
+        return OutputTail.Count > 0
+            ? string.Join(Environment.NewLine, OutputTail)
+            : "it printed nothing; run with -v:detailed to see the container's output";
     }
 }

@@ -1,7 +1,9 @@
 using AgentSandbox.Docker;
 using AgentSandbox.Errors;
 using AgentSandbox.Logging;
+using AgentSandbox.Run.Steps;
 using AgentSandbox.Spec;
+using AgentSandbox.Workspace;
 
 namespace AgentSandbox.Run;
 
@@ -9,7 +11,7 @@ namespace AgentSandbox.Run;
 /// Runs an agent as a sequence of steps over its spec. When a step fails, the steps that must always run
 /// (finding what changed) still do, and the failure travels in the result, so result.json is written either way.
 /// </summary>
-public sealed class AgentRunner(IReadOnlyList<IAgentRunStep> steps)
+internal sealed class AgentRunner(IReadOnlyList<IAgentRunStep> steps)
 {
     public static AgentRunner Default { get; } = new([
         new CheckNetworkStep(),
@@ -23,7 +25,7 @@ public sealed class AgentRunner(IReadOnlyList<IAgentRunStep> steps)
 
     /// <param name="before">The workspace as it is now, when the caller has just taken it; otherwise the run takes it.</param>
     public async Task<AgentRunResult> RunAsync(
-        AgentRunSpec spec, string imageTag, DockerEngine engine, ISandboxLog log, CancellationToken cancellationToken, WorkspaceSnapshot? before = null)
+        AgentRunSpec spec, string imageTag, IContainerEngine engine, ISandboxLog log, CancellationToken cancellationToken, WorkspaceSnapshot? before = null)
     {
         var context = new AgentRunContext(spec, imageTag, engine, log) { Before = before };
         Exception? failure = null;
@@ -38,6 +40,6 @@ public sealed class AgentRunner(IReadOnlyList<IAgentRunStep> steps)
                 failure = exception;
             }
         }
-        return AgentRunResult.From(context, failure);
+        return context.ToResult(failure);
     }
 }

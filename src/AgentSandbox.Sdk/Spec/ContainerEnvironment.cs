@@ -1,46 +1,58 @@
 namespace AgentSandbox.Spec;
 
 /// <summary>
-/// Variables for the agent's container. Values may be secrets: they leave this object only for the engine's
+/// Variables for a container, immutable. Values may be secrets: they leave this object only for the engine's
 /// create-container call, <see cref="ToString"/> shows names only, and <see cref="Redact"/> takes secret values
 /// out of anything the container prints before it is logged or stored.
 /// </summary>
-public sealed class ContainerEnvironment
+internal sealed class ContainerEnvironment
 {
     /// <summary>Shorter values ("1", "true") are settings, and replacing them would mangle ordinary output.</summary>
     private const int ShortestRedactedValue = 4;
 
     private const string Mask = "***";
 
-    private readonly Dictionary<string, string> _variables = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _secretNames = new(StringComparer.Ordinal);
+    public static ContainerEnvironment Empty { get; } = new([], []);
 
-    public IReadOnlyCollection<string> Names => _variables.Keys;
+    // Insertion order: the engine and the log see the variables in the order they were given.
+    private readonly KeyValuePair<string, string>[] _variables;
+    private readonly string[] _secretNames;
+
+    private ContainerEnvironment(KeyValuePair<string, string>[] variables, string[] secretNames) =>
+        (_variables, _secretNames) = (variables, secretNames);
+
+    public IReadOnlyCollection<string> Names => _variables.Select(variable => variable.Key).ToList();
+
+    /// <summary>The values, for the engine's create-container call only.</summary>
+    public IReadOnlyDictionary<string, string> Variables => _variables.ToDictionary(StringComparer.Ordinal);
 
     /// <summary>True when the variable is set to something: an empty credential is no credential.</summary>
-    public bool HasValue(string name) => _variables.TryGetValue(name, out var value) && value.Length > 0;
+    public bool HasValue(string name) => _variables.Any(variable => variable.Key == name && variable.Value.Length > 0);
 
+    /// <summary>This environment with one variable set (replacing an earlier value in its place).</summary>
     /// <param name="secret">False only for fixed settings of ours; anything from the user or the host counts as secret.</param>
-    public void Set(string name, string value, bool secret = true)
+    public ContainerEnvironment With(string name, string value, bool secret = true)
     {
-        _variables[name] = value;
+        var variables = _variables.Any(variable => variable.Key == name)
+            ? _variables.Select(variable => variable.Key == name ? new KeyValuePair<string, string>(name, value) : variable).ToArray()
+            : [.. _variables, new KeyValuePair<string, string>(name, value)];
+        var secretNames = _secretNames.Where(secretName => secretName != name).ToList();
         if (secret)
         {
-            _secretNames.Add(name);
+            secretNames.Add(name);
         }
-        else
-        {
-            _secretNames.Remove(name);
-        }
+        return new ContainerEnvironment(variables, [.. secretNames]);
     }
 
-    /// <summary>The values, for the engine call only.</summary>
-    public IList<string> ToDockerEnv() => _variables.Select(variable => $"{variable.Key}={variable.Value}").ToList();
+    /// <summary>This environment with each of <paramref name="variables"/> set.</summary>
+    public ContainerEnvironment With(IEnumerable<KeyValuePair<string, string>> variables, bool secret = true) =>
+        variables.Aggregate(this, (environment, variable) => environment.With(variable.Key, variable.Value, secret));
 
     public string Redact(string text)
     {
         // The trimmed form too: a value pasted with a stray space is used trimmed where it becomes an argument.
-        foreach (var value in _secretNames.Select(name => _variables[name]).SelectMany(v => new[] { v, v.Trim() }).Distinct()
+        var values = _variables.Where(variable => _secretNames.Contains(variable.Key)).Select(variable => variable.Value);
+        foreach (var value in values.SelectMany(v => new[] { v, v.Trim() }).Distinct()
                      .Where(v => v.Length >= ShortestRedactedValue).OrderByDescending(v => v.Length))
         {
             text = text.Replace(value, Mask, StringComparison.Ordinal);
@@ -48,5 +60,5 @@ public sealed class ContainerEnvironment
         return text;
     }
 
-    public override string ToString() => string.Join(", ", _variables.Keys);
+    public override string ToString() => string.Join(", ", Names);
 }

@@ -1,7 +1,9 @@
+using AgentSandbox.Review;
+
 namespace AgentSandbox.Spec;
 
 /// <summary>The targets that run an agent: AgentRun takes the prompt as given, the presets wrap it in a template and a policy.</summary>
-public enum AgentPreset
+internal enum AgentPreset
 {
     Run,
     Refactor,
@@ -11,31 +13,18 @@ public enum AgentPreset
 }
 
 /// <summary>What is checked inside the sandbox after the agent ran (AgentVerify).</summary>
-public enum VerifyMode
+internal enum VerifyMode
 {
     None,
     Build,
     Test,
 }
 
-/// <summary>Which AgentReview findings fail the build (AgentReviewFailOn).</summary>
-public enum ReviewFailOn
-{
-    /// <summary>Findings of severity error are build errors; the rest are warnings.</summary>
-    Error,
-
-    /// <summary>Findings of severity error or warning are build errors.</summary>
-    Warning,
-
-    /// <summary>Every finding is a warning: the review never fails the build.</summary>
-    None,
-}
-
 /// <summary>The preset a run belongs to, and its policy.</summary>
 /// <param name="Task">The user's AgentPrompt (or AgentPromptFile text); null means the preset's default task.</param>
 /// <param name="Scope">AgentRefactorScope / AgentTestScope: files or globs; null means the whole project.</param>
 /// <param name="ProjectFileName">The project file, relative to the workspace root, for builds inside the sandbox.</param>
-public sealed record PresetSpec(
+internal sealed record PresetSpec(
     AgentPreset Kind,
     string? Task,
     string? Scope,

@@ -10,7 +10,7 @@ namespace AgentSandbox.Spec;
 /// <param name="CaCertificates">PEM certificates to trust (TLS-intercepting proxies), or null.</param>
 /// <param name="User">The uid/gid the agent runs as; root means the agent runs as root.</param>
 /// <param name="EnableWindowsTargeting">The project targets Windows: let the Linux SDK build it (it cannot run it).</param>
-public sealed record SandboxImageSpec(
+internal sealed record SandboxImageSpec(
     string BaseImage,
     IAgentProfile Agent,
     NuGetVersion AgentVersion,

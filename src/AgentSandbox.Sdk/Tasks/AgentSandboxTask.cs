@@ -1,5 +1,6 @@
 using AgentSandbox.Errors;
 using AgentSandbox.Logging;
+using AgentSandbox.Spec;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 using Task = System.Threading.Tasks.Task;
@@ -13,6 +14,8 @@ namespace AgentSandbox.Tasks;
 /// </summary>
 public abstract class AgentSandboxTask : MSBuildTask, ICancelableTask
 {
+    private const string SessionKey = "AgentSandbox.SessionId";
+
     private readonly CancellationTokenSource _cancellation = new();
 
     /// <summary>The project the errors and warnings are about, so the IDE's error list points at it, not at our targets.</summary>
@@ -48,10 +51,25 @@ public abstract class AgentSandboxTask : MSBuildTask, ICancelableTask
         return !Log.HasLoggedErrors && !_cancellation.IsCancellationRequested;
     }
 
-    protected abstract Task ExecuteAsync(ISandboxLog log, CancellationToken cancellationToken);
+    private protected abstract Task ExecuteAsync(ISandboxLog log, CancellationToken cancellationToken);
 
     /// <summary>Item specs of an optional item input, for the library's plain lists.</summary>
-    protected static IReadOnlyList<string> Specs(ITaskItem[]? items) => items?.Select(item => item.ItemSpec).ToList() ?? [];
+    internal static IReadOnlyList<string> Specs(ITaskItem[]? items) => items?.Select(item => item.ItemSpec).ToList() ?? [];
+
+    /// <summary>A new identity for this task's resources, in the build's session: one id per build and MSBuild node.</summary>
+    internal RunIdentity NewRunIdentity()
+    {
+        if (BuildEngine is not IBuildEngine4 engine)
+        {
+            return RunIdentity.New(RunIdentity.NewId());
+        }
+        if (engine.GetRegisteredTaskObject(SessionKey, RegisteredTaskObjectLifetime.Build) is not string session)
+        {
+            session = RunIdentity.NewId();
+            engine.RegisterTaskObject(SessionKey, session, RegisteredTaskObjectLifetime.Build, allowEarlyCollection: false);
+        }
+        return RunIdentity.New(session);
+    }
 
     private sealed class MSBuildSandboxLog(TaskLoggingHelper log, string? projectFile) : ISandboxLog
     {

@@ -1,10 +1,9 @@
 using System.Globalization;
 using System.Runtime.ExceptionServices;
+using AgentSandbox.Common;
 using AgentSandbox.Docker;
-using AgentSandbox.Errors;
 using AgentSandbox.Logging;
-using AgentSandbox.Presets;
-using AgentSandbox.Reporting;
+using AgentSandbox.Pipeline;
 using AgentSandbox.Run;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
@@ -12,55 +11,52 @@ using Task = System.Threading.Tasks.Task;
 
 namespace AgentSandbox.Tasks;
 
-/// <summary>Runs the agent in the sandbox image against the project, reports what it did, writes result.json.</summary>
-public sealed class RunAgent : AgentRunTask
+/// <summary>
+/// Runs an agent target: resolves its inputs once (a bad input or a missing key fails before anything is built),
+/// makes sure the image exists, runs the agent in the sandbox, reports, and returns the result as items.
+/// </summary>
+public sealed partial class RunAgent : SandboxImageTask
 {
-    [Required] public string ImageTag { get; set; } = "";
-    [Required] public string ResultPath { get; set; } = "";
-    public string? DockerHost { get; set; }
-
-    /// <summary>Each file the agent changed, added or deleted; metadata Change (modified/added/deleted) and RelativePath.</summary>
-    [Output] public ITaskItem[] ChangedFiles { get; private set; } = [];
-
-    /// <summary>The run's result.json, with the normalized result as metadata (Success, ExitCode, Turns, CostUsd, …).</summary>
-    [Output] public ITaskItem? Result { get; private set; }
-
-    protected override async Task ExecuteAsync(ISandboxLog log, CancellationToken cancellationToken)
+    private protected override async Task ExecuteAsync(ISandboxLog log, CancellationToken cancellationToken)
     {
-        // An old result must never pass for this run's, whatever stops this run.
-        if (File.Exists(ResultPath))
+        var (spec, warnings) = Resolve(ImageInputs() with
         {
-            File.Delete(ResultPath);
-        }
-        var spec = CreateSpec().Spec;
-        if (spec.User.IsRoot)
+            Target = Target,
+            Prompt = Prompt,
+            PromptFile = PromptFile,
+            Model = Model,
+            MaxTurns = MaxTurns,
+            MaxBudgetUsd = MaxBudgetUsd,
+            ExtraArguments = ExtraArguments,
+            Network = Network,
+            EnvironmentVariables = EnvironmentVariables,
+            BuildEnvironmentVariables = BuildEnvironmentVariables,
+            WorkspaceRoot = WorkspaceRoot,
+            Verify = Verify,
+            MaxIterations = MaxIterations,
+            ReviewFailOn = ReviewFailOn,
+            RefactorScope = RefactorScope,
+            TestScope = TestScope,
+            ReviewScope = ReviewScope,
+        });
+        foreach (var warning in warnings)
         {
-            log.Warn(Diagnostics.RunningAsRoot(spec.Agent.DisplayName));
+            log.Warn(warning);
         }
+        var context = WriteContext(spec, log);
+        ResultPath = Path.Combine(Path.GetFullPath(SandboxDirectory), Target, "result.json");
         using var engine = DockerEngine.Connect(DockerHost);
-        var result = await PresetRunner.RunAsync(spec, ImageTag, engine, log, cancellationToken).ConfigureAwait(false);
+        var outcome = await new AgentTargetPipeline(engine, engine, log).RunAsync(spec, context, ResultPath, cancellationToken).ConfigureAwait(false);
 
-        RunReport.WriteJson(result, ResultPath);
-        StepSummary.AppendIfRequested(result, spec, Environment.GetEnvironmentVariable);
-        Result = ResultItem(result);
-        ChangedFiles = result.ChangedFiles.Select(file => Item(RunReport.HostPath(spec.WorkspaceRoot, file.Path)!, new Dictionary<string, string>
+        Result = ResultItem(outcome.Result);
+        ChangedFiles = outcome.Result.ChangedFiles.Select(file => Item(SandboxPaths.OnHost(spec.Run!.WorkspaceRoot, file.Path)!, new Dictionary<string, string>
         {
             ["Change"] = file.Change.ToString().ToLowerInvariant(),
             ["RelativePath"] = file.Path,
         })).ToArray();
-        if (result.AgentSucceeded && !result.ReportedOutcome && spec.Agent.PrintsResultEvent(spec.Invocation.Version))
+        if (outcome.Error is not null)
         {
-            log.Warn(Diagnostics.NoResultEvent(spec.Agent.DisplayName));
-        }
-        // Reported also when the run then failed: what the agent changed must be seen either way.
-        var error = RunReport.Report(result, spec, ResultPath, log);
-        if (result.Failure is { } failure)
-        {
-            ExceptionDispatchInfo.Throw(failure);
-        }
-        if (error is not null)
-        {
-            throw error;
+            ExceptionDispatchInfo.Throw(outcome.Error);
         }
     }
 
@@ -97,7 +93,7 @@ public sealed class RunAgent : AgentRunTask
             IFormattable number => number.ToString(null, CultureInfo.InvariantCulture),
             _ => value.ToString() ?? "",
         };
-        return Item(Path.GetFullPath(ResultPath), new Dictionary<string, string>
+        return Item(ResultPath, new Dictionary<string, string>
         {
             ["TargetName"] = result.Target,
             ["Agent"] = result.Agent,

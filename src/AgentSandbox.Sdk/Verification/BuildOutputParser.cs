@@ -7,7 +7,7 @@ namespace AgentSandbox.Verification;
 /// Reads MSBuild's canonical error format from a build's console output:
 /// "/build/Program.cs(3,5): error CS1002: ; expected [/build/App.csproj]", "App.csproj : error NU1101: …".
 /// </summary>
-public static partial class BuildOutputParser
+internal static partial class BuildOutputParser
 {
     [GeneratedRegex(
         @"^\s*(?<origin>[^\s].*?)(?:\((?<line>\d+)(?:,(?<column>\d+))?(?:,\d+,\d+)?\))?\s*:\s*(?:[^:]*\s)?(?<severity>error|warning)(?:\s+(?<code>[A-Za-z]+[0-9]+))?\s*:\s*(?<message>.*?)(?:\s+\[[^\[\]]+\])?\s*$",

@@ -1,33 +1,19 @@
 using System.Diagnostics;
+using AgentSandbox.Common;
+using AgentSandbox.Containers;
 using AgentSandbox.Docker;
 using AgentSandbox.Errors;
 using AgentSandbox.Logging;
-using AgentSandbox.Run;
 using AgentSandbox.Spec;
 
 namespace AgentSandbox.Verification;
-
-/// <summary>The outcome of `dotnet build` or `dotnet test` inside the sandbox.</summary>
-/// <param name="OutputTail">The build's last output lines, for failures its diagnostics do not explain (failed tests).</param>
-public sealed record VerificationResult(VerifyMode Mode, long ExitCode, IReadOnlyList<BuildDiagnostic> Diagnostics, long DurationMs, IReadOnlyList<string> OutputTail)
-{
-    /// <summary>"build" or "test", as in `dotnet build`.</summary>
-    public string Verb => SandboxBuild.Verb(Mode);
-
-    /// <summary>The last few non-blank output lines on one line, for a message about a failure its diagnostics do not explain.</summary>
-    public string LastLines => string.Join(" / ", OutputTail.Where(line => line.Trim().Length > 0).TakeLast(3).Select(line => line.Trim()));
-
-    public bool Succeeded => ExitCode == 0 && !Diagnostics.Any(d => d.IsError);
-    public int ErrorCount => Diagnostics.Count(d => d.IsError);
-    public int WarningCount => Diagnostics.Count(d => !d.IsError);
-}
 
 /// <summary>
 /// Builds or tests the project inside the sandbox image, never on the host: the agent wrote that code, so it runs
 /// where the agent ran. The build works on a copy inside the container (the project is mounted read-only), so its
 /// bin/obj never mix Linux container paths into the user's tree, and the container gets no credentials.
 /// </summary>
-public static class SandboxBuild
+internal static class SandboxBuild
 {
     /// <summary>Where the copy is built; diagnostics under it are reported relative to the project.</summary>
     public const string BuildDirectory = "/tmp/agentsandbox-build";
@@ -42,19 +28,22 @@ public static class SandboxBuild
     // $1 is build or test, the rest are dotnet's arguments; nothing of the user's goes through this script as code.
     // Through an archive rather than a pipe: under set -e a failed copy then stops the build instead of building half.
     private const string Script =
-        "set -e; mkdir -p " + BuildDirectory + "; cd " + AgentRunSpec.WorkspacePath + "; " +
+        "set -e; mkdir -p " + BuildDirectory + "; cd " + SandboxPaths.Workspace + "; " +
         "tar -c -f /tmp/agentsandbox-workspace.tar --exclude=./.git --exclude=./.vs --exclude=bin --exclude=obj .; " +
         "tar -x -f /tmp/agentsandbox-workspace.tar -C " + BuildDirectory + "; rm /tmp/agentsandbox-workspace.tar; " +
         "cd " + BuildDirectory + "; exec dotnet \"$@\"";
 
-    private static readonly string[] BuildSettings =
-    [
-        "DOTNET_CLI_TELEMETRY_OPTOUT=1",
-        "DOTNET_NOLOGO=1",
-        "DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1",
+    /// <summary>How many of the build's last output lines are kept for a message about a failure its diagnostics do not explain.</summary>
+    private const int OutputTailLines = 15;
+
+    private static readonly ContainerEnvironment BuildSettings = ContainerEnvironment.Empty.With(new Dictionary<string, string>
+    {
+        ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+        ["DOTNET_NOLOGO"] = "1",
+        ["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1",
         // Plain console output, parsable line by line, on every SDK version (-tl:off only exists from .NET 8 on).
-        "MSBUILDTERMINALLOGGER=off",
-    ];
+        ["MSBUILDTERMINALLOGGER"] = "off",
+    }, secret: false);
 
     public static string Verb(VerifyMode mode) => mode == VerifyMode.Test ? "test" : "build";
 
@@ -70,13 +59,13 @@ public static class SandboxBuild
     }
 
     public static async Task<VerificationResult> RunAsync(
-        AgentRunSpec spec, string imageTag, DockerEngine engine, VerifyMode mode, ISandboxLog log, CancellationToken cancellationToken)
+        AgentRunSpec spec, string imageTag, IContainerEngine engine, VerifyMode mode, ISandboxLog log, CancellationToken cancellationToken)
     {
         var verb = Verb(mode);
         log.Important($"{spec.TargetName}: dotnet {verb} inside the sandbox.");
         var command = Command(spec, mode);
-        log.Detail($"Command: {string.Join(" ", command.Select(RunAgentContainerStep.Quote))}");
-        var environment = BuildSettings.Concat(spec.BuildEnvironment.ToDockerEnv()).ToList();
+        log.Detail($"Command: {Text.CommandLine(command)}");
+        var environment = BuildSettings.With(spec.BuildEnvironment.Variables);
         var output = new List<string>();
         void Collect(string line)
         {
@@ -91,7 +80,7 @@ public static class SandboxBuild
 
         var stopwatch = Stopwatch.StartNew();
         var exitCode = await engine.RunContainerAsync(
-            SandboxContainer.Create(spec, imageTag, verb, command, environment, readOnlyWorkspace: true, workingDirectory: AgentRunSpec.WorkspacePath),
+            SandboxContainer.Create(spec, imageTag, verb, command, environment, readOnlyWorkspace: true, workingDirectory: SandboxPaths.Workspace),
             onStdout: Collect, onStderr: Collect, CancellationToken.None, cancellationToken).ConfigureAwait(false);
         var diagnostics = BuildOutputParser.ParseAll(output, BuildDirectory);
         // Neither an unreachable feed nor a file outside the workspace is the code's fault: no agent can fix them,
@@ -104,6 +93,6 @@ public static class SandboxBuild
         {
             throw Diagnostics.OutsideWorkspace(outside.Message, spec.WorkspaceRoot);
         }
-        return new VerificationResult(mode, exitCode, diagnostics, stopwatch.ElapsedMilliseconds, output.TakeLast(AgentRunContext.OutputTailLines).ToList());
+        return new VerificationResult(mode, exitCode, diagnostics, stopwatch.ElapsedMilliseconds, output.TakeLast(OutputTailLines).ToList());
     }
 }

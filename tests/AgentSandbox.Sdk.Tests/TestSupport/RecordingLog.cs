@@ -4,7 +4,7 @@ using AgentSandbox.Logging;
 namespace AgentSandbox.Sdk.Tests.TestSupport;
 
 /// <summary>An <see cref="ISandboxLog"/> that keeps what it is told, for assertions.</summary>
-public sealed class RecordingLog : ISandboxLog
+internal sealed class RecordingLog : ISandboxLog
 {
     public List<string> Important { get; } = [];
     public List<string> Info { get; } = [];

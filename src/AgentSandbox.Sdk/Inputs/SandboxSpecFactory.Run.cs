@@ -1,42 +1,23 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using AgentSandbox.Agents;
+using AgentSandbox.Common;
 using AgentSandbox.Errors;
-using AgentSandbox.Image;
 using AgentSandbox.Presets;
 using AgentSandbox.Project;
+using AgentSandbox.Review;
+using AgentSandbox.Spec;
+using NuGet.Versioning;
 
-namespace AgentSandbox.Spec;
+namespace AgentSandbox.Inputs;
 
-/// <summary>The MSBuild inputs of a run, as given (unvalidated).</summary>
-public sealed record AgentRunInputs(
-    string TargetName,
-    string ProjectDirectory,
-    string? Prompt,
-    string? PromptFile,
-    string? AgentKind,
-    string? AgentVersion,
-    string? Model,
-    string? MaxTurns,
-    string? ExtraArguments,
-    string? Network,
-    string? EnvironmentVariables,
-    string? MaxBudgetUsd = null,
-    string? AgentCommand = null,
-    string? AgentInstallCommand = null,
-    string? Preset = null,
-    string? Scope = null,
-    string? Verify = null,
-    string? MaxIterations = null,
-    string? ReviewFailOn = null,
-    string? ProjectFile = null,
-    string? BuildEnvironmentVariables = null,
-    string? WorkspaceRoot = null);
-
-/// <summary>Validates run inputs and resolves them against the build's environment into an <see cref="AgentRunSpec"/>.</summary>
-public static partial class AgentRunSpecFactory
+/// <summary>The run half of the factory: prompt, preset policy, agent settings, network and the containers' environments.</summary>
+internal static partial class SandboxSpecFactory
 {
     public const string DefaultNetwork = "bridge";
+
+    /// <summary>Every agent target's name is this prefix and its preset's.</summary>
+    private const string TargetPrefix = "Agent";
 
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*$", RegexOptions.CultureInvariant)]
     private static partial Regex VariableName();
@@ -45,20 +26,29 @@ public static partial class AgentRunSpecFactory
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.-]*$", RegexOptions.CultureInvariant)]
     private static partial Regex NetworkName();
 
-    /// <param name="hostEnvironment">Reads the build's environment (credentials are taken from here, by name).</param>
-    public static (AgentRunSpec Spec, IReadOnlyList<Warning> Warnings) Create(AgentRunInputs inputs, Func<string, string?> hostEnvironment, HostUser user)
+    /// <summary>
+    /// MSBuild reads the environment as properties: builds the agent runs (SDK 8 and later) put bin and obj under /tmp
+    /// in the container instead of into the user's tree, where Linux paths would confuse the host's next build.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> BuildOutputOutsideTheTree = new Dictionary<string, string>
     {
-        var agent = AgentProfiles.Find(inputs.AgentKind, inputs.AgentCommand, inputs.AgentInstallCommand);
-        var version = SandboxImageSpecFactory.ParseAgentVersion(inputs.AgentVersion, agent);
-        var workspaceRoot = ParseWorkspaceRoot(inputs);
-        var preset = ParsePreset(inputs, workspaceRoot);
-        var warnings = new List<Warning>();
+        ["UseArtifactsOutput"] = "true",
+        ["ArtifactsPath"] = "/tmp/agentsandbox-artifacts",
+    };
+
+    private static AgentRunSpec CreateRun(
+        string target, SandboxInputs inputs, IAgentProfile agent, NuGetVersion version, HostUser user,
+        Func<string, string?> hostEnvironment, RunIdentity identity, List<Warning> warnings)
+    {
+        var projectDirectory = Path.GetFullPath(inputs.ProjectDirectory);
+        var workspaceRoot = ParseWorkspaceRoot(inputs.WorkspaceRoot, projectDirectory);
+        var preset = ParsePreset(target, inputs, projectDirectory, workspaceRoot);
         var invocation = new AgentInvocation(
             Prompt: PresetPrompts.Compose(preset),
             Version: version,
             Model: Supported(AgentSetting.Model, "AgentModel", string.IsNullOrWhiteSpace(inputs.Model) ? null : inputs.Model.Trim()),
             MaxTurns: Supported(AgentSetting.MaxTurns, "AgentMaxTurns", ParsePositive(inputs.MaxTurns, "AgentMaxTurns", "give a whole number of turns greater than zero")),
-            ExtraArguments: Supported(AgentSetting.ExtraArguments, "AgentExtraArgs", SplitList(inputs.ExtraArguments) is { Count: > 0 } extra ? extra : null),
+            ExtraArguments: Supported(AgentSetting.ExtraArguments, "AgentExtraArgs", Lists.Split(inputs.ExtraArguments) is { Count: > 0 } extra ? extra : null),
             MaxBudgetUsd: Supported(AgentSetting.MaxBudgetUsd, "AgentMaxBudgetUsd", ParseBudget(inputs.MaxBudgetUsd)),
             BaseUrl: ParseBaseUrl(agent.BaseUrlVariable, hostEnvironment));
         Supported(AgentSetting.Version, "AgentVersion", string.IsNullOrWhiteSpace(inputs.AgentVersion) ? null : inputs.AgentVersion);
@@ -68,14 +58,10 @@ public static partial class AgentRunSpecFactory
             Supported<string?>(null, "AgentInstallCommand", string.IsNullOrWhiteSpace(inputs.AgentInstallCommand) ? null : inputs.AgentInstallCommand);
         }
         var network = ParseNetwork(inputs.Network);
-        var environment = BuildEnvironment(agent, SplitList(inputs.EnvironmentVariables), hostEnvironment, user, warnings);
+        var environment = AgentEnvironment(agent, Lists.Split(inputs.EnvironmentVariables), hostEnvironment, user, warnings);
         invocation = invocation with { CredentialVariable = agent.CredentialVariables.FirstOrDefault(environment.HasValue) };
-        var buildEnvironment = BuildToolEnvironment(SplitList(inputs.BuildEnvironmentVariables), hostEnvironment, warnings);
-        return (new AgentRunSpec(inputs.TargetName, agent, invocation, inputs.ProjectDirectory, network, environment, user, preset)
-        {
-            BuildEnvironment = buildEnvironment,
-            WorkspaceRoot = workspaceRoot,
-        }, warnings);
+        var buildEnvironment = BuildToolEnvironment(Lists.Split(inputs.BuildEnvironmentVariables), hostEnvironment, warnings);
+        return new AgentRunSpec(target, agent, invocation, projectDirectory, workspaceRoot, network, environment, buildEnvironment, user, preset, identity);
 
         // A setting the chosen CLI (or its version) does not have is dropped with a warning rather than passed on to fail.
         T Supported<T>(AgentSetting? setting, string property, T value)
@@ -95,42 +81,57 @@ public static partial class AgentRunSpecFactory
         string.Join(", ", AgentProfiles.Known.Where(p => p.Supports(setting, p.DefaultVersion)).Select(p => p.Kind).DefaultIfEmpty("none"));
 
     /// <summary>The project directory, or a parent that holds what the project needs (sibling projects, shared props).</summary>
-    private static string ParseWorkspaceRoot(AgentRunInputs inputs)
+    private static string ParseWorkspaceRoot(string? value, string projectDirectory)
     {
-        if (string.IsNullOrWhiteSpace(inputs.WorkspaceRoot))
+        if (string.IsNullOrWhiteSpace(value))
         {
-            return inputs.ProjectDirectory;
+            return projectDirectory;
         }
-        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(inputs.WorkspaceRoot.Trim(), inputs.ProjectDirectory));
-        var relative = Path.GetRelativePath(root, inputs.ProjectDirectory);
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(value.Trim(), projectDirectory));
+        var relative = Path.GetRelativePath(root, projectDirectory);
         return Directory.Exists(root) && !Path.IsPathRooted(relative) && relative != ".." && !relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal)
             ? root
             : throw Diagnostics.InvalidValue("AgentWorkspaceRoot", root, "give the project directory or an existing directory above it, such as the repository root");
     }
 
-    private static PresetSpec ParsePreset(AgentRunInputs inputs, string workspaceRoot)
+    private static PresetSpec ParsePreset(string target, SandboxInputs inputs, string projectDirectory, string workspaceRoot)
     {
-        var kind = ParseChoice(inputs.Preset, "preset", AgentPreset.Run);
-        var task = ReadPrompt(inputs, required: kind == AgentPreset.Run);
-        var verify = ParseChoice(inputs.Verify, "AgentVerify", DefaultVerify(kind));
+        var kind = target.StartsWith(TargetPrefix, StringComparison.Ordinal) ? ParseChoice(target[TargetPrefix.Length..], "the agent target", (AgentPreset?)null) : null;
+        if (kind is not { } preset)
+        {
+            throw Diagnostics.UnknownValue("the agent target", target, Enum.GetNames<AgentPreset>().Select(name => TargetPrefix + name));
+        }
+        var task = ReadPrompt(inputs, projectDirectory, required: preset == AgentPreset.Run);
+        var verify = ParseChoice(inputs.Verify, "AgentVerify", DefaultVerify(preset));
         var failOn = ParseChoice(inputs.ReviewFailOn, "AgentReviewFailOn", ReviewFailOn.Error);
         var maxIterations = ParsePositive(inputs.MaxIterations, "AgentMaxIterations", "give a whole number of iterations greater than zero") ?? PresetSpec.DefaultMaxIterations;
         var projectFile = string.IsNullOrWhiteSpace(inputs.ProjectFile) ? ""
-            : Path.GetRelativePath(workspaceRoot, Path.GetFullPath(inputs.ProjectFile.Trim(), inputs.ProjectDirectory)).Replace('\\', '/');
-        // "$(A);$(B)" with both empty is " ; ": no scope, the whole project.
-        var scope = SplitList(inputs.Scope) is { Count: > 0 } entries ? string.Join(";", entries) : null;
-        return new PresetSpec(kind, task, scope, verify, maxIterations, failOn, projectFile);
+            : Path.GetRelativePath(workspaceRoot, Path.GetFullPath(inputs.ProjectFile.Trim(), projectDirectory)).Replace('\\', '/');
+        var scopeProperty = preset switch
+        {
+            AgentPreset.Refactor => inputs.RefactorScope,
+            AgentPreset.Test => inputs.TestScope,
+            AgentPreset.Review => inputs.ReviewScope,
+            _ => null,
+        };
+        var scope = Lists.Split(scopeProperty) is { Count: > 0 } entries ? string.Join(";", entries) : null;
+        return new PresetSpec(preset, task, scope, verify, maxIterations, failOn, projectFile);
     }
 
     /// <summary>One of an enum's names, case-insensitively; not a number or a comma list, which Enum.TryParse would take.</summary>
-    private static T ParseChoice<T>(string? value, string property, T fallback) where T : struct, Enum
+    private static T ParseChoice<T>(string? value, string property, T fallback) where T : struct, Enum =>
+        ParseChoice(value, property, (T?)fallback)!.Value;
+
+    private static T? ParseChoice<T>(string? value, string property, T? fallback) where T : struct, Enum
     {
         if (string.IsNullOrWhiteSpace(value))
         {
             return fallback;
         }
         var name = Enum.GetNames<T>().FirstOrDefault(n => string.Equals(n, value.Trim(), StringComparison.OrdinalIgnoreCase));
-        return name is not null ? Enum.Parse<T>(name) : throw Diagnostics.UnknownValue(property, value.Trim(), Enum.GetNames<T>().Select(n => n.ToLowerInvariant()));
+        return name is not null ? Enum.Parse<T>(name)
+            : fallback is null ? null
+            : throw Diagnostics.UnknownValue(property, value.Trim(), Enum.GetNames<T>().Select(n => n.ToLowerInvariant()));
     }
 
     /// <summary>What each preset promises: refactored code still builds, written tests pass, a review changes nothing.</summary>
@@ -141,15 +142,8 @@ public static partial class AgentRunSpecFactory
         _ => VerifyMode.None,
     };
 
-    /// <summary>
-    /// A ;-separated property value, split here rather than as an MSBuild item, which would take `*` and `?` in
-    /// `Bash(git:*)` or `A=x*y` for file patterns and drop them.
-    /// </summary>
-    public static IReadOnlyList<string> SplitList(string? value) =>
-        (value ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
     /// <returns>The prompt text; null when none is given and it is not <paramref name="required"/>.</returns>
-    private static string? ReadPrompt(AgentRunInputs inputs, bool required)
+    private static string? ReadPrompt(SandboxInputs inputs, string projectDirectory, bool required)
     {
         var hasPrompt = !string.IsNullOrWhiteSpace(inputs.Prompt);
         var hasFile = !string.IsNullOrWhiteSpace(inputs.PromptFile);
@@ -159,7 +153,7 @@ public static partial class AgentRunSpecFactory
         }
         if (hasFile)
         {
-            var path = Path.GetFullPath(inputs.PromptFile!.Trim(), inputs.ProjectDirectory);
+            var path = Path.GetFullPath(inputs.PromptFile!.Trim(), projectDirectory);
             if (!File.Exists(path))
             {
                 throw Diagnostics.PromptFileMissing(path);
@@ -213,43 +207,21 @@ public static partial class AgentRunSpecFactory
             : throw Diagnostics.InvalidValue("AgentNetwork", network, "use bridge, host, none or the name of an existing Docker network");
     }
 
-    /// <summary>
-    /// MSBuild reads the environment as properties: builds the agent runs (SDK 8 and later) put bin and obj under /tmp
-    /// in the container instead of into the user's tree, where Linux paths would confuse the host's next build.
-    /// </summary>
-    public static readonly IReadOnlyDictionary<string, string> BuildOutputOutsideTheTree = new Dictionary<string, string>
-    {
-        ["UseArtifactsOutput"] = "true",
-        ["ArtifactsPath"] = "/tmp/agentsandbox-artifacts",
-    };
-
-    private static ContainerEnvironment BuildEnvironment(
+    private static ContainerEnvironment AgentEnvironment(
         IAgentProfile agent, IReadOnlyList<string> requested, Func<string, string?> hostEnvironment, HostUser user, List<Warning> warnings)
     {
-        var environment = new ContainerEnvironment();
-        foreach (var (name, value) in BuildOutputOutsideTheTree)
-        {
-            environment.Set(name, value, secret: false);
-        }
-        foreach (var (name, value) in agent.SandboxEnvironment)
-        {
-            environment.Set(name, value, secret: false);
-        }
-        if (user.IsRoot)
-        {
-            foreach (var (name, value) in agent.RootEnvironment)
-            {
-                environment.Set(name, value, secret: false);
-            }
-        }
+        var environment = ContainerEnvironment.Empty
+            .With(BuildOutputOutsideTheTree, secret: false)
+            .With(agent.SandboxEnvironment, secret: false)
+            .With(user.IsRoot ? agent.RootEnvironment : [], secret: false);
         foreach (var name in agent.CredentialVariables.Concat(agent.OptionalVariables).Concat(ProxyVariables.Names))
         {
             if (hostEnvironment(name) is { Length: > 0 } hostValue)
             {
-                environment.Set(name, hostValue);
+                environment = environment.With(name, hostValue);
             }
         }
-        AddRequested(environment, "AgentEnvironmentVariables", requested, hostEnvironment, warnings);
+        environment = AddRequested(environment, "AgentEnvironmentVariables", requested, hostEnvironment, warnings);
         if (agent.CredentialVariables.Count > 0 && !agent.CredentialVariables.Any(environment.HasValue))
         {
             throw Diagnostics.NoCredential(agent.DisplayName, agent.CredentialVariables);
@@ -262,19 +234,11 @@ public static partial class AgentRunSpecFactory
     /// AgentBuildEnvironmentVariables names, such as a private feed's credentials; never the agent's credentials,
     /// as the code being built is the agent's.
     /// </summary>
-    private static ContainerEnvironment BuildToolEnvironment(IReadOnlyList<string> requested, Func<string, string?> hostEnvironment, List<Warning> warnings)
-    {
-        var environment = new ContainerEnvironment();
-        foreach (var (name, value) in ProxyVariables.FromHost(hostEnvironment))
-        {
-            environment.Set(name, value);
-        }
-        AddRequested(environment, "AgentBuildEnvironmentVariables", requested, hostEnvironment, warnings);
-        return environment;
-    }
+    private static ContainerEnvironment BuildToolEnvironment(IReadOnlyList<string> requested, Func<string, string?> hostEnvironment, List<Warning> warnings) =>
+        AddRequested(ContainerEnvironment.Empty.With(ProxyVariables.FromHost(hostEnvironment)), "AgentBuildEnvironmentVariables", requested, hostEnvironment, warnings);
 
     /// <summary>NAME passes the build's value, NAME=value sets one; every value counts as a secret.</summary>
-    private static void AddRequested(
+    private static ContainerEnvironment AddRequested(
         ContainerEnvironment environment, string property, IReadOnlyList<string> requested, Func<string, string?> hostEnvironment, List<Warning> warnings)
     {
         foreach (var (entry, position) in requested.Select((e, i) => (e, i + 1)))
@@ -288,16 +252,17 @@ public static partial class AgentRunSpecFactory
             }
             if (separator >= 0)
             {
-                environment.Set(name, entry[(separator + 1)..]);
+                environment = environment.With(name, entry[(separator + 1)..]);
             }
             else if (hostEnvironment(name) is { Length: > 0 } hostValue)
             {
-                environment.Set(name, hostValue);
+                environment = environment.With(name, hostValue);
             }
             else
             {
                 warnings.Add(Diagnostics.HostVariableNotSet(property, name));
             }
         }
+        return environment;
     }
 }

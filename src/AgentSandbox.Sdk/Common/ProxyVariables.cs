@@ -1,15 +1,13 @@
-namespace AgentSandbox.Image;
+namespace AgentSandbox.Common;
 
 /// <summary>
 /// The build's proxy settings, for networks that need an explicit proxy. They go to image builds as Docker's
 /// predefined proxy build arguments, which stay out of the image history, and to the agent's container at run time.
 /// </summary>
-public static class ProxyVariables
+internal static class ProxyVariables
 {
     public static readonly IReadOnlyList<string> Names =
         ["HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "no_proxy", "all_proxy"];
-
-    public static Dictionary<string, string> FromHost() => FromHost(Environment.GetEnvironmentVariable);
 
     public static Dictionary<string, string> FromHost(Func<string, string?> hostEnvironment) =>
         Names.Select(name => (name, value: hostEnvironment(name)))

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace AgentSandbox.Run;
+namespace AgentSandbox.Workspace;
 
 /// <summary>
 /// What git on the host would obey in a .git directory or file: its HEAD, config, commondir and hooks (a .git file:

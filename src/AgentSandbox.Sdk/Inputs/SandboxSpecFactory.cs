@@ -1,25 +1,27 @@
 using System.Text.RegularExpressions;
 using AgentSandbox.Agents;
+using AgentSandbox.Common;
 using AgentSandbox.Errors;
 using AgentSandbox.Project;
+using AgentSandbox.Spec;
 using NuGet.Versioning;
 
-namespace AgentSandbox.Spec;
+namespace AgentSandbox.Inputs;
 
-/// <summary>The MSBuild inputs that shape the image, as given (unvalidated).</summary>
-public sealed record SandboxImageInputs(
-    string? BaseImage,
-    string? AgentKind,
-    string? AgentVersion,
-    IReadOnlyList<string> SystemPackages,
-    IReadOnlyList<string> CaCertificateFiles,
-    string? AgentCommand = null,
-    string? AgentInstallCommand = null);
-
-public static partial class SandboxImageSpecFactory
+/// <summary>
+/// The one place where a target's inputs are validated and resolved against the build's environment: the image
+/// spec and, for the agent targets, the run spec, together. Nothing after it reads an input or the environment again.
+/// </summary>
+internal static partial class SandboxSpecFactory
 {
     public const string DotNetSdkImage = "mcr.microsoft.com/dotnet/sdk";
     public const string NodeImage = "node:22-slim";
+
+    /// <summary>The file GitHub Actions shows as the job's summary page.</summary>
+    public const string StepSummaryVariable = "GITHUB_STEP_SUMMARY";
+
+    /// <summary>AgentBuildNetwork values; "default" leaves RUN steps on the engine's default build network.</summary>
+    public static readonly IReadOnlyList<string> BuildNetworks = ["default", "bridge", "host", "none"];
 
     // Package names go into a shell command: allow only what Debian and Alpine package names (with =version) use.
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9+._:~=-]*$", RegexOptions.CultureInvariant)]
@@ -29,7 +31,25 @@ public static partial class SandboxImageSpecFactory
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$", RegexOptions.CultureInvariant)]
     private static partial Regex ImageReference();
 
-    public static SandboxImageSpec Create(ProjectMetadata project, SandboxImageInputs inputs, HostUser user)
+    /// <param name="hostEnvironment">Reads the build's environment (credentials are taken from here, by name).</param>
+    /// <param name="buildUser">The user running the build; AgentUser overrides it.</param>
+    /// <param name="identity">Labels the run's resources; only the agent targets use it.</param>
+    public static (SandboxSpec Spec, IReadOnlyList<Warning> Warnings) Create(
+        SandboxInputs inputs, Func<string, string?> hostEnvironment, HostUser buildUser, RunIdentity identity)
+    {
+        var user = HostUser.Resolve(inputs.User, buildUser);
+        var project = new ProjectMetadata(inputs.ProjectName, inputs.ProjectDirectory, inputs.TargetFrameworks,
+            GlobalJson.FindSdkVersion(inputs.ProjectDirectory), inputs.HostSdkVersion);
+        var image = CreateImage(project, inputs, user);
+        var build = CreateImageBuild(inputs.BuildNetwork, hostEnvironment);
+        var warnings = new List<Warning>();
+        var run = inputs.Target is { } target ? CreateRun(target, inputs, image.Agent, image.AgentVersion, user, hostEnvironment, identity, warnings) : null;
+        var stepSummary = hostEnvironment(StepSummaryVariable) is { Length: > 0 } path ? path : null;
+        return (new SandboxSpec(image, build, run, stepSummary), warnings);
+    }
+
+    /// <summary>The image spec from the project's metadata (global.json already read) and the image inputs.</summary>
+    public static SandboxImageSpec CreateImage(ProjectMetadata project, SandboxInputs inputs, HostUser user)
     {
         var agent = AgentProfiles.Find(inputs.AgentKind, inputs.AgentCommand, inputs.AgentInstallCommand);
         return new SandboxImageSpec(
@@ -70,7 +90,7 @@ public static partial class SandboxImageSpecFactory
         ? image
         : throw Diagnostics.InvalidValue("AgentBaseImage", image.ReplaceLineEndings(" "), "give an image reference such as mcr.microsoft.com/dotnet/sdk:10.0");
 
-    public static NuGetVersion ParseAgentVersion(string? value, IAgentProfile agent)
+    private static NuGetVersion ParseAgentVersion(string? value, IAgentProfile agent)
     {
         // A custom agent has no version of ours to pin: AgentVersion is ignored (with a warning at run time).
         if (string.IsNullOrWhiteSpace(value) || agent.NpmPackage is null)
@@ -104,5 +124,18 @@ public static partial class SandboxImageSpecFactory
             pem.Add(File.ReadAllText(path).Trim());
         }
         return pem.Count == 0 ? null : string.Join("\n", pem) + "\n";
+    }
+
+    /// <summary>How the image is built: AgentBuildNetwork and the host's proxy settings.</summary>
+    public static ImageBuildSettings CreateImageBuild(string? buildNetwork, Func<string, string?> hostEnvironment) =>
+        new(ParseBuildNetwork(buildNetwork), ProxyVariables.FromHost(hostEnvironment));
+
+    /// <returns>The network of the image's RUN steps; null for the engine's default.</returns>
+    private static string? ParseBuildNetwork(string? value)
+    {
+        var network = string.IsNullOrWhiteSpace(value) ? "default" : value.Trim().ToLowerInvariant();
+        return !BuildNetworks.Contains(network) ? throw Diagnostics.UnknownValue("AgentBuildNetwork", value!.Trim(), BuildNetworks)
+            : network == "default" ? null
+            : network;
     }
 }

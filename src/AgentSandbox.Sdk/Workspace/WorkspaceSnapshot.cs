@@ -1,16 +1,6 @@
 using System.Security.Cryptography;
 
-namespace AgentSandbox.Run;
-
-public enum FileChange
-{
-    Modified,
-    Added,
-    Deleted,
-}
-
-/// <param name="Path">Relative to the workspace root, with forward slashes.</param>
-public sealed record ChangedFile(string Path, FileChange Change);
+namespace AgentSandbox.Workspace;
 
 /// <summary>
 /// The content hashes of every file under the workspace, to tell afterwards what the agent changed. Content, not
@@ -18,7 +8,7 @@ public sealed record ChangedFile(string Path, FileChange Change);
 /// metadata is (which the host's git obeys) and the size and time of build output (which the host's next build may
 /// use without compiling), to tell what the agent planted there.
 /// </summary>
-public sealed class WorkspaceSnapshot
+internal sealed class WorkspaceSnapshot
 {
     private const string GitDirectory = ".git";
 

@@ -1,0 +1,54 @@
+using AgentSandbox.Common;
+using AgentSandbox.Docker;
+using AgentSandbox.Spec;
+
+namespace AgentSandbox.Containers;
+
+/// <summary>
+/// The one shape of every container AgentSandbox starts (the agent's, and the builds that verify its work):
+/// no privileges, an init process, a pids limit, labels that find it again, and the project at the workspace path.
+/// </summary>
+internal static class SandboxContainer
+{
+    /// <summary>Editing files and running builds need no privileges; the container gets none.</summary>
+    public static readonly ContainerLimits Limits = new(DropAllCapabilities: true, NoNewPrivileges: true, PidsLimit: 4096, Init: true);
+
+    /// <param name="purpose">What the container is for ("agent", "build", "test"): part of its name and a label.</param>
+    /// <param name="gitEntries">The .git entries in the workspace, relative; null to look for the root's only.</param>
+    public static ContainerRequest Create(
+        AgentRunSpec spec, string imageTag, string purpose, IReadOnlyList<string> command, ContainerEnvironment environment, bool readOnlyWorkspace,
+        string? workingDirectory = null, IReadOnlyCollection<string>? gitEntries = null) => new(
+        Name: $"agentsandbox-{spec.TargetName.ToLowerInvariant()}-{purpose}-{Guid.NewGuid():N}",
+        Image: imageTag,
+        Command: command,
+        Environment: environment.Variables,
+        WorkingDirectory: workingDirectory ?? spec.WorkingDirectory,
+        Mounts: Mounts(spec.WorkspaceRoot, readOnlyWorkspace, gitEntries),
+        Network: spec.Network,
+        Labels: new Dictionary<string, string>(spec.Identity.Labels)
+        {
+            [RunIdentity.LabelPrefix + "target"] = spec.TargetName,
+            [RunIdentity.LabelPrefix + "project"] = spec.ProjectDirectory,
+            [RunIdentity.LabelPrefix + "purpose"] = purpose,
+        },
+        Limits: Limits);
+
+    /// <summary>
+    /// The workspace root at the workspace path; every .git in it (the root's, nested repositories', submodules')
+    /// read-only on top, so that the agent can read history but not plant hooks or configuration that the host's git
+    /// would run. Git metadata the agent creates is renamed out of the way after the run (the host guard).
+    /// </summary>
+    private static List<ContainerMount> Mounts(string workspaceRoot, bool readOnlyWorkspace, IReadOnlyCollection<string>? gitEntries)
+    {
+        var mounts = new List<ContainerMount> { new(workspaceRoot, SandboxPaths.Workspace, readOnlyWorkspace) };
+        if (readOnlyWorkspace)
+        {
+            return mounts;
+        }
+        var rootGit = Path.Combine(workspaceRoot, ".git");
+        var entries = gitEntries ?? (Directory.Exists(rootGit) || File.Exists(rootGit) ? [".git"] : []);
+        mounts.AddRange(entries.Order(StringComparer.Ordinal).Select(entry => new ContainerMount(
+            Path.Combine(workspaceRoot, entry.Replace('/', Path.DirectorySeparatorChar)), $"{SandboxPaths.Workspace}/{entry}", ReadOnly: true)));
+        return mounts;
+    }
+}

@@ -1,0 +1,22 @@
+namespace AgentSandbox.Docker;
+
+/// <summary>
+/// What the sandbox asks of an engine about containers: run one to its end, and check that a network exists.
+/// Nothing here is Docker's own idea: a cluster engine can run the same requests as pods.
+/// </summary>
+internal interface IContainerEngine
+{
+    /// <summary>Where the engine is, for messages.</summary>
+    string Endpoint { get; }
+
+    Task<bool> NetworkExistsAsync(string network, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Creates and starts a container, hands each line of its output over as it arrives, and waits for its exit code.
+    /// <paramref name="stop"/> kills the container and still collects its output and exit code;
+    /// <paramref name="cancellationToken"/> kills it and abandons the run. The container is removed afterwards
+    /// whatever happens.
+    /// </summary>
+    Task<long> RunContainerAsync(
+        ContainerRequest request, Action<string> onStdout, Action<string> onStderr, CancellationToken stop, CancellationToken cancellationToken);
+}

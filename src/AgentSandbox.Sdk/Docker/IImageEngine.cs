@@ -1,0 +1,17 @@
+namespace AgentSandbox.Docker;
+
+/// <summary>What the sandbox asks of an engine about images: find one, pull one, build one.</summary>
+internal interface IImageEngine
+{
+    /// <summary>Where the engine is, for messages.</summary>
+    string Endpoint { get; }
+
+    Task<bool> ImageExistsAsync(string image, CancellationToken cancellationToken);
+
+    /// <summary>Pulls an image (anonymously).</summary>
+    /// <returns>Null on success, else the engine's reason (no such image, registry unreachable, denied).</returns>
+    Task<string?> PullImageAsync(string image, IProgress<EngineProgress> progress, CancellationToken cancellationToken);
+
+    /// <summary>Builds an image; a failed step is reported through <paramref name="progress"/>, as the engine streams it.</summary>
+    Task BuildImageAsync(ImageBuildRequest request, IProgress<EngineProgress> progress, CancellationToken cancellationToken);
+}

@@ -1,0 +1,50 @@
+namespace AgentSandbox.Inputs;
+
+/// <summary>
+/// The MSBuild inputs of one target, as given (unvalidated): what the task parameters carry, by name. The image
+/// inputs are always there; the run inputs only for the agent targets.
+/// </summary>
+internal sealed record SandboxInputs
+{
+    public required string ProjectDirectory { get; init; }
+
+    /// <summary>The project file; its name goes into preset prompts and sandbox builds.</summary>
+    public string? ProjectFile { get; init; }
+    public string ProjectName { get; init; } = "";
+    public IReadOnlyList<string> TargetFrameworks { get; init; } = [];
+
+    /// <summary>The SDK running the build (NETCoreSdkVersion), for projects whose TFMs name no .NET version.</summary>
+    public string? HostSdkVersion { get; init; }
+
+    // The image.
+    public string? BaseImage { get; init; }
+    public string? AgentKind { get; init; }
+    public string? AgentVersion { get; init; }
+    public string? AgentCommand { get; init; }
+    public string? AgentInstallCommand { get; init; }
+    public IReadOnlyList<string> SystemPackages { get; init; } = [];
+    public IReadOnlyList<string> CaCertificateFiles { get; init; } = [];
+    public string? User { get; init; }
+    public string? BuildNetwork { get; init; }
+
+    /// <summary>The agent target (AgentRun, AgentRefactor, AgentTest, AgentFix, AgentReview); null when only the image is wanted.</summary>
+    public string? Target { get; init; }
+
+    // The run.
+    public string? Prompt { get; init; }
+    public string? PromptFile { get; init; }
+    public string? Model { get; init; }
+    public string? MaxTurns { get; init; }
+    public string? MaxBudgetUsd { get; init; }
+    public string? ExtraArguments { get; init; }
+    public string? Network { get; init; }
+    public string? EnvironmentVariables { get; init; }
+    public string? BuildEnvironmentVariables { get; init; }
+    public string? WorkspaceRoot { get; init; }
+    public string? Verify { get; init; }
+    public string? MaxIterations { get; init; }
+    public string? ReviewFailOn { get; init; }
+    public string? RefactorScope { get; init; }
+    public string? TestScope { get; init; }
+    public string? ReviewScope { get; init; }
+}

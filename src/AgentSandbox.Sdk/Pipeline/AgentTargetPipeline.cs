@@ -1,0 +1,51 @@
+using AgentSandbox.Docker;
+using AgentSandbox.Errors;
+using AgentSandbox.Image;
+using AgentSandbox.Logging;
+using AgentSandbox.Presets;
+using AgentSandbox.Reporting;
+using AgentSandbox.Run;
+using AgentSandbox.Spec;
+
+namespace AgentSandbox.Pipeline;
+
+/// <summary>What an agent target leaves: its result, where result.json is, and the error the target fails with.</summary>
+internal sealed record AgentTargetOutcome(AgentRunResult Result, string ResultPath, Exception? Error);
+
+/// <summary>
+/// An agent target from its resolved spec to its report: the image (built when missing), the run (one agent run, or
+/// AgentFix's rounds), result.json, the CI summary and the build messages. Tasks only hand it the spec and turn what
+/// it returns into MSBuild outputs.
+/// </summary>
+internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine containers, ISandboxLog log)
+{
+    /// <param name="context">The image's build context, already written where users can read it.</param>
+    /// <param name="resultPath">Where result.json goes; an older one is deleted first.</param>
+    public async Task<AgentTargetOutcome> RunAsync(SandboxSpec spec, SandboxBuildContext context, string resultPath, CancellationToken cancellationToken)
+    {
+        var run = spec.Run ?? throw new ArgumentException("An agent target needs a run spec.", nameof(spec));
+        // An old result must never pass for this run's, whatever stops this run.
+        if (File.Exists(resultPath))
+        {
+            File.Delete(resultPath);
+        }
+        if (run.User.IsRoot)
+        {
+            log.Warn(Diagnostics.RunningAsRoot(run.Agent.DisplayName));
+        }
+        await SandboxImageBuilder.EnsureAsync(images, context, spec.Image.BaseImage, spec.ImageBuild, run.Identity.Labels, log, cancellationToken).ConfigureAwait(false);
+
+        var result = await PresetRunner.RunAsync(run, context.ImageTag, containers, log, cancellationToken).ConfigureAwait(false);
+
+        var error = RunReport.Verdict(result, run, resultPath);
+        ResultDocument.From(result, RunReport.RecordedError(result, error)).WriteTo(resultPath);
+        StepSummary.AppendTo(spec.StepSummaryFile, result, run);
+        if (result.AgentSucceeded && !result.ReportedOutcome && run.Agent.PrintsResultEvent(run.Invocation.Version))
+        {
+            log.Warn(Diagnostics.NoResultEvent(run.Agent.DisplayName));
+        }
+        // Reported also when the run then failed: what the agent changed must be seen either way.
+        RunReport.Log(result, run, log);
+        return new AgentTargetOutcome(result, resultPath, error);
+    }
+}

@@ -1,0 +1,124 @@
+using System.Numerics;
+using AgentSandbox.Common;
+using AgentSandbox.Docker;
+using AgentSandbox.Errors;
+using AgentSandbox.Logging;
+using AgentSandbox.Run;
+using AgentSandbox.Run.Steps;
+using AgentSandbox.Spec;
+using AgentSandbox.Verification;
+using AgentSandbox.Workspace;
+
+namespace AgentSandbox.Presets;
+
+/// <summary>
+/// AgentFix: build; while it has errors and rounds are left, give the agent the build's own diagnostics and build
+/// again. Every build runs inside the sandbox: the code under repair is the agent's.
+/// </summary>
+internal sealed class FixLoop(AgentRunner rounds)
+{
+    /// <summary>How many of the build's diagnostics a round's prompt holds, errors first.</summary>
+    private const int DiagnosticsPerRound = 50;
+
+    public async Task<AgentRunResult> RunAsync(AgentRunSpec spec, string imageTag, IContainerEngine engine, ISandboxLog log, CancellationToken cancellationToken)
+    {
+        var preset = spec.Preset;
+        // Each round starts from where the last one left the tree (the sandbox builds in between only read it).
+        var before = WorkspaceSnapshot.Take(spec.WorkspaceRoot);
+        var current = before;
+        var runs = new List<AgentRunResult>();
+        var iterations = new List<FixIteration>();
+        VerificationResult? build = null;
+        try
+        {
+            await CheckNetworkStep.EnsureAsync(spec, engine, cancellationToken).ConfigureAwait(false);
+            build = await SandboxBuild.RunAsync(spec, imageTag, engine, VerifyMode.Build, log, cancellationToken).ConfigureAwait(false);
+            while (!build.Succeeded && iterations.Count < preset.MaxIterations)
+            {
+                if (build.ErrorCount == 0)
+                {
+                    // Nothing to hand the agent: rounds would cost money without a chance of success.
+                    throw Diagnostics.SandboxBuildFailedUnexplained(build.ExitCode, build.LastLines);
+                }
+                var number = iterations.Count + 1;
+                log.Important($"{spec.TargetName}: iteration {number}/{preset.MaxIterations}: the build has {Text.Count(build.ErrorCount, "error")} and {Text.Count(build.WarningCount, "warning")}.");
+                // The loop builds after each round itself; the round's own verification would only build twice.
+                var round = spec with
+                {
+                    Invocation = spec.Invocation with { Prompt = PresetPrompts.Compose(preset, FixInput(build)) },
+                    Preset = preset with { Verify = VerifyMode.None },
+                };
+                var run = await rounds.RunAsync(round, imageTag, engine, log, cancellationToken, current).ConfigureAwait(false);
+                runs.Add(run);
+                current = run.After ?? current;
+                iterations.Add(new FixIteration(number, build.ErrorCount, build.WarningCount, run.AgentSucceeded, run.NumTurns, run.CostUsd, run.DurationMs));
+                // An agent that planted git metadata gets no further round.
+                if (!run.AgentSucceeded || run.PlantedGitMetadata is not null)
+                {
+                    return Combine(spec, imageTag, before.ChangesTo(current), runs, iterations, verification: null, run.Failure);
+                }
+                build = await SandboxBuild.RunAsync(spec, imageTag, engine, VerifyMode.Build, log, cancellationToken).ConfigureAwait(false);
+            }
+            log.Important(build.Succeeded
+                ? $"{spec.TargetName}: the build is clean{(iterations.Count == 0 ? "; there was nothing to fix" : $" after {Text.Count(iterations.Count, "iteration")}")}."
+                : $"{spec.TargetName}: the build still has {Text.Count(build.ErrorCount, "error")} after {Text.Count(iterations.Count, "iteration")} (AgentMaxIterations).");
+            if (build.Succeeded && preset.Verify == VerifyMode.Test)
+            {
+                build = await SandboxBuild.RunAsync(spec, imageTag, engine, VerifyMode.Test, log, cancellationToken).ConfigureAwait(false);
+            }
+            return Combine(spec, imageTag, before.ChangesTo(current), runs, iterations, build, failure: null);
+        }
+        catch (Exception exception) when (exception is AgentSandboxException or OperationCanceledException)
+        {
+            // Like a single run: the failure travels in the result, so result.json is written either way.
+            return Combine(spec, imageTag, before.ChangesTo(current), runs, iterations, build, exception);
+        }
+    }
+
+    /// <summary>Errors first: they are what blocks the build, and a long list of warnings must not bury them.</summary>
+    private static List<BuildDiagnostic> FixInput(VerificationResult build) =>
+        build.Diagnostics.OrderBy(d => d.IsError ? 0 : 1).Take(DiagnosticsPerRound).ToList();
+
+    /// <summary>One result for the whole target: totals over the rounds, the last round's words, every changed file.</summary>
+    private static AgentRunResult Combine(
+        AgentRunSpec spec, string imageTag, IReadOnlyList<ChangedFile> changedFiles, List<AgentRunResult> runs, List<FixIteration> iterations,
+        VerificationResult? verification, Exception? failure)
+    {
+        var last = runs.LastOrDefault();
+        var errors = runs.SelectMany(run => run.Errors).ToList();
+        if (last?.Failure != failure && AgentRunResult.Describe(failure) is { } stopped)
+        {
+            errors.Add(stopped);
+        }
+        return new AgentRunResult(
+            Target: spec.TargetName,
+            Agent: spec.Agent.Kind,
+            AgentVersion: spec.Invocation.Version.ToNormalizedString(),
+            Image: imageTag,
+            ExitCode: last?.ExitCode,
+            DurationMs: runs.Sum(run => run.DurationMs) + (verification?.DurationMs ?? 0),
+            NumTurns: Sum(runs.Select(run => run.NumTurns)),
+            CostUsd: Sum(runs.Select(run => run.CostUsd)),
+            InputTokens: Sum(runs.Select(run => run.InputTokens)),
+            OutputTokens: Sum(runs.Select(run => run.OutputTokens)),
+            FinalText: last?.FinalText,
+            Errors: errors,
+            PermissionDenials: runs.Sum(run => run.PermissionDenials),
+            // Against the tree before the first round: a file added in one round and edited in the next is added.
+            ChangedFiles: changedFiles)
+        {
+            AgentSucceeded = runs.All(run => run.AgentSucceeded),
+            PlantedGitMetadata = runs.SelectMany(run => run.PlantedGitMetadata ?? []).ToList() is { Count: > 0 } planted ? planted : null,
+            ReportedOutcome = runs.All(run => run.ReportedOutcome),
+            LastWords = last?.LastWords,
+            CredentialRejectedStatus = last?.CredentialRejectedStatus,
+            Failure = failure,
+            Verification = verification,
+            Iterations = iterations,
+        };
+    }
+
+    /// <summary>The total of what the rounds reported; null when none reported it.</summary>
+    private static T? Sum<T>(IEnumerable<T?> values) where T : struct, INumber<T> =>
+        values.Any(v => v.HasValue) ? values.Aggregate(T.Zero, (total, value) => total + (value ?? T.Zero)) : null;
+}

@@ -1,0 +1,108 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AgentSandbox.Errors;
+using AgentSandbox.Run;
+using AgentSandbox.Verification;
+
+namespace AgentSandbox.Reporting;
+
+/// <summary>
+/// result.json: the public contract with scripts and CI. Every field is documented in README and in
+/// schemas/result.schema.json (shipped in the package), which a test holds real results to; run state that is not
+/// part of the contract stays in <see cref="AgentRunResult"/>. A change that removes or retypes a field raises
+/// <see cref="CurrentSchemaVersion"/>.
+/// </summary>
+/// <param name="Error">The AGS error the target failed with; null when it succeeded (or was cancelled).</param>
+internal sealed record ResultDocument(
+    int SchemaVersion,
+    string Target,
+    string Agent,
+    string AgentVersion,
+    string Image,
+    bool Success,
+    ResultError? Error,
+    long? ExitCode,
+    long DurationMs,
+    int? NumTurns,
+    decimal? CostUsd,
+    long? InputTokens,
+    long? OutputTokens,
+    string? FinalText,
+    IReadOnlyList<string> Errors,
+    int PermissionDenials,
+    IReadOnlyList<ResultChangedFile> ChangedFiles)
+{
+    public const int CurrentSchemaVersion = 1;
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ResultVerification? Verification { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ResultFinding>? Findings { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ResultIteration>? Iterations { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? PlantedGitMetadata { get; init; }
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    /// <param name="error">The coded error the target ends with, if any.</param>
+    public static ResultDocument From(AgentRunResult result, AgentSandboxException? error) => new(
+        CurrentSchemaVersion,
+        result.Target,
+        result.Agent,
+        result.AgentVersion,
+        result.Image,
+        result.Success,
+        error is null ? null : new ResultError(error.Code, error.Message),
+        result.ExitCode,
+        result.DurationMs,
+        result.NumTurns,
+        result.CostUsd,
+        result.InputTokens,
+        result.OutputTokens,
+        result.FinalText,
+        result.Errors,
+        result.PermissionDenials,
+        result.ChangedFiles.Select(file => new ResultChangedFile(file.Path, file.Change.ToString().ToLowerInvariant())).ToList())
+    {
+        Verification = result.Verification is { } verification ? ResultVerification.From(verification) : null,
+        Findings = result.Findings?.Select(finding => new ResultFinding(finding.Severity.ToString().ToLowerInvariant(), finding.File, finding.Line, finding.Message)).ToList(),
+        Iterations = result.Iterations?.Select(round => new ResultIteration(round.Number, round.Errors, round.Warnings, round.AgentSucceeded, round.NumTurns, round.CostUsd, round.DurationMs)).ToList(),
+        PlantedGitMetadata = result.PlantedGitMetadata,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    public void WriteTo(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        File.WriteAllText(path, ToJson());
+    }
+}
+
+internal sealed record ResultError(string Code, string Message);
+
+/// <param name="Change">modified, added or deleted.</param>
+internal sealed record ResultChangedFile(string Path, string Change);
+
+/// <param name="Severity">error, warning or info.</param>
+internal sealed record ResultFinding(string Severity, string File, int Line, string Message);
+
+internal sealed record ResultIteration(int Number, int Errors, int Warnings, bool AgentSucceeded, int? NumTurns, decimal? CostUsd, long DurationMs);
+
+/// <param name="Mode">build or test.</param>
+internal sealed record ResultVerification(
+    string Mode, bool Succeeded, long ExitCode, int ErrorCount, int WarningCount, IReadOnlyList<BuildDiagnostic> Diagnostics, long DurationMs, IReadOnlyList<string> OutputTail)
+{
+    public static ResultVerification From(VerificationResult verification) => new(
+        verification.Verb, verification.Succeeded, verification.ExitCode, verification.ErrorCount, verification.WarningCount,
+        verification.Diagnostics, verification.DurationMs, verification.OutputTail);
+}

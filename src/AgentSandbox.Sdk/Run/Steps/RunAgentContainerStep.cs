@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using AgentSandbox.Agents;
+using AgentSandbox.Common;
+using AgentSandbox.Containers;
+
+namespace AgentSandbox.Run.Steps;
+
+/// <summary>Runs the agent CLI in a throw-away container, reporting what it does as it does it.</summary>
+internal sealed class RunAgentContainerStep : IAgentRunStep
+{
+    public const string Purpose = "agent";
+
+    public async Task ExecuteAsync(AgentRunContext context, CancellationToken cancellationToken)
+    {
+        var spec = context.Spec;
+        var parser = spec.Agent.CreateParser(spec.Invocation.Version);
+        var log = context.Log;
+        var workspace = spec.Preset.ReadOnlyWorkspace ? ", project read-only" : "";
+        log.Important($"{spec.TargetName}: running {spec.Agent.Describe(spec.Invocation.Version)} in {context.ImageTag} (network {spec.Network}{workspace}).");
+        // Redacted: a gateway URL given as an argument (Codex) may carry a token.
+        log.Detail($"Command: {spec.Environment.Redact(Text.CommandLine(spec.Command))}");
+        log.Detail($"Environment: {spec.Environment}");
+
+        // Whatever the agent printed (tool results too) may echo a credential: it is masked before anything keeps it.
+        string Logged(string line)
+        {
+            line = spec.Environment.Redact(line);
+            log.Detail(line);
+            return line;
+        }
+
+        using var stop = new CancellationTokenSource();
+        var stopwatch = Stopwatch.StartNew();
+        try
+        {
+            context.ExitCode = await context.Engine.RunContainerAsync(
+                SandboxContainer.Create(spec, context.ImageTag, Purpose, spec.Command, spec.Environment, spec.Preset.ReadOnlyWorkspace,
+                    gitEntries: context.Before?.GitEntries),
+                onStdout: line =>
+                {
+                    foreach (var agentEvent in parser.ParseLine(Logged(line)))
+                    {
+                        Report(context, agentEvent, stop);
+                    }
+                },
+                onStderr: line => context.RememberOutput(Logged(line)),
+                stop.Token,
+                cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.Elapsed = stopwatch.Elapsed;
+        }
+    }
+
+    private static void Report(AgentRunContext context, AgentEvent agentEvent, CancellationTokenSource stop)
+    {
+        switch (agentEvent)
+        {
+            case AgentMessage message:
+                context.Messages.Add(message.Text);
+                context.RememberOutput(message.Text);
+                context.Log.Important($"{context.Spec.Agent.Kind}: {message.Text}");
+                break;
+            case AgentToolCall call:
+                context.Log.Info($"  {call.Description}");
+                break;
+            case AgentNotice notice:
+                // Shown at minimal verbosity: a retrying CLI is otherwise minutes of silence.
+                context.RememberOutput(notice.Text);
+                context.Log.Important($"{context.Spec.Agent.Kind}: ({notice.Text})");
+                break;
+            case AgentCredentialRejected rejected when context.CredentialRejected is null:
+                // A refused key stays refused: stop now instead of watching minutes of retries.
+                context.CredentialRejected = rejected.Status;
+                stop.Cancel();
+                break;
+            case AgentFinished finished:
+                context.Outcome = finished.Outcome;
+                break;
+        }
+    }
+}

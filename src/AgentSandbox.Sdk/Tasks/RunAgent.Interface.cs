@@ -1,0 +1,48 @@
+using Microsoft.Build.Framework;
+
+namespace AgentSandbox.Tasks;
+
+/// <summary>An agent target's inputs (besides the image's), each an MSBuild property of the same meaning, and what it returns.</summary>
+public sealed partial class RunAgent
+{
+    /// <summary>The agent target: AgentRun, AgentRefactor, AgentTest, AgentFix or AgentReview.</summary>
+    [Required] public string Target { get; set; } = "";
+
+    /// <summary>AgentSandboxDirectory: result.json goes to &lt;this&gt;/&lt;Target&gt;/result.json.</summary>
+    [Required] public string SandboxDirectory { get; set; } = "";
+
+    public string? Prompt { get; set; }
+    public string? PromptFile { get; set; }
+    public string? Model { get; set; }
+    public string? MaxTurns { get; set; }
+    public string? MaxBudgetUsd { get; set; }
+
+    /// <summary>AgentExtraArgs, ;-separated. A string, not items: items would take `*` in `Bash(git:*)` for a file pattern.</summary>
+    public string? ExtraArguments { get; set; }
+    public string? Network { get; set; }
+
+    /// <summary>AgentEnvironmentVariables, ;-separated NAME or NAME=value.</summary>
+    public string? EnvironmentVariables { get; set; }
+
+    /// <summary>AgentBuildEnvironmentVariables, ;-separated NAME or NAME=value.</summary>
+    public string? BuildEnvironmentVariables { get; set; }
+    public string? WorkspaceRoot { get; set; }
+    public string? Verify { get; set; }
+    public string? MaxIterations { get; set; }
+    public string? ReviewFailOn { get; set; }
+    public string? RefactorScope { get; set; }
+    public string? TestScope { get; set; }
+    public string? ReviewScope { get; set; }
+
+    /// <summary>AgentDockerHost; empty for DOCKER_HOST, else the current Docker context.</summary>
+    public string? DockerHost { get; set; }
+
+    /// <summary>Each file the agent changed, added or deleted; metadata Change (modified/added/deleted) and RelativePath.</summary>
+    [Output] public ITaskItem[] ChangedFiles { get; private set; } = [];
+
+    /// <summary>The run's result.json, with the normalized result as metadata (Success, ExitCode, Turns, CostUsd, …).</summary>
+    [Output] public ITaskItem? Result { get; private set; }
+
+    /// <summary>Where result.json is, for FileWrites.</summary>
+    [Output] public string ResultPath { get; private set; } = "";
+}

@@ -1,0 +1,45 @@
+using AgentSandbox.Image;
+using AgentSandbox.Inputs;
+using AgentSandbox.Logging;
+using AgentSandbox.Project;
+using AgentSandbox.Spec;
+
+namespace AgentSandbox.Tasks;
+
+/// <summary>What every task that makes the sandbox image shares: its inputs as the library's, and the written build context.</summary>
+public abstract partial class SandboxImageTask : AgentSandboxTask
+{
+    internal SandboxInputs ImageInputs() => new()
+    {
+        ProjectDirectory = Path.GetFullPath(ProjectDirectory),
+        ProjectFile = ProjectFile,
+        ProjectName = ProjectName ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(ProjectDirectory)),
+        TargetFrameworks = (TargetFrameworks ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+        HostSdkVersion = HostSdkVersion,
+        BaseImage = BaseImage,
+        AgentKind = AgentKind,
+        AgentVersion = AgentVersion,
+        AgentCommand = AgentCommand,
+        AgentInstallCommand = AgentInstallCommand,
+        SystemPackages = Specs(SystemPackages),
+        CaCertificateFiles = Specs(CaCertificates),
+        User = User,
+        BuildNetwork = BuildNetwork,
+    };
+
+    /// <summary>The one resolution of this task's inputs against the build's environment.</summary>
+    internal (SandboxSpec Spec, IReadOnlyList<Errors.Warning> Warnings) Resolve(SandboxInputs inputs) =>
+        SandboxSpecFactory.Create(inputs, Environment.GetEnvironmentVariable, HostUser.Current(), NewRunIdentity());
+
+    /// <summary>Writes the image's build context for users to read (unchanged files are not rewritten) and sets the outputs.</summary>
+    internal SandboxBuildContext WriteContext(SandboxSpec spec, ISandboxLog log)
+    {
+        var context = SandboxBuildContext.FromSpec(spec.Image);
+        context.WriteTo(ContextDirectory);
+        ImageTag = context.ImageTag;
+        ResolvedBaseImage = spec.Image.BaseImage;
+        DockerfilePath = Path.Combine(ContextDirectory, SandboxBuildContext.Dockerfile);
+        log.Info($"Sandbox Dockerfile for {ImageInputs().ProjectName}: {DockerfilePath} (base {spec.Image.BaseImage}, {spec.Image.Agent.Describe(spec.Image.AgentVersion)}, image {ImageTag}).");
+        return context;
+    }
+}

@@ -1,0 +1,109 @@
+using AgentSandbox.Docker;
+
+namespace AgentSandbox.Sdk.Tests.TestSupport;
+
+/// <summary>What a container does when the fake engine runs it: its output, its exit code, and whatever it does to the workspace.</summary>
+internal sealed record ContainerScript(long ExitCode, IReadOnlyList<string> Stdout, IReadOnlyList<string>? Stderr = null, Action? Effect = null);
+
+/// <summary>
+/// An engine in memory that records every request and answers from a script: which images and networks exist, what
+/// a build prints, and what each container prints and does (for the agent's container, edits in the workspace). The
+/// unit tests of the image step, the run pipeline and the AgentFix loop run against it; no Docker is needed.
+/// </summary>
+internal sealed class FakeEngine : IImageEngine, IContainerEngine
+{
+    private readonly Queue<Func<ContainerRequest, ContainerScript>> _containers = new();
+
+    public string Endpoint => "fake://engine";
+
+    /// <summary>Every call in order: "inspect IMAGE", "pull IMAGE", "build TAG", "network NAME", "run PURPOSE".</summary>
+    public List<string> Calls { get; } = [];
+
+    public HashSet<string> Images { get; } = new(StringComparer.Ordinal);
+    public HashSet<string> Networks { get; } = new(StringComparer.Ordinal);
+    public List<ImageBuildRequest> Builds { get; } = [];
+    public List<ContainerRequest> Containers { get; } = [];
+
+    /// <summary>What a pull answers: null for success (the image then exists), else the engine's reason.</summary>
+    public Func<string, string?> Pull { get; set; } = _ => "pull access denied";
+
+    /// <summary>What an image build streams; by default one step, and the image exists afterwards.</summary>
+    public Func<ImageBuildRequest, IReadOnlyList<EngineProgress>> Build { get; set; } = request =>
+        [new EngineProgress($"Step 1/1 : FROM base\n", null), new EngineProgress($"Successfully tagged {request.Tag}\n", null)];
+
+    /// <summary>The next container run does this (scripts are used in the order given).</summary>
+    public FakeEngine ThenRun(Func<ContainerRequest, ContainerScript> script)
+    {
+        _containers.Enqueue(script);
+        return this;
+    }
+
+    public FakeEngine ThenRun(ContainerScript script) => ThenRun(_ => script);
+
+    public Task<bool> ImageExistsAsync(string image, CancellationToken cancellationToken)
+    {
+        Calls.Add($"inspect {image}");
+        return Task.FromResult(Images.Contains(image));
+    }
+
+    public Task<string?> PullImageAsync(string image, IProgress<EngineProgress> progress, CancellationToken cancellationToken)
+    {
+        Calls.Add($"pull {image}");
+        var failure = Pull(image);
+        if (failure is null)
+        {
+            Images.Add(image);
+        }
+        return Task.FromResult(failure);
+    }
+
+    public Task BuildImageAsync(ImageBuildRequest request, IProgress<EngineProgress> progress, CancellationToken cancellationToken)
+    {
+        Calls.Add($"build {request.Tag}");
+        Builds.Add(request);
+        var messages = Build(request);
+        foreach (var message in messages)
+        {
+            progress.Report(message);
+        }
+        if (messages.All(message => message.Error is null))
+        {
+            Images.Add(request.Tag);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<bool> NetworkExistsAsync(string network, CancellationToken cancellationToken)
+    {
+        Calls.Add($"network {network}");
+        return Task.FromResult(Networks.Contains(network));
+    }
+
+    public Task<long> RunContainerAsync(
+        ContainerRequest request, Action<string> onStdout, Action<string> onStderr, CancellationToken stop, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        Calls.Add($"run {request.Labels["org.agentsandbox.purpose"]}");
+        Containers.Add(request);
+        if (!_containers.TryDequeue(out var next))
+        {
+            throw new InvalidOperationException($"The test scripted no run for container {request.Name}.");
+        }
+        var script = next(request);
+        script.Effect?.Invoke();
+        foreach (var line in script.Stderr ?? [])
+        {
+            onStderr(line);
+        }
+        foreach (var line in script.Stdout)
+        {
+            // A stopped container prints nothing more and is killed (SIGKILL: 128 + 9).
+            if (stop.IsCancellationRequested)
+            {
+                return Task.FromResult(137L);
+            }
+            onStdout(line);
+        }
+        return Task.FromResult(stop.IsCancellationRequested ? 137L : script.ExitCode);
+    }
+}
