@@ -24,6 +24,7 @@ public sealed class PackageTests : IClassFixture<PackageTests.PackedPackage>
             "build/AgentSandbox.Sdk.props", "build/AgentSandbox.Sdk.targets",
             "buildMultiTargeting/AgentSandbox.Sdk.props", "buildMultiTargeting/AgentSandbox.Sdk.targets",
             "Sdk/Sdk.props", "Sdk/Sdk.targets",
+            "schemas/result.schema.json",
             "tasks/net8.0/AgentSandbox.Sdk.dll", "tasks/net8.0/AgentSandbox.Sdk.deps.json",
             "tasks/net8.0/Docker.DotNet.dll", "tasks/net8.0/Docker.DotNet.Handler.Abstractions.dll", "tasks/net8.0/Docker.DotNet.Unix.dll",
             "tasks/net8.0/NuGet.Versioning.dll", "tasks/net8.0/Microsoft.Extensions.Logging.Abstractions.dll",

@@ -1,3 +1,5 @@
+using AgentSandbox.Sdk.TestSupport;
+
 namespace AgentSandbox.Sdk.IntegrationTests.Infrastructure;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace AgentSandbox.Sdk.IntegrationTests.Infrastructure;
 /// </summary>
 public sealed class TestProject : IDisposable
 {
-    public static readonly string RepositoryRoot = FindRepositoryRoot();
+    public static readonly string RepositoryRoot = Repository.Root;
 
     private readonly string _root;
 
@@ -44,7 +46,16 @@ public sealed class TestProject : IDisposable
 
     public string SandboxDirectory => Path.Combine(Directory, "obj", "agent");
 
-    public BuildRun Build(string target, IDictionary<string, string>? properties = null) => MSBuildHost.Build(ProjectPath, target, properties);
+    /// <summary>Builds the project; every result.json the build left is held to the published schema.</summary>
+    public BuildRun Build(string target, IDictionary<string, string>? properties = null)
+    {
+        var run = MSBuildHost.Build(ProjectPath, target, properties);
+        foreach (var result in System.IO.Directory.Exists(SandboxDirectory) ? System.IO.Directory.GetFiles(SandboxDirectory, "result.json", SearchOption.AllDirectories) : [])
+        {
+            ResultSchema.AssertValid(File.ReadAllText(result));
+        }
+        return run;
+    }
 
     public void Dispose()
     {
@@ -58,17 +69,5 @@ public sealed class TestProject : IDisposable
         catch (UnauthorizedAccessException)
         {
         }
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "AgentSandbox.Sdk.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new InvalidOperationException("The tests run outside the repository: AgentSandbox.Sdk.sln not found above " + AppContext.BaseDirectory);
     }
 }
