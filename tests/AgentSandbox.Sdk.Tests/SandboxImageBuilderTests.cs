@@ -1,10 +1,102 @@
+using System.Formats.Tar;
+using AgentSandbox.Docker;
 using AgentSandbox.Errors;
+using AgentSandbox.Image;
 using AgentSandbox.Inputs;
+using AgentSandbox.Sdk.Tests.TestSupport;
+using AgentSandbox.Spec;
 
 namespace AgentSandbox.Sdk.Tests;
 
+/// <summary>The image step against the fake engine, and how AgentBuildNetwork is read.</summary>
 public sealed class SandboxImageBuilderTests
 {
+    private readonly FakeEngine _engine = new();
+    private readonly RecordingLog _log = new();
+    private static readonly SandboxBuildContext Context = SandboxBuildContext.FromSpec(ImageSpecs.Create());
+    private static readonly ImageBuildSettings Settings = new("host", new Dictionary<string, string> { ["HTTPS_PROXY"] = "http://proxy:3128" });
+
+    private Task<bool> Ensure() =>
+        SandboxImageBuilder.EnsureAsync(_engine, Context, "base:1", Settings, Specs.Identity.Labels, _log, CancellationToken.None);
+
+    [Fact]
+    public async Task An_existing_image_costs_one_inspect_and_builds_nothing()
+    {
+        _engine.Images.Add(Context.ImageTag);
+
+        Assert.False(await Ensure());
+
+        Assert.Equal([$"inspect {Context.ImageTag}"], _engine.Calls);
+        Assert.Contains($"Sandbox image {Context.ImageTag} is up to date.", _log.Info);
+    }
+
+    [Fact]
+    public async Task A_missing_image_is_built_from_the_context_after_its_base_is_pulled()
+    {
+        _engine.Pull = _ => null;
+
+        Assert.True(await Ensure());
+
+        Assert.Equal([$"inspect {Context.ImageTag}", "inspect base:1", "pull base:1", "inspect base:1", $"build {Context.ImageTag}", $"inspect {Context.ImageTag}"], _engine.Calls);
+        var build = Assert.Single(_engine.Builds);
+        Assert.Equal((Context.ImageTag, "Dockerfile", "host"), (build.Tag, build.Dockerfile, build.Network));
+        Assert.Equal(Settings.ProxyArguments, build.BuildArguments);
+        Assert.Equal(
+            new Dictionary<string, string>(Specs.Identity.Labels) { ["org.agentsandbox.generated"] = "true" }.OrderBy(l => l.Key),
+            build.Labels.OrderBy(l => l.Key));
+        Assert.Contains("Step 1/1 : FROM base", _log.Important);
+    }
+
+    [Fact]
+    public async Task The_context_sent_is_the_generated_files_and_nothing_else()
+    {
+        _engine.Images.Add("base:1");
+        var sent = new List<string>();
+        _engine.Build = request =>
+        {
+            using var reader = new TarReader(request.Context, leaveOpen: true);
+            while (reader.GetNextEntry() is { } entry)
+            {
+                sent.Add(entry.Name);
+            }
+            return [];
+        };
+
+        await Ensure();
+
+        Assert.Equal(Context.Files.Keys, sent);
+    }
+
+    [Fact]
+    public async Task A_base_image_that_cannot_be_pulled_is_AGS3001_and_nothing_is_built()
+    {
+        var error = await Assert.ThrowsAsync<AgentSandboxException>(Ensure);
+
+        Assert.Equal("AGS3001", error.Code);
+        Assert.Contains("pull access denied", error.Message);
+        Assert.Empty(_engine.Builds);
+    }
+
+    [Fact]
+    public async Task A_failing_step_is_AGS3002_with_the_step_and_its_last_lines()
+    {
+        _engine.Images.Add("base:1");
+        _engine.Build = _ =>
+        [
+            new EngineProgress("Step 1/2 : FROM base:1\n", null),
+            new EngineProgress("Step 2/2 : RUN apt-get install nope\n", null),
+            new EngineProgress("E: Unable to locate package nope\n", null),
+            new EngineProgress(null, "The command '/bin/sh -c apt-get install nope' returned a non-zero code: 100"),
+        ];
+
+        var error = await Assert.ThrowsAsync<AgentSandboxException>(Ensure);
+
+        Assert.Equal("AGS3002", error.Code);
+        Assert.Contains("'Step 2/2 : RUN apt-get install nope'", error.Message);
+        Assert.Contains("E: Unable to locate package nope", error.Message);
+        Assert.Contains("returned a non-zero code: 100", error.Message);
+    }
+
     [Theory]
     [InlineData(null, null)]
     [InlineData("", null)]

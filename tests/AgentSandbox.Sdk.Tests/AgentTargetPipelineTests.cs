@@ -1,0 +1,131 @@
+using AgentSandbox.Errors;
+using AgentSandbox.Image;
+using AgentSandbox.Inputs;
+using AgentSandbox.Pipeline;
+using AgentSandbox.Sdk.TestSupport;
+using AgentSandbox.Sdk.Tests.TestSupport;
+using AgentSandbox.Workspace;
+
+namespace AgentSandbox.Sdk.Tests;
+
+/// <summary>An agent target from its spec to its report, against the fake engine: no Docker, a real workspace on disk.</summary>
+public sealed class AgentTargetPipelineTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+    private readonly FakeEngine _engine = new();
+    private readonly RecordingLog _log = new();
+
+    public AgentTargetPipelineTests() => _temp.Write("Program.cs", "Console.WriteLine(\"Hello, World!\");\n");
+
+    public void Dispose() => _temp.Dispose();
+
+    private string ResultPath => _temp.Combine("obj/agent/AgentRun/result.json");
+
+    private static IReadOnlyList<string> Recording(string name) => File.ReadAllLines(Path.Combine(AppContext.BaseDirectory, "Recordings", name));
+
+    private async Task<AgentTargetOutcome> Run(SandboxInputs inputs)
+    {
+        var spec = Specs.Create(inputs with { BaseImage = "base:1" }).Spec;
+        var context = SandboxBuildContext.FromSpec(spec.Image);
+        return await new AgentTargetPipeline(_engine, _engine, _log).RunAsync(spec, context, ResultPath, CancellationToken.None);
+    }
+
+    /// <summary>What Claude Code printed for the edit it made, and the edit itself.</summary>
+    private ContainerScript ClaudeEdits() => new(0, Recording("claude-2.1.328-edit.jsonl"),
+        Effect: () => _temp.Write("Program.cs", "Console.WriteLine(\"Hello, Agent!\");\n"));
+
+    [Fact]
+    public async Task The_image_is_built_then_the_agent_runs_and_its_edit_is_reported_and_written_to_a_valid_result()
+    {
+        _engine.Images.Add("base:1");
+        _engine.ThenRun(ClaudeEdits());
+
+        var outcome = await Run(Specs.Run(_temp.Path, "Change the greeting"));
+
+        Assert.Null(outcome.Error);
+        Assert.True(outcome.Result.Success);
+        Assert.Equal([new ChangedFile("Program.cs", FileChange.Modified)], outcome.Result.ChangedFiles);
+        var tag = outcome.Result.Image;
+        Assert.Equal([$"inspect {tag}", "inspect base:1", $"build {tag}", $"inspect {tag}", "run agent"], _engine.Calls);
+        ResultSchema.AssertValid(File.ReadAllText(ResultPath));
+        Assert.Contains(_log.Important, line => line.StartsWith("AgentRun: Claude Code 2.1.328 succeeded: ", StringComparison.Ordinal));
+        Assert.Contains("  modified: Program.cs", _log.Important);
+        Assert.Contains("  Edit Program.cs", _log.Info);
+    }
+
+    [Fact]
+    public async Task The_agents_container_gets_the_prompt_the_credential_and_the_runs_labels()
+    {
+        _engine.Images.Add("base:1");
+        _engine.ThenRun(ClaudeEdits());
+
+        await Run(Specs.Run(_temp.Path, "Change the greeting"));
+
+        var container = Assert.Single(_engine.Containers);
+        Assert.Equal(["--", "Change the greeting"], container.Command.TakeLast(2));
+        Assert.Equal("sk-fake-key", container.Environment["ANTHROPIC_API_KEY"]);
+        Assert.Equal(Specs.Identity.RunId, container.Labels["org.agentsandbox.run"]);
+        Assert.Equal(Specs.Identity.RunId, _engine.Builds.Single().Labels["org.agentsandbox.run"]);
+        Assert.Equal("true", _engine.Builds.Single().Labels["org.agentsandbox.generated"]);
+        Assert.Equal(_temp.Path, container.Mounts[0].Source);
+        Assert.False(container.Mounts[0].ReadOnly);
+    }
+
+    [Fact]
+    public async Task A_failing_agent_is_AGS4002_and_result_json_records_it()
+    {
+        _engine.Images.UnionWith(["base:1"]);
+        _engine.ThenRun(new ContainerScript(1, Recording("claude-2.1.328-maxturns.jsonl")));
+
+        var outcome = await Run(Specs.Run(_temp.Path));
+
+        var error = Assert.IsType<AgentSandboxException>(outcome.Error);
+        Assert.Equal("AGS4002", error.Code);
+        Assert.False(outcome.Result.Success);
+        var json = File.ReadAllText(ResultPath);
+        ResultSchema.AssertValid(json);
+        Assert.Contains("\"code\": \"AGS4002\"", json);
+    }
+
+    [Fact]
+    public async Task An_older_result_is_deleted_even_when_the_image_cannot_be_made()
+    {
+        _temp.Write("obj/agent/AgentRun/result.json", "{\"success\": true}");
+
+        var error = await Assert.ThrowsAsync<AgentSandboxException>(() => Run(Specs.Run(_temp.Path)));
+
+        Assert.Equal("AGS3001", error.Code);
+        Assert.False(File.Exists(ResultPath));
+        Assert.Empty(_engine.Containers);
+    }
+
+    [Fact]
+    public async Task AgentRefactor_verifies_in_a_build_container_without_the_agents_credentials()
+    {
+        _engine.Images.Add("base:1");
+        _engine.ThenRun(ClaudeEdits())
+            .ThenRun(new ContainerScript(1, ["/tmp/agentsandbox-build/Program.cs(1,35): error CS1002: ; expected [/tmp/agentsandbox-build/App.csproj]"]));
+
+        var outcome = await Run(Specs.Run(_temp.Path, "Tidy up", "AgentRefactor") with { ProjectFile = _temp.Combine("App.csproj") });
+
+        Assert.Equal("AGS4004", Assert.IsType<AgentSandboxException>(outcome.Error).Code);
+        var build = _engine.Containers[1];
+        Assert.Equal("build", build.Labels["org.agentsandbox.purpose"]);
+        Assert.DoesNotContain("ANTHROPIC_API_KEY", build.Environment.Keys);
+        Assert.True(build.Mounts.Single().ReadOnly);
+        var problem = Assert.Single(_log.Problems);
+        Assert.Equal(("CS1002", _temp.Combine("Program.cs"), 1), (problem.Code, problem.File, problem.Line));
+    }
+
+    [Fact]
+    public async Task A_network_that_does_not_exist_is_AGS4001_before_any_container_and_the_result_says_so()
+    {
+        _engine.Images.Add("base:1");
+
+        var outcome = await Run(Specs.Run(_temp.Path) with { Network = "missing-net" });
+
+        Assert.Equal("AGS4001", Assert.IsType<AgentSandboxException>(outcome.Error).Code);
+        Assert.Empty(_engine.Containers);
+        Assert.Contains("\"code\": \"AGS4001\"", File.ReadAllText(ResultPath));
+    }
+}
