@@ -3,10 +3,11 @@ using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
 using System.Text.RegularExpressions;
 using AgentSandbox.Sdk.TestSupport;
+using AgentSandbox.Sdk.Tests.TestSupport;
 
 namespace AgentSandbox.Sdk.Tests;
 
-/// <summary>The shape of the library: layers in folders without cycles, Docker in one folder, only the tasks public.</summary>
+/// <summary>The shape of the library: layers in folders in README's order, Docker in one folder, only the tasks public.</summary>
 public sealed partial class ArchitectureTests
 {
     private static readonly string Sources = Repository.File("src/AgentSandbox.Sdk");
@@ -14,12 +15,15 @@ public sealed partial class ArchitectureTests
     /// <summary>Each folder and the folders its files name (using AgentSandbox.X, or AgentSandbox.X.Type).</summary>
     private static Dictionary<string, HashSet<string>> FolderDependencies()
     {
-        var graph = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        var folders = Directory.EnumerateDirectories(Sources).Select(Path.GetFileName).OfType<string>().Where(name => name is not ("bin" or "obj")).ToHashSet();
+        var graph = folders.ToDictionary(folder => folder, _ => new HashSet<string>(StringComparer.Ordinal), StringComparer.Ordinal);
         foreach (var path in SourceFiles())
         {
             var folder = Path.GetRelativePath(Sources, path).Split(Path.DirectorySeparatorChar)[0];
-            var uses = graph.TryGetValue(folder, out var known) ? known : graph[folder] = [];
-            uses.UnionWith(Reference().Matches(File.ReadAllText(path)).Select(match => match.Groups[1].Value).Where(name => name != folder));
+            if (graph.TryGetValue(folder, out var uses))
+            {
+                uses.UnionWith(Reference().Matches(File.ReadAllText(path)).Select(match => match.Groups[1].Value).Where(name => name != folder && folders.Contains(name)));
+            }
         }
         return graph;
     }
@@ -33,36 +37,17 @@ public sealed partial class ArchitectureTests
     private static partial Regex Reference();
 
     [Fact]
-    public void Folders_depend_on_each_other_without_a_cycle()
+    public void Each_folder_uses_only_the_folders_below_it_in_READMEs_map_so_there_is_no_cycle()
     {
+        var order = Readme.FolderOrder().ToList();
         var graph = FolderDependencies();
-        var done = new HashSet<string>(StringComparer.Ordinal);
-        var cycles = new List<string>();
 
-        void Visit(string folder, List<string> path)
-        {
-            if (path.Contains(folder))
-            {
-                cycles.Add(string.Join(" -> ", path.SkipWhile(f => f != folder).Append(folder)));
-                return;
-            }
-            if (!done.Add(folder))
-            {
-                return;
-            }
-            foreach (var next in graph.GetValueOrDefault(folder) ?? [])
-            {
-                Visit(next, [.. path, folder]);
-            }
-            done.Remove(folder);
-            done.Add(folder);
-        }
-
-        foreach (var folder in graph.Keys.Order(StringComparer.Ordinal))
-        {
-            Visit(folder, []);
-        }
-        Assert.Empty(cycles);
+        Assert.Equal(graph.Keys.Order(StringComparer.Ordinal), order.Order(StringComparer.Ordinal));
+        var upward = graph.SelectMany(folder => folder.Value.Select(used => (folder.Key, used)))
+            .Where(use => order.IndexOf(use.used) <= order.IndexOf(use.Key))
+            .Select(use => $"{use.Key} uses {use.used}, which README's map puts above it")
+            .ToList();
+        Assert.Empty(upward);
     }
 
     [Fact]

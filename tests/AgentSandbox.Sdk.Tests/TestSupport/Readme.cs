@@ -26,6 +26,13 @@ internal static partial class Readme
     public static IReadOnlyList<string> ResultJsonFields() =>
         FirstColumn("### result.json").SelectMany(cell => Field().Matches(cell).Select(match => match.Groups[1].Value)).ToList();
 
+    /// <summary>The source folders in the order of README's map of the code, top layer first.</summary>
+    public static IReadOnlyList<string> FolderOrder() =>
+        FirstColumn("## How the code is laid out").SelectMany(cell => Folder().Matches(cell).Select(match => match.Groups[1].Value)).ToList();
+
+    [GeneratedRegex(@"`([A-Za-z]+)/`")]
+    private static partial Regex Folder();
+
     [GeneratedRegex(@"AGS[0-9]{4}")]
     public static partial Regex Code();
 
