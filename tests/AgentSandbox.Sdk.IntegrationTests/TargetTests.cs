@@ -42,4 +42,15 @@ public sealed class TargetTests
         Assert.Contains("update-ca-certificates", dockerfile);
         Assert.Equal(["Dockerfile", "agentsandbox-ca.crt"], Directory.GetFiles(context).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray());
     }
+
+    [Fact]
+    public void AgentSandboxResultSchemaNamesThePublishedSchema()
+    {
+        using var project = new TestProject();
+        var run = project.Build("AgentSandboxDockerfile");
+        Assert.True(run.Succeeded, run.Log);
+        var schema = run.StateAfterBuild!.GetPropertyValue("AgentSandboxResultSchema");
+        Assert.Equal(Path.Combine(TestProject.RepositoryRoot, "schemas", "result.schema.json"), schema);
+        Assert.True(File.Exists(schema), schema);
+    }
 }

@@ -7,7 +7,7 @@ using AgentSandbox.Spec;
 namespace AgentSandbox.Sdk.Tests;
 
 /// <summary>Validation of run inputs and their resolution against a fake build environment.</summary>
-public sealed class AgentRunSpecFactoryTests : IDisposable
+public sealed class SandboxSpecFactoryRunTests : IDisposable
 {
     private const string Secret = "sk-ant-api03-THIS-IS-A-FAKE-SECRET";
     private static readonly HostUser User = new(1000, 1000);

@@ -11,7 +11,7 @@ using AgentSandbox.Spec;
 namespace AgentSandbox.Sdk.Tests;
 
 /// <summary>The preset inputs (AgentVerify, AgentMaxIterations, …), AgentMaxBudgetUsd, custom agents, and settings an agent does not have.</summary>
-public sealed class AgentRunSpecFactoryPresetTests : IDisposable
+public sealed class SandboxSpecFactoryPresetTests : IDisposable
 {
     private static readonly HostUser User = new(1000, 1000);
     private static readonly Func<string, string?> WithKey = name => name == "ANTHROPIC_API_KEY" ? "sk-fake-key" : null;

@@ -8,7 +8,7 @@ using static AgentSandbox.Sdk.Tests.TestSupport.ImageSpecs;
 namespace AgentSandbox.Sdk.Tests;
 
 /// <summary>How the project's metadata and the MSBuild inputs become an image spec: base image choice and input validation.</summary>
-public sealed class SandboxImageSpecFactoryTests : IDisposable
+public sealed class SandboxSpecFactoryImageTests : IDisposable
 {
     private readonly TempDirectory _temp = new();
 
