@@ -88,15 +88,35 @@ public sealed class AgentTargetPipelineTests : IDisposable
     }
 
     [Fact]
-    public async Task An_older_result_is_deleted_even_when_the_image_cannot_be_made()
+    public async Task When_the_image_cannot_be_made_result_json_says_why_instead_of_an_older_result()
     {
         _temp.Write("obj/agent/AgentRun/result.json", "{\"success\": true}");
 
         var error = await Assert.ThrowsAsync<AgentSandboxException>(() => Run(Specs.Run(_temp.Path)));
 
         Assert.Equal("AGS3001", error.Code);
-        Assert.False(File.Exists(ResultPath));
         Assert.Empty(_engine.Containers);
+        var json = File.ReadAllText(ResultPath);
+        ResultSchema.AssertValid(json);
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        Assert.False(document.RootElement.GetProperty("success").GetBoolean());
+        Assert.Equal("AGS3001", document.RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, document.RootElement.GetProperty("exitCode").ValueKind);
+    }
+
+    [Fact]
+    public async Task A_review_that_fails_on_its_findings_records_AGS4201_in_result_json()
+    {
+        _engine.Images.Add("base:1");
+        _engine.ThenRun(new ContainerScript(0, ["FINDING error Program.cs:1: Greets the world.", "One finding."]));
+
+        var outcome = await Run(Specs.Run(_temp.Path, prompt: null, "AgentReview") with { AgentKind = "custom", AgentCommand = "reviewer" });
+
+        Assert.Null(outcome.Error);
+        Assert.False(outcome.Result.Success);
+        Assert.True(Assert.Single(_log.Problems).IsError);
+        using var document = System.Text.Json.JsonDocument.Parse(File.ReadAllText(ResultPath));
+        Assert.Equal("AGS4201", document.RootElement.GetProperty("error").GetProperty("code").GetString());
     }
 
     [Fact]

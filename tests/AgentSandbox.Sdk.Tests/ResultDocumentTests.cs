@@ -28,35 +28,54 @@ public sealed class ResultDocumentTests
 
     public static TheoryData<string> Shapes => ["success", "failure", "cancelled", "verification", "review", "fix", "planted"];
 
-    private static (AgentRunResult Result, AgentSandboxException? Error) Shape(string shape) => shape switch
+    private static AgentRunResult Shape(string shape) => shape switch
     {
-        "success" => (Result(), null),
-        "failure" => (Result(exitCode: null, agentSucceeded: false) with { NumTurns = null, CostUsd = null, InputTokens = null, OutputTokens = null, FinalText = null, Errors = ["AGS2001: no engine"] },
-            Diagnostics.EngineUnreachable("unix:///x.sock", "no socket")),
-        "cancelled" => (Result(exitCode: null, agentSucceeded: false) with { Failure = new OperationCanceledException(), Errors = ["The build was cancelled."] }, null),
-        "verification" => (Result() with { Target = "AgentRefactor", Verification = FailedBuild }, Diagnostics.VerificationFailed("AgentRefactor", "build", "1 error(s)", "result.json")),
-        "review" => (Result() with
+        "success" => Result(),
+        "failure" => Result(exitCode: null, agentSucceeded: false) with
+        {
+            NumTurns = null, CostUsd = null, InputTokens = null, OutputTokens = null, FinalText = null,
+            Failure = Diagnostics.EngineUnreachable("unix:///x.sock", "no socket"),
+        },
+        "cancelled" => Result(exitCode: null, agentSucceeded: false) with { Failure = new OperationCanceledException(), Errors = ["The build was cancelled."] },
+        "verification" => Result() with { Target = "AgentRefactor", Verification = FailedBuild },
+        "review" => Result() with
         {
             Target = "AgentReview",
             Findings = [new ReviewFinding(FindingSeverity.Error, "src/A.cs", 4, "Bug."), new ReviewFinding(FindingSeverity.Info, "B.cs", 1, "Note.")],
-        }, null),
-        "fix" => (Result() with
+        },
+        "fix" => Result() with
         {
             Target = "AgentFix",
             Verification = FailedBuild with { ExitCode = 0, Diagnostics = [] },
             Iterations = [new FixIteration(1, 2, 0, true, 3, 0.01m, 900), new FixIteration(2, 1, 1, true, null, null, 800)],
-        }, null),
-        "planted" => (Result() with { PlantedGitMetadata = ["a/.git (renamed to .git.quarantined-by-agentsandbox)"] }, Diagnostics.GitMetadataPlanted(["a/.git"])),
+        },
+        "planted" => Result() with { PlantedGitMetadata = ["a/.git (renamed to .git.quarantined-by-agentsandbox)"] },
         _ => throw new ArgumentOutOfRangeException(nameof(shape)),
     };
+
+    /// <summary>result.json as the pipeline writes it: with the error the report gives the result.</summary>
+    private static string Json(AgentRunResult result)
+    {
+        var spec = Specs.RunSpec(Specs.Run(Specs.SomeProjectDirectory, "Do it", result.Target));
+        return ResultDocument.From(result, RunReport.RecordedError(result, RunReport.Verdict(result, spec, "result.json"))).ToJson();
+    }
 
     [Theory]
     [MemberData(nameof(Shapes))]
     public void Every_shape_of_result_follows_the_published_schema(string shape)
     {
-        var (result, error) = Shape(shape);
+        ResultSchema.AssertValid(Json(Shape(shape)));
+    }
 
-        ResultSchema.AssertValid(ResultDocument.From(result, error).ToJson());
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void A_target_that_failed_names_its_error_unless_it_was_cancelled(string shape)
+    {
+        using var document = JsonDocument.Parse(Json(Shape(shape)));
+        var success = document.RootElement.GetProperty("success").GetBoolean();
+        var error = document.RootElement.GetProperty("error");
+
+        Assert.Equal(success || shape == "cancelled", error.ValueKind == JsonValueKind.Null);
     }
 
     [Fact]
@@ -75,9 +94,7 @@ public sealed class ResultDocumentTests
     [Fact]
     public void Run_state_stays_in_memory()
     {
-        var (result, error) = Shape("failure");
-
-        var json = ResultDocument.From(result with { CredentialRejectedStatus = 401, ReviewUnanswered = true }, error).ToJson();
+        var json = Json(Shape("failure") with { CredentialRejectedStatus = 401, ReviewUnanswered = true });
 
         foreach (var state in new[] { "agentSucceeded", "lastWords", "reviewUnanswered", "credentialRejectedStatus", "reportedOutcome", "failure", "after", "failOn" })
         {
@@ -88,9 +105,7 @@ public sealed class ResultDocumentTests
     [Fact]
     public void Document_has_its_schema_version_and_the_error_the_target_failed_with()
     {
-        var (result, error) = Shape("failure");
-
-        using var document = JsonDocument.Parse(ResultDocument.From(result, error).ToJson());
+        using var document = JsonDocument.Parse(Json(Shape("failure")));
 
         Assert.Equal(ResultDocument.CurrentSchemaVersion, document.RootElement.GetProperty("schemaVersion").GetInt32());
         Assert.Equal("AGS2001", document.RootElement.GetProperty("error").GetProperty("code").GetString());

@@ -101,6 +101,10 @@ internal static class Diagnostics
     public static SourceProblem ReviewFinding(bool isError, string? file, int line, string severity, string message) =>
         new(isError, "AgentReview", "AGS4201", file, line, 0, $"{severity}: {message}");
 
+    /// <summary>What result.json records when findings failed the review (each is an error of its own in the build).</summary>
+    public static AgentSandboxException FindingsFailTheBuild(int count, string failOn) => new("AGS4201",
+        $"{count} AgentReview finding(s) fail the build (AgentReviewFailOn={failOn}), each reported at its file and line: fix the code, or set AgentReviewFailOn.");
+
     public static AgentSandboxException FileAccessFailed(Exception inner) => new("AGS9001",
         $"AgentSandbox could not read or write a file ({inner.Message.TrimEnd('.')}): check that the path exists and the build user may read and write it.", inner);
 

@@ -37,13 +37,16 @@ internal static partial class SandboxSpecFactory
     public static (SandboxSpec Spec, IReadOnlyList<Warning> Warnings) Create(
         SandboxInputs inputs, Func<string, string?> hostEnvironment, HostUser buildUser, RunIdentity identity)
     {
+        var agent = AgentProfiles.Find(inputs.AgentKind, inputs.AgentCommand, inputs.AgentInstallCommand);
+        var version = ParseAgentVersion(inputs.AgentVersion, agent);
         var user = HostUser.Resolve(inputs.User, buildUser);
+        var warnings = new List<Warning>();
+        // The run's inputs before the rest of the image's: a missing prompt or key is the likeliest mistake.
+        var run = inputs.Target is { } target ? CreateRun(target, inputs, agent, version, user, hostEnvironment, identity, warnings) : null;
         var project = new ProjectMetadata(inputs.ProjectName, inputs.ProjectDirectory, inputs.TargetFrameworks,
             GlobalJson.FindSdkVersion(inputs.ProjectDirectory), inputs.HostSdkVersion);
-        var image = CreateImage(project, inputs, user);
+        var image = CreateImage(project, inputs, user, agent, version);
         var build = CreateImageBuild(inputs.BuildNetwork, hostEnvironment);
-        var warnings = new List<Warning>();
-        var run = inputs.Target is { } target ? CreateRun(target, inputs, image.Agent, image.AgentVersion, user, hostEnvironment, identity, warnings) : null;
         var stepSummary = hostEnvironment(StepSummaryVariable) is { Length: > 0 } path ? path : null;
         return (new SandboxSpec(image, build, run, stepSummary), warnings);
     }
@@ -52,15 +55,18 @@ internal static partial class SandboxSpecFactory
     public static SandboxImageSpec CreateImage(ProjectMetadata project, SandboxInputs inputs, HostUser user)
     {
         var agent = AgentProfiles.Find(inputs.AgentKind, inputs.AgentCommand, inputs.AgentInstallCommand);
-        return new SandboxImageSpec(
+        return CreateImage(project, inputs, user, agent, ParseAgentVersion(inputs.AgentVersion, agent));
+    }
+
+    private static SandboxImageSpec CreateImage(ProjectMetadata project, SandboxInputs inputs, HostUser user, IAgentProfile agent, NuGetVersion version) =>
+        new(
             BaseImage: string.IsNullOrWhiteSpace(inputs.BaseImage) ? ChooseBaseImage(project) : ValidateImage(inputs.BaseImage.Trim()),
             Agent: agent,
-            AgentVersion: ParseAgentVersion(inputs.AgentVersion, agent),
+            AgentVersion: version,
             SystemPackages: ValidatePackages(inputs.SystemPackages),
             CaCertificates: ReadCaCertificates(inputs.CaCertificateFiles, project.ProjectDirectory),
             User: user,
             EnableWindowsTargeting: project.TargetFrameworks.Any(DotNetVersions.IsWindowsSpecific));
-    }
 
     /// <summary>
     /// An SDK image the project builds with: the SDK global.json pins, unless a target framework needs a newer one

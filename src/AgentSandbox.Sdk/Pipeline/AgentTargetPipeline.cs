@@ -33,7 +33,16 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         {
             log.Warn(Diagnostics.RunningAsRoot(run.Agent.DisplayName));
         }
-        await SandboxImageBuilder.EnsureAsync(images, context, spec.Image.BaseImage, spec.ImageBuild, run.Identity.Labels, log, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await SandboxImageBuilder.EnsureAsync(images, context, spec.Image.BaseImage, spec.ImageBuild, run.Identity.Labels, log, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception failure) when (failure is AgentSandboxException or OperationCanceledException)
+        {
+            // The agent never started, but whoever reads result.json must still learn why (the engine is down, the image failed).
+            ResultDocument.From(AgentRunResult.NotRun(run, context.ImageTag, failure), failure as AgentSandboxException).WriteTo(resultPath);
+            throw;
+        }
 
         var result = await PresetRunner.RunAsync(run, context.ImageTag, containers, log, cancellationToken).ConfigureAwait(false);
 

@@ -43,9 +43,23 @@ internal static class RunReport
         return null;
     }
 
-    /// <summary>The AGS error result.json records: the verdict's, else the planted git metadata's.</summary>
-    public static AgentSandboxException? RecordedError(AgentRunResult result, Exception? verdict) =>
-        verdict as AgentSandboxException ?? (result.PlantedGitMetadata is { } planted ? Diagnostics.GitMetadataPlanted(planted) : null);
+    /// <summary>
+    /// The AGS error result.json records: the verdict's, else what <see cref="Log"/> reports as errors of their own
+    /// (planted git metadata, review findings that fail the build), so that a failed target always names its error.
+    /// </summary>
+    public static AgentSandboxException? RecordedError(AgentRunResult result, Exception? verdict)
+    {
+        if (verdict is not null || result.Success)
+        {
+            return verdict as AgentSandboxException;
+        }
+        if (result.PlantedGitMetadata is { } planted)
+        {
+            return Diagnostics.GitMetadataPlanted(planted);
+        }
+        var failing = (result.Findings ?? []).Count(finding => finding.FailsBuild(result.FailOn));
+        return failing > 0 ? Diagnostics.FindingsFailTheBuild(failing, result.FailOn.ToString().ToLowerInvariant()) : null;
+    }
 
     /// <summary>Logs the summary, the changed files, planted git metadata, the review's findings and the sandbox build's errors.</summary>
     public static void Log(AgentRunResult result, AgentRunSpec spec, ISandboxLog log)

@@ -1,5 +1,6 @@
 using AgentSandbox.Errors;
 using AgentSandbox.Review;
+using AgentSandbox.Spec;
 using AgentSandbox.Verification;
 using AgentSandbox.Workspace;
 
@@ -71,6 +72,16 @@ internal sealed record AgentRunResult(
         && PlantedGitMetadata is null
         && !ReviewUnanswered
         && !(Findings ?? []).Any(finding => finding.FailsBuild(FailOn));
+
+    /// <summary>A run that stopped before its agent started (the image could not be made, the build was cancelled).</summary>
+    public static AgentRunResult NotRun(AgentRunSpec spec, string image, Exception failure) => new(
+        spec.TargetName, spec.Agent.Kind, spec.Invocation.Version.ToNormalizedString(), image,
+        ExitCode: null, DurationMs: 0, NumTurns: null, CostUsd: null, InputTokens: null, OutputTokens: null, FinalText: null,
+        Errors: Describe(failure) is { } stopped ? [stopped] : [], PermissionDenials: 0, ChangedFiles: [])
+    {
+        FailOn = spec.Preset.FailOn,
+        Failure = failure,
+    };
 
     /// <summary>The AGS error of <see cref="Failure"/> as one line for <see cref="Errors"/>; null for none.</summary>
     public static string? Describe(Exception? failure) => failure switch

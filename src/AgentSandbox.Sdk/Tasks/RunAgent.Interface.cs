@@ -34,6 +34,9 @@ public sealed partial class RunAgent
     public string? TestScope { get; set; }
     public string? ReviewScope { get; set; }
 
+    /// <summary>AgentBuildNetwork: the network of the image's RUN steps (default, bridge, host, none).</summary>
+    public string? BuildNetwork { get; set; }
+
     /// <summary>AgentDockerHost; empty for DOCKER_HOST, else the current Docker context.</summary>
     public string? DockerHost { get; set; }
 

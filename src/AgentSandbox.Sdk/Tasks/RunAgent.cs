@@ -21,6 +21,7 @@ public sealed partial class RunAgent : SandboxImageTask
     {
         var (spec, warnings) = Resolve(ImageInputs() with
         {
+            BuildNetwork = BuildNetwork,
             Target = Target,
             Prompt = Prompt,
             PromptFile = PromptFile,

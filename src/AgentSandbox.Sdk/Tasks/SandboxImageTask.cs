@@ -24,7 +24,6 @@ public abstract partial class SandboxImageTask : AgentSandboxTask
         SystemPackages = Specs(SystemPackages),
         CaCertificateFiles = Specs(CaCertificates),
         User = User,
-        BuildNetwork = BuildNetwork,
     };
 
     /// <summary>The one resolution of this task's inputs against the build's environment.</summary>
