@@ -86,6 +86,17 @@ public sealed class InputErrorTests
     }
 
     [Fact]
+    public void LoopbackGatewayOffTheHostNetworkIsAGS1010()
+    {
+        // Before this check the CLI retried 127.0.0.1 inside the container for three minutes and then gave up.
+        using var environment = EnvironmentScope.WithApi("sk-ant-test", new Uri("http://127.0.0.1:9/"));
+        using var project = new TestProject();
+        var run = project.Build("AgentRun", new Dictionary<string, string> { ["AgentPrompt"] = "Do it" });
+        AssertFailsBeforeAnyImage(project, run, "AGS1010");
+        Assert.Contains("ANTHROPIC_BASE_URL", run.Errors[0].Text);
+    }
+
+    [Fact]
     public void CredentialNamedInAgentEnvironmentVariablesCounts()
     {
         using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["MY_GATEWAY_TOKEN"] = "tok" });

@@ -451,7 +451,7 @@ public sealed class SandboxSpecFactoryRunTests : IDisposable
     public void Codex_base_url_is_an_argument_and_masked_wherever_it_would_be_shown()
     {
         const string gateway = "http://127.0.0.1:8080/v1/gateway-token-0123";
-        var spec = Spec(Inputs(agentKind: "codex"), Host(("OPENAI_API_KEY", Secret), ("OPENAI_BASE_URL", $" {gateway} ")));
+        var spec = Spec(Inputs(agentKind: "codex", network: "host"), Host(("OPENAI_API_KEY", Secret), ("OPENAI_BASE_URL", $" {gateway} ")));
 
         Assert.Equal(gateway, spec.Invocation.BaseUrl);
         Assert.Contains(spec.Command, argument => argument.Contains(gateway, StringComparison.Ordinal));
@@ -471,6 +471,41 @@ public sealed class SandboxSpecFactoryRunTests : IDisposable
         Assert.Equal("AGS1005", error.Code);
         Assert.Contains("OPENAI_BASE_URL", error.Message);
         Assert.DoesNotContain(url, error.Message);
+    }
+
+    [Theory]
+    [InlineData("claude", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "http://127.0.0.1:8080", null)]
+    [InlineData("claude", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "http://localhost:8080/", "bridge")]
+    [InlineData("codex", "OPENAI_BASE_URL", "OPENAI_API_KEY", "https://127.5.6.7/v1", "none")]
+    [InlineData("gemini", "GOOGLE_GEMINI_BASE_URL", "GEMINI_API_KEY", "http://[::1]:9000", "my-network")]
+    public void A_loopback_base_url_off_the_host_network_is_AGS1010_before_anything_runs(string agent, string variable, string key, string url, string? network)
+    {
+        var error = Fails(Inputs(agentKind: agent, network: network), Host((key, Secret), (variable, url + "?token=gateway-secret")));
+
+        Assert.Equal("AGS1010", error.Code);
+        Assert.Contains(variable, error.Message);
+        Assert.Contains("AgentNetwork=host", error.Message);
+        Assert.DoesNotContain("gateway-secret", error.Message);
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:8080", "host")]
+    [InlineData("http://172.17.0.1:8080", null)]
+    [InlineData("https://gateway.example/anthropic", null)]
+    public void A_base_url_the_container_can_reach_is_taken(string url, string? network)
+    {
+        var spec = Spec(Inputs(network: network), Host(("ANTHROPIC_API_KEY", Secret), ("ANTHROPIC_BASE_URL", url)));
+
+        Assert.Equal(url, spec.Environment.Variables["ANTHROPIC_BASE_URL"]);
+    }
+
+    [Fact]
+    public void A_Claude_base_url_that_is_no_http_url_is_AGS1005_without_its_value()
+    {
+        var error = Fails(Inputs(), Host(("ANTHROPIC_API_KEY", Secret), ("ANTHROPIC_BASE_URL", "sk-ant-pasted-here")));
+
+        Assert.Equal("AGS1005", error.Code);
+        Assert.DoesNotContain("sk-ant-pasted-here", error.Message);
     }
 
     [Fact]

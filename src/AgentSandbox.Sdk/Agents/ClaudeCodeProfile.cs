@@ -20,6 +20,7 @@ internal sealed class ClaudeCodeProfile : IAgentProfile
 
     public IReadOnlyList<string> CredentialVariables { get; } = ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"];
     public IReadOnlyList<string> OptionalVariables { get; } = ["ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL"];
+    public string BaseUrlVariable => "ANTHROPIC_BASE_URL";
     public IReadOnlyList<string> ApiHosts { get; } = ["api.anthropic.com"];
 
     public IReadOnlyDictionary<string, string> SandboxEnvironment { get; } = new Dictionary<string, string>

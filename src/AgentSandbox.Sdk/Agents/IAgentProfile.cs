@@ -34,7 +34,7 @@ internal interface IAgentProfile
     /// <summary>Passed to the container by name when set on the host (endpoints, model choice).</summary>
     IReadOnlyList<string> OptionalVariables { get; }
 
-    /// <summary>The host variable that names the API endpoint (a gateway), given to <see cref="BuildCommand"/> too.</summary>
+    /// <summary>The host variable that names the API endpoint (a gateway): checked before the run, and given to <see cref="BuildCommand"/>.</summary>
     string? BaseUrlVariable => null;
 
     /// <summary>The API hosts the CLI must reach (for an egress allowlist).</summary>

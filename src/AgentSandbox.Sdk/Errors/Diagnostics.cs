@@ -34,6 +34,9 @@ internal static class Diagnostics
     public static AgentSandboxException SecondAgentTarget(string first, string second) => new("AGS1009",
         $"{first} already ran in this build and the targets an agent run shares run once per build, so {second} would do nothing: run each agent target in a build of its own (dotnet build -t:{first}, then dotnet build -t:{second}).");
 
+    public static AgentSandboxException LoopbackEndpoint(string variable, string host, string agent, string network) => new("AGS1010",
+        $"{variable} points at {host}, which inside the sandbox (network '{network}') is the container itself, not this machine, so {agent} could not reach its API: set AgentNetwork=host, or give {variable} an address the container can reach (host.docker.internal with Docker Desktop; on Linux the docker0 gateway, usually 172.17.0.1, with the gateway listening on it).");
+
     public static Warning HostVariableNotSet(string property, string name) => new("AGS1101",
         $"{property} names '{name}', which is not set in the build's environment, so the sandbox does not get it: export it or remove it from the list.");
 

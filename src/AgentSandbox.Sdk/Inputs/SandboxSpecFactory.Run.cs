@@ -59,6 +59,8 @@ internal static partial class SandboxSpecFactory
         }
         var network = ParseNetwork(inputs.Network);
         var environment = AgentEnvironment(agent, Lists.Split(inputs.EnvironmentVariables), hostEnvironment, user, warnings);
+        // After the credential: without one, where the API is does not matter yet.
+        RefuseLoopbackEndpoint(agent, invocation.BaseUrl, network);
         invocation = invocation with { CredentialVariable = agent.CredentialVariables.FirstOrDefault(environment.HasValue) };
         var buildEnvironment = BuildToolEnvironment(Lists.Split(inputs.BuildEnvironmentVariables), hostEnvironment, warnings);
         return new AgentRunSpec(target, agent, invocation, projectDirectory, workspaceRoot, network, environment, buildEnvironment, user, preset, identity);
@@ -197,6 +199,18 @@ internal static partial class SandboxSpecFactory
             ? value.Trim()
             // Not echoed: a gateway URL may carry a token.
             : throw Diagnostics.InvalidValue(variable, "its value", "give the API's http:// or https:// URL, such as https://api.openai.com/v1 (the value is not shown: it may hold a token)");
+    }
+
+    /// <summary>
+    /// A gateway on this machine's loopback address is out of reach from the sandbox, where 127.0.0.1 is the container
+    /// itself: the CLI would retry for minutes and then fail with "connection refused". Only the host network shares it.
+    /// </summary>
+    private static void RefuseLoopbackEndpoint(IAgentProfile agent, string? baseUrl, string network)
+    {
+        if (baseUrl is not null && network != "host" && Uri.TryCreate(baseUrl, UriKind.Absolute, out var url) && url.IsLoopback)
+        {
+            throw Diagnostics.LoopbackEndpoint(agent.BaseUrlVariable!, url.Host, agent.DisplayName, network);
+        }
     }
 
     private static string ParseNetwork(string? value)
