@@ -86,6 +86,16 @@ public sealed class InputErrorTests
     }
 
     [Fact]
+    public void ScopeThatMatchesNoFileIsAGS1011()
+    {
+        using var environment = EnvironmentScope.WithApiKey();
+        using var project = new TestProject();
+        var run = project.Build("AgentTest", new Dictionary<string, string> { ["AgentTestScope"] = "Program.cs;src/Parsing/*.cs" });
+        AssertFailsBeforeAnyImage(project, run, "AGS1011");
+        Assert.Contains("'src/Parsing/*.cs'", run.Errors[0].Text);
+    }
+
+    [Fact]
     public void LoopbackGatewayOffTheHostNetworkIsAGS1010()
     {
         // Before this check the CLI retried 127.0.0.1 inside the container for three minutes and then gave up.

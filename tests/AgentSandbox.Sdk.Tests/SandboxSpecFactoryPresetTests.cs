@@ -346,7 +346,56 @@ public sealed class SandboxSpecFactoryPresetTests : IDisposable
     [Fact]
     public void Scope_is_trimmed_and_blank_scope_is_none()
     {
+        _temp.Write("src/B.cs", "class B {}");
+        _temp.Write("lib/A.cs", "class A {}");
         Assert.Equal("src/*.cs;lib/A.cs", Create(Inputs("Test") with { TestScope = " src/*.cs;lib/A.cs " }).Spec.Preset.Scope);
         Assert.Null(Create(Inputs("Test") with { TestScope = "  " }).Spec.Preset.Scope);
+    }
+
+    [Theory]
+    [InlineData("Test", "src/Parsing/*.cs")]
+    [InlineData("Refactor", "OrderService.cs")]
+    [InlineData("Review", "src/**/*.fs")]
+    public void A_scope_entry_that_matches_no_file_is_AGS1011_before_the_agent_runs(string preset, string entry)
+    {
+        _temp.Write("src/Orders/Order.cs", "class Order {}");
+
+        var error = Fails(Inputs(preset) with { TestScope = $"src/Orders/*.cs;{entry}", RefactorScope = $"src/Orders/*.cs;{entry}", ReviewScope = $"src/Orders/*.cs;{entry}" });
+
+        Assert.Equal("AGS1011", error.Code);
+        Assert.Contains($"Agent{preset}Scope", error.Message);
+        Assert.Contains($"'{entry}'", error.Message);
+    }
+
+    [Theory]
+    [InlineData("src/**/*.cs")]
+    [InlineData("**/Order.cs")]
+    [InlineData("./src/Orders/Order.cs")]
+    [InlineData("src/Orders")]
+    [InlineData("src/Ord?rs/*.cs")]
+    public void Scope_entries_are_files_directories_or_globs_under_the_project(string entry)
+    {
+        _temp.Write("src/Orders/Order.cs", "class Order {}");
+
+        Assert.Equal(entry, Create(Inputs("Refactor") with { RefactorScope = entry }).Spec.Preset.Scope);
+    }
+
+    [Fact]
+    public void Scope_may_name_files_of_the_workspace_root_above_the_project()
+    {
+        _temp.Write("Calc/Calc.cs", "class Calc {}");
+        var project = _temp.CreateDirectory("Calc.Tests");
+
+        var spec = Create(Specs.Run(project, prompt: null, "AgentTest") with { WorkspaceRoot = "..", TestScope = "Calc/Calc.cs" }).Spec;
+
+        Assert.Equal("Calc/Calc.cs", spec.Preset.Scope);
+    }
+
+    [Fact]
+    public void Build_output_is_not_what_a_scope_means()
+    {
+        _temp.Write("bin/Debug/Generated.cs", "class G {}");
+
+        Assert.Equal("AGS1011", Fails(Inputs("Review") with { ReviewScope = "**/Generated.cs" }).Code);
     }
 }

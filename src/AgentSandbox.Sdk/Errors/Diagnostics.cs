@@ -37,6 +37,9 @@ internal static class Diagnostics
     public static AgentSandboxException LoopbackEndpoint(string variable, string host, string agent, string network) => new("AGS1010",
         $"{variable} points at {host}, which inside the sandbox (network '{network}') is the container itself, not this machine, so {agent} could not reach its API: set AgentNetwork=host, or give {variable} an address the container can reach (host.docker.internal with Docker Desktop; on Linux the docker0 gateway, usually 172.17.0.1, with the gateway listening on it).");
 
+    public static AgentSandboxException ScopeMatchesNothing(string property, string entry, string projectDirectory) => new("AGS1011",
+        $"{property} names '{entry}', which matches no file in the project '{projectDirectory}' (or AgentWorkspaceRoot): correct it (files or globs such as src/**/*.cs, relative to the project, ;-separated), or leave {property} empty for the whole project.");
+
     public static Warning HostVariableNotSet(string property, string name) => new("AGS1101",
         $"{property} names '{name}', which is not set in the build's environment, so the sandbox does not get it: export it or remove it from the list.");
 

@@ -116,7 +116,16 @@ internal static partial class SandboxSpecFactory
             AgentPreset.Review => inputs.ReviewScope,
             _ => null,
         };
-        var scope = Lists.Split(scopeProperty) is { Count: > 0 } entries ? string.Join(";", entries) : null;
+        var entries = Lists.Split(scopeProperty);
+        foreach (var entry in entries)
+        {
+            // A typo in a scope would send the agent after nothing, and pay for it: the project or the workspace must have it.
+            if (!FilePattern.MatchesAny(entry, projectDirectory) && (workspaceRoot == projectDirectory || !FilePattern.MatchesAny(entry, workspaceRoot)))
+            {
+                throw Diagnostics.ScopeMatchesNothing($"Agent{preset}Scope", entry, projectDirectory);
+            }
+        }
+        var scope = entries.Count > 0 ? string.Join(";", entries) : null;
         return new PresetSpec(preset, task, scope, verify, maxIterations, failOn, projectFile);
     }
 

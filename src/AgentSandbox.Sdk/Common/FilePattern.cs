@@ -1,0 +1,73 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace AgentSandbox.Common;
+
+/// <summary>A file or an MSBuild-style glob (`**` for any depth, `*` and `?` within a name), relative to a directory.</summary>
+internal static class FilePattern
+{
+    /// <summary>Directories whose files nobody means by a scope: build output, tool state, dependencies.</summary>
+    private static readonly IReadOnlySet<string> Skipped = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "bin", "obj", ".git", ".vs", "node_modules" };
+
+    /// <summary>Whether any file under <paramref name="directory"/> matches <paramref name="pattern"/> (a pattern without wildcards may name a directory).</summary>
+    public static bool MatchesAny(string pattern, string directory)
+    {
+        var normalized = pattern.Replace('\\', '/');
+        while (normalized.StartsWith("./", StringComparison.Ordinal))
+        {
+            normalized = normalized[2..];
+        }
+        if (normalized.IndexOfAny(['*', '?']) < 0)
+        {
+            var path = Path.GetFullPath(normalized, directory);
+            return File.Exists(path) || Directory.Exists(path);
+        }
+        if (!Directory.Exists(directory))
+        {
+            return false;
+        }
+        var regex = ToRegex(normalized);
+        var options = new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.ReparsePoint };
+        var pending = new Stack<string>([directory]);
+        while (pending.TryPop(out var current))
+        {
+            foreach (var file in Directory.EnumerateFiles(current, "*", options))
+            {
+                if (regex.IsMatch(Path.GetRelativePath(directory, file).Replace('\\', '/')))
+                {
+                    return true;
+                }
+            }
+            foreach (var child in Directory.EnumerateDirectories(current, "*", options).Where(child => !Skipped.Contains(Path.GetFileName(child))))
+            {
+                pending.Push(child);
+            }
+        }
+        return false;
+    }
+
+    /// <summary>`**/` is any number of directories, `*` any characters but `/`, `?` one of them.</summary>
+    public static Regex ToRegex(string pattern)
+    {
+        var regex = new StringBuilder("^");
+        for (var i = 0; i < pattern.Length; i++)
+        {
+            if (pattern[i] == '*' && i + 1 < pattern.Length && pattern[i + 1] == '*')
+            {
+                var slash = i + 2 < pattern.Length && pattern[i + 2] == '/';
+                regex.Append(slash ? "(?:.*/)?" : ".*");
+                i += slash ? 2 : 1;
+            }
+            else
+            {
+                regex.Append(pattern[i] switch
+                {
+                    '*' => "[^/]*",
+                    '?' => "[^/]",
+                    var c => Regex.Escape(c.ToString()),
+                });
+            }
+        }
+        return new Regex(regex.Append('$').ToString(), RegexOptions.CultureInvariant | (OperatingSystem.IsLinux() ? RegexOptions.None : RegexOptions.IgnoreCase));
+    }
+}
