@@ -285,7 +285,7 @@ public sealed class PresetEndToEndTests
         var findings = run.Warnings.Where(w => w.Code == "AGS4201").ToList();
         Assert.Equal(2, findings.Count);
         Assert.All(findings, f => Assert.Equal((program, 1), (f.File, f.Line)));
-        Assert.Contains(findings, f => f.Text == "warning: The greeting is hard-coded; read it from configuration.");
+        Assert.Contains(findings, f => f.Text == "The greeting is hard-coded; read it from configuration.");
         Assert.Contains(findings, f => f.Text == "error: Output is not flushed before exit.");
         var turn = api.Requests.First(r => r.Kind == RequestKind.ConversationTurn).Body!.ToJsonString();
         Assert.Contains(JsonSerializer.Serialize("FINDING <error|warning|info>")[1..^1], turn);
@@ -307,7 +307,7 @@ public sealed class PresetEndToEndTests
 
         Assert.False(run.Succeeded, run.Log);
         var error = Assert.Single(run.Errors);
-        Assert.Equal(("AGS4201", "error: Unchecked input.", 1), (error.Code, error.Text, error.Line));
+        Assert.Equal(("AGS4201", "Unchecked input.", 1), (error.Code, error.Text, error.Line));
         Assert.Contains(run.Warnings, w => w.Code == "AGS4201" && w.Text == "info: Consider a named constant.");
     }
 

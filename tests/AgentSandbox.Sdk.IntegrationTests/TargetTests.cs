@@ -53,4 +53,14 @@ public sealed class TargetTests
         Assert.Equal(Path.Combine(TestProject.RepositoryRoot, "schemas", "result.schema.json"), schema);
         Assert.True(File.Exists(schema), schema);
     }
+
+    [Fact]
+    public void AgentSandboxDockerfileNamesTheFileAtTheDefaultVerbosity()
+    {
+        using var project = new TestProject();
+        var run = project.Build("AgentSandboxDockerfile");
+        Assert.True(run.Succeeded, run.Log);
+        var dockerfile = Path.Combine(project.SandboxDirectory, "context", "Dockerfile");
+        Assert.True(run.Messages.Any(m => m.Importance == Microsoft.Build.Framework.MessageImportance.High && m.Text.Contains(dockerfile, StringComparison.Ordinal)), string.Join("\n", run.Messages.Where(m => m.Text.Contains("Dockerfile for", StringComparison.Ordinal))));
+    }
 }

@@ -103,9 +103,12 @@ internal static class Diagnostics
     public static Warning BuildOutputChanged(int files) => new("AGS4103",
         $"{files} file(s) of build output in bin/ or obj/ changed during the run, which your next build may use without compiling them: run dotnet clean (or delete bin and obj) before you build or run this project on your machine.");
 
-    /// <summary>An AgentReview finding at its place in the user's code; an error when AgentReviewFailOn says so.</summary>
+    /// <summary>
+    /// An AgentReview finding at its place in the user's code; an error when AgentReviewFailOn says so. The finding's
+    /// own severity is named only where it differs from the level it is reported at ("warning AGS4201: error: …").
+    /// </summary>
     public static SourceProblem ReviewFinding(bool isError, string? file, int line, string severity, string message) =>
-        new(isError, "AgentReview", "AGS4201", file, line, 0, $"{severity}: {message}");
+        new(isError, "AgentReview", "AGS4201", file, line, 0, severity == (isError ? "error" : "warning") ? message : $"{severity}: {message}");
 
     /// <summary>What result.json records when findings failed the review (each is an error of its own in the build).</summary>
     public static AgentSandboxException FindingsFailTheBuild(int count, string failOn) => new("AGS4201",

@@ -139,6 +139,10 @@ internal static class RunReport
         {
             tail.Add($"dotnet {verification.Verb} {(verification.Succeeded ? "passed" : "failed")}");
         }
-        return $"{agentName} {(result.Success ? "succeeded" : "failed")}: {string.Join(", ", facts)}; {string.Join("; ", tail)}.";
+        // AgentFix without a round: the agent never ran, so it neither succeeded nor failed.
+        var verdict = result.Iterations is { Count: 0 }
+            ? result.Success ? $"the build was already clean, so {agentName} did not run" : $"{agentName} did not run"
+            : $"{agentName} {(result.Success ? "succeeded" : "failed")}";
+        return $"{verdict}: {string.Join(", ", facts)}; {string.Join("; ", tail)}.";
     }
 }

@@ -31,14 +31,24 @@ public abstract partial class SandboxImageTask : AgentSandboxTask
         SandboxSpecFactory.Create(inputs, Environment.GetEnvironmentVariable, HostUser.Current(), NewRunIdentity());
 
     /// <summary>Writes the image's build context for users to read (unchanged files are not rewritten) and sets the outputs.</summary>
-    internal SandboxBuildContext WriteContext(SandboxSpec spec, ISandboxLog log)
+    /// <param name="important">Whether the Dockerfile's path is what the user asked for, and so shown at the default verbosity.</param>
+    internal SandboxBuildContext WriteContext(SandboxSpec spec, ISandboxLog log, bool important = false)
     {
         var context = SandboxBuildContext.FromSpec(spec.Image);
-        context.WriteTo(ContextDirectory);
+        var directory = Path.GetFullPath(ContextDirectory);
+        context.WriteTo(directory);
         ImageTag = context.ImageTag;
         ResolvedBaseImage = spec.Image.BaseImage;
-        DockerfilePath = Path.Combine(ContextDirectory, SandboxBuildContext.Dockerfile);
-        log.Info($"Sandbox Dockerfile for {ImageInputs().ProjectName}: {DockerfilePath} (base {spec.Image.BaseImage}, {spec.Image.Agent.Describe(spec.Image.AgentVersion)}, image {ImageTag}).");
+        DockerfilePath = Path.Combine(directory, SandboxBuildContext.Dockerfile);
+        var message = $"Sandbox Dockerfile for {ImageInputs().ProjectName}: {DockerfilePath} (base {spec.Image.BaseImage}, {spec.Image.Agent.Describe(spec.Image.AgentVersion)}, image {ImageTag}).";
+        if (important)
+        {
+            log.Important(message);
+        }
+        else
+        {
+            log.Info(message);
+        }
         return context;
     }
 }

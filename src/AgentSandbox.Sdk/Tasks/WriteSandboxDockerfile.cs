@@ -7,7 +7,7 @@ public sealed class WriteSandboxDockerfile : SandboxImageTask
 {
     private protected override Task ExecuteAsync(ISandboxLog log, CancellationToken cancellationToken)
     {
-        WriteContext(Resolve(ImageInputs()).Spec, log);
+        WriteContext(Resolve(ImageInputs()).Spec, log, important: true);
         return Task.CompletedTask;
     }
 }
