@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using AgentSandbox.Sdk.IntegrationTests.Infrastructure;
 
@@ -40,6 +41,23 @@ public sealed class CustomAgentEndToEndTests
         Assert.Equal("custom", result.RootElement.GetProperty("agent").GetString());
         Assert.Equal("done", result.RootElement.GetProperty("finalText").GetString());
         Assert.Empty(Shell.LeftoverContainers(project.Directory));
+    }
+
+    [DockerFact]
+    public void APromptFileReachesTheAgentByteForByte()
+    {
+        // What shells, MSBuild and command lines take apart: both quotes, ; and , (MSBuild's separators), $() @() and
+        // %3B (MSBuild's own), backticks, a backslash escape, newlines, a tab, text beyond ASCII, and what looks like options.
+        const string prompt = "Say \"hi\" and 'bye'; then a;b, c\n$(HOME) @(Compile) %3B $(whoami) `id` \\n\n\tÜbergrößenträger, 中文, 🚀\n-- --help";
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+        File.WriteAllText(Path.Combine(project.Directory, "prompt.md"), prompt, new UTF8Encoding(false));
+
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(
+            ("AgentKind", "custom"), ("AgentCommand", "sh;-c;printf %s \"$1\" > received.txt;agent;{prompt}"), ("AgentPromptFile", "prompt.md")));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Equal(Encoding.UTF8.GetBytes(prompt), File.ReadAllBytes(Path.Combine(project.Directory, "received.txt")));
     }
 
     [DockerFact]
