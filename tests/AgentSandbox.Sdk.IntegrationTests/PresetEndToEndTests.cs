@@ -120,6 +120,29 @@ public sealed class PresetEndToEndTests
     }
 
     [DockerFact]
+    public void AgentFixWhoseNuGetConfigIsAboveTheWorkspaceStopsBeforeTheFirstRoundNamingIt()
+    {
+        // README's own sample: the feed is named in a nuget.config above the project, which the sandbox does not see.
+        // No network in the sandbox: the restore fails at once, and nothing leaves this machine.
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject(extraItems: "<PackageReference Include=\"AgentSandbox.Test.OnlyInTheParentFeed\" Version=\"1.0.0\" />");
+        var config = Path.Combine(Path.GetDirectoryName(project.Directory)!, "nuget.config");
+        File.WriteAllText(config, "<configuration><packageSources><clear /><add key=\"local\" value=\"feed\" /></packageSources></configuration>");
+        var marker = Path.Combine(project.Directory, "agent-ran.txt");
+
+        var run = project.Build("AgentFix", Properties(
+            ("AgentNetwork", "none"), ("AgentKind", "custom"), ("AgentCommand", "sh;-c;touch agent-ran.txt")));
+
+        Assert.False(run.Succeeded, run.Log);
+        var error = Assert.Single(run.Errors);
+        Assert.Equal("AGS4007", error.Code);
+        Assert.Contains(config, error.Text);
+        Assert.Matches("NU1(301|10[0-3]): ", error.Text);
+        Assert.False(File.Exists(marker), "no agent round may run on a restore failure");
+        Assert.DoesNotContain(run.Messages, m => m.Text.Contains("iteration 1/", StringComparison.Ordinal));
+    }
+
+    [DockerFact]
     public async Task AgentFixStopsAfterAgentMaxIterationsWithTheErrorsAtTheirLines()
     {
         const string apiKey = "sk-ant-e2e-fix-fails";

@@ -23,7 +23,7 @@ public sealed class FixLoopTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     /// <summary>A custom agent: its prompt is its last argument, its words are its output lines.</summary>
-    private AgentRunSpec Spec(int maxIterations = 3) => Specs.RunSpec(Specs.Run(_temp.Path, prompt: null, "AgentFix") with
+    private AgentRunSpec Spec(int maxIterations = 3, string? projectDirectory = null) => Specs.RunSpec(Specs.Run(projectDirectory ?? _temp.Path, prompt: null, "AgentFix") with
     {
         AgentKind = "custom",
         AgentCommand = "fixer",
@@ -137,5 +137,61 @@ public sealed class FixLoopTests : IDisposable
         Assert.Equal([new ChangedFile("New.cs", FileChange.Added)], result.ChangedFiles);
         Assert.Equal(2, result.Iterations!.Count);
         Assert.Equal("Done.", result.FinalText);
+    }
+
+    private const string NotFound = "/tmp/agentsandbox-build/App.csproj : error NU1101: Unable to find package AgentSandbox.Sdk. No packages exist with this id in source(s): nuget.org [/tmp/agentsandbox-build/App.csproj]";
+
+    [Fact]
+    public async Task A_package_no_feed_has_is_AGS4011_before_any_round()
+    {
+        _engine.ThenRun(Build(NotFound));
+
+        var result = await Run(Spec());
+
+        var failure = Assert.IsType<AgentSandboxException>(result.Failure);
+        Assert.Equal("AGS4011", failure.Code);
+        Assert.Contains("NU1101: Unable to find package AgentSandbox.Sdk", failure.Message);
+        Assert.Equal(["build"], Purposes);
+    }
+
+    [Fact]
+    public async Task A_restore_failure_names_the_nuget_config_above_the_workspace_as_AGS4007()
+    {
+        var config = _temp.Write("NuGet.Config", "<configuration />");
+        var project = _temp.CreateDirectory("App");
+        _engine.ThenRun(Build(NotFound));
+
+        var result = await Run(Spec(projectDirectory: project));
+
+        var failure = Assert.IsType<AgentSandboxException>(result.Failure);
+        Assert.Equal("AGS4007", failure.Code);
+        Assert.Contains(config, failure.Message);
+        Assert.Contains("AgentWorkspaceRoot", failure.Message);
+        Assert.Equal(["build"], Purposes);
+    }
+
+    [Fact]
+    public async Task A_nuget_config_inside_the_workspace_is_no_excuse()
+    {
+        _temp.Write("nuget.config", "<configuration />");
+        var project = _temp.CreateDirectory("App");
+        _engine.ThenRun(Build(NotFound));
+
+        var result = await Run(Specs.RunSpec(Specs.Run(project, prompt: null, "AgentFix") with { AgentKind = "custom", AgentCommand = "fixer", WorkspaceRoot = ".." }));
+
+        Assert.Equal("AGS4011", Assert.IsType<AgentSandboxException>(result.Failure).Code);
+    }
+
+    [Fact]
+    public async Task An_unreachable_feed_is_AGS4006_naming_the_network()
+    {
+        _engine.ThenRun(Build("/tmp/agentsandbox-build/App.csproj : error NU1301: Unable to load the service index for source https://feed.example/v3/index.json. [/tmp/agentsandbox-build/App.csproj]"));
+
+        var result = await Run(Spec());
+
+        var failure = Assert.IsType<AgentSandboxException>(result.Failure);
+        Assert.Equal("AGS4006", failure.Code);
+        Assert.Contains("https://feed.example/v3/index.json", failure.Message);
+        Assert.Contains("'bridge'", failure.Message);
     }
 }

@@ -94,6 +94,9 @@ internal static class Diagnostics
     public static AgentSandboxException SandboxBuildFailedUnexplained(long exitCode, string lastLines) => new("AGS4010",
         $"dotnet build failed inside the sandbox without an error an agent could fix (exit code {exitCode}: {lastLines}): check that AgentBaseImage has the .NET SDK, or, after a round, what the agent changed; -v:detailed shows the build's output.");
 
+    public static AgentSandboxException SandboxPackageNotFound(string message) => new("AGS4011",
+        $"dotnet restore inside the sandbox cannot find a package the project needs ({message.TrimEnd('.')}), and no agent could fix that: name the feed that has it in a nuget.config inside the workspace (the project directory or AgentWorkspaceRoot) and pass its credentials by name with AgentBuildEnvironmentVariables.");
+
     public static Warning RunningAsRoot(string agent) => new("AGS4101",
         $"The build runs as root, so {agent} runs as root inside the sandbox and the files it writes belong to root: run the build as a non-root user to avoid that.");
 

@@ -5,6 +5,7 @@ using AgentSandbox.Docker;
 using AgentSandbox.Errors;
 using AgentSandbox.Logging;
 using AgentSandbox.Spec;
+using AgentSandbox.Workspace;
 
 namespace AgentSandbox.Verification;
 
@@ -20,6 +21,9 @@ internal static class SandboxBuild
 
     /// <summary>NuGet's "Unable to load the service index for source".</summary>
     private const string UnreachableFeed = "NU1301";
+
+    /// <summary>NuGet's "Unable to resolve", "Unable to find package" (no such id, no such version, no stable version).</summary>
+    private static readonly IReadOnlySet<string> PackageNotFound = new HashSet<string>(StringComparer.Ordinal) { "NU1100", "NU1101", "NU1102", "NU1103" };
 
     /// <summary>MSBuild's "The referenced project … does not exist" and "The imported project … was not found".</summary>
     private const string MissingReference = "MSB9008";
@@ -83,11 +87,18 @@ internal static class SandboxBuild
             SandboxContainer.Create(spec, imageTag, verb, command, environment, readOnlyWorkspace: true, workingDirectory: SandboxPaths.Workspace),
             onStdout: Collect, onStderr: Collect, CancellationToken.None, cancellationToken).ConfigureAwait(false);
         var diagnostics = BuildOutputParser.ParseAll(output, BuildDirectory);
-        // Neither an unreachable feed nor a file outside the workspace is the code's fault: no agent can fix them,
+        // Neither a restore that fails nor a file outside the workspace is the code's fault: no agent can fix them,
         // and no verdict on the code is possible.
-        if (diagnostics.FirstOrDefault(d => d.IsError && d.Code == UnreachableFeed) is { } restore)
+        if (diagnostics.FirstOrDefault(d => d.IsError && (d.Code == UnreachableFeed || PackageNotFound.Contains(d.Code!))) is { } restore)
         {
-            throw Diagnostics.SandboxRestoreFailed(restore.Message, spec.Network);
+            // Most often the feed is named in a nuget.config above the workspace, which the host's restore reads and the sandbox's cannot.
+            if (NuGetConfigs.Above(spec.WorkspaceRoot) is { Count: > 0 } unseen)
+            {
+                throw Diagnostics.OutsideWorkspace($"{restore.Code}: {restore.Message.TrimEnd('.')}; NuGet on your machine also reads {string.Join(", ", unseen)}, which the sandbox does not see", spec.WorkspaceRoot);
+            }
+            throw restore.Code == UnreachableFeed
+                ? Diagnostics.SandboxRestoreFailed(restore.Message, spec.Network)
+                : Diagnostics.SandboxPackageNotFound($"{restore.Code}: {restore.Message}");
         }
         if ((exitCode != 0 || diagnostics.Any(d => d.IsError)) && diagnostics.FirstOrDefault(d => d.Code is MissingReference or MissingImport) is { } outside)
         {
