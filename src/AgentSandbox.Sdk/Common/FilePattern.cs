@@ -47,7 +47,7 @@ internal static class FilePattern
     }
 
     /// <summary>`**/` is any number of directories, `*` any characters but `/`, `?` one of them.</summary>
-    public static Regex ToRegex(string pattern)
+    private static Regex ToRegex(string pattern)
     {
         var regex = new StringBuilder("^");
         for (var i = 0; i < pattern.Length; i++)

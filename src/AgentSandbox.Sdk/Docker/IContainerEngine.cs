@@ -6,9 +6,6 @@ namespace AgentSandbox.Docker;
 /// </summary>
 internal interface IContainerEngine
 {
-    /// <summary>Where the engine is, for messages.</summary>
-    string Endpoint { get; }
-
     Task<bool> NetworkExistsAsync(string network, CancellationToken cancellationToken);
 
     /// <summary>

@@ -3,9 +3,6 @@ namespace AgentSandbox.Docker;
 /// <summary>What the sandbox asks of an engine about images: find one, pull one, build one.</summary>
 internal interface IImageEngine
 {
-    /// <summary>Where the engine is, for messages.</summary>
-    string Endpoint { get; }
-
     Task<bool> ImageExistsAsync(string image, CancellationToken cancellationToken);
 
     /// <summary>Pulls an image (anonymously).</summary>

@@ -98,11 +98,10 @@ internal static partial class SandboxSpecFactory
 
     private static PresetSpec ParsePreset(string target, SandboxInputs inputs, string projectDirectory, string workspaceRoot)
     {
-        var kind = target.StartsWith(TargetPrefix, StringComparison.Ordinal) ? ParseChoice(target[TargetPrefix.Length..], "the agent target", (AgentPreset?)null) : null;
-        if (kind is not { } preset)
-        {
-            throw Diagnostics.UnknownValue("the agent target", target, Enum.GetNames<AgentPreset>().Select(name => TargetPrefix + name));
-        }
+        // The targets name themselves; case is forgiven, as MSBuild forgives it in target names.
+        var preset = Enum.GetValues<AgentPreset>().Cast<AgentPreset?>()
+            .FirstOrDefault(kind => string.Equals(TargetPrefix + kind, target.Trim(), StringComparison.OrdinalIgnoreCase))
+            ?? throw Diagnostics.UnknownValue("the agent target", target, Enum.GetNames<AgentPreset>().Select(name => TargetPrefix + name));
         var task = ReadPrompt(inputs, projectDirectory, required: preset == AgentPreset.Run);
         var verify = ParseChoice(inputs.Verify, "AgentVerify", DefaultVerify(preset));
         var failOn = ParseChoice(inputs.ReviewFailOn, "AgentReviewFailOn", ReviewFailOn.Error);
@@ -130,19 +129,14 @@ internal static partial class SandboxSpecFactory
     }
 
     /// <summary>One of an enum's names, case-insensitively; not a number or a comma list, which Enum.TryParse would take.</summary>
-    private static T ParseChoice<T>(string? value, string property, T fallback) where T : struct, Enum =>
-        ParseChoice(value, property, (T?)fallback)!.Value;
-
-    private static T? ParseChoice<T>(string? value, string property, T? fallback) where T : struct, Enum
+    private static T ParseChoice<T>(string? value, string property, T fallback) where T : struct, Enum
     {
         if (string.IsNullOrWhiteSpace(value))
         {
             return fallback;
         }
         var name = Enum.GetNames<T>().FirstOrDefault(n => string.Equals(n, value.Trim(), StringComparison.OrdinalIgnoreCase));
-        return name is not null ? Enum.Parse<T>(name)
-            : fallback is null ? null
-            : throw Diagnostics.UnknownValue(property, value.Trim(), Enum.GetNames<T>().Select(n => n.ToLowerInvariant()));
+        return name is not null ? Enum.Parse<T>(name) : throw Diagnostics.UnknownValue(property, value.Trim(), Enum.GetNames<T>().Select(n => n.ToLowerInvariant()));
     }
 
     /// <summary>What each preset promises: refactored code still builds, written tests pass, a review changes nothing.</summary>

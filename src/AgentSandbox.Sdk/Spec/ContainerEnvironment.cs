@@ -18,8 +18,17 @@ internal sealed class ContainerEnvironment
     private readonly KeyValuePair<string, string>[] _variables;
     private readonly string[] _secretNames;
 
-    private ContainerEnvironment(KeyValuePair<string, string>[] variables, string[] secretNames) =>
+    /// <summary>What <see cref="Redact"/> masks, longest first: worked out once, as every line the agent prints goes through it.</summary>
+    private readonly string[] _masked;
+
+    private ContainerEnvironment(KeyValuePair<string, string>[] variables, string[] secretNames)
+    {
         (_variables, _secretNames) = (variables, secretNames);
+        // The trimmed form too: a value pasted with a stray space is used trimmed where it becomes an argument.
+        _masked = variables.Where(variable => secretNames.Contains(variable.Key)).Select(variable => variable.Value)
+            .SelectMany(value => new[] { value, value.Trim() }).Distinct()
+            .Where(value => value.Length >= ShortestRedactedValue).OrderByDescending(value => value.Length).ToArray();
+    }
 
     public IReadOnlyCollection<string> Names => _variables.Select(variable => variable.Key).ToList();
 
@@ -50,10 +59,7 @@ internal sealed class ContainerEnvironment
 
     public string Redact(string text)
     {
-        // The trimmed form too: a value pasted with a stray space is used trimmed where it becomes an argument.
-        var values = _variables.Where(variable => _secretNames.Contains(variable.Key)).Select(variable => variable.Value);
-        foreach (var value in values.SelectMany(v => new[] { v, v.Trim() }).Distinct()
-                     .Where(v => v.Length >= ShortestRedactedValue).OrderByDescending(v => v.Length))
+        foreach (var value in _masked)
         {
             text = text.Replace(value, Mask, StringComparison.Ordinal);
         }

@@ -9,11 +9,14 @@ namespace AgentSandbox.Tasks;
 /// <summary>What every task that makes the sandbox image shares: its inputs as the library's, and the written build context.</summary>
 public abstract partial class SandboxImageTask : AgentSandboxTask
 {
+    /// <summary>ProjectName, or the project directory's name.</summary>
+    private string DisplayName => ProjectName ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(ProjectDirectory));
+
     internal SandboxInputs ImageInputs() => new()
     {
         ProjectDirectory = Path.GetFullPath(ProjectDirectory),
         ProjectFile = ProjectFile,
-        ProjectName = ProjectName ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(ProjectDirectory)),
+        ProjectName = DisplayName,
         TargetFrameworks = (TargetFrameworks ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         HostSdkVersion = HostSdkVersion,
         BaseImage = BaseImage,
@@ -40,7 +43,7 @@ public abstract partial class SandboxImageTask : AgentSandboxTask
         ImageTag = context.ImageTag;
         ResolvedBaseImage = spec.Image.BaseImage;
         DockerfilePath = Path.Combine(directory, SandboxBuildContext.Dockerfile);
-        var message = $"Sandbox Dockerfile for {ImageInputs().ProjectName}: {DockerfilePath} (base {spec.Image.BaseImage}, {spec.Image.Agent.Describe(spec.Image.AgentVersion)}, image {ImageTag}).";
+        var message = $"Sandbox Dockerfile for {DisplayName}: {DockerfilePath} (base {spec.Image.BaseImage}, {spec.Image.Agent.Describe(spec.Image.AgentVersion)}, image {ImageTag}).";
         if (important)
         {
             log.Important(message);

@@ -14,8 +14,6 @@ internal sealed class FakeEngine : IImageEngine, IContainerEngine
 {
     private readonly Queue<Func<ContainerRequest, ContainerScript>> _containers = new();
 
-    public string Endpoint => "fake://engine";
-
     /// <summary>Every call in order: "inspect IMAGE", "pull IMAGE", "build TAG", "network NAME", "run PURPOSE".</summary>
     public List<string> Calls { get; } = [];
 
