@@ -143,6 +143,31 @@ public sealed class PresetEndToEndTests
     }
 
     [DockerFact]
+    public void RestoreTextFromTheSandboxReachesTheLogWithoutControlCharacters()
+    {
+        // Whatever the sandbox build prints may be the agent's doing (a target it planted): a restore error that carries
+        // a carriage return, a GitHub Actions command and a terminal escape must not reach the log as such.
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+        File.WriteAllText(Path.Combine(project.Directory, "Directory.Build.targets"), """
+            <Project>
+              <Target Name="Planted" BeforeTargets="Restore;_GenerateRestoreGraph">
+                <Error Code="NU1101" Text="Unable to find package x&#27;[2J&#27;]0;owned&#7;&#13;::error file=Program.cs,line=1::owned" />
+              </Target>
+            </Project>
+            """);
+
+        var run = project.Build("AgentFix", Properties(("AgentNetwork", "none"), ("AgentKind", "custom"), ("AgentCommand", "true")));
+
+        Assert.False(run.Succeeded, run.Log);
+        var error = Assert.Single(run.Errors);
+        Assert.Equal("AGS4011", error.Code);
+        Assert.True(error.Text.Contains("owned", StringComparison.Ordinal), error.Text);
+        Assert.DoesNotContain(error.Text, c => char.IsControl(c) && c != '\n');
+        Assert.DoesNotContain(run.Messages.Select(m => m.Text), text => text.Any(c => c is '\r' or '\u001b'));
+    }
+
+    [DockerFact]
     public async Task AgentFixStopsAfterAgentMaxIterationsWithTheErrorsAtTheirLines()
     {
         const string apiKey = "sk-ant-e2e-fix-fails";

@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text;
+
 namespace AgentSandbox.Common;
 
 /// <summary>Small pieces of text the log and the reports share.</summary>
@@ -12,4 +15,29 @@ internal static class Text
 
     /// <summary>A command line for the log.</summary>
     public static string CommandLine(IEnumerable<string> arguments) => string.Join(" ", arguments.Select(Quote));
+
+    /// <summary>
+    /// Text as a log may show it: line breaks and tabs kept (a Windows line break as \n), every other control character
+    /// (C0, DEL, C1) shown as \uXXXX. No escape sequence then reaches a terminal or a CI log, and no carriage return can
+    /// hide what came before it on a line.
+    /// </summary>
+    public static string Printable(string text)
+    {
+        if (!text.Any(IsHidden))
+        {
+            return text;
+        }
+        var printable = new StringBuilder(text.Length + 16);
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text[i] == '\r' && i + 1 < text.Length && text[i + 1] == '\n')
+            {
+                continue;
+            }
+            printable.Append(IsHidden(text[i]) ? string.Create(CultureInfo.InvariantCulture, $"\\u{(int)text[i]:x4}") : text[i]);
+        }
+        return printable.ToString();
+    }
+
+    private static bool IsHidden(char c) => char.IsControl(c) && c is not ('\n' or '\t');
 }

@@ -1,3 +1,4 @@
+using AgentSandbox.Common;
 using AgentSandbox.Errors;
 using AgentSandbox.Logging;
 using AgentSandbox.Spec;
@@ -71,27 +72,31 @@ public abstract class AgentSandboxTask : MSBuildTask, ICancelableTask
         return RunIdentity.New(session);
     }
 
+    /// <summary>
+    /// Every message, warning and error reaches MSBuild here, and only here: whatever text came out of the sandbox is
+    /// made printable on the way (<see cref="Text.Printable"/>), so no agent can write control sequences into a log.
+    /// </summary>
     private sealed class MSBuildSandboxLog(TaskLoggingHelper log, string? projectFile) : ISandboxLog
     {
-        public void Important(string message) => log.LogMessage(MessageImportance.High, "{0}", message);
-        public void Info(string message) => log.LogMessage(MessageImportance.Normal, "{0}", message);
-        public void Detail(string message) => log.LogMessage(MessageImportance.Low, "{0}", message);
+        public void Important(string message) => log.LogMessage(MessageImportance.High, "{0}", Text.Printable(message));
+        public void Info(string message) => log.LogMessage(MessageImportance.Normal, "{0}", Text.Printable(message));
+        public void Detail(string message) => log.LogMessage(MessageImportance.Low, "{0}", Text.Printable(message));
 
         // The project file as location, so that the IDE's error list can take users to it.
-        public void Warn(Warning warning) => log.LogWarning(null, warning.Code, null, projectFile, 0, 0, 0, 0, "{0}", warning.Message);
+        public void Warn(Warning warning) => log.LogWarning(null, warning.Code, null, projectFile, 0, 0, 0, 0, "{0}", Text.Printable(warning.Message));
         public void Problem(SourceProblem problem)
         {
-            var file = problem.File ?? projectFile;
+            var file = problem.File is null ? projectFile : Text.Printable(problem.File);
             if (problem.IsError)
             {
-                log.LogError(problem.Subcategory, problem.Code, null, file, problem.Line, problem.Column, 0, 0, "{0}", problem.Message);
+                log.LogError(problem.Subcategory, problem.Code, null, file, problem.Line, problem.Column, 0, 0, "{0}", Text.Printable(problem.Message));
             }
             else
             {
-                log.LogWarning(problem.Subcategory, problem.Code, null, file, problem.Line, problem.Column, 0, 0, "{0}", problem.Message);
+                log.LogWarning(problem.Subcategory, problem.Code, null, file, problem.Line, problem.Column, 0, 0, "{0}", Text.Printable(problem.Message));
             }
         }
 
-        public void Error(AgentSandboxException error) => log.LogError(null, error.Code, null, projectFile, 0, 0, 0, 0, "{0}", error.Message);
+        public void Error(AgentSandboxException error) => log.LogError(null, error.Code, null, projectFile, 0, 0, 0, 0, "{0}", Text.Printable(error.Message));
     }
 }
