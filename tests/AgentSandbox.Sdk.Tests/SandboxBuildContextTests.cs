@@ -21,12 +21,22 @@ public sealed class SandboxBuildContextTests : IDisposable
         return Create(Metadata(projectDirectory: _temp.Path), ImageInputs(caCertificateFiles: ["ca.pem"]));
     }
 
-    private static string Tag(SandboxImageSpec spec) => SandboxBuildContext.FromSpec(spec).ImageTag;
+    private const string BaseId = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+    private static string Tag(SandboxImageSpec spec) => SandboxBuildContext.FromSpec(spec).ImageTagFor(BaseId);
 
     [Fact]
     public void Tag_is_the_repository_and_sixteen_lowercase_hex_digits()
     {
         Assert.Matches("^agentsandbox:[0-9a-f]{16}$", Tag(Create()));
+    }
+
+    [Fact]
+    public void The_same_context_on_another_base_image_has_another_tag()
+    {
+        var context = SandboxBuildContext.FromSpec(Create());
+
+        Assert.NotEqual(context.ImageTagFor(BaseId), context.ImageTagFor("sha256:2222222222222222222222222222222222222222222222222222222222222222"));
     }
 
     [Fact]
@@ -92,7 +102,7 @@ public sealed class SandboxBuildContextTests : IDisposable
         original.WriteTo(directory);
         var readBack = SandboxBuildContext.ReadFrom(directory);
 
-        Assert.Equal(original.ImageTag, readBack.ImageTag);
+        Assert.Equal(original.ImageTagFor(BaseId), readBack.ImageTagFor(BaseId));
         Assert.Equal(original.Files.Keys, readBack.Files.Keys);
         Assert.Equal(original.Files["Dockerfile"], readBack.Files["Dockerfile"]);
     }
@@ -109,7 +119,7 @@ public sealed class SandboxBuildContextTests : IDisposable
         withoutCa.WriteTo(directory);
 
         Assert.Equal(["Dockerfile", "Program.cs"], Directory.EnumerateFiles(directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
-        Assert.Equal(withoutCa.ImageTag, SandboxBuildContext.ReadFrom(directory).ImageTag);
+        Assert.Equal(withoutCa.ImageTagFor(BaseId), SandboxBuildContext.ReadFrom(directory).ImageTagFor(BaseId));
         Assert.Equal(["Dockerfile"], SandboxBuildContext.ReadFrom(directory).Files.Keys);
     }
 
@@ -138,7 +148,7 @@ public sealed class SandboxBuildContextTests : IDisposable
 
         context.WriteTo(directory);
 
-        Assert.Equal(context.ImageTag, SandboxBuildContext.ReadFrom(directory).ImageTag);
+        Assert.Equal(context.ImageTagFor(BaseId), SandboxBuildContext.ReadFrom(directory).ImageTagFor(BaseId));
     }
 
     [Fact]
@@ -149,7 +159,7 @@ public sealed class SandboxBuildContextTests : IDisposable
         context.WriteTo(directory);
         File.AppendAllText(Path.Combine(directory, "Dockerfile"), "RUN echo edited\n");
 
-        Assert.NotEqual(context.ImageTag, SandboxBuildContext.ReadFrom(directory).ImageTag);
+        Assert.NotEqual(context.ImageTagFor(BaseId), SandboxBuildContext.ReadFrom(directory).ImageTagFor(BaseId));
     }
 
     [Fact]

@@ -16,18 +16,35 @@ public sealed class SandboxImageBuilderTests
     private static readonly SandboxBuildContext Context = SandboxBuildContext.FromSpec(ImageSpecs.Create());
     private static readonly ImageBuildSettings Settings = new("host", new Dictionary<string, string> { ["HTTPS_PROXY"] = "http://proxy:3128" });
 
-    private Task<bool> Ensure() =>
+    private Task<string> Ensure() =>
         SandboxImageBuilder.EnsureAsync(_engine, Context, "base:1", Settings, Specs.Identity.Labels, _log, CancellationToken.None);
 
+    private string Tag => Context.ImageTagFor(_engine.IdOf("base:1"));
+
     [Fact]
-    public async Task An_existing_image_costs_one_inspect_and_builds_nothing()
+    public async Task An_existing_image_on_the_same_base_costs_two_inspects_and_builds_nothing()
     {
-        _engine.Images.Add(Context.ImageTag);
+        _engine.Images.UnionWith(["base:1", Tag]);
 
-        Assert.False(await Ensure());
+        Assert.Equal(Tag, await Ensure());
 
-        Assert.Equal([$"inspect {Context.ImageTag}"], _engine.Calls);
-        Assert.Contains($"Sandbox image {Context.ImageTag} is up to date.", _log.Info);
+        Assert.Equal(["inspect base:1", $"inspect {Tag}"], _engine.Calls);
+        Assert.Contains($"Sandbox image {Tag} is up to date (base base:1, sha256:base:1).", _log.Info);
+    }
+
+    [Fact]
+    public async Task A_base_rebuilt_or_pulled_anew_under_the_same_name_gets_a_new_image()
+    {
+        _engine.Images.UnionWith(["base:1", Tag]);
+        var old = Tag;
+        _engine.ImageIds["base:1"] = "sha256:0123456789abcdef0123456789abcdef";
+
+        var tag = await Ensure();
+
+        Assert.NotEqual(old, tag);
+        Assert.Equal(Tag, tag);
+        Assert.Equal($"build {tag}", Assert.Single(_engine.Calls, call => call.StartsWith("build ", StringComparison.Ordinal)));
+        Assert.Contains($"Building sandbox image {tag} from base:1 (sha256:0123456789ab)...", _log.Important);
     }
 
     [Fact]
@@ -35,11 +52,11 @@ public sealed class SandboxImageBuilderTests
     {
         _engine.Pull = _ => null;
 
-        Assert.True(await Ensure());
+        Assert.Equal(Tag, await Ensure());
 
-        Assert.Equal([$"inspect {Context.ImageTag}", "inspect base:1", "pull base:1", "inspect base:1", $"build {Context.ImageTag}", $"inspect {Context.ImageTag}"], _engine.Calls);
+        Assert.Equal(["inspect base:1", "pull base:1", "inspect base:1", $"inspect {Tag}", $"build {Tag}", $"inspect {Tag}"], _engine.Calls);
         var build = Assert.Single(_engine.Builds);
-        Assert.Equal((Context.ImageTag, "Dockerfile", "host"), (build.Tag, build.Dockerfile, build.Network));
+        Assert.Equal((Tag, "Dockerfile", "host"), (build.Tag, build.Dockerfile, build.Network));
         Assert.Equal(Settings.ProxyArguments, build.BuildArguments);
         Assert.Equal(
             new Dictionary<string, string>(Specs.Identity.Labels) { ["org.agentsandbox.generated"] = "true" }.OrderBy(l => l.Key),

@@ -49,17 +49,16 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         }
     }
 
-    public Task<bool> ImageExistsAsync(string image, CancellationToken cancellationToken) =>
+    public Task<string?> ImageIdAsync(string image, CancellationToken cancellationToken) =>
         CallAsync("inspect an image", _unversioned, async (client, token) =>
         {
             try
             {
-                await client.Images.InspectImageAsync(image, token).ConfigureAwait(false);
-                return true;
+                return (await client.Images.InspectImageAsync(image, token).ConfigureAwait(false)).ID;
             }
             catch (DockerImageNotFoundException)
             {
-                return false;
+                return null;
             }
         }, cancellationToken, firstContact: _pinned is null);
 

@@ -3,7 +3,8 @@ namespace AgentSandbox.Docker;
 /// <summary>What the sandbox asks of an engine about images: find one, pull one, build one.</summary>
 internal interface IImageEngine
 {
-    Task<bool> ImageExistsAsync(string image, CancellationToken cancellationToken);
+    /// <returns>The image's ID (its content's digest) when the engine has it, else null.</returns>
+    Task<string?> ImageIdAsync(string image, CancellationToken cancellationToken);
 
     /// <summary>Pulls an image (anonymously).</summary>
     /// <returns>Null on success, else the engine's reason (no such image, registry unreachable, denied).</returns>

@@ -8,7 +8,8 @@ namespace AgentSandbox.Image;
 
 /// <summary>
 /// The image's build context: only generated files (the Dockerfile and the CA bundle), never the project tree.
-/// The tag is a hash of these files, so an unchanged project finds its image and builds nothing.
+/// The image's tag is a hash of these files and of the base image's ID, so an unchanged project on an unchanged base
+/// finds its image and builds nothing, and a base rebuilt or pulled anew under the same name gets a new image.
 /// </summary>
 internal sealed class SandboxBuildContext
 {
@@ -23,11 +24,23 @@ internal sealed class SandboxBuildContext
     private SandboxBuildContext(SortedDictionary<string, byte[]> files)
     {
         _files = files;
-        ImageTag = ComputeTag(files);
     }
 
-    /// <summary>agentsandbox:&lt;16 hex digits of SHA-256 over every file's name and content&gt;.</summary>
-    public string ImageTag { get; }
+    /// <summary>agentsandbox:&lt;16 hex digits of SHA-256 over every file's name and content, and the base image's ID&gt;.</summary>
+    /// <param name="baseImageId">The engine's ID of the base image (sha256:…): what the name FROM gives stands for today.</param>
+    public string ImageTagFor(string baseImageId)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var (name, content) in _files)
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes(name));
+            hash.AppendData([0]);
+            hash.AppendData(BitConverter.GetBytes((long)content.Length));
+            hash.AppendData(content);
+        }
+        hash.AppendData(Encoding.UTF8.GetBytes(baseImageId));
+        return $"{ImageRepository}:{Convert.ToHexString(hash.GetHashAndReset())[..16].ToLowerInvariant()}";
+    }
 
     public IReadOnlyDictionary<string, byte[]> Files => _files;
 
@@ -98,18 +111,5 @@ internal sealed class SandboxBuildContext
         }
         tar.Position = 0;
         return tar;
-    }
-
-    private static string ComputeTag(SortedDictionary<string, byte[]> files)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var (name, content) in files)
-        {
-            hash.AppendData(Encoding.UTF8.GetBytes(name));
-            hash.AppendData([0]);
-            hash.AppendData(BitConverter.GetBytes((long)content.Length));
-            hash.AppendData(content);
-        }
-        return $"{ImageRepository}:{Convert.ToHexString(hash.GetHashAndReset())[..16].ToLowerInvariant()}";
     }
 }

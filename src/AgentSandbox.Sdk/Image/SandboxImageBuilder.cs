@@ -5,59 +5,65 @@ using AgentSandbox.Spec;
 
 namespace AgentSandbox.Image;
 
-/// <summary>Makes sure the sandbox image exists: one inspect when it does, a pull of the base and a build when not.</summary>
+/// <summary>
+/// Makes sure the sandbox image exists: two inspects (the base's ID is part of the tag) when it does, a pull of the
+/// base when the engine has none, and a build when the image is missing.
+/// </summary>
 internal static class SandboxImageBuilder
 {
     /// <summary>How many of a step's last output lines an error shows.</summary>
     private const int StepTailLines = 20;
 
     /// <param name="labels">Who builds the image (package version, session, run), besides the mark that we generated it.</param>
-    /// <returns>True when the image was built, false when it already existed.</returns>
-    public static async Task<bool> EnsureAsync(
+    /// <returns>The image's tag.</returns>
+    public static async Task<string> EnsureAsync(
         IImageEngine engine, SandboxBuildContext context, string baseImage, ImageBuildSettings settings, IReadOnlyDictionary<string, string> labels,
         ISandboxLog log, CancellationToken cancellationToken)
     {
-        if (await engine.ImageExistsAsync(context.ImageTag, cancellationToken).ConfigureAwait(false))
+        var baseImageId = await EnsureBaseImageAsync(engine, baseImage, log, cancellationToken).ConfigureAwait(false);
+        var tag = context.ImageTagFor(baseImageId);
+        if (await engine.ImageIdAsync(tag, cancellationToken).ConfigureAwait(false) is not null)
         {
-            log.Info($"Sandbox image {context.ImageTag} is up to date.");
-            return false;
+            log.Info($"Sandbox image {tag} is up to date (base {baseImage}, {ShortId(baseImageId)}).");
+            return tag;
         }
 
-        await EnsureBaseImageAsync(engine, baseImage, log, cancellationToken).ConfigureAwait(false);
-
-        log.Important($"Building sandbox image {context.ImageTag} from {baseImage}...");
+        log.Important($"Building sandbox image {tag} from {baseImage} ({ShortId(baseImageId)})...");
         var progress = new BuildProgress(log);
         using var tar = context.ToTar();
         await engine.BuildImageAsync(new ImageBuildRequest(
             tar,
-            context.ImageTag,
+            tag,
             SandboxBuildContext.Dockerfile,
             settings.Network,
             new Dictionary<string, string>(labels) { [RunIdentity.LabelPrefix + "generated"] = "true" },
             settings.ProxyArguments), progress, cancellationToken).ConfigureAwait(false);
 
-        if (progress.Error is not null || !await engine.ImageExistsAsync(context.ImageTag, cancellationToken).ConfigureAwait(false))
+        if (progress.Error is not null || await engine.ImageIdAsync(tag, cancellationToken).ConfigureAwait(false) is null)
         {
             var output = string.Join(Environment.NewLine, progress.StepTail.Append(progress.Error ?? "the engine reported no image"));
             throw Diagnostics.ImageStepFailed(progress.CurrentStep ?? "start of the build", output);
         }
-        log.Important($"Built sandbox image {context.ImageTag}.");
-        return true;
+        log.Important($"Built sandbox image {tag}.");
+        return tag;
     }
 
-    private static async Task EnsureBaseImageAsync(IImageEngine engine, string baseImage, ISandboxLog log, CancellationToken cancellationToken)
+    /// <summary>The base image's ID; pulled when the engine has no image of that name (a newer one is never pulled on its own).</summary>
+    private static async Task<string> EnsureBaseImageAsync(IImageEngine engine, string baseImage, ISandboxLog log, CancellationToken cancellationToken)
     {
-        if (await engine.ImageExistsAsync(baseImage, cancellationToken).ConfigureAwait(false))
+        if (await engine.ImageIdAsync(baseImage, cancellationToken).ConfigureAwait(false) is { } id)
         {
-            return;
+            return id;
         }
         log.Important($"Pulling base image {baseImage}...");
         var failure = await engine.PullImageAsync(baseImage, new BuildProgress(log), cancellationToken).ConfigureAwait(false);
-        if (failure is not null || !await engine.ImageExistsAsync(baseImage, cancellationToken).ConfigureAwait(false))
-        {
-            throw Diagnostics.BaseImageUnavailable(baseImage, failure ?? "the pull finished without the image");
-        }
+        return failure is null && await engine.ImageIdAsync(baseImage, cancellationToken).ConfigureAwait(false) is { } pulled
+            ? pulled
+            : throw Diagnostics.BaseImageUnavailable(baseImage, failure ?? "the pull finished without the image");
     }
+
+    /// <summary>"sha256:0123456789ab", as docker images shows IDs.</summary>
+    private static string ShortId(string id) => id.Length > 19 ? id[..19] : id;
 
     /// <summary>
     /// Follows the engine's build and pull streams: "Step N/M : ..." lines are shown at minimal verbosity, each

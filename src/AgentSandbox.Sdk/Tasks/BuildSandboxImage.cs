@@ -13,7 +13,6 @@ public sealed partial class BuildSandboxImage : AgentSandboxTask
         var context = SandboxBuildContext.ReadFrom(ContextDirectory);
         var settings = SandboxSpecFactory.CreateImageBuild(BuildNetwork, Environment.GetEnvironmentVariable);
         using var engine = DockerEngine.Connect(DockerHost);
-        await SandboxImageBuilder.EnsureAsync(engine, context, BaseImage, settings, NewRunIdentity().Labels, log, cancellationToken).ConfigureAwait(false);
-        ImageTag = context.ImageTag;
+        ImageTag = await SandboxImageBuilder.EnsureAsync(engine, context, BaseImage, settings, NewRunIdentity().Labels, log, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -18,6 +18,11 @@ internal sealed class FakeEngine : IImageEngine, IContainerEngine
     public List<string> Calls { get; } = [];
 
     public HashSet<string> Images { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>An image's ID when set here (a base rebuilt under the same name), else one made from its name.</summary>
+    public Dictionary<string, string> ImageIds { get; } = new(StringComparer.Ordinal);
+
+    public string IdOf(string image) => ImageIds.TryGetValue(image, out var id) ? id : $"sha256:{image}";
     public HashSet<string> Networks { get; } = new(StringComparer.Ordinal);
     public List<ImageBuildRequest> Builds { get; } = [];
     public List<ContainerRequest> Containers { get; } = [];
@@ -38,10 +43,10 @@ internal sealed class FakeEngine : IImageEngine, IContainerEngine
 
     public FakeEngine ThenRun(ContainerScript script) => ThenRun(_ => script);
 
-    public Task<bool> ImageExistsAsync(string image, CancellationToken cancellationToken)
+    public Task<string?> ImageIdAsync(string image, CancellationToken cancellationToken)
     {
         Calls.Add($"inspect {image}");
-        return Task.FromResult(Images.Contains(image));
+        return Task.FromResult(Images.Contains(image) ? IdOf(image) : null);
     }
 
     public Task<string?> PullImageAsync(string image, IProgress<EngineProgress> progress, CancellationToken cancellationToken)
