@@ -44,11 +44,11 @@ public sealed class CodexEndToEndTests
         // Streamed as it happened: the command, the agent's words, the summary with the changed file.
         Assert.Contains(run.Messages, m => m.Text == "  Bash: " + Sed);
         Assert.Contains(run.Messages, m => m.Importance == Microsoft.Build.Framework.MessageImportance.High && m.Text == "codex: " + Summary);
-        Assert.Contains(run.Messages, m => m.Text.StartsWith("AgentRun: Codex 0.169.0 succeeded: 1 turn, ", StringComparison.Ordinal));
+        Assert.Contains(run.Messages, m => m.Text.StartsWith("AgentRun for Sample: Codex 0.169.0 succeeded: 1 turn, ", StringComparison.Ordinal));
         // The gateway URL is on the command line, and masked where the command is logged: it may carry a token.
         Assert.Contains(run.Messages, m => m.Text.StartsWith("Command: codex exec --json ", StringComparison.Ordinal) && m.Text.Contains("base_url=\"***\""));
         Assert.DoesNotContain(api.BaseUrl.ToString().TrimEnd('/'), run.Log);
-        Assert.Contains(run.Messages, m => m.Text == "  modified: Program.cs");
+        Assert.Contains("  modified: Program.cs", run.MessageLines);
         Assert.Equal(["Program.cs:modified"], run.ChangedFiles.Select(i => $"{i.GetMetadata("RelativePath")}:{i.GetMetadata("Change")}").ToArray());
 
         var resultPath = Path.Combine(project.SandboxDirectory, "AgentRun", "result.json");

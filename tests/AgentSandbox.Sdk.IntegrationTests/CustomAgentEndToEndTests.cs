@@ -33,7 +33,7 @@ public sealed class CustomAgentEndToEndTests
         Assert.DoesNotContain("custom-token-0123456789", run.Log);
         Assert.Contains(run.Warnings, w => w.Code == "AGS1102" && w.Text.StartsWith("AgentMaxTurns is not supported by custom agent 'sh'", StringComparison.Ordinal));
         Assert.DoesNotContain(run.Warnings, w => w.Code == "AGS4102");
-        Assert.Contains(run.Messages, m => m.Text.StartsWith("AgentRun: custom agent 'sh' succeeded:", StringComparison.Ordinal));
+        Assert.Contains(run.Messages, m => m.Text.StartsWith("AgentRun for Sample: custom agent 'sh' succeeded:", StringComparison.Ordinal));
         var dockerfile = File.ReadAllText(Path.Combine(project.SandboxDirectory, "context", "Dockerfile"));
         Assert.DoesNotContain("npm", dockerfile);
 
@@ -86,7 +86,7 @@ public sealed class CustomAgentEndToEndTests
             ("AgentKind", "custom"), ("AgentCommand", "echo;reviewed"), ("AgentPrompt", "Do it")));
 
         Assert.False(run.Succeeded, run.Log);
-        Assert.Contains(run.Messages, m => m.Text.StartsWith("AgentRun: custom agent 'echo' succeeded", StringComparison.Ordinal));
+        Assert.Contains(run.Messages, m => m.Text.StartsWith("AgentRun for Sample: custom agent 'echo' succeeded", StringComparison.Ordinal));
         var error = Assert.Single(run.Errors);
         Assert.Equal("AGS1009", error.Code);
         Assert.StartsWith("AgentRun already ran in this build", error.Text);

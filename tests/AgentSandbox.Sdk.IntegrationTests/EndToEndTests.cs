@@ -62,15 +62,15 @@ public sealed class EndToEndTests
         Assert.Contains(run.Messages, m => m.Text == "  Read Program.cs");
         Assert.Contains(run.Messages, m => m.Text == "  Edit Program.cs");
         Assert.Contains(run.Messages, m => m.Importance == Microsoft.Build.Framework.MessageImportance.High && m.Text.Contains(Summary));
-        Assert.Contains(run.Messages, m => m.Text.StartsWith("AgentRun: Claude Code 2.1.328 succeeded: 6 turns", StringComparison.Ordinal));
+        Assert.Contains(run.Messages, m => m.Text.StartsWith("AgentRun for Sample: Claude Code 2.1.328 succeeded: 6 turns", StringComparison.Ordinal));
         Assert.Contains(run.Messages, m => m.Text.StartsWith("Command: claude -p ", StringComparison.Ordinal) && m.Text.Contains("--allowedTools 'Bash(git:*)' -- "));
 
         // The key the agent printed is masked; the hook it tried to plant is not there (.git is read-only inside).
         Assert.Contains("ANTHROPIC_API_KEY=***", run.Log);
         Assert.Contains("Read-only file system", run.Log);
         Assert.False(File.Exists(Path.Combine(project.Directory, ".git", "hooks", "pre-commit")));
-        Assert.Contains(run.Messages, m => m.Text == "  modified: Program.cs");
-        Assert.Contains(run.Messages, m => m.Text == "  added: NOTES.md");
+        Assert.Contains("  modified: Program.cs", run.MessageLines);
+        Assert.Contains("  added: NOTES.md", run.MessageLines);
         Assert.DoesNotContain(run.Messages, m => m.Text.Contains("Unchanged.cs"));
         Assert.Equal(["NOTES.md:added", "Program.cs:modified"],
             run.ChangedFiles.Select(i => $"{i.GetMetadata("RelativePath")}:{i.GetMetadata("Change")}").Order().ToArray());

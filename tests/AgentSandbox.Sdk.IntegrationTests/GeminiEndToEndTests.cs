@@ -54,7 +54,7 @@ public sealed class GeminiEndToEndTests
         Assert.Contains(run.Messages, m => m.Text == "  Edit Program.cs");
         Assert.Contains(run.Messages, m => m.Text == "  Write NOTES.md");
         Assert.Contains(run.Messages, m => m.Importance == Microsoft.Build.Framework.MessageImportance.High && m.Text == $"gemini: {Summary}");
-        Assert.Contains(run.Messages, m => m.Text.StartsWith("AgentRun: Gemini CLI 0.61.0 succeeded: ", StringComparison.Ordinal) && m.Text.Contains("2 files changed"));
+        Assert.Contains(run.Messages, m => m.Text.StartsWith("AgentRun for Sample: Gemini CLI 0.61.0 succeeded: ", StringComparison.Ordinal) && m.Text.Contains("2 files changed"));
         Assert.Contains(run.Messages, m => m.Text.StartsWith("Command: gemini '--prompt=- Change the greeting", StringComparison.Ordinal));
 
         var resultPath = Path.Combine(project.SandboxDirectory, "AgentRun", "result.json");

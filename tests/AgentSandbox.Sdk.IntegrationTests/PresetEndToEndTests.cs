@@ -45,12 +45,12 @@ public sealed class PresetEndToEndTests
         Assert.Contains("Program.cs(1,", turn);
         Assert.Contains("error CS1002", turn);
 
-        Assert.Contains(run.Messages, m => m.Text == "AgentFix: iteration 1/3: the build has 1 error and 0 warnings.");
-        Assert.Contains(run.Messages, m => m.Text == "AgentFix: the build is clean after 1 iteration.");
+        Assert.Contains(run.Messages, m => m.Text == "AgentFix for Sample: iteration 1/3: the build has 1 error and 0 warnings.");
+        Assert.Contains(run.Messages, m => m.Text == "AgentFix for Sample: the build is clean after 1 iteration.");
         // One build before the round and one after it: the round itself does not verify again.
-        Assert.Equal(2, run.Messages.Count(m => m.Text == "AgentFix: dotnet build inside the sandbox."));
-        Assert.Contains(run.Messages, m => m.Text.StartsWith("AgentFix: Claude Code 2.1.328 succeeded: 1 iteration, 2 turns", StringComparison.Ordinal)
-            && m.Text.EndsWith("1 file changed; dotnet build passed.", StringComparison.Ordinal));
+        Assert.Equal(2, run.Messages.Count(m => m.Text == "AgentFix for Sample: dotnet build inside the sandbox."));
+        Assert.Contains(run.MessageLines, line => line.StartsWith("AgentFix for Sample: Claude Code 2.1.328 succeeded: 1 iteration, 2 turns", StringComparison.Ordinal)
+            && line.EndsWith("1 file changed; dotnet build passed.", StringComparison.Ordinal));
 
         using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.SandboxDirectory, "AgentFix", "result.json")));
         var root = result.RootElement;
@@ -68,7 +68,7 @@ public sealed class PresetEndToEndTests
         Assert.Equal("passed", item.GetMetadataValue("Verification"));
 
         var summary = File.ReadAllText(summaryFile.Path);
-        Assert.Contains("### ✅ AgentFix: Claude Code 2.1.328 succeeded", summary);
+        Assert.Contains("### ✅ AgentFix for Sample: Claude Code 2.1.328 succeeded", summary);
         Assert.Contains("| `Program.cs` | modified |", summary);
         Assert.DoesNotContain(apiKey, summary);
 
@@ -79,7 +79,7 @@ public sealed class PresetEndToEndTests
     }
 
     [DockerFact]
-    public async Task AgentFixWorksAcrossProjectsUnderAgentWorkspaceRootAndSaysSoWhenItIsMissing()
+    public async Task AgentFixWorksAcrossProjectsByDefaultAndSaysSoWhenAgentWorkspaceRootLeavesOneOut()
     {
         const string apiKey = "sk-ant-e2e-fix-root";
         await using var api = FakeAnthropicApi.Start(
@@ -99,8 +99,8 @@ public sealed class PresetEndToEndTests
         File.WriteAllText(Path.Combine(root, "Lib", "Greeter.cs"), "public static class Greeter { public static string Greeting() { return \"Hello\" } }\n");
         File.WriteAllText(Path.Combine(project.Directory, "Program.cs"), "Console.WriteLine(Greeter.Greeting());\n");
 
-        // Only the project directory is mounted by default: the sibling project is out of reach, and the run says so.
-        var confined = project.Build("AgentFix", Properties());
+        // Narrowed to the project directory, the sibling project is out of reach, and the run says so.
+        var confined = project.Build("AgentFix", Properties(("AgentWorkspaceRoot", ".")));
 
         Assert.False(confined.Succeeded, confined.Log);
         var error = Assert.Single(confined.Errors);
@@ -108,21 +108,24 @@ public sealed class PresetEndToEndTests
         Assert.Contains("set AgentWorkspaceRoot", error.Text);
         Assert.DoesNotContain(api.Requests, r => r.Kind == RequestKind.ConversationTurn);
 
-        var run = project.Build("AgentFix", Properties(("AgentWorkspaceRoot", "..")));
+        // By default the workspace holds what the project references.
+        var run = project.Build("AgentFix", Properties());
 
         Assert.True(run.Succeeded, run.Log);
+        Assert.Contains(run.Messages, m => m.Text.Contains($"workspace {root}, which holds the project and what its build reads", StringComparison.Ordinal));
         Assert.Contains("return \"Hello\"; }", File.ReadAllText(Path.Combine(root, "Lib", "Greeter.cs")));
         var turn = api.Requests.First(r => r.Kind == RequestKind.ConversationTurn).Body!.ToJsonString();
         Assert.Contains("/workspace/Sample/Sample.csproj", turn);
         Assert.Contains("Lib/Greeter.cs(1,", turn);
-        Assert.Contains(run.Messages, m => m.Text == "  modified: Lib/Greeter.cs");
+        Assert.Contains("  modified: Lib/Greeter.cs", run.MessageLines);
         Assert.Equal([Path.Combine(root, "Lib", "Greeter.cs")], run.ChangedFiles.Select(item => item.ItemSpec));
     }
 
     [DockerFact]
     public void AgentFixWhoseNuGetConfigIsAboveTheWorkspaceStopsBeforeTheFirstRoundNamingIt()
     {
-        // README's own sample: the feed is named in a nuget.config above the project, which the sandbox does not see.
+        // README's own sample before the workspace followed the build's inputs: the feed is named in a nuget.config
+        // above the project, which AgentWorkspaceRoot keeps out of the sandbox.
         // No network in the sandbox: the restore fails at once, and nothing leaves this machine.
         using var environment = new EnvironmentScope(new Dictionary<string, string?>());
         using var project = new TestProject(extraItems: "<PackageReference Include=\"AgentSandbox.Test.OnlyInTheParentFeed\" Version=\"1.0.0\" />");
@@ -131,7 +134,7 @@ public sealed class PresetEndToEndTests
         var marker = Path.Combine(project.Directory, "agent-ran.txt");
 
         var run = project.Build("AgentFix", Properties(
-            ("AgentNetwork", "none"), ("AgentKind", "custom"), ("AgentCommand", "sh;-c;touch agent-ran.txt")));
+            ("AgentNetwork", "none"), ("AgentKind", "custom"), ("AgentCommand", "sh;-c;touch agent-ran.txt"), ("AgentWorkspaceRoot", ".")));
 
         Assert.False(run.Succeeded, run.Log);
         var error = Assert.Single(run.Errors);
@@ -184,7 +187,7 @@ public sealed class PresetEndToEndTests
         var compilerError = Assert.Single(run.Errors, e => e.Code == "CS1002");
         Assert.Equal(Path.Combine(project.Directory, "Program.cs"), compilerError.File);
         Assert.Equal(1, compilerError.Line);
-        Assert.Contains(run.Messages, m => m.Text == "AgentFix: the build still has 1 error after 1 iteration (AgentMaxIterations).");
+        Assert.Contains(run.Messages, m => m.Text == "AgentFix for Sample: the build still has 1 error after 1 iteration (AgentMaxIterations).");
     }
 
     [DockerFact]
@@ -228,14 +231,15 @@ public sealed class PresetEndToEndTests
         using var environment = EnvironmentScope.WithApi(apiKey, api.BaseUrl);
         using var project = CalcSolution();
 
-        var run = project.Build("AgentTest", Properties(("AgentWorkspaceRoot", ".."), ("AgentTestScope", "Calc/Calc.cs")));
+        // No AgentWorkspaceRoot: the nuget.config and its feed above the project, and the referenced project, choose the workspace.
+        var run = project.Build("AgentTest", Properties(("AgentTestScope", "Calc/Calc.cs")));
 
         Assert.True(run.Succeeded, run.Log);
         var turn = api.Requests.First(r => r.Kind == RequestKind.ConversationTurn).Body!.ToJsonString();
         Assert.Contains("Code to cover: Calc/Calc.cs.", turn);
-        Assert.Contains(run.Messages, m => m.Text == "AgentTest: dotnet test inside the sandbox.");
-        Assert.Contains(run.Messages, m => m.Text.StartsWith("AgentTest: Claude Code 2.1.328 succeeded:", StringComparison.Ordinal)
-            && m.Text.EndsWith("1 file changed; dotnet test passed.", StringComparison.Ordinal));
+        Assert.Contains(run.Messages, m => m.Text == "AgentTest for Calc.Tests: dotnet test inside the sandbox.");
+        Assert.Contains(run.MessageLines, line => line.StartsWith("AgentTest for Calc.Tests: Claude Code 2.1.328 succeeded:", StringComparison.Ordinal)
+            && line.EndsWith("1 file changed; dotnet test passed.", StringComparison.Ordinal));
         Assert.Contains("Passed!", run.Log);
     }
 
@@ -259,6 +263,31 @@ public sealed class PresetEndToEndTests
         using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.SandboxDirectory, "AgentTest", "result.json")));
         Assert.Equal("test", result.RootElement.GetProperty("verification").GetProperty("mode").GetString());
         Assert.False(result.RootElement.GetProperty("verification").GetProperty("succeeded").GetBoolean());
+    }
+
+    [DockerFact]
+    public async Task AgentFixRestoresFromTheFeedANuGetConfigAboveTheProjectNamesAndFixesTheReferencedProject()
+    {
+        const string apiKey = "sk-ant-e2e-fix-feed";
+        await using var api = FakeAnthropicApi.Start(
+        [
+            new ToolUseTurn("Edit", new { file_path = "/workspace/Calc/Calc.cs", old_string = "a + b }", new_string = "a + b; }" }),
+            new TextTurn("Fixed Calc.cs."),
+        ], apiKey);
+        using var environment = EnvironmentScope.WithApi(apiKey, api.BaseUrl);
+        using var project = CalcSolution();
+        var calc = Path.Combine(Path.GetDirectoryName(project.Directory)!, "Calc", "Calc.cs");
+        File.WriteAllText(calc, "public static class Calc { public static int Add(int a, int b) { return a + b } }\n");
+        File.WriteAllText(Path.Combine(project.Directory, "CalcTests.cs"), CalcTests("Assert.Equal(5, Calc.Add(2, 3));"));
+
+        var run = project.Build("AgentFix", Properties());
+
+        Assert.True(run.Succeeded, run.Log);
+        var turn = api.Requests.First(r => r.Kind == RequestKind.ConversationTurn).Body!.ToJsonString();
+        Assert.Contains("Calc/Calc.cs(1,", turn);
+        Assert.DoesNotContain("NU1", turn);
+        Assert.Contains("return a + b; }", File.ReadAllText(calc));
+        Assert.Contains("  modified: Calc/Calc.cs", run.MessageLines);
     }
 
     /// <summary>

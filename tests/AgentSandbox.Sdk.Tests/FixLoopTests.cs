@@ -23,8 +23,9 @@ public sealed class FixLoopTests : IDisposable
     public void Dispose() => _temp.Dispose();
 
     /// <summary>A custom agent: its prompt is its last argument, its words are its output lines.</summary>
-    private AgentRunSpec Spec(int maxIterations = 3, string? projectDirectory = null) => Specs.RunSpec(Specs.Run(projectDirectory ?? _temp.Path, prompt: null, "AgentFix") with
+    private AgentRunSpec Spec(int maxIterations = 3, string? projectDirectory = null, string? workspaceRoot = null) => Specs.RunSpec(Specs.Run(projectDirectory ?? _temp.Path, prompt: null, "AgentFix") with
     {
+        WorkspaceRoot = workspaceRoot,
         AgentKind = "custom",
         AgentCommand = "fixer",
         ProjectFile = _temp.Combine("App.csproj"),
@@ -50,7 +51,7 @@ public sealed class FixLoopTests : IDisposable
         Assert.True(result.Success);
         Assert.Equal(["build"], Purposes);
         Assert.Empty(result.Iterations!);
-        Assert.Contains("AgentFix: the build is clean; there was nothing to fix.", _log.Important);
+        Assert.Contains("AgentFix for App: the build is clean; there was nothing to fix.", _log.Important);
     }
 
     [Fact]
@@ -161,7 +162,8 @@ public sealed class FixLoopTests : IDisposable
         var project = _temp.CreateDirectory("App");
         _engine.ThenRun(Build(NotFound));
 
-        var result = await Run(Spec(projectDirectory: project));
+        // By default the workspace would hold the config: here AgentWorkspaceRoot keeps it out.
+        var result = await Run(Spec(projectDirectory: project, workspaceRoot: project));
 
         var failure = Assert.IsType<AgentSandboxException>(result.Failure);
         Assert.Equal("AGS4007", failure.Code);

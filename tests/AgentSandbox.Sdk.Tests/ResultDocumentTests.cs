@@ -57,7 +57,7 @@ public sealed class ResultDocumentTests
     private static string Json(AgentRunResult result)
     {
         var spec = Specs.RunSpec(Specs.Run(Specs.SomeProjectDirectory, "Do it", result.Target));
-        return ResultDocument.From(result, RunReport.RecordedError(result, RunReport.Verdict(result, spec, "result.json"))).ToJson();
+        return ResultDocument.From(result, spec, RunReport.RecordedError(result, RunReport.Verdict(result, spec, "result.json"))).ToJson();
     }
 
     [Theory]
@@ -81,7 +81,7 @@ public sealed class ResultDocumentTests
     [Fact]
     public void The_schema_refuses_a_field_it_does_not_document_and_a_missing_one()
     {
-        using var document = JsonDocument.Parse(ResultDocument.From(Result(), null).ToJson());
+        using var document = JsonDocument.Parse(ResultDocument.From(Result(), Specs.Minimal(Specs.SomeProjectDirectory), null).ToJson());
         var fields = document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetRawText());
 
         var extra = "{" + string.Join(",", fields.Select(f => $"\"{f.Key}\":{f.Value}").Append("\"agentSucceeded\":true")) + "}";

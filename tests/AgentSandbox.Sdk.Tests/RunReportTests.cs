@@ -94,8 +94,11 @@ public sealed class RunReportTests : IDisposable
         var error = Reports.Report(Result(changedFiles: [new ChangedFile("src/A.cs", FileChange.Added), new ChangedFile("B.cs", FileChange.Modified)]), Specs.Minimal(_temp.Path), "obj/agent/AgentRun/result.json", log);
 
         Assert.Null(error);
-        Assert.StartsWith("AgentRun: Claude Code 2.1.328 succeeded: ", log.Important[0]);
-        Assert.Equal(["  added: src/A.cs", "  modified: B.cs"], log.Important.Skip(1));
+        // One message, so that other projects' lines cannot come between.
+        var lines = Assert.Single(log.Important).Split('\n');
+        Assert.StartsWith("AgentRun for App: Claude Code 2.1.328 succeeded: ", lines[0]);
+        Assert.EndsWith("; 2 files changed.", lines[0]);
+        Assert.Equal(["  added: src/A.cs", "  modified: B.cs"], lines.Skip(1));
     }
 
     [Fact]

@@ -48,7 +48,7 @@ public sealed class StepSummaryTests : IDisposable
 
         Assert.Equal(
             [
-                "### ✅ AgentRun: Claude Code 2.1.328 succeeded",
+                "### ✅ AgentRun for App: Claude Code 2.1.328 succeeded",
                 "",
                 "> Add XML docs",
                 "",
@@ -75,7 +75,7 @@ public sealed class StepSummaryTests : IDisposable
     {
         var lines = Lines(StepSummary.Render(Result(success: false, exitCode: 1, lastWords: "Reached maximum number of turns (1)\nmore detail"), Spec()));
 
-        Assert.Equal("### ❌ AgentRun: Claude Code 2.1.328 failed", lines[0]);
+        Assert.Equal("### ❌ AgentRun for App: Claude Code 2.1.328 failed", lines[0]);
         Assert.Contains("| Result | failed (exit code 1) |", lines);
         Assert.Contains("| Reason | Reached maximum number of turns (1) |", lines);
         Assert.DoesNotContain(lines, line => line.Contains("more detail", StringComparison.Ordinal));

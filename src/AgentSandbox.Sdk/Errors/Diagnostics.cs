@@ -46,6 +46,9 @@ internal static class Diagnostics
     public static Warning SettingIgnored(string property, string agent, string hint) => new("AGS1102",
         $"{property} is not supported by {agent}, so it is ignored: {hint}.");
 
+    public static Warning InputOutsideWorkspace(string input, string workspaceRoot) => new("AGS1103",
+        $"The build reads '{input}', which the sandbox's workspace '{workspaceRoot}' does not hold because a workspace holding it would hand the agent your home, temporary or system folder: move it into the repository, or set AgentWorkspaceRoot to a folder that holds it.");
+
     public static AgentSandboxException EngineUnreachable(string endpoint, string reason, Exception? inner = null) => new("AGS2001",
         $"The Docker engine at '{endpoint}' did not answer ({reason}): start Docker, or point DOCKER_HOST, the current Docker context or AgentDockerHost at a running engine.", inner);
 

@@ -41,6 +41,12 @@ internal sealed record SandboxInputs
     public string? EnvironmentVariables { get; init; }
     public string? BuildEnvironmentVariables { get; init; }
     public string? WorkspaceRoot { get; init; }
+
+    /// <summary>What the build reads outside the project's folder, as MSBuild found it (Directory.Build.*, Directory.Packages.props, referenced projects): the workspace must hold it.</summary>
+    public IReadOnlyList<string> BuildInputs { get; init; } = [];
+
+    /// <summary>The solution, in a solution-level run: the agent works on it as a whole, from its folder.</summary>
+    public string? SolutionFile { get; init; }
     public string? Verify { get; init; }
     public string? MaxIterations { get; init; }
     public string? ReviewFailOn { get; init; }

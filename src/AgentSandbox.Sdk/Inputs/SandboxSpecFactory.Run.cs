@@ -7,6 +7,7 @@ using AgentSandbox.Presets;
 using AgentSandbox.Project;
 using AgentSandbox.Review;
 using AgentSandbox.Spec;
+using AgentSandbox.Workspace;
 using NuGet.Versioning;
 
 namespace AgentSandbox.Inputs;
@@ -41,8 +42,11 @@ internal static partial class SandboxSpecFactory
         Func<string, string?> hostEnvironment, RunIdentity identity, List<Warning> warnings)
     {
         var projectDirectory = Path.GetFullPath(inputs.ProjectDirectory);
-        var workspaceRoot = ParseWorkspaceRoot(inputs.WorkspaceRoot, projectDirectory);
-        var preset = ParsePreset(target, inputs, projectDirectory, workspaceRoot);
+        var solution = string.IsNullOrWhiteSpace(inputs.SolutionFile) ? null : Path.GetFullPath(inputs.SolutionFile.Trim(), projectDirectory);
+        // A solution-level run works from the solution's folder, on the solution.
+        var workingDirectory = solution is null ? projectDirectory : Path.GetDirectoryName(solution)!;
+        var workspace = ChooseWorkspace(inputs, workingDirectory, warnings);
+        var preset = ParsePreset(target, inputs, solution ?? inputs.ProjectFile, workingDirectory, workspace.Root);
         var invocation = new AgentInvocation(
             Prompt: PresetPrompts.Compose(preset),
             Version: version,
@@ -63,7 +67,7 @@ internal static partial class SandboxSpecFactory
         RefuseLoopbackEndpoint(agent, invocation.BaseUrl, network);
         invocation = invocation with { CredentialVariable = agent.CredentialVariables.FirstOrDefault(environment.HasValue) };
         var buildEnvironment = BuildToolEnvironment(Lists.Split(inputs.BuildEnvironmentVariables), hostEnvironment, warnings);
-        return new AgentRunSpec(target, agent, invocation, projectDirectory, workspaceRoot, network, environment, buildEnvironment, user, preset, identity);
+        return new AgentRunSpec(target, inputs.ProjectName, solution is null ? null : Path.GetFileName(solution), agent, invocation, workingDirectory, workspace, network, environment, buildEnvironment, user, preset, identity);
 
         // A setting the chosen CLI (or its version) does not have is dropped with a warning rather than passed on to fail.
         T Supported<T>(AgentSetting? setting, string property, T value)
@@ -82,32 +86,36 @@ internal static partial class SandboxSpecFactory
     private static string SupportingKinds(AgentSetting setting) =>
         string.Join(", ", AgentProfiles.Known.Where(p => p.Supports(setting, p.DefaultVersion)).Select(p => p.Kind).DefaultIfEmpty("none"));
 
-    /// <summary>The project directory, or a parent that holds what the project needs (sibling projects, shared props).</summary>
-    private static string ParseWorkspaceRoot(string? value, string projectDirectory)
+    /// <summary>AgentWorkspaceRoot (the project's folder or one above it), else the folder the build's inputs and repository make.</summary>
+    private static WorkspaceChoice ChooseWorkspace(SandboxInputs inputs, string workingDirectory, List<Warning> warnings)
     {
-        if (string.IsNullOrWhiteSpace(value))
+        if (string.IsNullOrWhiteSpace(inputs.WorkspaceRoot))
         {
-            return projectDirectory;
+            var choice = WorkspaceChoice.Choose(workingDirectory, inputs.BuildInputs, WorkspaceChoice.ProtectedDirectories);
+            warnings.AddRange(choice.LeftOut.Select(input => Diagnostics.InputOutsideWorkspace(input, choice.Root)));
+            return choice;
         }
-        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(value.Trim(), projectDirectory));
-        var relative = Path.GetRelativePath(root, projectDirectory);
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(inputs.WorkspaceRoot.Trim(), workingDirectory));
+        var relative = Path.GetRelativePath(root, workingDirectory);
         return Directory.Exists(root) && !Path.IsPathRooted(relative) && relative != ".." && !relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal)
-            ? root
-            : throw Diagnostics.InvalidValue("AgentWorkspaceRoot", root, "give the project directory or an existing directory above it, such as the repository root");
+            ? new WorkspaceChoice(root, WorkspaceReason.Given, [])
+            : throw Diagnostics.InvalidValue("AgentWorkspaceRoot", root, "give the project's folder or an existing folder above it, such as the repository root");
     }
 
-    private static PresetSpec ParsePreset(string target, SandboxInputs inputs, string projectDirectory, string workspaceRoot)
+    /// <param name="buildFile">The project (or, in a solution-level run, the solution) the sandbox's builds build.</param>
+    /// <param name="workingDirectory">The project's folder (or the solution's): scopes are relative to it.</param>
+    private static PresetSpec ParsePreset(string target, SandboxInputs inputs, string? buildFile, string workingDirectory, string workspaceRoot)
     {
         // The targets name themselves; case is forgiven, as MSBuild forgives it in target names.
         var preset = Enum.GetValues<AgentPreset>().Cast<AgentPreset?>()
             .FirstOrDefault(kind => string.Equals(TargetPrefix + kind, target.Trim(), StringComparison.OrdinalIgnoreCase))
             ?? throw Diagnostics.UnknownValue("the agent target", target, Enum.GetNames<AgentPreset>().Select(name => TargetPrefix + name));
-        var task = ReadPrompt(inputs, projectDirectory, required: preset == AgentPreset.Run);
+        var task = ReadPrompt(inputs, Path.GetFullPath(inputs.ProjectDirectory), required: preset == AgentPreset.Run);
         var verify = ParseChoice(inputs.Verify, "AgentVerify", DefaultVerify(preset));
         var failOn = ParseChoice(inputs.ReviewFailOn, "AgentReviewFailOn", ReviewFailOn.Error);
         var maxIterations = ParsePositive(inputs.MaxIterations, "AgentMaxIterations", "give a whole number of iterations greater than zero") ?? PresetSpec.DefaultMaxIterations;
-        var projectFile = string.IsNullOrWhiteSpace(inputs.ProjectFile) ? ""
-            : Path.GetRelativePath(workspaceRoot, Path.GetFullPath(inputs.ProjectFile.Trim(), projectDirectory)).Replace('\\', '/');
+        var projectFile = string.IsNullOrWhiteSpace(buildFile) ? ""
+            : Path.GetRelativePath(workspaceRoot, Path.GetFullPath(buildFile.Trim(), workingDirectory)).Replace('\\', '/');
         var scopeProperty = preset switch
         {
             AgentPreset.Refactor => inputs.RefactorScope,
@@ -119,9 +127,9 @@ internal static partial class SandboxSpecFactory
         foreach (var entry in entries)
         {
             // A typo in a scope would send the agent after nothing, and pay for it: the project or the workspace must have it.
-            if (!FilePattern.MatchesAny(entry, projectDirectory) && (workspaceRoot == projectDirectory || !FilePattern.MatchesAny(entry, workspaceRoot)))
+            if (!FilePattern.MatchesAny(entry, workingDirectory) && (workspaceRoot == workingDirectory || !FilePattern.MatchesAny(entry, workspaceRoot)))
             {
-                throw Diagnostics.ScopeMatchesNothing($"Agent{preset}Scope", entry, projectDirectory);
+                throw Diagnostics.ScopeMatchesNothing($"Agent{preset}Scope", entry, workingDirectory);
             }
         }
         var scope = entries.Count > 0 ? string.Join(";", entries) : null;

@@ -6,6 +6,7 @@ using AgentSandbox.Presets;
 using AgentSandbox.Reporting;
 using AgentSandbox.Run;
 using AgentSandbox.Spec;
+using AgentSandbox.Workspace;
 
 namespace AgentSandbox.Pipeline;
 
@@ -33,21 +34,27 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         {
             log.Warn(Diagnostics.RunningAsRoot(run.Agent.DisplayName));
         }
+        string imageTag;
         try
         {
-            await SandboxImageBuilder.EnsureAsync(images, context, spec.Image.BaseImage, spec.ImageBuild, run.Identity.Labels, log, cancellationToken).ConfigureAwait(false);
+            imageTag = await SandboxImageBuilder.EnsureAsync(images, context, spec.Image.BaseImage, spec.ImageBuild, run.Identity.Labels, log, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception failure) when (failure is AgentSandboxException or OperationCanceledException)
         {
             // The agent never started, but whoever reads result.json must still learn why (the engine is down, the image failed).
-            ResultDocument.From(AgentRunResult.NotRun(run, context.ImageTag, failure), failure as AgentSandboxException).WriteTo(resultPath);
+            ResultDocument.From(AgentRunResult.NotRun(run, image: "", failure), run, failure as AgentSandboxException).WriteTo(resultPath);
             throw;
         }
 
-        var result = await PresetRunner.RunAsync(run, context.ImageTag, containers, log, cancellationToken).ConfigureAwait(false);
+        AgentRunResult result;
+        // From the first snapshot to the last: another run in the same tree meanwhile would pass its changes off as this run's.
+        using (await WorkspaceLock.AcquireAsync(run.WorkspaceRoot, run.Label, Waiting, cancellationToken).ConfigureAwait(false))
+        {
+            result = await PresetRunner.RunAsync(run, imageTag, containers, log, cancellationToken).ConfigureAwait(false);
+        }
 
         var error = RunReport.Verdict(result, run, resultPath);
-        ResultDocument.From(result, RunReport.RecordedError(result, error)).WriteTo(resultPath);
+        ResultDocument.From(result, run, RunReport.RecordedError(result, error)).WriteTo(resultPath);
         StepSummary.AppendTo(spec.StepSummaryFile, result, run);
         if (result.AgentSucceeded && !result.ReportedOutcome && run.Agent.PrintsResultEvent(run.Invocation.Version))
         {
@@ -56,5 +63,8 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         // Reported also when the run then failed: what the agent changed must be seen either way.
         RunReport.Log(result, run, log);
         return new AgentTargetOutcome(result, resultPath, error);
+
+        void Waiting(string holder) =>
+            log.Important($"{run.Label}: waiting for {holder}, which is running an agent in the same workspace {run.WorkspaceRoot}; agents take turns in a live tree.");
     }
 }

@@ -41,7 +41,7 @@ internal sealed class FixLoop(AgentRunner rounds)
                     throw Diagnostics.SandboxBuildFailedUnexplained(build.ExitCode, build.LastLines);
                 }
                 var number = iterations.Count + 1;
-                log.Important($"{spec.TargetName}: iteration {number}/{preset.MaxIterations}: the build has {Text.Count(build.ErrorCount, "error")} and {Text.Count(build.WarningCount, "warning")}.");
+                log.Important($"{spec.Label}: iteration {number}/{preset.MaxIterations}: the build has {Text.Count(build.ErrorCount, "error")} and {Text.Count(build.WarningCount, "warning")}.");
                 // The loop builds after each round itself; the round's own verification would only build twice.
                 var round = spec with
                 {
@@ -60,8 +60,8 @@ internal sealed class FixLoop(AgentRunner rounds)
                 build = await SandboxBuild.RunAsync(spec, imageTag, engine, VerifyMode.Build, log, cancellationToken).ConfigureAwait(false);
             }
             log.Important(build.Succeeded
-                ? $"{spec.TargetName}: the build is clean{(iterations.Count == 0 ? "; there was nothing to fix" : $" after {Text.Count(iterations.Count, "iteration")}")}."
-                : $"{spec.TargetName}: the build still has {Text.Count(build.ErrorCount, "error")} after {Text.Count(iterations.Count, "iteration")} (AgentMaxIterations).");
+                ? $"{spec.Label}: the build is clean{(iterations.Count == 0 ? "; there was nothing to fix" : $" after {Text.Count(iterations.Count, "iteration")}")}."
+                : $"{spec.Label}: the build still has {Text.Count(build.ErrorCount, "error")} after {Text.Count(iterations.Count, "iteration")} (AgentMaxIterations).");
             if (build.Succeeded && preset.Verify == VerifyMode.Test)
             {
                 build = await SandboxBuild.RunAsync(spec, imageTag, engine, VerifyMode.Test, log, cancellationToken).ConfigureAwait(false);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using AgentSandbox.Errors;
 using AgentSandbox.Run;
+using AgentSandbox.Spec;
 using AgentSandbox.Verification;
 
 namespace AgentSandbox.Reporting;
@@ -16,6 +17,8 @@ namespace AgentSandbox.Reporting;
 internal sealed record ResultDocument(
     int SchemaVersion,
     string Target,
+    string Project,
+    string? Solution,
     string Agent,
     string AgentVersion,
     string Image,
@@ -54,9 +57,11 @@ internal sealed record ResultDocument(
     };
 
     /// <param name="error">The coded error the target ends with, if any.</param>
-    public static ResultDocument From(AgentRunResult result, AgentSandboxException? error) => new(
+    public static ResultDocument From(AgentRunResult result, AgentRunSpec spec, AgentSandboxException? error) => new(
         CurrentSchemaVersion,
         result.Target,
+        spec.ProjectName,
+        spec.SolutionName,
         result.Agent,
         result.AgentVersion,
         result.Image,

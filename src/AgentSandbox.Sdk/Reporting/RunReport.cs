@@ -64,11 +64,9 @@ internal static class RunReport
     /// <summary>Logs the summary, the changed files, planted git metadata, the review's findings and the sandbox build's errors.</summary>
     public static void Log(AgentRunResult result, AgentRunSpec spec, ISandboxLog log)
     {
-        log.Important($"{result.Target}: {Summarize(result, spec.Agent.Describe(spec.Invocation.Version))}");
-        foreach (var file in result.ChangedFiles)
-        {
-            log.Important($"  {file.Change.ToString().ToLowerInvariant()}: {file.Path}");
-        }
+        // One message, so that the builds of other projects cannot interleave with its lines.
+        log.Important(string.Join("\n", result.ChangedFiles.Select(file => $"  {file.Change.ToString().ToLowerInvariant()}: {file.Path}")
+            .Prepend($"{spec.Label}: {Summarize(result, spec.Agent.Describe(spec.Invocation.Version))}")));
         // Whatever else went wrong: it is a security event and must not hide behind another error.
         if (result.PlantedGitMetadata is { } planted)
         {
@@ -124,25 +122,41 @@ internal static class RunReport
         {
             facts.Add(string.Create(CultureInfo.InvariantCulture, $"{input} tokens in / {output} out"));
         }
+        // AgentFix without a round: the agent never ran, so it neither succeeded nor failed.
+        var verdict = result.Iterations is { Count: 0 }
+            ? result.Success ? $"the build was already clean, so {agentName} did not run" : $"{agentName} did not run"
+            : $"{agentName} {(result.Success ? "succeeded" : "failed")}";
+        return $"{verdict}: {string.Join(", ", facts)}; {Outcome(result, namedFiles: 0)}.";
+    }
+
+    /// <summary>
+    /// What the run left, short enough for the terminal logger's line for the project: "2 files changed: a.cs, b.cs;
+    /// dotnet build passed".
+    /// </summary>
+    /// <param name="namedFiles">How many changed files to name (the summary lists them all on lines of their own).</param>
+    public static string Outcome(AgentRunResult result, int namedFiles)
+    {
         var files = result.ChangedFiles.Count switch
         {
             0 => "no file changed",
             1 => "1 file changed",
             var n => $"{n} files changed",
         };
-        var tail = new List<string> { files };
+        if (namedFiles > 0 && result.ChangedFiles.Count > 0)
+        {
+            var named = result.ChangedFiles.Take(namedFiles).Select(file => file.Path);
+            var more = result.ChangedFiles.Count - namedFiles;
+            files += $": {string.Join(", ", named)}{(more > 0 ? $" and {more} more" : "")}";
+        }
+        var outcome = new List<string> { files };
         if (result.Findings is { } findings)
         {
-            tail.Add(Text.Count(findings.Count, "finding"));
+            outcome.Add(Text.Count(findings.Count, "finding"));
         }
         if (result.Verification is { } verification)
         {
-            tail.Add($"dotnet {verification.Verb} {(verification.Succeeded ? "passed" : "failed")}");
+            outcome.Add($"dotnet {verification.Verb} {(verification.Succeeded ? "passed" : "failed")}");
         }
-        // AgentFix without a round: the agent never ran, so it neither succeeded nor failed.
-        var verdict = result.Iterations is { Count: 0 }
-            ? result.Success ? $"the build was already clean, so {agentName} did not run" : $"{agentName} did not run"
-            : $"{agentName} {(result.Success ? "succeeded" : "failed")}";
-        return $"{verdict}: {string.Join(", ", facts)}; {string.Join("; ", tail)}.";
+        return string.Join("; ", outcome);
     }
 }

@@ -26,7 +26,7 @@ internal static class StepSummary
         void Line(string text = "") => markdown.Append(text).Append('\n');
 
         var agent = spec.Agent.Describe(spec.Invocation.Version);
-        Line($"### {(result.Success ? "✅" : "❌")} {result.Target}: {Cell(agent)} {(result.Success ? "succeeded" : "failed")}");
+        Line($"### {(result.Success ? "✅" : "❌")} {Cell(spec.Label)}: {Cell(agent)} {(result.Success ? "succeeded" : "failed")}");
         Line();
         Line($"> {Cell(FirstLine(spec.Preset.Task ?? spec.Invocation.Prompt))}");
         Line();

@@ -1,23 +1,28 @@
 using AgentSandbox.Agents;
 using AgentSandbox.Common;
 using AgentSandbox.Project;
+using AgentSandbox.Workspace;
 
 namespace AgentSandbox.Spec;
 
 /// <summary>One agent run, fully resolved and validated. Nothing in it is read from the environment again.</summary>
 /// <param name="TargetName">The MSBuild target that asked for the run (AgentRun, or a preset).</param>
-/// <param name="ProjectDirectory">The project's directory on the host: the container's working directory, inside <see cref="WorkspaceRoot"/>.</param>
-/// <param name="WorkspaceRoot">The host directory the sandbox sees as its workspace: the project directory or one of its parents (AgentWorkspaceRoot).</param>
+/// <param name="ProjectName">The project whose build ran the target.</param>
+/// <param name="SolutionName">The solution's file name in a solution-level run (the agent works on the solution); null otherwise.</param>
+/// <param name="ProjectDirectory">The project's (or solution's) directory on the host: the container's working directory, inside <see cref="WorkspaceRoot"/>.</param>
+/// <param name="Workspace">The host directory the sandbox sees as its workspace, and why it is that one.</param>
 /// <param name="Network">bridge, host, none or the name of an existing network.</param>
 /// <param name="Environment">The agent's container's variables, credentials included.</param>
 /// <param name="BuildEnvironment">The builds inside the sandbox (AgentFix, AgentVerify): never the agent's credentials.</param>
 /// <param name="Preset">AgentRun or the preset target, with its policy; its template made <see cref="AgentInvocation.Prompt"/>.</param>
 internal sealed record AgentRunSpec(
     string TargetName,
+    string ProjectName,
+    string? SolutionName,
     IAgentProfile Agent,
     AgentInvocation Invocation,
     string ProjectDirectory,
-    string WorkspaceRoot,
+    WorkspaceChoice Workspace,
     string Network,
     ContainerEnvironment Environment,
     ContainerEnvironment BuildEnvironment,
@@ -25,6 +30,15 @@ internal sealed record AgentRunSpec(
     PresetSpec Preset,
     RunIdentity Identity)
 {
+    /// <summary>The project directory or one of its parents: the repository root, AgentWorkspaceRoot, or the folder holding the build's inputs.</summary>
+    public string WorkspaceRoot => Workspace.Root;
+
+    /// <summary>What the run is for: the solution in a solution-level run, else the project.</summary>
+    public string Subject => SolutionName ?? ProjectName;
+
+    /// <summary>How every line the run logs begins: the target and what it is for, as builds of several projects interleave.</summary>
+    public string Label => $"{TargetName} for {Subject}";
+
     /// <summary>The project directory as the container sees it.</summary>
     public string WorkingDirectory => SandboxPaths.InContainer(WorkspaceRoot, ProjectDirectory);
 

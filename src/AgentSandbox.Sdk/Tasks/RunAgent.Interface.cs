@@ -27,6 +27,12 @@ public sealed partial class RunAgent
     /// <summary>AgentBuildEnvironmentVariables, ;-separated NAME or NAME=value.</summary>
     public string? BuildEnvironmentVariables { get; set; }
     public string? WorkspaceRoot { get; set; }
+
+    /// <summary>What the build reads outside the project's folder (Directory.Build.*, Directory.Packages.props, referenced projects), ;-separated.</summary>
+    public string? BuildInputs { get; set; }
+
+    /// <summary>The solution of a solution-level run, when this project runs it; empty otherwise.</summary>
+    public string? SolutionFile { get; set; }
     public string? Verify { get; set; }
     public string? MaxIterations { get; set; }
     public string? ReviewFailOn { get; set; }
@@ -45,6 +51,9 @@ public sealed partial class RunAgent
 
     /// <summary>The run's result.json, with the normalized result as metadata (Success, ExitCode, Turns, CostUsd, …).</summary>
     [Output] public ITaskItem? Result { get; private set; }
+
+    /// <summary>agentsandbox:&lt;hash of the build context and the base image's ID&gt;; empty when the image could not be made.</summary>
+    [Output] public string ImageTag { get; private set; } = "";
 
     /// <summary>Where result.json is, for FileWrites.</summary>
     [Output] public string ResultPath { get; private set; } = "";

@@ -4,6 +4,7 @@ using AgentSandbox.Common;
 using AgentSandbox.Docker;
 using AgentSandbox.Logging;
 using AgentSandbox.Pipeline;
+using AgentSandbox.Reporting;
 using AgentSandbox.Run;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
@@ -33,6 +34,8 @@ public sealed partial class RunAgent : SandboxImageTask
             EnvironmentVariables = EnvironmentVariables,
             BuildEnvironmentVariables = BuildEnvironmentVariables,
             WorkspaceRoot = WorkspaceRoot,
+            BuildInputs = Lists.Split(BuildInputs),
+            SolutionFile = SolutionFile,
             Verify = Verify,
             MaxIterations = MaxIterations,
             ReviewFailOn = ReviewFailOn,
@@ -49,6 +52,10 @@ public sealed partial class RunAgent : SandboxImageTask
         using var engine = DockerEngine.Connect(DockerHost);
         var outcome = await new AgentTargetPipeline(engine, engine, log).RunAsync(spec, context, ResultPath, cancellationToken).ConfigureAwait(false);
 
+        // MSBuild's "Project -> output" line: the terminal logger shows it on the project's line, which at its
+        // default verbosity is all it shows of a successful run.
+        log.Important($"{ProjectName} -> {ResultPath} ({RunReport.Outcome(outcome.Result, namedFiles: 5)})");
+        ImageTag = outcome.Result.Image;
         Result = ResultItem(outcome.Result);
         ChangedFiles = outcome.Result.ChangedFiles.Select(file => Item(SandboxPaths.OnHost(spec.Run!.WorkspaceRoot, file.Path)!, new Dictionary<string, string>
         {

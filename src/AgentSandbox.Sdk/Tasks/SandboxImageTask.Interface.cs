@@ -44,9 +44,6 @@ public abstract partial class SandboxImageTask
     /// <summary>AgentUser: the uid:gid the agent runs as; empty for the build's user.</summary>
     public string? User { get; set; }
 
-    /// <summary>agentsandbox:&lt;hash of the build context&gt;.</summary>
-    [Output] public string ImageTag { get; private set; } = "";
-
     /// <summary>The base image, as given or as chosen.</summary>
     [Output] public string ResolvedBaseImage { get; private set; } = "";
 

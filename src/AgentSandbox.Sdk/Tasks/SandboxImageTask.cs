@@ -40,10 +40,9 @@ public abstract partial class SandboxImageTask : AgentSandboxTask
         var context = SandboxBuildContext.FromSpec(spec.Image);
         var directory = Path.GetFullPath(ContextDirectory);
         context.WriteTo(directory);
-        ImageTag = context.ImageTag;
         ResolvedBaseImage = spec.Image.BaseImage;
         DockerfilePath = Path.Combine(directory, SandboxBuildContext.Dockerfile);
-        var message = $"Sandbox Dockerfile for {DisplayName}: {DockerfilePath} (base {spec.Image.BaseImage}, {spec.Image.Agent.Describe(spec.Image.AgentVersion)}, image {ImageTag}).";
+        var message = $"Sandbox Dockerfile for {DisplayName}: {DockerfilePath} (base {spec.Image.BaseImage}, {spec.Image.Agent.Describe(spec.Image.AgentVersion)}).";
         if (important)
         {
             log.Important(message);

@@ -66,7 +66,7 @@ internal static class SandboxBuild
         AgentRunSpec spec, string imageTag, IContainerEngine engine, VerifyMode mode, ISandboxLog log, CancellationToken cancellationToken)
     {
         var verb = Verb(mode);
-        log.Important($"{spec.TargetName}: dotnet {verb} inside the sandbox.");
+        log.Important($"{spec.Label}: dotnet {verb} inside the sandbox.");
         var command = Command(spec, mode);
         log.Detail($"Command: {Text.CommandLine(command)}");
         var environment = BuildSettings.With(spec.BuildEnvironment.Variables);

@@ -18,6 +18,9 @@ public sealed record BuildRun(
     /// <summary>The items of a type as they were when the build ended (AgentResult, AgentChangedFile).</summary>
     public IReadOnlyList<ProjectItemInstance> Items(string itemType) => StateAfterBuild?.GetItems(itemType).ToList() ?? [];
 
+    /// <summary>Each line of every message: a run's summary is one message, its changed files on lines of their own.</summary>
+    public IReadOnlyList<string> MessageLines => Messages.SelectMany(m => m.Text.Split('\n')).ToList();
+
     /// <summary>Every line of the log, as one text to search.</summary>
     public string Log => string.Join("\n", Messages.Select(m => m.Text).Concat(Warnings.Select(w => $"warning {w.Code}: {w.Text}")).Concat(Errors.Select(e => $"error {e.Code}: {e.Text}")));
 

@@ -18,9 +18,16 @@ public sealed class TestProject : IDisposable
         _root = Path.Combine(Path.GetTempPath(), "agentsandbox-tests", Guid.NewGuid().ToString("N")[..12]);
         Directory = Path.Combine(_root, name);
         System.IO.Directory.CreateDirectory(Directory);
-        var frameworkProperty = targetFrameworks.Contains(';') ? "TargetFrameworks" : "TargetFramework";
         ProjectPath = Path.Combine(Directory, name + ".csproj");
-        File.WriteAllText(ProjectPath, $"""
+        File.WriteAllText(ProjectPath, ProjectXml(targetFrameworks, extraProperties, extraItems));
+        File.WriteAllText(Path.Combine(Directory, "Program.cs"), "Console.WriteLine(\"Hello, World!\");\n");
+    }
+
+    /// <summary>A project file that imports this repository's build/ props and targets as the package would.</summary>
+    public static string ProjectXml(string targetFrameworks = "net10.0", string extraProperties = "", string extraItems = "")
+    {
+        var frameworkProperty = targetFrameworks.Contains(';') ? "TargetFrameworks" : "TargetFramework";
+        return $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
                 <AgentSandboxTaskAssembly>{Path.Combine(AppContext.BaseDirectory, "AgentSandbox.Sdk.dll")}</AgentSandboxTaskAssembly>
@@ -37,8 +44,7 @@ public sealed class TestProject : IDisposable
               </ItemGroup>
               <Import Project="{Path.Combine(RepositoryRoot, "build", "AgentSandbox.Sdk.targets")}" Condition="Exists('{Path.Combine(RepositoryRoot, "build", "AgentSandbox.Sdk.targets")}')" />
             </Project>
-            """);
-        File.WriteAllText(Path.Combine(Directory, "Program.cs"), "Console.WriteLine(\"Hello, World!\");\n");
+            """;
     }
 
     public string Directory { get; }

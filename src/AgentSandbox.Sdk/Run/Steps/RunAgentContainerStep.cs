@@ -15,8 +15,8 @@ internal sealed class RunAgentContainerStep : IAgentRunStep
         var spec = context.Spec;
         var parser = spec.Agent.CreateParser(spec.Invocation.Version);
         var log = context.Log;
-        var workspace = spec.Preset.ReadOnlyWorkspace ? ", project read-only" : "";
-        log.Important($"{spec.TargetName}: running {spec.Agent.Describe(spec.Invocation.Version)} in {context.ImageTag} (network {spec.Network}{workspace}).");
+        var access = spec.Preset.ReadOnlyWorkspace ? "; read-only" : "";
+        log.Important($"{spec.Label}: running {spec.Agent.Describe(spec.Invocation.Version)} in {context.ImageTag} (network {spec.Network}; workspace {spec.Workspace.Describe()}{access}).");
         // Redacted: a gateway URL given as an argument (Codex) may carry a token.
         log.Detail($"Command: {spec.Environment.Redact(Text.CommandLine(spec.Command))}");
         log.Detail($"Environment: {spec.Environment}");

@@ -1,0 +1,76 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace AgentSandbox.Workspace;
+
+/// <summary>
+/// One agent run at a time in a workspace on this machine, across MSBuild's nodes and separate builds: two runs in one
+/// live tree would each take the other's changes for their own. The lock is an exclusive open of a file outside the
+/// tree (a file lock the operating system drops when the process ends, however it ends).
+/// </summary>
+internal sealed class WorkspaceLock : IDisposable
+{
+    private static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(250);
+
+    private readonly FileStream _lock;
+    private readonly string _holderFile;
+
+    private WorkspaceLock(FileStream held, string holderFile) => (_lock, _holderFile) = (held, holderFile);
+
+    /// <param name="holder">Who holds it, as a waiting run names it ("AgentRun for HelloAgent").</param>
+    /// <param name="waiting">Told once, with the holder's name, when another run holds the lock.</param>
+    public static async Task<WorkspaceLock> AcquireAsync(string workspaceRoot, string holder, Action<string> waiting, CancellationToken cancellationToken)
+    {
+        // Per user: another user's lock file could not be opened for writing, which would look like a lock held forever.
+        var directory = Path.Combine(Path.GetTempPath(), $"agentsandbox-locks-{Environment.UserName}");
+        Directory.CreateDirectory(directory);
+        var name = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Path.TrimEndingDirectorySeparator(workspaceRoot))))[..24];
+        var path = Path.Combine(directory, name + ".lock");
+        var holderFile = Path.Combine(directory, name + ".holder");
+        var told = false;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                var held = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                File.WriteAllText(holderFile, $"{holder} (process {Environment.ProcessId})");
+                return new WorkspaceLock(held, holderFile);
+            }
+            catch (IOException)
+            {
+                if (!told)
+                {
+                    told = true;
+                    waiting(ReadHolder(holderFile));
+                }
+                await Task.Delay(RetryInterval, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static string ReadHolder(string holderFile)
+    {
+        try
+        {
+            return File.ReadAllText(holderFile).Trim();
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return "another agent run";
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            File.Delete(_holderFile);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // Only a name for waiting runs to print; the lock itself is released below.
+        }
+        _lock.Dispose();
+    }
+}
