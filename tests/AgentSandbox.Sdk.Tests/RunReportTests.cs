@@ -102,6 +102,15 @@ public sealed class RunReportTests : IDisposable
     }
 
     [Fact]
+    public void The_outcome_on_the_projects_line_names_up_to_five_files_by_name_and_counts_the_rest()
+    {
+        var files = Enumerable.Range(1, 7).Select(i => new ChangedFile($"src/F{i}.cs", FileChange.Modified)).ToArray();
+
+        Assert.Equal("7 files changed: F1.cs, F2.cs, F3.cs, F4.cs, F5.cs and 2 more", RunReport.Outcome(Result(changedFiles: files), namedFiles: 5));
+        Assert.Equal("no file changed", RunReport.Outcome(Result(changedFiles: []), namedFiles: 5));
+    }
+
+    [Fact]
     public void Report_of_a_failure_is_AGS4002_with_the_exit_code_and_last_words()
     {
         var error = Reports.Report(Result(success: false, exitCode: 1, lastWords: "Reached maximum number of turns (1)"), Specs.Minimal(_temp.Path), "obj/agent/AgentRun/result.json", new RecordingLog());

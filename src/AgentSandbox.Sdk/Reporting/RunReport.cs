@@ -131,9 +131,10 @@ internal static class RunReport
 
     /// <summary>
     /// What the run left, short enough for the terminal logger's line for the project: "2 files changed: a.cs, b.cs;
-    /// dotnet build passed".
+    /// dotnet build passed". Files by name only: the terminal logger links the line's last folder, which a path after
+    /// result.json's would make a folder that does not exist.
     /// </summary>
-    /// <param name="namedFiles">How many changed files to name (the summary lists them all on lines of their own).</param>
+    /// <param name="namedFiles">How many changed files to name (the summary lists them all, with their paths, on lines of their own).</param>
     public static string Outcome(AgentRunResult result, int namedFiles)
     {
         var files = result.ChangedFiles.Count switch
@@ -144,7 +145,7 @@ internal static class RunReport
         };
         if (namedFiles > 0 && result.ChangedFiles.Count > 0)
         {
-            var named = result.ChangedFiles.Take(namedFiles).Select(file => file.Path);
+            var named = result.ChangedFiles.Take(namedFiles).Select(file => Path.GetFileName(file.Path));
             var more = result.ChangedFiles.Count - namedFiles;
             files += $": {string.Join(", ", named)}{(more > 0 ? $" and {more} more" : "")}";
         }
