@@ -40,19 +40,22 @@ public sealed class EngineErrorTests
     }
 
     [Fact]
-    public void ExistingImageCostsExactlyOneEngineRequest()
+    public void ExistingImageOnTheSameBaseCostsTwoEngineRequests()
     {
         using var project = new TestProject();
         var generated = project.Build("AgentSandboxDockerfile");
         Assert.True(generated.Succeeded, generated.Log);
-        var tag = generated.Messages.Select(m => System.Text.RegularExpressions.Regex.Match(m.Text, @"image (agentsandbox:[0-9a-f]{16})\)")).First(m => m.Success).Groups[1].Value;
-        using var engine = FakeDockerEngine.WithApi("1.41", "1.12").WithImage(tag);
+        var context = Path.Combine(project.SandboxDirectory, "context");
+        var baseImage = File.ReadLines(Path.Combine(context, "Dockerfile")).First(line => line.StartsWith("FROM ", StringComparison.Ordinal))[5..];
+        // The fake engine gives every image it has the ID sha256:fake.
+        var tag = AgentSandbox.Image.SandboxBuildContext.ReadFrom(context).ImageTagFor("sha256:fake");
+        using var engine = FakeDockerEngine.WithApi("1.41", "1.12").WithImage(baseImage).WithImage(tag);
 
         var run = BuildImage(project, engine.Endpoint);
 
         Assert.True(run.Succeeded, run.Log);
-        Assert.Contains($"Sandbox image {tag} is up to date.", run.Log);
-        Assert.Equal([$"GET /images/{tag}/json"], engine.Requests);
+        Assert.Contains($"Sandbox image {tag} is up to date (base {baseImage}, sha256:fake).", run.Log);
+        Assert.Equal([$"GET /images/{baseImage}/json", $"GET /images/{tag}/json"], engine.Requests);
     }
 
     [Theory]
