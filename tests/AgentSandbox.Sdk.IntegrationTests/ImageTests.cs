@@ -25,6 +25,35 @@ public sealed class ImageTests
     }
 
     [DockerFact]
+    public void ABaseImageRebuiltUnderTheSameNameGetsANewSandboxImage()
+    {
+        // The monthly SDK patch, in small: the name the Dockerfile names stays, the image behind it changes.
+        var baseName = $"agentsandbox-test/rebased:{Guid.NewGuid():N}";
+        var built = new List<string>();
+        Assert.Equal(0, Shell.Run("docker", "tag", TestDocker.BaseImage, baseName).ExitCode);
+        try
+        {
+            using var project = new TestProject();
+            var properties = SandboxProperties.ForTests(("AgentBaseImage", baseName), ("AgentKind", "custom"), ("AgentCommand", "true"));
+            var first = project.Build("AgentSandboxImage", properties);
+            Assert.True(first.Succeeded, first.Log);
+            built.Add(first.StateAfterBuild!.GetPropertyValue("AgentSandboxImageTag"));
+
+            Assert.Equal(0, Shell.Run("docker", "tag", TestDocker.SdkImage, baseName).ExitCode);
+            var second = project.Build("AgentSandboxImage", properties);
+
+            Assert.True(second.Succeeded, second.Log);
+            built.Add(second.StateAfterBuild!.GetPropertyValue("AgentSandboxImageTag"));
+            Assert.NotEqual(built[0], built[1]);
+            Assert.Contains($"Building sandbox image {built[1]} from {baseName}", second.Log);
+        }
+        finally
+        {
+            Shell.Run("docker", ["rmi", baseName, .. built.Where(tag => tag.Length > 0)]);
+        }
+    }
+
+    [DockerFact]
     public void MissingBaseImageThatCannotBePulledIsAGS3001()
     {
         using var project = new TestProject();
