@@ -25,4 +25,47 @@ public sealed class TextTests
 
         Assert.Same(clean, Text.Printable(clean));
     }
+
+    [Theory]
+    [InlineData("::error file=Program.cs,line=1::owned", "\\u003a:error file=Program.cs,line=1::owned")]
+    [InlineData("   ::add-mask::x", "   \\u003a:add-mask::x")]
+    [InlineData("\t::set-output name=a::b", "\t\\u003a:set-output name=a::b")]
+    [InlineData("ok\n::error::second line\n  ::warning::third", "ok\n\\u003a:error::second line\n  \\u003a:warning::third")]
+    [InlineData("x\r::error::hidden", "x\\u000d::error::hidden")]
+    [InlineData("text ##vso[task.setvariable variable=a]b", "text ##vso\\u005btask.setvariable variable=a]b")]
+    [InlineData("##VSO[task.complete result=Failed]", "##VSO\\u005btask.complete result=Failed]")]
+    [InlineData("old style ##[error]owned", "old style ##\\u005berror]owned")]
+    [InlineData("a::b in the middle and # heading", "a::b in the middle and # heading")]
+    public void Loggable_leaves_no_line_a_CI_system_would_act_on(string text, string expected)
+    {
+        Assert.Equal(expected, Text.Loggable(text));
+    }
+
+    [Fact]
+    public void Loggable_output_has_no_GitHub_or_Azure_command_on_any_line_whatever_the_input()
+    {
+        string[] pieces = ["::", "##[", "##vso[", "\n", "\r", " ", "\t", "\u2028", "error::", "x", "\u0085"];
+        var random = new Random(8);
+        for (var i = 0; i < 2000; i++)
+        {
+            var text = string.Concat(Enumerable.Range(0, 8).Select(_ => pieces[random.Next(pieces.Length)]));
+
+            foreach (var line in Text.Loggable(text).Split('\n'))
+            {
+                Assert.False(line.TrimStart().StartsWith("::", StringComparison.Ordinal), text);
+                Assert.DoesNotContain("##[", line, StringComparison.OrdinalIgnoreCase);
+                Assert.DoesNotContain("##vso[", line, StringComparison.OrdinalIgnoreCase);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("a:b.txt", true)]
+    [InlineData("dir/with:colon/file.cs", true)]
+    [InlineData("../outside.cs", false)]
+    [InlineData("/etc/passwd", false)]
+    public void A_workspace_path_maps_to_the_host_when_it_stays_inside(string relative, bool inside)
+    {
+        Assert.Equal(inside, SandboxPaths.OnHost("/repo", relative) is not null);
+    }
 }

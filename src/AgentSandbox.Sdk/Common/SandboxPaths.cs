@@ -22,8 +22,9 @@ internal static class SandboxPaths
     /// <summary>A workspace-relative path (forward slashes) on the host; null for none or for a path outside the workspace.</summary>
     public static string? OnHost(string root, string? relative)
     {
-        // Not rooted (a Windows UNC path would make File.Exists reach out to a server), and not out of the workspace.
-        if (relative is null || relative.StartsWith('/') || relative.StartsWith('\\') || relative.Contains(':')
+        // Not rooted (a Windows UNC path would make File.Exists reach out to a server), and not out of the workspace. A
+        // colon is an ordinary character of a Linux file name (a:b.txt), on Windows a drive or a stream.
+        if (relative is null || relative.StartsWith('/') || relative.StartsWith('\\') || (OperatingSystem.IsWindows() && relative.Contains(':'))
             || relative.Split('/', '\\').Contains(".."))
         {
             return null;

@@ -1,10 +1,11 @@
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace AgentSandbox.Common;
 
 /// <summary>Small pieces of text the log and the reports share.</summary>
-internal static class Text
+internal static partial class Text
 {
     /// <summary>"1 turn", "3 turns".</summary>
     public static string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
@@ -40,4 +41,31 @@ internal static class Text
     }
 
     private static bool IsHidden(char c) => char.IsControl(c) && c is not ('\n' or '\t');
+
+    /// <summary>
+    /// Text as a CI log may show it: <see cref="Printable"/>, and no line a CI system would take for a command. GitHub
+    /// Actions acts on a line that starts with :: after its leading whitespace, and on ##[ anywhere in it; Azure
+    /// Pipelines on ##vso[ anywhere. Such a colon or bracket is shown as \u003a or \u005b, so the text stays readable
+    /// and nothing acts on it.
+    /// </summary>
+    public static string Loggable(string text)
+    {
+        var printable = Printable(text);
+        if (!printable.Contains("::", StringComparison.Ordinal) && !printable.Contains("##", StringComparison.Ordinal))
+        {
+            return printable;
+        }
+        return string.Join('\n', printable.Split('\n').Select(line =>
+        {
+            var indent = line.Length - line.TrimStart().Length;
+            if (line.AsSpan(indent).StartsWith("::", StringComparison.Ordinal))
+            {
+                line = string.Concat(line.AsSpan(0, indent), "\\u003a", line.AsSpan(indent + 1));
+            }
+            return CiCommandPrefix().Replace(line, "##$1\\u005b");
+        }));
+    }
+
+    [GeneratedRegex(@"##(vso)?\[", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex CiCommandPrefix();
 }

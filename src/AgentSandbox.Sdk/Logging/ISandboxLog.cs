@@ -18,6 +18,12 @@ internal interface ISandboxLog
 
     void Warn(Warning warning);
 
+    /// <summary>
+    /// Marks where the agent's own output is logged, until disposed: a CI system that can be told to stop acting on
+    /// commands in its log (GitHub Actions) is told so for that stretch.
+    /// </summary>
+    IDisposable AgentOutput();
+
     /// <summary>A warning or error about a place in the user's code (review findings, sandbox build errors): the IDE's error list shows it there.</summary>
     void Problem(SourceProblem problem);
 }

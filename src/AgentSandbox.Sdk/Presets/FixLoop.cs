@@ -105,7 +105,7 @@ internal sealed class FixLoop(AgentRunner rounds)
             Errors: errors,
             PermissionDenials: runs.Sum(run => run.PermissionDenials),
             // Against the tree before the first round: a file added in one round and edited in the next is added.
-            ChangedFiles: changedFiles)
+            ChangedFiles: spec.Reportable(changedFiles))
         {
             AgentSucceeded = runs.All(run => run.AgentSucceeded),
             PlantedGitMetadata = runs.SelectMany(run => run.PlantedGitMetadata ?? []).ToList() is { Count: > 0 } planted ? planted : null,

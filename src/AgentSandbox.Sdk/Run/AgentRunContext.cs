@@ -86,7 +86,7 @@ internal sealed class AgentRunContext(AgentRunSpec spec, string imageTag, IConta
             FinalText: finalText,
             Errors: AgentRunResult.Describe(failure) is { } stopped ? [.. agentErrors, stopped] : agentErrors,
             PermissionDenials: outcome?.PermissionDenials ?? 0,
-            ChangedFiles: ChangedFiles)
+            ChangedFiles: Spec.Reportable(ChangedFiles))
         {
             LastWords = AgentSucceeded && failure is null ? null : LastWordsOf(agentErrors, finalText),
             // The agent's own verdict: a failure after it ended well (a sandbox build's engine error) is not the agent's.

@@ -43,4 +43,11 @@ internal sealed record AgentRunSpec(
     public string WorkingDirectory => SandboxPaths.InContainer(WorkspaceRoot, ProjectDirectory);
 
     public IReadOnlyList<string> Command => Agent.BuildCommand(Invocation);
+
+    /// <summary>Text with every credential value of the run masked: the agent's and the sandbox builds'.</summary>
+    public string Redact(string text) => Environment.Redact(BuildEnvironment.Redact(text));
+
+    /// <summary>Changed files as the reports name them: a file the agent named after a credential does not print it.</summary>
+    public IReadOnlyList<ChangedFile> Reportable(IReadOnlyList<ChangedFile> changes) =>
+        changes.Select(change => change with { Path = Redact(change.Path) }).ToList();
 }

@@ -47,7 +47,7 @@ public abstract class AgentSandboxTask : MSBuildTask, ICancelableTask
         {
             // Ours to fix, not the user's: a coded error, and the stack trace only for those who ask for it.
             log.Error(Diagnostics.Internal(exception));
-            Log.LogMessage(MessageImportance.Low, "{0}", exception.ToString());
+            Log.LogMessage(MessageImportance.Low, "{0}", Text.Loggable(exception.ToString()));
         }
         return !Log.HasLoggedErrors && !_cancellation.IsCancellationRequested;
     }
@@ -74,29 +74,50 @@ public abstract class AgentSandboxTask : MSBuildTask, ICancelableTask
 
     /// <summary>
     /// Every message, warning and error reaches MSBuild here, and only here: whatever text came out of the sandbox is
-    /// made printable on the way (<see cref="Text.Printable"/>), so no agent can write control sequences into a log.
+    /// made safe for a terminal and a CI log on the way (<see cref="Text.Loggable"/>), so no agent can write control
+    /// sequences or CI commands into a log.
     /// </summary>
     private sealed class MSBuildSandboxLog(TaskLoggingHelper log, string? projectFile) : ISandboxLog
     {
-        public void Important(string message) => log.LogMessage(MessageImportance.High, "{0}", Text.Printable(message));
-        public void Info(string message) => log.LogMessage(MessageImportance.Normal, "{0}", Text.Printable(message));
-        public void Detail(string message) => log.LogMessage(MessageImportance.Low, "{0}", Text.Printable(message));
+        public void Important(string message) => log.LogMessage(MessageImportance.High, "{0}", Text.Loggable(message));
+        public void Info(string message) => log.LogMessage(MessageImportance.Normal, "{0}", Text.Loggable(message));
+        public void Detail(string message) => log.LogMessage(MessageImportance.Low, "{0}", Text.Loggable(message));
 
         // The project file as location, so that the IDE's error list can take users to it.
-        public void Warn(Warning warning) => log.LogWarning(null, warning.Code, null, projectFile, 0, 0, 0, 0, "{0}", Text.Printable(warning.Message));
+        public void Warn(Warning warning) => log.LogWarning(null, warning.Code, null, projectFile, 0, 0, 0, 0, "{0}", Text.Loggable(warning.Message));
         public void Problem(SourceProblem problem)
         {
-            var file = problem.File is null ? projectFile : Text.Printable(problem.File);
+            var file = problem.File is null ? projectFile : Text.Loggable(problem.File);
             if (problem.IsError)
             {
-                log.LogError(problem.Subcategory, problem.Code, null, file, problem.Line, problem.Column, 0, 0, "{0}", Text.Printable(problem.Message));
+                log.LogError(problem.Subcategory, problem.Code, null, file, problem.Line, problem.Column, 0, 0, "{0}", Text.Loggable(problem.Message));
             }
             else
             {
-                log.LogWarning(problem.Subcategory, problem.Code, null, file, problem.Line, problem.Column, 0, 0, "{0}", Text.Printable(problem.Message));
+                log.LogWarning(problem.Subcategory, problem.Code, null, file, problem.Line, problem.Column, 0, 0, "{0}", Text.Loggable(problem.Message));
             }
         }
 
-        public void Error(AgentSandboxException error) => log.LogError(null, error.Code, null, projectFile, 0, 0, 0, 0, "{0}", Text.Printable(error.Message));
+        public void Error(AgentSandboxException error) => log.LogError(null, error.Code, null, projectFile, 0, 0, 0, 0, "{0}", Text.Loggable(error.Message));
+
+        /// <summary>
+        /// Under GitHub Actions, ::stop-commands:: with a token nobody can guess, and the token to resume: the only two
+        /// lines logged as they are. Elsewhere nothing (the lines themselves are made harmless anyway).
+        /// </summary>
+        public IDisposable AgentOutput()
+        {
+            if (Environment.GetEnvironmentVariable("GITHUB_ACTIONS") != "true")
+            {
+                return new Scope(() => { });
+            }
+            var token = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+            log.LogMessage(MessageImportance.High, "{0}", $"::stop-commands::{token}");
+            return new Scope(() => log.LogMessage(MessageImportance.High, "{0}", $"::{token}::"));
+        }
+
+        private sealed class Scope(Action end) : IDisposable
+        {
+            public void Dispose() => end();
+        }
     }
 }

@@ -57,7 +57,7 @@ public sealed partial class RunAgent : SandboxImageTask
         log.Important($"{ProjectName} -> {ResultPath} ({RunReport.Outcome(outcome.Result, namedFiles: 5)})");
         ImageTag = outcome.Result.Image;
         Result = ResultItem(outcome.Result);
-        ChangedFiles = outcome.Result.ChangedFiles.Select(file => Item(SandboxPaths.OnHost(spec.Run!.WorkspaceRoot, file.Path)!, new Dictionary<string, string>
+        ChangedFiles = outcome.Result.ChangedFiles.Select(file => Item(SandboxPaths.OnHost(spec.Run!.WorkspaceRoot, file.Path) ?? Path.Combine(spec.Run!.WorkspaceRoot, file.Path), new Dictionary<string, string>
         {
             ["Change"] = file.Change.ToString().ToLowerInvariant(),
             ["RelativePath"] = file.Path,

@@ -74,7 +74,7 @@ internal static class SandboxBuild
         void Collect(string line)
         {
             // The agent's credentials too: code it wrote may print one (a test's failure message).
-            line = spec.Environment.Redact(spec.BuildEnvironment.Redact(line));
+            line = spec.Redact(line);
             log.Detail(line);
             lock (output)
             {
@@ -83,9 +83,14 @@ internal static class SandboxBuild
         }
 
         var stopwatch = Stopwatch.StartNew();
-        var exitCode = await engine.RunContainerAsync(
-            SandboxContainer.Create(spec, imageTag, verb, command, environment, readOnlyWorkspace: true, workingDirectory: SandboxPaths.Workspace),
-            onStdout: Collect, onStderr: Collect, CancellationToken.None, cancellationToken).ConfigureAwait(false);
+        long exitCode;
+        // The code built is the agent's: what it prints is the agent's output too.
+        using (log.AgentOutput())
+        {
+            exitCode = await engine.RunContainerAsync(
+                SandboxContainer.Create(spec, imageTag, verb, command, environment, readOnlyWorkspace: true, workingDirectory: SandboxPaths.Workspace),
+                onStdout: Collect, onStderr: Collect, CancellationToken.None, cancellationToken).ConfigureAwait(false);
+        }
         var diagnostics = BuildOutputParser.ParseAll(output, BuildDirectory);
         // Neither a restore that fails nor a file outside the workspace is the code's fault: no agent can fix them,
         // and no verdict on the code is possible.

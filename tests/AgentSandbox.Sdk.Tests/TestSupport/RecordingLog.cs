@@ -17,4 +17,20 @@ internal sealed class RecordingLog : ISandboxLog
     void ISandboxLog.Detail(string message) => Detail.Add(message);
     void ISandboxLog.Warn(Warning warning) => Warnings.Add(warning);
     void ISandboxLog.Problem(SourceProblem problem) => Problems.Add(problem);
+
+    /// <summary>How many stretches of agent output were marked.</summary>
+    public int AgentOutputs { get; private set; }
+
+    IDisposable ISandboxLog.AgentOutput()
+    {
+        AgentOutputs++;
+        return new Stretch();
+    }
+
+    private sealed class Stretch : IDisposable
+    {
+        public void Dispose()
+        {
+        }
+    }
 }

@@ -33,6 +33,7 @@ internal sealed class RunAgentContainerStep : IAgentRunStep
         var stopwatch = Stopwatch.StartNew();
         try
         {
+            using var agentOutput = log.AgentOutput();
             context.ExitCode = await context.Engine.RunContainerAsync(
                 SandboxContainer.Create(spec, context.ImageTag, Purpose, spec.Command, spec.Environment, spec.Preset.ReadOnlyWorkspace,
                     gitEntries: context.Before?.GitEntries),
