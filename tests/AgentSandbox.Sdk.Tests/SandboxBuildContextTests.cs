@@ -99,7 +99,7 @@ public sealed class SandboxBuildContextTests : IDisposable
         var original = SandboxBuildContext.FromSpec(SpecWithCa());
         var directory = _temp.Combine("obj/agentsandbox");
 
-        original.WriteTo(directory);
+        original.WriteTo(directory, _temp.Path);
         var readBack = SandboxBuildContext.ReadFrom(directory);
 
         Assert.Equal(original.ImageTagFor(BaseId), readBack.ImageTagFor(BaseId));
@@ -111,12 +111,12 @@ public sealed class SandboxBuildContextTests : IDisposable
     public void Writing_removes_generated_files_of_an_earlier_generation_and_nothing_else()
     {
         var directory = _temp.Combine("context");
-        SandboxBuildContext.FromSpec(SpecWithCa()).WriteTo(directory);
+        SandboxBuildContext.FromSpec(SpecWithCa()).WriteTo(directory, _temp.Path);
         // AgentSandboxContextDirectory may point anywhere: a file that is not ours is neither deleted nor sent to the engine.
         File.WriteAllText(Path.Combine(directory, "Program.cs"), "the user's");
 
         var withoutCa = SandboxBuildContext.FromSpec(Create());
-        withoutCa.WriteTo(directory);
+        withoutCa.WriteTo(directory, _temp.Path);
 
         Assert.Equal(["Dockerfile", "Program.cs"], Directory.EnumerateFiles(directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal(withoutCa.ImageTagFor(BaseId), SandboxBuildContext.ReadFrom(directory).ImageTagFor(BaseId));
@@ -128,12 +128,12 @@ public sealed class SandboxBuildContextTests : IDisposable
     {
         var directory = _temp.Combine("context");
         var context = SandboxBuildContext.FromSpec(Create());
-        context.WriteTo(directory);
+        context.WriteTo(directory, _temp.Path);
         var dockerfile = Path.Combine(directory, "Dockerfile");
         var marker = new DateTime(2001, 2, 3, 4, 5, 6, DateTimeKind.Utc);
         File.SetLastWriteTimeUtc(dockerfile, marker);
 
-        context.WriteTo(directory);
+        context.WriteTo(directory, _temp.Path);
 
         Assert.Equal(marker, File.GetLastWriteTimeUtc(dockerfile));
     }
@@ -143,10 +143,10 @@ public sealed class SandboxBuildContextTests : IDisposable
     {
         var directory = _temp.Combine("context");
         var context = SandboxBuildContext.FromSpec(Create());
-        context.WriteTo(directory);
+        context.WriteTo(directory, _temp.Path);
         File.AppendAllText(Path.Combine(directory, "Dockerfile"), "RUN echo edited\n");
 
-        context.WriteTo(directory);
+        context.WriteTo(directory, _temp.Path);
 
         Assert.Equal(context.ImageTagFor(BaseId), SandboxBuildContext.ReadFrom(directory).ImageTagFor(BaseId));
     }
@@ -156,7 +156,7 @@ public sealed class SandboxBuildContextTests : IDisposable
     {
         var directory = _temp.Combine("context");
         var context = SandboxBuildContext.FromSpec(Create());
-        context.WriteTo(directory);
+        context.WriteTo(directory, _temp.Path);
         File.AppendAllText(Path.Combine(directory, "Dockerfile"), "RUN echo edited\n");
 
         Assert.NotEqual(context.ImageTagFor(BaseId), SandboxBuildContext.ReadFrom(directory).ImageTagFor(BaseId));

@@ -123,6 +123,9 @@ internal static class Diagnostics
     public static AgentSandboxException FileAccessFailed(Exception inner) => new("AGS9001",
         $"AgentSandbox could not read or write a file ({inner.Message.TrimEnd('.')}): check that the path exists and the build user may read and write it.", inner);
 
+    public static AgentSandboxException PlantedLink(string link, string destination) => new("AGS9002",
+        $"'{link}' is a link, or a file, where AgentSandbox writes its own files ({destination}): an agent may have put it there to make the build overwrite another file, so nothing was written; look at what it points to, remove it, and run again.");
+
     public static AgentSandboxException Internal(Exception exception) => new("AGS9999",
         $"AgentSandbox failed unexpectedly ({exception.GetType().Name}: {exception.Message}): please report this with the output of -v:diagnostic, which holds the stack trace.", exception);
 }

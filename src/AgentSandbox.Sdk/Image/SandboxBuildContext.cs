@@ -76,19 +76,21 @@ internal sealed class SandboxBuildContext
     /// Writes the files and removes generated ones an earlier generation left (a CA file no longer configured).
     /// Only our own file names are touched, wherever AgentSandboxContextDirectory points; unchanged files are not rewritten.
     /// </summary>
-    public void WriteTo(string directory)
+    /// <param name="reach">The folder the agent could write to: no link planted inside it is followed.</param>
+    public void WriteTo(string directory, string reach)
     {
-        Directory.CreateDirectory(directory);
+        SafeFiles.CreateDirectory(directory, reach);
         foreach (var stale in GeneratedFiles.Where(name => !_files.ContainsKey(name)))
         {
-            File.Delete(Path.Combine(directory, stale));
+            SafeFiles.Delete(Path.Combine(directory, stale), reach);
         }
         foreach (var (name, content) in _files)
         {
             var path = Path.Combine(directory, name);
-            if (!File.Exists(path) || !File.ReadAllBytes(path).AsSpan().SequenceEqual(content))
+            // A link is rewritten (replaced) even when what it points at has the same content.
+            if (new FileInfo(path).LinkTarget is not null || !File.Exists(path) || !File.ReadAllBytes(path).AsSpan().SequenceEqual(content))
             {
-                File.WriteAllBytes(path, content);
+                SafeFiles.Write(path, content, reach);
             }
         }
     }

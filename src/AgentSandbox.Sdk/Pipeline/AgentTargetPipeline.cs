@@ -1,3 +1,4 @@
+using AgentSandbox.Common;
 using AgentSandbox.Docker;
 using AgentSandbox.Errors;
 using AgentSandbox.Image;
@@ -26,10 +27,7 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
     {
         var run = spec.Run ?? throw new ArgumentException("An agent target needs a run spec.", nameof(spec));
         // An old result must never pass for this run's, whatever stops this run.
-        if (File.Exists(resultPath))
-        {
-            File.Delete(resultPath);
-        }
+        SafeFiles.Delete(resultPath, run.WorkspaceRoot);
         if (run.User.IsRoot)
         {
             log.Warn(Diagnostics.RunningAsRoot(run.Agent.DisplayName));
@@ -42,7 +40,7 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         catch (Exception failure) when (failure is AgentSandboxException or OperationCanceledException)
         {
             // The agent never started, but whoever reads result.json must still learn why (the engine is down, the image failed).
-            ResultDocument.From(AgentRunResult.NotRun(run, image: "", failure), run, failure as AgentSandboxException).WriteTo(resultPath);
+            ResultDocument.From(AgentRunResult.NotRun(run, image: "", failure), run, failure as AgentSandboxException).WriteTo(resultPath, run.WorkspaceRoot);
             throw;
         }
 
@@ -54,7 +52,7 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         }
 
         var error = RunReport.Verdict(result, run, resultPath);
-        ResultDocument.From(result, run, RunReport.RecordedError(result, error)).WriteTo(resultPath);
+        ResultDocument.From(result, run, RunReport.RecordedError(result, error)).WriteTo(resultPath, run.WorkspaceRoot);
         StepSummary.AppendTo(spec.StepSummaryFile, result, run);
         if (result.AgentSucceeded && !result.ReportedOutcome && run.Agent.PrintsResultEvent(run.Invocation.Version))
         {

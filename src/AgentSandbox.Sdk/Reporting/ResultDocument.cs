@@ -1,3 +1,4 @@
+using AgentSandbox.Common;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AgentSandbox.Errors;
@@ -86,11 +87,8 @@ internal sealed record ResultDocument(
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
-    public void WriteTo(string path)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        File.WriteAllText(path, ToJson());
-    }
+    /// <param name="reach">The folder the agent could write to: no link planted inside it is followed.</param>
+    public void WriteTo(string path, string reach) => SafeFiles.Write(path, System.Text.Encoding.UTF8.GetBytes(ToJson()), reach);
 }
 
 internal sealed record ResultError(string Code, string Message);

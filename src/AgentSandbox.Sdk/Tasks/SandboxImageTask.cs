@@ -39,7 +39,8 @@ public abstract partial class SandboxImageTask : AgentSandboxTask
     {
         var context = SandboxBuildContext.FromSpec(spec.Image);
         var directory = Path.GetFullPath(ContextDirectory);
-        context.WriteTo(directory);
+        // An agent could reach the project (and, in a run, the workspace): nothing it planted on the way is followed.
+        context.WriteTo(directory, spec.Run?.WorkspaceRoot ?? Path.GetFullPath(ProjectDirectory));
         ResolvedBaseImage = spec.Image.BaseImage;
         DockerfilePath = Path.Combine(directory, SandboxBuildContext.Dockerfile);
         var message = $"Sandbox Dockerfile for {DisplayName}: {DockerfilePath} (base {spec.Image.BaseImage}, {spec.Image.Agent.Describe(spec.Image.AgentVersion)}).";

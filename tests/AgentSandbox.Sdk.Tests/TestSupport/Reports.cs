@@ -17,5 +17,5 @@ internal static class Reports
 
     /// <summary>result.json as the pipeline writes it for this result.</summary>
     public static void WriteJson(AgentRunResult result, string path, AgentSandboxException? error = null) =>
-        ResultDocument.From(result, Specs.Minimal(Specs.SomeProjectDirectory), error).WriteTo(path);
+        ResultDocument.From(result, Specs.Minimal(Specs.SomeProjectDirectory), error).WriteTo(path, Path.GetDirectoryName(Path.GetFullPath(path))!);
 }

@@ -1,0 +1,71 @@
+using AgentSandbox.Errors;
+
+namespace AgentSandbox.Common;
+
+/// <summary>
+/// Writes AgentSandbox's own files (result.json, the build context, patches) without following a link an agent could
+/// have planted where they go: every folder on the way inside the agent's reach must be a folder, not a link, and a
+/// file is written under a fresh name and renamed into place, which replaces a link there instead of writing through it.
+/// </summary>
+internal static class SafeFiles
+{
+    /// <param name="reach">The folder the agent could write to (the workspace, or the project's folder): folders above it are the user's.</param>
+    public static void Write(string path, ReadOnlySpan<byte> content, string reach)
+    {
+        var full = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(full)!;
+        CreateDirectory(directory, reach);
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
+            {
+                stream.Write(content);
+            }
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+
+    /// <summary>Deletes a file of ours; a link in its place is deleted itself, never what it points at.</summary>
+    public static void Delete(string path, string reach)
+    {
+        var full = Path.GetFullPath(path);
+        CheckFolders(Path.GetDirectoryName(full)!, reach);
+        if (Directory.Exists(Path.GetDirectoryName(full)))
+        {
+            File.Delete(full);
+        }
+    }
+
+    /// <summary>Creates a folder and those on the way, refusing a link anywhere inside <paramref name="reach"/>.</summary>
+    public static void CreateDirectory(string directory, string reach)
+    {
+        CheckFolders(directory, reach);
+        Directory.CreateDirectory(directory);
+    }
+
+    private static void CheckFolders(string directory, string reach)
+    {
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(reach));
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        var relative = Path.GetRelativePath(root, full);
+        if (relative == "." || relative == ".." || relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) || Path.IsPathRooted(relative))
+        {
+            return;
+        }
+        var current = root;
+        foreach (var part in relative.Split(Path.DirectorySeparatorChar))
+        {
+            current = Path.Combine(current, part);
+            var info = new DirectoryInfo(current);
+            if (info.LinkTarget is not null || (!info.Exists && File.Exists(current)))
+            {
+                throw Diagnostics.PlantedLink(current, directory);
+            }
+        }
+    }
+}
