@@ -93,7 +93,7 @@ public sealed class CustomAgentEndToEndTests
     }
 
     [DockerFact]
-    public void GitMetadataIsReadOnlyWhereItExistsAndQuarantinedWithAGS4008WhereTheAgentCreatesIt()
+    public void InMountModeGitMetadataIsReadOnlyWhereItExistsAndQuarantinedWithAGS4008WhereTheAgentCreatesIt()
     {
         using var environment = new EnvironmentScope(new Dictionary<string, string?>());
         using var project = new TestProject();
@@ -101,7 +101,7 @@ public sealed class CustomAgentEndToEndTests
         Directory.CreateDirectory(Path.Combine(project.Directory, "vendor", "lib", ".git", "hooks"));
 
         // What a hostile agent would do to get a command run by git on the host.
-        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentKind", "custom"), ("AgentPrompt", "Do it"), ("AgentCommand",
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentWorkspaceMode", "mount"), ("AgentKind", "custom"), ("AgentPrompt", "Do it"), ("AgentCommand",
             // (AgentCommand is ;-separated, so the script chains with && and ||.)
             "sh;-c;(echo x > .git/hooks/pre-commit || echo refused) && (echo x > vendor/lib/.git/hooks/pre-commit || echo refused) && " +
             "mkdir -p src/.git && printf '[core]\\n\\tfsmonitor = touch /tmp/pwned\\n' > src/.git/config && echo planted")));
@@ -123,13 +123,13 @@ public sealed class CustomAgentEndToEndTests
     }
 
     [DockerFact]
-    public void BuildsTheAgentRunsLeaveTheTreeAloneAndPlantedBuildOutputIsAGS4103()
+    public void InMountModeBuildsTheAgentRunsLeaveTheTreeAloneAndPlantedBuildOutputIsAGS4103()
     {
         using var environment = new EnvironmentScope(new Dictionary<string, string?>());
         using var project = new TestProject();
 
         // A real dotnet build by the agent, then a binary dropped where the host's next build would pick it up.
-        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentBaseImage", TestDocker.SdkImage), ("AgentKind", "custom"),
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentWorkspaceMode", "mount"), ("AgentBaseImage", TestDocker.SdkImage), ("AgentKind", "custom"),
             ("AgentPrompt", "Do it"), ("AgentCommand", "sh;-c;dotnet build -nologo -v:q Sample.csproj && echo built")));
 
         Assert.True(run.Succeeded, run.Log);
@@ -138,7 +138,7 @@ public sealed class CustomAgentEndToEndTests
         Assert.Equal(["agent"], Directory.GetDirectories(Path.Combine(project.Directory, "obj")).Select(Path.GetFileName));
         Assert.DoesNotContain(run.Warnings, w => w.Code == "AGS4103");
 
-        var planted = project.Build("AgentRun", SandboxProperties.ForTests(("AgentKind", "custom"), ("AgentPrompt", "Do it"),
+        var planted = project.Build("AgentRun", SandboxProperties.ForTests(("AgentWorkspaceMode", "mount"), ("AgentKind", "custom"), ("AgentPrompt", "Do it"),
             ("AgentCommand", "sh;-c;mkdir -p obj/Debug/net10.0 && echo fake > obj/Debug/net10.0/Sample.dll && echo planted")));
 
         Assert.True(planted.Succeeded, planted.Log);
@@ -147,12 +147,12 @@ public sealed class CustomAgentEndToEndTests
     }
 
     [DockerFact]
-    public void PlantedGitMetadataIsReportedAlsoWhenTheAgentFails()
+    public void InMountModePlantedGitMetadataIsReportedAlsoWhenTheAgentFails()
     {
         using var environment = new EnvironmentScope(new Dictionary<string, string?>());
         using var project = new TestProject();
 
-        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentKind", "custom"), ("AgentPrompt", "Do it"),
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentWorkspaceMode", "mount"), ("AgentKind", "custom"), ("AgentPrompt", "Do it"),
             ("AgentCommand", "sh;-c;mkdir -p tools/.git && echo '[core]' > tools/.git/config && echo 'giving up' && exit 3")));
 
         Assert.False(run.Succeeded, run.Log);

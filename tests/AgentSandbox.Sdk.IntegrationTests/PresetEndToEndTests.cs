@@ -341,7 +341,7 @@ public sealed class PresetEndToEndTests
         await using var api = FakeAnthropicApi.Start(
         [
             new ToolUseTurn("Read", new { file_path = "/workspace/Program.cs" }),
-            // A reviewer that tries to write anyway: the project is mounted read-only.
+            // A reviewer that tries to write anyway: only its own copy changes, and nothing comes back.
             new ToolUseTurn("Bash", new { command = "echo tampered >> Program.cs", description = "Try to edit" }),
             new TextTurn("""
                 Two findings:
@@ -358,7 +358,6 @@ public sealed class PresetEndToEndTests
 
         Assert.True(run.Succeeded, run.Log);
         Assert.Equal(before, Hashes(project.Directory));
-        Assert.Contains("Read-only file system", run.Log);
         var program = Path.Combine(project.Directory, "Program.cs");
         var findings = run.Warnings.Where(w => w.Code == "AGS4201").ToList();
         Assert.Equal(2, findings.Count);

@@ -32,7 +32,7 @@ public sealed class AgentTargetPipelineTests : IDisposable
 
     /// <summary>What Claude Code printed for the edit it made, and the edit itself.</summary>
     private ContainerScript ClaudeEdits() => new(0, Recording("claude-2.1.328-edit.jsonl"),
-        Effect: () => _temp.Write("Program.cs", "Console.WriteLine(\"Hello, Agent!\");\n"));
+        Effect: workspace => TempDirectory.WriteIn(workspace, "Program.cs", "Console.WriteLine(\"Hello, Agent!\");\n"));
 
     [Fact]
     public async Task The_image_is_built_then_the_agent_runs_and_its_edit_is_reported_and_written_to_a_valid_result()
@@ -67,9 +67,135 @@ public sealed class AgentTargetPipelineTests : IDisposable
         Assert.Equal(Specs.Identity.RunId, container.Labels["org.agentsandbox.run"]);
         Assert.Equal(Specs.Identity.RunId, _engine.Builds.Single().Labels["org.agentsandbox.run"]);
         Assert.Equal("true", _engine.Builds.Single().Labels["org.agentsandbox.generated"]);
+        // Copy mode: the tree goes in and comes back through the engine; nothing of the host is mounted.
+        Assert.Empty(container.Mounts);
+        Assert.Equal("/workspace", container.Files?.Download);
+    }
+
+    [Fact]
+    public async Task In_mount_mode_the_agents_container_gets_the_workspace_mounted_read_write()
+    {
+        _engine.Images.Add("base:1");
+        _engine.ThenRun(ClaudeEdits());
+
+        var outcome = await Run(Specs.Run(_temp.Path, "Change the greeting") with { WorkspaceMode = "mount" });
+
+        var container = Assert.Single(_engine.Containers);
         Assert.Equal(_temp.Path, container.Mounts[0].Source);
         Assert.False(container.Mounts[0].ReadOnly);
+        Assert.Null(container.Files);
+        Assert.Null(outcome.Result.Applied);
+        Assert.Contains("Hello, Agent!", File.ReadAllText(_temp.Combine("Program.cs")));
     }
+
+    [Fact]
+    public async Task A_successful_copy_mode_run_applies_its_changes_and_keeps_a_patch_that_undoes_them()
+    {
+        _engine.Images.Add("base:1");
+        _temp.Write("Old.cs", "class Old {}\n");
+        _engine.ThenRun(new ContainerScript(0, Recording("claude-2.1.328-edit.jsonl"), Effect: workspace =>
+        {
+            TempDirectory.WriteIn(workspace, "Program.cs", "Console.WriteLine(\"Hello, Agent!\");\n");
+            TempDirectory.WriteIn(workspace, "src/New.cs", "class New {}\n");
+            File.Delete(Path.Combine(workspace, "Old.cs"));
+        }));
+
+        var outcome = await Run(Specs.Run(_temp.Path, "Change the greeting"));
+
+        Assert.True(outcome.Result.Success, string.Join("\n", _log.Important));
+        Assert.True(outcome.Result.Applied);
+        Assert.Equal("Console.WriteLine(\"Hello, Agent!\");\n", File.ReadAllText(_temp.Combine("Program.cs")));
+        Assert.Equal("class New {}\n", File.ReadAllText(_temp.Combine("src/New.cs")));
+        Assert.False(File.Exists(_temp.Combine("Old.cs")));
+        var patch = _temp.Combine("obj/agent/AgentRun/changes.patch");
+        Assert.Equal(patch, outcome.Result.PatchFile);
+        Assert.Contains(_log.Important, line => line == $"AgentRun for App: applied 3 changes to {_temp.Path} (git apply -R {patch} undoes them).");
+
+        Assert.Equal(0, Git(_temp.Path, "apply", "-R", patch));
+        Assert.Equal("Console.WriteLine(\"Hello, World!\");\n", File.ReadAllText(_temp.Combine("Program.cs")));
+        Assert.Equal("class Old {}\n", File.ReadAllText(_temp.Combine("Old.cs")));
+        Assert.False(File.Exists(_temp.Combine("src/New.cs")));
+    }
+
+    [Fact]
+    public async Task A_failed_copy_mode_run_leaves_the_tree_as_it_was_and_offers_its_changes_as_a_patch()
+    {
+        _engine.Images.Add("base:1");
+        _engine.ThenRun(new ContainerScript(1, Recording("claude-2.1.328-maxturns.jsonl"),
+            Effect: workspace => TempDirectory.WriteIn(workspace, "Program.cs", "half done\n")));
+
+        var outcome = await Run(Specs.Run(_temp.Path));
+
+        Assert.Equal("AGS4002", Assert.IsType<AgentSandboxException>(outcome.Error).Code);
+        Assert.False(outcome.Result.Applied);
+        Assert.Equal("Console.WriteLine(\"Hello, World!\");\n", File.ReadAllText(_temp.Combine("Program.cs")));
+        var patch = _temp.Combine("obj/agent/AgentRun/changes.patch");
+        Assert.Contains("+half done", File.ReadAllText(patch));
+        Assert.Contains(_log.Important, line => line.Contains($"nothing was applied to your tree; the agent's changes are in {patch} (git apply {patch} takes them)", StringComparison.Ordinal));
+        Assert.Contains(_log.Important, line => line.Contains("1 file changed, not applied", StringComparison.Ordinal));
+        ResultSchema.AssertValid(File.ReadAllText(ResultPath));
+        Assert.Contains("\"applied\": false", File.ReadAllText(ResultPath));
+    }
+
+    [Theory]
+    [InlineData("Directory.Build.targets", "AGS4012")]
+    [InlineData("src/App.csproj", "AGS4012")]
+    [InlineData("NuGet.Config", "AGS4012")]
+    [InlineData(".github/workflows/ci.yml", "AGS4012")]
+    [InlineData("sub/.git/config", "AGS4008")]
+    [InlineData("evil\nname.cs", "AGS4014")]
+    public async Task A_change_the_check_refuses_fails_the_run_and_nothing_is_applied(string path, string code)
+    {
+        _engine.Images.Add("base:1");
+        _engine.ThenRun(new ContainerScript(0, Recording("claude-2.1.328-edit.jsonl"), Effect: workspace =>
+        {
+            TempDirectory.WriteIn(workspace, "Program.cs", "Console.WriteLine(\"Hello, Agent!\");\n");
+            TempDirectory.WriteIn(workspace, path, "<Project />\n");
+        }));
+
+        var outcome = await Run(Specs.Run(_temp.Path, "Change the greeting") with { ProtectedPaths = ["**/*.targets", "**/*.csproj", "**/nuget.config", "**/.github/**"] });
+
+        Assert.False(outcome.Result.Success);
+        Assert.False(outcome.Result.Applied);
+        Assert.Equal("Console.WriteLine(\"Hello, World!\");\n", File.ReadAllText(_temp.Combine("Program.cs")));
+        Assert.False(File.Exists(_temp.Combine(path)));
+        Assert.True(_log.Problems.Any(problem => problem.Code == code && problem.IsError), outcome.Error?.ToString());
+        ResultSchema.AssertValid(File.ReadAllText(ResultPath));
+        Assert.Contains($"\"code\": \"{code}\"", File.ReadAllText(ResultPath));
+    }
+
+    [Fact]
+    public async Task AgentAllowProtectedChanges_lets_a_project_file_change_through()
+    {
+        _engine.Images.Add("base:1");
+        _temp.Write("App.csproj", "<Project />\n");
+        _engine.ThenRun(new ContainerScript(0, Recording("claude-2.1.328-edit.jsonl"),
+            Effect: workspace => TempDirectory.WriteIn(workspace, "App.csproj", "<Project><ItemGroup><PackageReference Include=\"X\" /></ItemGroup></Project>\n")));
+
+        var outcome = await Run(Specs.Run(_temp.Path, "Add X") with { ProtectedPaths = ["**/*.csproj"], AllowProtectedChanges = "true" });
+
+        Assert.True(outcome.Result.Applied);
+        Assert.Contains("PackageReference", File.ReadAllText(_temp.Combine("App.csproj")));
+    }
+
+    [Fact]
+    public async Task A_file_the_user_edited_during_the_run_is_AGS4015_and_nothing_is_applied()
+    {
+        _engine.Images.Add("base:1");
+        _engine.ThenRun(new ContainerScript(0, Recording("claude-2.1.328-edit.jsonl"), Effect: workspace =>
+        {
+            TempDirectory.WriteIn(workspace, "Program.cs", "the agent's\n");
+            _temp.Write("Program.cs", "the user's\n");
+        }));
+
+        var outcome = await Run(Specs.Run(_temp.Path, "Change the greeting"));
+
+        Assert.Equal("AGS4015", Assert.IsType<AgentSandboxException>(outcome.Error).Code);
+        Assert.Equal("the user's\n", File.ReadAllText(_temp.Combine("Program.cs")));
+        Assert.False(outcome.Result.Applied);
+    }
+
+    private static int Git(string directory, params string[] arguments) => GitCommand.Run(directory, arguments)!.Value.ExitCode;
 
     [Fact]
     public async Task A_failing_agent_is_AGS4002_and_result_json_records_it()
@@ -132,7 +258,10 @@ public sealed class AgentTargetPipelineTests : IDisposable
         var build = _engine.Containers[1];
         Assert.Equal("build", build.Labels["org.agentsandbox.purpose"]);
         Assert.DoesNotContain("ANTHROPIC_API_KEY", build.Environment.Keys);
-        Assert.True(build.Mounts.Single().ReadOnly);
+        // The agent's tree, copied in: the build sees its edit, the user's tree has none yet.
+        Assert.Empty(build.Mounts);
+        Assert.NotNull(build.Files);
+        Assert.Null(build.Files.Download);
         var problem = Assert.Single(_log.Problems);
         Assert.Equal(("CS1002", _temp.Combine("Program.cs"), 1), (problem.Code, problem.File, problem.Line));
     }

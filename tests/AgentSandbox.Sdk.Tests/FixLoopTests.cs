@@ -37,7 +37,7 @@ public sealed class FixLoopTests : IDisposable
 
     private static ContainerScript Build(params string[] output) => new(output.Any(line => line.Contains(": error ", StringComparison.Ordinal)) ? 1 : 0, output);
 
-    private ContainerScript AgentFixes() => new(0, ["Added the semicolon."], Effect: () => _temp.Write("Program.cs", "Console.WriteLine(\"Hello\");\n"));
+    private ContainerScript AgentFixes() => new(0, ["Added the semicolon."], Effect: workspace => TempDirectory.WriteIn(workspace, "Program.cs", "Console.WriteLine(\"Hello\");\n"));
 
     private IEnumerable<string> Purposes => _engine.Containers.Select(container => container.Labels["org.agentsandbox.purpose"]);
 
@@ -113,7 +113,7 @@ public sealed class FixLoopTests : IDisposable
     [Fact]
     public async Task A_round_that_plants_git_metadata_gets_no_further_round()
     {
-        _engine.ThenRun(Build(Broken)).ThenRun(new ContainerScript(0, ["Done."], Effect: () => _temp.Write("sub/.git/config", "[core]\n")));
+        _engine.ThenRun(Build(Broken)).ThenRun(new ContainerScript(0, ["Done."], Effect: workspace => TempDirectory.WriteIn(workspace, "sub/.git/config", "[core]\n")));
 
         var result = await Run(Spec());
 
@@ -127,9 +127,9 @@ public sealed class FixLoopTests : IDisposable
     public async Task Rounds_add_up_and_changes_count_from_before_the_first()
     {
         _engine.ThenRun(Build(Broken))
-            .ThenRun(new ContainerScript(0, ["Half."], Effect: () => _temp.Write("New.cs", "class A {}\n")))
+            .ThenRun(new ContainerScript(0, ["Half."], Effect: workspace => TempDirectory.WriteIn(workspace, "New.cs", "class A {}\n")))
             .ThenRun(Build(Broken))
-            .ThenRun(new ContainerScript(0, ["Done."], Effect: () => _temp.Write("New.cs", "class B {}\n")))
+            .ThenRun(new ContainerScript(0, ["Done."], Effect: workspace => TempDirectory.WriteIn(workspace, "New.cs", "class B {}\n")))
             .ThenRun(Build("Build succeeded."));
 
         var result = await Run(Spec());

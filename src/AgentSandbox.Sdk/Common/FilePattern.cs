@@ -46,8 +46,12 @@ internal static class FilePattern
         return false;
     }
 
+    /// <summary>Whether a relative path (forward slashes) matches a pattern, case ignored: protected paths hold on any file system.</summary>
+    public static bool Matches(string pattern, string relativePath) =>
+        ToRegex(pattern.Replace('\\', '/').TrimStart('/'), ignoreCase: true).IsMatch(relativePath);
+
     /// <summary>`**/` is any number of directories, `*` any characters but `/`, `?` one of them.</summary>
-    private static Regex ToRegex(string pattern)
+    private static Regex ToRegex(string pattern, bool ignoreCase = false)
     {
         var regex = new StringBuilder("^");
         for (var i = 0; i < pattern.Length; i++)
@@ -68,6 +72,6 @@ internal static class FilePattern
                 });
             }
         }
-        return new Regex(regex.Append('$').ToString(), RegexOptions.CultureInvariant | (OperatingSystem.IsLinux() ? RegexOptions.None : RegexOptions.IgnoreCase));
+        return new Regex(regex.Append('$').ToString(), RegexOptions.CultureInvariant | (ignoreCase || !OperatingSystem.IsLinux() ? RegexOptions.IgnoreCase : RegexOptions.None));
     }
 }

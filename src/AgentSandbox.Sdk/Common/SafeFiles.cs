@@ -62,7 +62,7 @@ internal static class SafeFiles
         {
             current = Path.Combine(current, part);
             var info = new DirectoryInfo(current);
-            if (info.LinkTarget is not null || (!info.Exists && File.Exists(current)))
+            if (info.LinkTarget is not null)
             {
                 throw Diagnostics.PlantedLink(current, directory);
             }

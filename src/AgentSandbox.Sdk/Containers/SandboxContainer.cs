@@ -1,6 +1,7 @@
 using AgentSandbox.Common;
 using AgentSandbox.Docker;
 using AgentSandbox.Spec;
+using AgentSandbox.Workspace;
 
 namespace AgentSandbox.Containers;
 
@@ -15,15 +16,17 @@ internal static class SandboxContainer
 
     /// <param name="purpose">What the container is for ("agent", "build", "test"): part of its name and a label.</param>
     /// <param name="gitEntries">The .git entries in the workspace, relative; null to look for the root's only.</param>
+    /// <param name="copy">Copy mode: the tree copied in instead of any mount.</param>
+    /// <param name="collect">Copy mode: the container's tree is taken back when it ends (the agent's container, unless it only reads).</param>
     public static ContainerRequest Create(
         AgentRunSpec spec, string imageTag, string purpose, IReadOnlyList<string> command, ContainerEnvironment environment, bool readOnlyWorkspace,
-        string? workingDirectory = null, IReadOnlyCollection<string>? gitEntries = null) => new(
+        string? workingDirectory = null, IReadOnlyCollection<string>? gitEntries = null, WorkspaceCopy? copy = null, bool collect = false) => new(
         Name: $"agentsandbox-{spec.TargetName.ToLowerInvariant()}-{purpose}-{Guid.NewGuid():N}",
         Image: imageTag,
         Command: command,
         Environment: environment.Variables,
         WorkingDirectory: workingDirectory ?? spec.WorkingDirectory,
-        Mounts: Mounts(spec.WorkspaceRoot, readOnlyWorkspace, gitEntries),
+        Mounts: copy is null ? Mounts(spec.WorkspaceRoot, readOnlyWorkspace, gitEntries) : [],
         Network: spec.Network,
         Labels: new Dictionary<string, string>(spec.Identity.Labels)
         {
@@ -31,7 +34,12 @@ internal static class SandboxContainer
             [RunIdentity.LabelPrefix + "project"] = spec.ProjectDirectory,
             [RunIdentity.LabelPrefix + "purpose"] = purpose,
         },
-        Limits: Limits);
+        Limits: Limits)
+    {
+        Files = copy is null ? null
+            : collect ? new ContainerFiles(copy.OpenTree, SandboxPaths.Workspace, copy.AdoptAsync)
+            : new ContainerFiles(copy.OpenTree),
+    };
 
     /// <summary>
     /// The workspace root at the workspace path; every .git in it (the root's, nested repositories', submodules')

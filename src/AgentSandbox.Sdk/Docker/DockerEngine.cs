@@ -114,6 +114,16 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         try
         {
             id = (await CallAsync("create a container", client, (c, token) => c.Containers.CreateContainerAsync(parameters, token), cancellationToken).ConfigureAwait(false)).ID;
+            if (request.Files is { } files)
+            {
+                // Owners and modes as the tar says (no copyUIDGID, which would make everything the image user's).
+                await CallAsync("copy files into a container", client, async (c, token) =>
+                {
+                    await using var upload = files.Upload();
+                    await c.Containers.ExtractArchiveToContainerAsync(id, new CopyToContainerParameters { Path = "/" }, upload, token).ConfigureAwait(false);
+                    return true;
+                }, cancellationToken).ConfigureAwait(false);
+            }
             using var stream = await CallAsync("attach to a container", client, (c, token) => c.Containers.AttachContainerAsync(
                 id, new ContainerAttachParameters { Stream = true, Stdout = true, Stderr = true }, token), cancellationToken).ConfigureAwait(false);
             await CallAsync("start a container", client, (c, token) => c.Containers.StartContainerAsync(id, new ContainerStartParameters(), token), cancellationToken).ConfigureAwait(false);
@@ -124,6 +134,16 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
                 await CallAsync("stream a container's output", client, (_, token) => PumpLinesAsync(stream, onStdout, onStderr, token), cancellationToken).ConfigureAwait(false);
             }
             var exit = await CallAsync("wait for a container", client, (c, token) => c.Containers.WaitContainerAsync(id, token), cancellationToken).ConfigureAwait(false);
+            if (request.Files is { Download: { } folder, Received: { } received })
+            {
+                await CallAsync("copy files out of a container", client, async (c, token) =>
+                {
+                    var archive = await c.Containers.GetArchiveFromContainerAsync(id, new ContainerPathStatParameters { Path = folder }, statOnly: false, token).ConfigureAwait(false);
+                    await using var stream = archive.Stream ?? Stream.Null;
+                    await received(stream, token).ConfigureAwait(false);
+                    return true;
+                }, cancellationToken).ConfigureAwait(false);
+            }
             return exit.StatusCode;
         }
         finally

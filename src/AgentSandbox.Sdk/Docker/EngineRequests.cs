@@ -17,9 +17,22 @@ internal sealed record ContainerRequest(
     IReadOnlyDictionary<string, string> Labels,
     ContainerLimits Limits)
 {
+    /// <summary>Files copied in before the container starts and out after it ends, through the engine; null when it only has mounts.</summary>
+    public ContainerFiles? Files { get; init; }
+
     /// <summary>Names only: a request may hold secrets and must never be logged whole.</summary>
     public override string ToString() => $"{Name} ({Image}: {Command[0]}, environment {string.Join(", ", Environment.Keys)})";
 }
+
+/// <summary>
+/// Files a container gets and gives back through the engine, not through a shared host path: the only way there is
+/// to a remote engine or a cluster. The engine extracts <see cref="Upload"/> at the container's root before it starts
+/// and, after it ended, hands the folder <see cref="Download"/> back as a tar stream.
+/// </summary>
+/// <param name="Upload">Opens the tar to extract at the container's root (entries such as workspace/src/a.cs).</param>
+/// <param name="Download">A folder in the container to give back, or null for none.</param>
+/// <param name="Received">Reads what came back (entries named after the folder: workspace/...); called once, before the container is removed.</param>
+internal sealed record ContainerFiles(Func<Stream> Upload, string? Download = null, Func<Stream, CancellationToken, Task>? Received = null);
 
 /// <summary>A host directory in the container.</summary>
 internal sealed record ContainerMount(string Source, string Target, bool ReadOnly);

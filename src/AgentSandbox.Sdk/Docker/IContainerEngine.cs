@@ -9,7 +9,8 @@ internal interface IContainerEngine
     Task<bool> NetworkExistsAsync(string network, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Creates and starts a container, hands each line of its output over as it arrives, and waits for its exit code.
+    /// Creates a container, copies <see cref="ContainerRequest.Files"/> in, starts it, hands each line of its output
+    /// over as it arrives, waits for its exit code and hands the files to download back.
     /// <paramref name="stop"/> kills the container and still collects its output and exit code;
     /// <paramref name="cancellationToken"/> kills it and abandons the run. The container is removed afterwards
     /// whatever happens.

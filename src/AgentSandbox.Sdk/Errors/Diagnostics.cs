@@ -91,6 +91,9 @@ internal static class Diagnostics
     public static AgentSandboxException GitMetadataPlanted(IEnumerable<string> entries) => new("AGS4008",
         $"The agent left git metadata whose hooks and settings git on your machine would run, or hid directories from the check ({string.Join("; ", entries)}): do not run git there before you have looked, and review the agent's other changes before you trust them.");
 
+    public static AgentSandboxException GitMetadataRefused(IEnumerable<string> paths, string? patch) => new("AGS4008",
+        $"The agent created git metadata, which git on your machine would obey ({List(paths)}), so none of its changes were applied{Review(patch)}.");
+
     public static AgentSandboxException ReviewUnanswered(string agent, string resultPath) => new("AGS4009",
         $"{agent} ended its review without findings in the form FINDING <severity> <path>:<line>: <message> and without saying NO FINDINGS, so the review cannot be trusted: read its answer (finalText in {resultPath}) and check that AgentPrompt and AgentExtraArgs leave the answer's form alone.");
 
@@ -100,8 +103,28 @@ internal static class Diagnostics
     public static AgentSandboxException SandboxPackageNotFound(string message) => new("AGS4011",
         $"dotnet restore inside the sandbox cannot find a package the project needs ({message.TrimEnd('.')}), and no agent could fix that: name the feed that has it in a nuget.config inside the workspace (the project directory or AgentWorkspaceRoot) and pass its credentials by name with AgentBuildEnvironmentVariables.");
 
+    public static AgentSandboxException ProtectedChangesRefused(IEnumerable<string> paths, string? patch) => new("AGS4012",
+        $"The agent changed build or automation logic that your machine would run or obey ({List(paths)}), so none of its changes were applied{Review(patch)}; if the change is wanted (a package reference, say), run again with -p:AgentAllowProtectedChanges=true, or trim AgentProtectedPath.");
+
+    public static AgentSandboxException LinksRefused(IEnumerable<string> paths, string? patch) => new("AGS4013",
+        $"The agent left links that lead out of the workspace, into git metadata or to protected files, or hard links, devices or pipes ({List(paths)}), so none of its changes were applied{Review(patch)}.");
+
+    public static AgentSandboxException NamesRefused(IEnumerable<string> paths, string? patch) => new("AGS4014",
+        $"The agent created names your machine cannot take or a log cannot show safely (control characters, line breaks, backslashes, . or .. parts: {List(paths)}), so none of its changes were applied{Review(patch)}.");
+
+    public static AgentSandboxException TreeChangedDuringRun(IEnumerable<string> paths, string? patch) => new("AGS4015",
+        $"Your tree changed during the run where the agent changed it too ({List(paths)}), so none of the agent's changes were applied{Review(patch)} and take what you want from them.");
+
+    private static string List(IEnumerable<string> paths)
+    {
+        var all = paths.ToList();
+        return string.Join(", ", all.Take(10)) + (all.Count > 10 ? $" and {all.Count - 10} more" : "");
+    }
+
+    private static string Review(string? patch) => patch is null ? "" : $": review them in {patch}";
+
     public static Warning RunningAsRoot(string agent) => new("AGS4101",
-        $"The build runs as root, so {agent} runs as root inside the sandbox and the files it writes belong to root: run the build as a non-root user to avoid that.");
+        $"The build runs as root and the workspace is mounted, so {agent} runs as root inside the sandbox and the files it writes into your tree belong to root: run the build as a non-root user, or use AgentWorkspaceMode=copy.");
 
     public static Warning NoResultEvent(string agent) => new("AGS4102",
         $"{agent} exited without a final result event, so turns and cost are unknown: check that AgentExtraArgs does not change the output format.");
@@ -124,7 +147,7 @@ internal static class Diagnostics
         $"AgentSandbox could not read or write a file ({inner.Message.TrimEnd('.')}): check that the path exists and the build user may read and write it.", inner);
 
     public static AgentSandboxException PlantedLink(string link, string destination) => new("AGS9002",
-        $"'{link}' is a link, or a file, where AgentSandbox writes its own files ({destination}): an agent may have put it there to make the build overwrite another file, so nothing was written; look at what it points to, remove it, and run again.");
+        $"'{link}' is a link where AgentSandbox writes its own files ({destination}): an agent may have put it there to make the build overwrite another file, so nothing was written; look at what it points to, remove it, and run again.");
 
     public static AgentSandboxException Internal(Exception exception) => new("AGS9999",
         $"AgentSandbox failed unexpectedly ({exception.GetType().Name}: {exception.Message}): please report this with the output of -v:diagnostic, which holds the stack trace.", exception);

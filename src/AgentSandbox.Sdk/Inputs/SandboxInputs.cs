@@ -45,6 +45,10 @@ internal sealed record SandboxInputs
     /// <summary>What the build reads outside the project's folder, as MSBuild found it (Directory.Build.*, Directory.Packages.props, referenced projects): the workspace must hold it.</summary>
     public IReadOnlyList<string> BuildInputs { get; init; } = [];
 
+    public string? WorkspaceMode { get; init; }
+    public IReadOnlyList<string> ProtectedPaths { get; init; } = [];
+    public string? AllowProtectedChanges { get; init; }
+
     /// <summary>The solution, in a solution-level run: the agent works on it as a whole, from its folder.</summary>
     public string? SolutionFile { get; init; }
     public string? Verify { get; init; }

@@ -67,7 +67,11 @@ internal static partial class SandboxSpecFactory
         RefuseLoopbackEndpoint(agent, invocation.BaseUrl, network);
         invocation = invocation with { CredentialVariable = agent.CredentialVariables.FirstOrDefault(environment.HasValue) };
         var buildEnvironment = BuildToolEnvironment(Lists.Split(inputs.BuildEnvironmentVariables), hostEnvironment, warnings);
-        return new AgentRunSpec(target, inputs.ProjectName, solution is null ? null : Path.GetFileName(solution), agent, invocation, workingDirectory, workspace, network, environment, buildEnvironment, user, preset, identity);
+        var policy = new WorkspacePolicy(
+            ParseChoice(inputs.WorkspaceMode, "AgentWorkspaceMode", WorkspaceMode.Copy),
+            inputs.ProtectedPaths.Where(pattern => pattern.Length > 0).Distinct(StringComparer.Ordinal).ToList(),
+            ParseBool(inputs.AllowProtectedChanges, "AgentAllowProtectedChanges"));
+        return new AgentRunSpec(target, inputs.ProjectName, solution is null ? null : Path.GetFileName(solution), agent, invocation, workingDirectory, workspace, policy, network, environment, buildEnvironment, user, preset, identity);
 
         // A setting the chosen CLI (or its version) does not have is dropped with a warning rather than passed on to fail.
         T Supported<T>(AgentSetting? setting, string property, T value)
@@ -176,6 +180,11 @@ internal static partial class SandboxSpecFactory
         }
         return hasPrompt ? inputs.Prompt!.Trim() : required ? throw Diagnostics.NoPrompt() : null;
     }
+
+    private static bool ParseBool(string? value, string property) =>
+        string.IsNullOrWhiteSpace(value) ? false
+        : bool.TryParse(value.Trim(), out var flag) ? flag
+        : throw Diagnostics.InvalidValue(property, value.Trim(), "give true or false");
 
     private static int? ParsePositive(string? value, string property, string expected)
     {

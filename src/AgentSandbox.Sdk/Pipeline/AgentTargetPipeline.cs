@@ -28,7 +28,8 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         var run = spec.Run ?? throw new ArgumentException("An agent target needs a run spec.", nameof(spec));
         // An old result must never pass for this run's, whatever stops this run.
         SafeFiles.Delete(resultPath, run.WorkspaceRoot);
-        if (run.User.IsRoot)
+        // Mount mode only: in copy mode the build writes the agent's files to the tree, as the build's own user.
+        if (run.User.IsRoot && run.Policy.Mode == WorkspaceMode.Mount)
         {
             log.Warn(Diagnostics.RunningAsRoot(run.Agent.DisplayName));
         }
@@ -48,7 +49,12 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         // From the first snapshot to the last: another run in the same tree meanwhile would pass its changes off as this run's.
         using (await WorkspaceLock.AcquireAsync(run.WorkspaceRoot, run.Label, Waiting, cancellationToken).ConfigureAwait(false))
         {
-            result = await PresetRunner.RunAsync(run, imageTag, containers, log, cancellationToken).ConfigureAwait(false);
+            using var copy = run.Policy.Mode == WorkspaceMode.Copy ? WorkspaceCopy.Pack(run.WorkspaceRoot, run.User) : null;
+            result = await PresetRunner.RunAsync(run, imageTag, containers, log, cancellationToken, copy).ConfigureAwait(false);
+            if (copy is not null)
+            {
+                result = Deliver(result, run, copy, Path.Combine(Path.GetDirectoryName(resultPath)!, PatchFileName));
+            }
         }
 
         var error = RunReport.Verdict(result, run, resultPath);
@@ -64,5 +70,43 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
 
         void Waiting(string holder) =>
             log.Important($"{run.Label}: waiting for {holder}, which is running an agent in the same workspace {run.WorkspaceRoot}; agents take turns in a live tree.");
+    }
+
+    /// <summary>Copy mode's changeset as a patch next to result.json, applied or not.</summary>
+    public const string PatchFileName = "changes.patch";
+
+    /// <summary>
+    /// Copy mode: the agent's changes reach the user's tree only now, all together, and only when the run succeeded,
+    /// the check refused nothing, and the tree still holds what was copied in (the user may have edited it meanwhile).
+    /// Either way they are kept as a patch: to undo an applied one (git apply -R), or to take an unapplied one.
+    /// </summary>
+    private AgentRunResult Deliver(AgentRunResult result, AgentRunSpec run, WorkspaceCopy copy, string patchPath)
+    {
+        if (result.Changeset is not { IsEmpty: false } changes)
+        {
+            return result with { Applied = false };
+        }
+        // Masked like everything we write: an agent may have put a credential into a file.
+        var patch = ChangesetPatch.Create(changes, run.WorkspaceRoot) is { } text ? run.Redact(text) : null;
+        if (patch is not null)
+        {
+            SafeFiles.Write(patchPath, System.Text.Encoding.UTF8.GetBytes(patch), run.WorkspaceRoot);
+        }
+        var shownPatch = patch is null ? null : patchPath;
+        result = result with { PatchFile = patch is null ? null : patchPath };
+        var conflicts = result.Success ? ChangesetApply.Conflicts(changes, copy.Before, run.WorkspaceRoot) : [];
+        if (!result.Success || conflicts.Count > 0)
+        {
+            log.Important(shownPatch is null
+                ? $"{run.Label}: nothing was applied to your tree (install git to get the agent's changes as a patch)."
+                : $"{run.Label}: nothing was applied to your tree; the agent's changes are in {shownPatch} (git apply {shownPatch} takes them).");
+            return conflicts.Count == 0 ? result with { Applied = false }
+                : result with { Applied = false, Failure = Diagnostics.TreeChangedDuringRun(run.Reportable(conflicts.Select(path => new ChangedFile(path, FileChange.Modified)).ToList()).Select(file => file.Path), shownPatch) };
+        }
+        ChangesetApply.ApplyTo(changes, run.WorkspaceRoot);
+        log.Important(shownPatch is null
+            ? $"{run.Label}: applied {Common.Text.Count(changes.Entries.Count, "change")} to {run.WorkspaceRoot}."
+            : $"{run.Label}: applied {Common.Text.Count(changes.Entries.Count, "change")} to {run.WorkspaceRoot} (git apply -R {shownPatch} undoes them).");
+        return result with { Applied = true };
     }
 }

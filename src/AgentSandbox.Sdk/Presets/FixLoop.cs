@@ -20,19 +20,24 @@ internal sealed class FixLoop(AgentRunner rounds)
     /// <summary>How many of the build's diagnostics a round's prompt holds, errors first.</summary>
     private const int DiagnosticsPerRound = 50;
 
-    public async Task<AgentRunResult> RunAsync(AgentRunSpec spec, string imageTag, IContainerEngine engine, ISandboxLog log, CancellationToken cancellationToken)
+    /// <param name="copy">Copy mode: the workspace as the sandbox holds it (each round and build starts from the last round's tree); null to mount the user's tree.</param>
+    public async Task<AgentRunResult> RunAsync(
+        AgentRunSpec spec, string imageTag, IContainerEngine engine, ISandboxLog log, CancellationToken cancellationToken, WorkspaceCopy? copy = null)
     {
         var preset = spec.Preset;
         // Each round starts from where the last one left the tree (the sandbox builds in between only read it).
-        var before = WorkspaceSnapshot.Take(spec.WorkspaceRoot);
+        var before = copy is null ? WorkspaceSnapshot.Take(spec.WorkspaceRoot) : null;
         var current = before;
+        var refusals = new List<ChangeRefusal>();
         var runs = new List<AgentRunResult>();
         var iterations = new List<FixIteration>();
+        AgentRunResult Combined(VerificationResult? verification, Exception? failure) =>
+            Combine(spec, imageTag, copy, before is null ? [] : before.ChangesTo(current!), runs, iterations, verification, failure, refusals);
         VerificationResult? build = null;
         try
         {
             await CheckNetworkStep.EnsureAsync(spec, engine, cancellationToken).ConfigureAwait(false);
-            build = await SandboxBuild.RunAsync(spec, imageTag, engine, VerifyMode.Build, log, cancellationToken).ConfigureAwait(false);
+            build = await SandboxBuild.RunAsync(spec, imageTag, engine, VerifyMode.Build, log, cancellationToken, copy).ConfigureAwait(false);
             while (!build.Succeeded && iterations.Count < preset.MaxIterations)
             {
                 if (build.ErrorCount == 0)
@@ -48,30 +53,31 @@ internal sealed class FixLoop(AgentRunner rounds)
                     Invocation = spec.Invocation with { Prompt = PresetPrompts.Compose(preset, FixInput(build)) },
                     Preset = preset with { Verify = VerifyMode.None },
                 };
-                var run = await rounds.RunAsync(round, imageTag, engine, log, cancellationToken, current).ConfigureAwait(false);
+                var run = await rounds.RunAsync(round, imageTag, engine, log, cancellationToken, copy, current).ConfigureAwait(false);
                 runs.Add(run);
                 current = run.After ?? current;
+                refusals.AddRange(run.Refusals ?? []);
                 iterations.Add(new FixIteration(number, build.ErrorCount, build.WarningCount, run.AgentSucceeded, run.NumTurns, run.CostUsd, run.DurationMs));
-                // An agent that planted git metadata gets no further round.
-                if (!run.AgentSucceeded || run.PlantedGitMetadata is not null)
+                // An agent that planted git metadata or made a change the check refuses gets no further round.
+                if (!run.AgentSucceeded || run.PlantedGitMetadata is not null || refusals.Count > 0)
                 {
-                    return Combine(spec, imageTag, before.ChangesTo(current), runs, iterations, verification: null, run.Failure);
+                    return Combined(verification: null, run.Failure);
                 }
-                build = await SandboxBuild.RunAsync(spec, imageTag, engine, VerifyMode.Build, log, cancellationToken).ConfigureAwait(false);
+                build = await SandboxBuild.RunAsync(spec, imageTag, engine, VerifyMode.Build, log, cancellationToken, copy).ConfigureAwait(false);
             }
             log.Important(build.Succeeded
                 ? $"{spec.Label}: the build is clean{(iterations.Count == 0 ? "; there was nothing to fix" : $" after {Text.Count(iterations.Count, "iteration")}")}."
                 : $"{spec.Label}: the build still has {Text.Count(build.ErrorCount, "error")} after {Text.Count(iterations.Count, "iteration")} (AgentMaxIterations).");
             if (build.Succeeded && preset.Verify == VerifyMode.Test)
             {
-                build = await SandboxBuild.RunAsync(spec, imageTag, engine, VerifyMode.Test, log, cancellationToken).ConfigureAwait(false);
+                build = await SandboxBuild.RunAsync(spec, imageTag, engine, VerifyMode.Test, log, cancellationToken, copy).ConfigureAwait(false);
             }
-            return Combine(spec, imageTag, before.ChangesTo(current), runs, iterations, build, failure: null);
+            return Combined(build, failure: null);
         }
         catch (Exception exception) when (exception is AgentSandboxException or OperationCanceledException)
         {
             // Like a single run: the failure travels in the result, so result.json is written either way.
-            return Combine(spec, imageTag, before.ChangesTo(current), runs, iterations, build, exception);
+            return Combined(build, exception);
         }
     }
 
@@ -80,10 +86,14 @@ internal sealed class FixLoop(AgentRunner rounds)
         build.Diagnostics.OrderBy(d => d.IsError ? 0 : 1).Take(DiagnosticsPerRound).ToList();
 
     /// <summary>One result for the whole target: totals over the rounds, the last round's words, every changed file.</summary>
+    /// <param name="mountedChanges">Mount mode: the workspace's changes since before the first round.</param>
     private static AgentRunResult Combine(
-        AgentRunSpec spec, string imageTag, IReadOnlyList<ChangedFile> changedFiles, List<AgentRunResult> runs, List<FixIteration> iterations,
-        VerificationResult? verification, Exception? failure)
+        AgentRunSpec spec, string imageTag, WorkspaceCopy? copy, IReadOnlyList<ChangedFile> mountedChanges, List<AgentRunResult> runs, List<FixIteration> iterations,
+        VerificationResult? verification, Exception? failure, List<ChangeRefusal> refusals)
     {
+        // Copy mode: against the tree copied in, so a file added in one round and edited in the next is added.
+        var changeset = copy is null ? null : runs.LastOrDefault()?.Changeset;
+        var changedFiles = changeset?.Files ?? mountedChanges;
         var last = runs.LastOrDefault();
         var errors = runs.SelectMany(run => run.Errors).ToList();
         if (last?.Failure != failure && AgentRunResult.Describe(failure) is { } stopped)
@@ -108,6 +118,8 @@ internal sealed class FixLoop(AgentRunner rounds)
             ChangedFiles: spec.Reportable(changedFiles))
         {
             AgentSucceeded = runs.All(run => run.AgentSucceeded),
+            Changeset = changeset,
+            Refusals = refusals.Count > 0 ? refusals : null,
             PlantedGitMetadata = runs.SelectMany(run => run.PlantedGitMetadata ?? []).ToList() is { Count: > 0 } planted ? planted : null,
             ReportedOutcome = runs.All(run => run.ReportedOutcome),
             LastWords = last?.LastWords,

@@ -2,6 +2,7 @@ using AgentSandbox.Docker;
 using AgentSandbox.Logging;
 using AgentSandbox.Run;
 using AgentSandbox.Spec;
+using AgentSandbox.Workspace;
 
 namespace AgentSandbox.Presets;
 
@@ -11,8 +12,10 @@ namespace AgentSandbox.Presets;
 /// </summary>
 internal static class PresetRunner
 {
-    public static Task<AgentRunResult> RunAsync(AgentRunSpec spec, string imageTag, IContainerEngine engine, ISandboxLog log, CancellationToken cancellationToken) =>
+    /// <param name="copy">Copy mode: the workspace as the sandbox holds it; null to mount the user's tree.</param>
+    public static Task<AgentRunResult> RunAsync(
+        AgentRunSpec spec, string imageTag, IContainerEngine engine, ISandboxLog log, CancellationToken cancellationToken, WorkspaceCopy? copy = null) =>
         spec.Preset.Kind == AgentPreset.Fix
-            ? new FixLoop(AgentRunner.Default).RunAsync(spec, imageTag, engine, log, cancellationToken)
-            : AgentRunner.Default.RunAsync(spec, imageTag, engine, log, cancellationToken);
+            ? new FixLoop(AgentRunner.Default).RunAsync(spec, imageTag, engine, log, cancellationToken, copy)
+            : AgentRunner.Default.RunAsync(spec, imageTag, engine, log, cancellationToken, copy);
 }

@@ -50,6 +50,17 @@ internal sealed record ResultDocument(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? PlantedGitMetadata { get; init; }
 
+    /// <summary>Copy mode: whether the changes reached the tree; absent in mount mode.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public bool? Applied { get; init; }
+
+    /// <summary>Copy mode: the changes as a patch git apply takes, when there were any.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Patch { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ResultRefusal>? Refused { get; init; }
+
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true,
@@ -83,6 +94,9 @@ internal sealed record ResultDocument(
         Findings = result.Findings?.Select(finding => new ResultFinding(finding.Severity.ToString().ToLowerInvariant(), finding.File, finding.Line, finding.Message)).ToList(),
         Iterations = result.Iterations?.Select(round => new ResultIteration(round.Number, round.Errors, round.Warnings, round.AgentSucceeded, round.NumTurns, round.CostUsd, round.DurationMs)).ToList(),
         PlantedGitMetadata = result.PlantedGitMetadata,
+        Applied = result.Applied,
+        Patch = result.PatchFile,
+        Refused = result.Refusals?.Select(refusal => new ResultRefusal(JsonNamingPolicy.CamelCase.ConvertName(refusal.Kind.ToString()), refusal.Path)).ToList(),
     };
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
@@ -92,6 +106,9 @@ internal sealed record ResultDocument(
 }
 
 internal sealed record ResultError(string Code, string Message);
+
+/// <param name="Reason">protected, link, gitMetadata or name.</param>
+internal sealed record ResultRefusal(string Reason, string Path);
 
 /// <param name="Change">modified, added or deleted.</param>
 internal sealed record ResultChangedFile(string Path, string Change);

@@ -6,6 +6,7 @@ using AgentSandbox.Review;
 using AgentSandbox.Run;
 using AgentSandbox.Spec;
 using AgentSandbox.Verification;
+using AgentSandbox.Workspace;
 
 namespace AgentSandbox.Reporting;
 
@@ -57,6 +58,10 @@ internal static class RunReport
         {
             return Diagnostics.GitMetadataPlanted(planted);
         }
+        if (RefusalErrors(result).FirstOrDefault() is { } refused)
+        {
+            return refused;
+        }
         var failing = (result.Findings ?? []).Count(finding => finding.FailsBuild(result.FailOn));
         return failing > 0 ? Diagnostics.FindingsFailTheBuild(failing, result.FailOn.ToString().ToLowerInvariant()) : null;
     }
@@ -71,6 +76,10 @@ internal static class RunReport
         if (result.PlantedGitMetadata is { } planted)
         {
             var error = Diagnostics.GitMetadataPlanted(planted);
+            log.Problem(new SourceProblem(true, "", error.Code, null, 0, 0, error.Message));
+        }
+        foreach (var error in RefusalErrors(result))
+        {
             log.Problem(new SourceProblem(true, "", error.Code, null, 0, 0, error.Message));
         }
         foreach (var finding in result.Findings ?? [])
@@ -95,6 +104,20 @@ internal static class RunReport
             }
         }
     }
+
+    /// <summary>One error per kind of refused change, each listing its paths (already masked for credentials).</summary>
+    private static IEnumerable<AgentSandboxException> RefusalErrors(AgentRunResult result) =>
+        (result.Refusals ?? []).GroupBy(refusal => refusal.Kind).OrderBy(group => group.Key).Select(group =>
+        {
+            var paths = group.Select(refusal => refusal.Path);
+            return group.Key switch
+            {
+                RefusalKind.GitMetadata => Diagnostics.GitMetadataRefused(paths, result.PatchFile),
+                RefusalKind.Protected => Diagnostics.ProtectedChangesRefused(paths, result.PatchFile),
+                RefusalKind.Link => Diagnostics.LinksRefused(paths, result.PatchFile),
+                _ => Diagnostics.NamesRefused(paths, result.PatchFile),
+            };
+        });
 
     private static string Explain(VerificationResult verification) =>
         verification.Diagnostics.FirstOrDefault(d => d.IsError) is { } first
@@ -148,6 +171,10 @@ internal static class RunReport
             var named = result.ChangedFiles.Take(namedFiles).Select(file => Path.GetFileName(file.Path));
             var more = result.ChangedFiles.Count - namedFiles;
             files += $": {string.Join(", ", named)}{(more > 0 ? $" and {more} more" : "")}";
+        }
+        if (result.Applied == false && result.ChangedFiles.Count > 0)
+        {
+            files += ", not applied";
         }
         var outcome = new List<string> { files };
         if (result.Findings is { } findings)

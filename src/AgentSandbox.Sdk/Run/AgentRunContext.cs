@@ -9,7 +9,8 @@ using AgentSandbox.Workspace;
 namespace AgentSandbox.Run;
 
 /// <summary>The state one run's steps share: the spec going in, what each step found coming out.</summary>
-internal sealed class AgentRunContext(AgentRunSpec spec, string imageTag, IContainerEngine engine, ISandboxLog log)
+/// <param name="copy">AgentWorkspaceMode copy: the workspace as the sandbox holds it; null when the containers mount the user's tree.</param>
+internal sealed class AgentRunContext(AgentRunSpec spec, string imageTag, IContainerEngine engine, ISandboxLog log, WorkspaceCopy? copy = null)
 {
     /// <summary>How many of the container's last output lines are kept for an error message.</summary>
     public const int OutputTailLines = 15;
@@ -18,6 +19,14 @@ internal sealed class AgentRunContext(AgentRunSpec spec, string imageTag, IConta
     public string ImageTag { get; } = imageTag;
     public IContainerEngine Engine { get; } = engine;
     public ISandboxLog Log { get; } = log;
+
+    public WorkspaceCopy? Copy { get; } = copy;
+
+    /// <summary>Copy mode: the agent's changes so far, against the tree copied in.</summary>
+    public Changeset? Changeset { get; set; }
+
+    /// <summary>What the changeset check refused; the run fails when there is any.</summary>
+    public List<ChangeRefusal> Refusals { get; } = [];
 
     public WorkspaceSnapshot? Before { get; set; }
     public WorkspaceSnapshot? After { get; set; }
@@ -92,6 +101,8 @@ internal sealed class AgentRunContext(AgentRunSpec spec, string imageTag, IConta
             // The agent's own verdict: a failure after it ended well (a sandbox build's engine error) is not the agent's.
             AgentSucceeded = AgentSucceeded,
             PlantedGitMetadata = PlantedGitMetadata.Count > 0 ? PlantedGitMetadata.ToList() : null,
+            Changeset = Changeset,
+            Refusals = Refusals.Count > 0 ? Refusals.Select(refusal => refusal with { Path = Spec.Redact(refusal.Path) }).ToList() : null,
             ReviewUnanswered = ReviewUnanswered,
             After = After,
             ReportedOutcome = outcome is not null,

@@ -51,6 +51,18 @@ internal sealed record AgentRunResult(
     /// <summary>Git metadata the agent created, renamed out of git's way (AGS4008).</summary>
     public IReadOnlyList<string>? PlantedGitMetadata { get; init; }
 
+    /// <summary>AgentWorkspaceMode copy: the agent's changes with their contents, to apply or to write as a patch; null in mount mode.</summary>
+    public Changeset? Changeset { get; init; }
+
+    /// <summary>Changes the changeset check refused (AGS4008, AGS4012–AGS4014): then none is applied.</summary>
+    public IReadOnlyList<ChangeRefusal>? Refusals { get; init; }
+
+    /// <summary>Copy mode: whether the changeset reached the user's tree; null in mount mode (the changes are live).</summary>
+    public bool? Applied { get; init; }
+
+    /// <summary>Copy mode: the changeset as a patch git apply takes, applied or not (git apply -R undoes an applied one).</summary>
+    public string? PatchFile { get; init; }
+
     /// <summary>AgentReview: the agent's answer held neither findings nor NO FINDINGS (AGS4009).</summary>
     public bool ReviewUnanswered { get; init; }
 
@@ -70,6 +82,7 @@ internal sealed record AgentRunResult(
     public bool Success => Failure is null && AgentSucceeded
         && Verification?.Succeeded != false
         && PlantedGitMetadata is null
+        && Refusals is null
         && !ReviewUnanswered
         && !(Findings ?? []).Any(finding => finding.FailsBuild(FailOn));
 

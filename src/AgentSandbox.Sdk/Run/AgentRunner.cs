@@ -23,11 +23,13 @@ internal sealed class AgentRunner(IReadOnlyList<IAgentRunStep> steps)
         new VerifyStep(),
     ]);
 
-    /// <param name="before">The workspace as it is now, when the caller has just taken it; otherwise the run takes it.</param>
+    /// <param name="copy">Copy mode: the workspace as the sandbox holds it; null to mount the user's tree.</param>
+    /// <param name="before">Mount mode: the workspace as it is now, when the caller has just taken it; otherwise the run takes it.</param>
     public async Task<AgentRunResult> RunAsync(
-        AgentRunSpec spec, string imageTag, IContainerEngine engine, ISandboxLog log, CancellationToken cancellationToken, WorkspaceSnapshot? before = null)
+        AgentRunSpec spec, string imageTag, IContainerEngine engine, ISandboxLog log, CancellationToken cancellationToken,
+        WorkspaceCopy? copy = null, WorkspaceSnapshot? before = null)
     {
-        var context = new AgentRunContext(spec, imageTag, engine, log) { Before = before };
+        var context = new AgentRunContext(spec, imageTag, engine, log, copy) { Before = before };
         Exception? failure = null;
         foreach (var step in steps.Where(step => failure is null || step.AlwaysRuns))
         {

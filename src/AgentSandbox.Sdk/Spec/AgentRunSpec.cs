@@ -11,6 +11,7 @@ namespace AgentSandbox.Spec;
 /// <param name="SolutionName">The solution's file name in a solution-level run (the agent works on the solution); null otherwise.</param>
 /// <param name="ProjectDirectory">The project's (or solution's) directory on the host: the container's working directory, inside <see cref="WorkspaceRoot"/>.</param>
 /// <param name="Workspace">The host directory the sandbox sees as its workspace, and why it is that one.</param>
+/// <param name="Policy">How the agent's changes reach it: through a checked copy, or live.</param>
 /// <param name="Network">bridge, host, none or the name of an existing network.</param>
 /// <param name="Environment">The agent's container's variables, credentials included.</param>
 /// <param name="BuildEnvironment">The builds inside the sandbox (AgentFix, AgentVerify): never the agent's credentials.</param>
@@ -23,6 +24,7 @@ internal sealed record AgentRunSpec(
     AgentInvocation Invocation,
     string ProjectDirectory,
     WorkspaceChoice Workspace,
+    WorkspacePolicy Policy,
     string Network,
     ContainerEnvironment Environment,
     ContainerEnvironment BuildEnvironment,

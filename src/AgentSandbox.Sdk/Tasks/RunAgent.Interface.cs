@@ -31,6 +31,15 @@ public sealed partial class RunAgent
     /// <summary>What the build reads outside the project's folder (Directory.Build.*, Directory.Packages.props, referenced projects), ;-separated.</summary>
     public string? BuildInputs { get; set; }
 
+    /// <summary>AgentWorkspaceMode: copy (the default) or mount.</summary>
+    public string? WorkspaceMode { get; set; }
+
+    /// <summary>The Pattern metadata of the AgentProtectedPath items, ;-separated globs.</summary>
+    public string? ProtectedPaths { get; set; }
+
+    /// <summary>AgentAllowProtectedChanges: true lets the agent's changes to protected paths through.</summary>
+    public string? AllowProtectedChanges { get; set; }
+
     /// <summary>The solution of a solution-level run, when this project runs it; empty otherwise.</summary>
     public string? SolutionFile { get; set; }
     public string? Verify { get; set; }

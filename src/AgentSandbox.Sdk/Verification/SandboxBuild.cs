@@ -62,8 +62,9 @@ internal static class SandboxBuild
         return command;
     }
 
+    /// <param name="copy">Copy mode: the tree to build (the agent's), copied in; null to mount the user's tree read-only.</param>
     public static async Task<VerificationResult> RunAsync(
-        AgentRunSpec spec, string imageTag, IContainerEngine engine, VerifyMode mode, ISandboxLog log, CancellationToken cancellationToken)
+        AgentRunSpec spec, string imageTag, IContainerEngine engine, VerifyMode mode, ISandboxLog log, CancellationToken cancellationToken, WorkspaceCopy? copy = null)
     {
         var verb = Verb(mode);
         log.Important($"{spec.Label}: dotnet {verb} inside the sandbox.");
@@ -88,7 +89,7 @@ internal static class SandboxBuild
         using (log.AgentOutput())
         {
             exitCode = await engine.RunContainerAsync(
-                SandboxContainer.Create(spec, imageTag, verb, command, environment, readOnlyWorkspace: true, workingDirectory: SandboxPaths.Workspace),
+                SandboxContainer.Create(spec, imageTag, verb, command, environment, readOnlyWorkspace: true, workingDirectory: SandboxPaths.Workspace, copy: copy),
                 onStdout: Collect, onStderr: Collect, CancellationToken.None, cancellationToken).ConfigureAwait(false);
         }
         var diagnostics = BuildOutputParser.ParseAll(output, BuildDirectory);

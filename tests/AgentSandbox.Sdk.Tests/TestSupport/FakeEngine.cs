@@ -3,7 +3,8 @@ using AgentSandbox.Docker;
 namespace AgentSandbox.Sdk.Tests.TestSupport;
 
 /// <summary>What a container does when the fake engine runs it: its output, its exit code, and whatever it does to the workspace.</summary>
-internal sealed record ContainerScript(long ExitCode, IReadOnlyList<string> Stdout, IReadOnlyList<string>? Stderr = null, Action? Effect = null);
+/// <param name="Effect">What the container does to its workspace, given the folder that holds it (the mounted tree, or the copy it got).</param>
+internal sealed record ContainerScript(long ExitCode, IReadOnlyList<string> Stdout, IReadOnlyList<string>? Stderr = null, Action<string>? Effect = null);
 
 /// <summary>
 /// An engine in memory that records every request and answers from a script: which images and networks exist, what
@@ -93,7 +94,7 @@ internal sealed class FakeEngine : IImageEngine, IContainerEngine
             throw new InvalidOperationException($"The test scripted no run for container {request.Name}.");
         }
         var script = next(request);
-        script.Effect?.Invoke();
+        RunEffect(request, script, cancellationToken);
         foreach (var line in script.Stderr ?? [])
         {
             onStderr(line);
@@ -108,5 +109,23 @@ internal sealed class FakeEngine : IImageEngine, IContainerEngine
             onStdout(line);
         }
         return Task.FromResult(stop.IsCancellationRequested ? 137L : script.ExitCode);
+    }
+
+    /// <summary>
+    /// The effect on the workspace the container sees: the mounted host folder, or (copy mode) a scratch folder the
+    /// uploaded tar is extracted to, whose tree then goes back as the engine would give it (entries under workspace/).
+    /// </summary>
+    private static void RunEffect(ContainerRequest request, ContainerScript script, CancellationToken cancellationToken)
+    {
+        if (request.Files is not { } files)
+        {
+            var mounted = request.Mounts.FirstOrDefault(mount => mount.Target == "/workspace")?.Source;
+            if (mounted is not null)
+            {
+                script.Effect?.Invoke(mounted);
+            }
+            return;
+        }
+        ContainerTree.Run(files.Upload, workspace => script.Effect?.Invoke(workspace), files.Download is null ? null : files.Received);
     }
 }

@@ -14,6 +14,14 @@ public sealed class TempDirectory : IDisposable
     /// <summary>Absolute path of a (possibly nested, forward-slash) relative path inside the directory.</summary>
     public string Combine(string relativePath) => System.IO.Path.Combine(Path, relativePath.Replace('/', System.IO.Path.DirectorySeparatorChar));
 
+    /// <summary>Writes a file under any folder (a container's workspace), creating its directories.</summary>
+    public static void WriteIn(string folder, string relativePath, string content)
+    {
+        var path = System.IO.Path.Combine(folder, relativePath.Replace('/', System.IO.Path.DirectorySeparatorChar));
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+    }
+
     /// <summary>Writes a file (creating its directories) and returns its absolute path.</summary>
     public string Write(string relativePath, string content)
     {

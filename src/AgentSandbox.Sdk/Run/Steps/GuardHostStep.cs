@@ -4,7 +4,8 @@ using AgentSandbox.Workspace;
 namespace AgentSandbox.Run.Steps;
 
 /// <summary>
-/// What the agent left that the host would act on without anyone reading it: git metadata it created (git on the
+/// Copy mode: the changeset check (nothing is applied yet, so a refusal only fails the run). Mount mode: what the
+/// agent left that the host would act on without anyone reading it: git metadata it created (git on the
 /// host runs a repository's hooks and core.fsmonitor) is renamed out of git's way and fails the run, as do
 /// directories it made unreadable (they could hide such metadata); changed build output, which the host's next build
 /// may use without compiling, is a warning.
@@ -15,6 +16,12 @@ internal sealed class GuardHostStep : IAgentRunStep
 
     public Task ExecuteAsync(AgentRunContext context, CancellationToken cancellationToken)
     {
+        if (context.Changeset is { } changes)
+        {
+            var policy = context.Spec.Policy;
+            context.Refusals.AddRange(ChangesetCheck.Check(changes, policy.ProtectedPaths, policy.AllowProtectedChanges));
+            return Task.CompletedTask;
+        }
         if (context.Before is not { } before || context.After is not { } after)
         {
             return Task.CompletedTask;

@@ -36,7 +36,7 @@ internal sealed class RunAgentContainerStep : IAgentRunStep
             using var agentOutput = log.AgentOutput();
             context.ExitCode = await context.Engine.RunContainerAsync(
                 SandboxContainer.Create(spec, context.ImageTag, Purpose, spec.Command, spec.Environment, spec.Preset.ReadOnlyWorkspace,
-                    gitEntries: context.Before?.GitEntries),
+                    gitEntries: context.Before?.GitEntries, copy: context.Copy, collect: !spec.Preset.ReadOnlyWorkspace),
                 onStdout: line =>
                 {
                     foreach (var agentEvent in parser.ParseLine(Logged(line)))

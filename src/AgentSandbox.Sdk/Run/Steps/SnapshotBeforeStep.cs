@@ -2,12 +2,15 @@ using AgentSandbox.Workspace;
 
 namespace AgentSandbox.Run.Steps;
 
-/// <summary>The workspace before the agent touches it, to tell afterwards what it changed.</summary>
+/// <summary>Mount mode: the workspace before the agent touches it, to tell afterwards what it changed (a copy knows by itself).</summary>
 internal sealed class SnapshotBeforeStep : IAgentRunStep
 {
     public Task ExecuteAsync(AgentRunContext context, CancellationToken cancellationToken)
     {
-        context.Before ??= WorkspaceSnapshot.Take(context.Spec.WorkspaceRoot);
+        if (context.Copy is null)
+        {
+            context.Before ??= WorkspaceSnapshot.Take(context.Spec.WorkspaceRoot);
+        }
         return Task.CompletedTask;
     }
 }

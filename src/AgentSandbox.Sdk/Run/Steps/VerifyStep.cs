@@ -8,10 +8,11 @@ internal sealed class VerifyStep : IAgentRunStep
 {
     public async Task ExecuteAsync(AgentRunContext context, CancellationToken cancellationToken)
     {
-        if (context.Spec.Preset.Verify != VerifyMode.None && context.AgentSucceeded)
+        // Refused changes are not built: the build would run what the check exists to stop.
+        if (context.Spec.Preset.Verify != VerifyMode.None && context.AgentSucceeded && context.Refusals.Count == 0)
         {
             context.Verification = await SandboxBuild.RunAsync(
-                context.Spec, context.ImageTag, context.Engine, context.Spec.Preset.Verify, context.Log, cancellationToken).ConfigureAwait(false);
+                context.Spec, context.ImageTag, context.Engine, context.Spec.Preset.Verify, context.Log, cancellationToken, context.Copy).ConfigureAwait(false);
         }
     }
 }

@@ -1,0 +1,16 @@
+namespace AgentSandbox.Spec;
+
+/// <summary>AgentWorkspaceMode: how the agent's containers get the workspace.</summary>
+internal enum WorkspaceMode
+{
+    /// <summary>A copy inside the sandbox; the user's tree changes only by the checked changeset, after a successful run.</summary>
+    Copy,
+
+    /// <summary>The user's tree, mounted read-write: the agent's changes are live, and checked only afterwards.</summary>
+    Mount,
+}
+
+/// <summary>How the agent's changes reach the user's tree.</summary>
+/// <param name="ProtectedPaths">Globs (AgentProtectedPath) of build and automation logic the agent may not change.</param>
+/// <param name="AllowProtectedChanges">AgentAllowProtectedChanges: lets changes to protected paths through for this run.</param>
+internal sealed record WorkspacePolicy(WorkspaceMode Mode, IReadOnlyList<string> ProtectedPaths, bool AllowProtectedChanges);

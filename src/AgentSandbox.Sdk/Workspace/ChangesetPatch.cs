@@ -1,0 +1,52 @@
+namespace AgentSandbox.Workspace;
+
+/// <summary>A changeset as a patch that git apply takes from the workspace root (binary files, modes and links included).</summary>
+internal static class ChangesetPatch
+{
+    /// <param name="hostRoot">The user's workspace, which still holds every changed path as it was.</param>
+    /// <returns>The patch; null when the host has no git to make it.</returns>
+    public static string? Create(Changeset changes, string hostRoot)
+    {
+        var scratch = Directory.CreateTempSubdirectory("agentsandbox-patch-").FullName;
+        try
+        {
+            foreach (var entry in changes.Entries.Where(entry => entry.Change != FileChange.Added))
+            {
+                var source = Path.Combine(hostRoot, entry.Path.Replace('/', Path.DirectorySeparatorChar));
+                var copy = Path.Combine(scratch, entry.Path.Replace('/', Path.DirectorySeparatorChar));
+                Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+                if (new FileInfo(source).LinkTarget is { } target)
+                {
+                    File.CreateSymbolicLink(copy, target);
+                }
+                else if (File.Exists(source))
+                {
+                    File.Copy(source, copy);
+                }
+            }
+            string[] identity = ["-c", "user.name=AgentSandbox", "-c", "user.email=agentsandbox@localhost", "-c", "commit.gpgsign=false"];
+            if (GitCommand.Run(scratch, ["init", "-q"]) is not { ExitCode: 0 }
+                || GitCommand.Run(scratch, ["add", "-A", "-f"]) is not { ExitCode: 0 }
+                || GitCommand.Run(scratch, [.. identity, "commit", "-q", "--allow-empty", "-m", "before"]) is not { ExitCode: 0 })
+            {
+                return null;
+            }
+            ChangesetApply.ApplyTo(changes, scratch);
+            return GitCommand.Run(scratch, ["add", "-A", "-f"]) is { ExitCode: 0 }
+                && GitCommand.Run(scratch, ["diff", "--cached", "--binary", "--no-color", "--no-ext-diff", "--no-renames", "HEAD"]) is { ExitCode: 0 } diff
+                    ? diff.Output
+                    : null;
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(scratch, recursive: true);
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                // A temporary folder: the system cleans it up eventually.
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using System.Diagnostics;
+
+namespace AgentSandbox.Workspace;
+
+/// <summary>The host's git, for what only git does well: diffs git apply takes, checkpoints, ignore rules.</summary>
+internal static class GitCommand
+{
+    /// <returns>The exit code and standard output; null when git is not installed.</returns>
+    public static (int ExitCode, string Output)? Run(string workingDirectory, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null, string? input = null)
+    {
+        var start = new ProcessStartInfo("git")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = input is not null,
+            UseShellExecute = false,
+        };
+        // Nothing of the user's git configuration may run here (an fsmonitor, a pager, hooks): only the command itself.
+        foreach (var argument in (string[])["-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "core.pager=cat", .. arguments])
+        {
+            start.ArgumentList.Add(argument);
+        }
+        start.Environment["GIT_TERMINAL_PROMPT"] = "0";
+        start.Environment["LC_ALL"] = "C";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+        try
+        {
+            using var process = Process.Start(start)!;
+            if (input is not null)
+            {
+                process.StandardInput.Write(input);
+                process.StandardInput.Close();
+            }
+            var errors = process.StandardError.ReadToEndAsync();
+            var output = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            _ = errors.Result;
+            return (process.ExitCode, output);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
+}

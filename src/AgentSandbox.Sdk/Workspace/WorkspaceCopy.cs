@@ -1,0 +1,152 @@
+using System.Formats.Tar;
+using System.Security.Cryptography;
+using AgentSandbox.Common;
+using AgentSandbox.Project;
+
+namespace AgentSandbox.Workspace;
+
+/// <summary>A file or link of the workspace as it was copied into the sandbox.</summary>
+/// <param name="Digest">A file's SHA-256 (hex); a link's target.</param>
+internal sealed record TreeEntry(string Path, bool IsLink, string Digest, bool Executable);
+
+/// <summary>
+/// AgentWorkspaceMode copy: the workspace as the sandbox holds it across a target's containers. It is copied in through
+/// the engine (a tar extracted in the container, so a remote engine works too), the agent's container gives its tree
+/// back the same way, and the next container (AgentFix's next round, the verifying build) starts from that. The user's
+/// tree is never writable from a container; what the agent changed comes out as a <see cref="Changeset"/>.
+/// </summary>
+internal sealed class WorkspaceCopy : IDisposable
+{
+    /// <summary>The folder name of the workspace in the tar, as the container's root holds it.</summary>
+    public static readonly string RootEntry = SandboxPaths.Workspace.TrimStart('/');
+
+    /// <summary>Not copied in, and not taken back: git metadata (the host's git obeys it), tool state and build output.</summary>
+    private static readonly IReadOnlySet<string> NotCopied = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { ".git", ".vs", "bin", "obj" };
+
+    private readonly string _directory;
+    private readonly HostUser _user;
+    private int _generation;
+
+    private WorkspaceCopy(string hostRoot, string directory, HostUser user, Dictionary<string, TreeEntry> before)
+    {
+        HostRoot = hostRoot;
+        _directory = directory;
+        _user = user;
+        Before = before;
+        TreeFile = Path.Combine(directory, "tree-0.tar");
+    }
+
+    public string HostRoot { get; }
+
+    /// <summary>The workspace's files and links as they were copied in, by relative path.</summary>
+    public IReadOnlyDictionary<string, TreeEntry> Before { get; }
+
+    /// <summary>The tree the next container gets: the host's at first, then what the last agent container left.</summary>
+    public string TreeFile { get; private set; }
+
+    /// <summary>Whether a path (relative, forward slashes) lies in a folder that is neither copied in nor taken back.</summary>
+    public static bool IsNotCopied(string relativePath) => relativePath.Split('/').Any(NotCopied.Contains);
+
+    /// <summary>Copies the host's workspace into a tar owned by the agent's user; links are copied as links, never followed.</summary>
+    public static WorkspaceCopy Pack(string hostRoot, HostUser user)
+    {
+        var directory = System.IO.Directory.CreateTempSubdirectory("agentsandbox-copy-").FullName;
+        var before = new Dictionary<string, TreeEntry>(StringComparer.Ordinal);
+        var copy = new WorkspaceCopy(hostRoot, directory, user, before);
+        using (var tar = new TarWriter(File.Create(copy.TreeFile), TarEntryFormat.Pax, leaveOpen: false))
+        {
+            tar.WriteEntry(copy.FolderEntry(RootEntry, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute));
+            copy.PackFolder(tar, new DirectoryInfo(hostRoot), "", before);
+        }
+        return copy;
+    }
+
+    private void PackFolder(TarWriter tar, DirectoryInfo folder, string relative, Dictionary<string, TreeEntry> before)
+    {
+        IEnumerable<FileSystemInfo> entries;
+        try
+        {
+            entries = folder.EnumerateFileSystemInfos("*", new EnumerationOptions { AttributesToSkip = 0 }).OrderBy(entry => entry.Name, StringComparer.Ordinal).ToList();
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // What the build user cannot list, the agent could not have been asked about.
+            return;
+        }
+        foreach (var entry in entries)
+        {
+            var path = relative.Length == 0 ? entry.Name : $"{relative}/{entry.Name}";
+            if (NotCopied.Contains(entry.Name))
+            {
+                continue;
+            }
+            if (entry.LinkTarget is { } target)
+            {
+                tar.WriteEntry(Owned(new PaxTarEntry(TarEntryType.SymbolicLink, $"{RootEntry}/{path}") { LinkName = target }, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute));
+                before[path] = new TreeEntry(path, IsLink: true, target, Executable: false);
+            }
+            else if (entry is DirectoryInfo child)
+            {
+                tar.WriteEntry(FolderEntry($"{RootEntry}/{path}", child.UnixFileMode | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute));
+                PackFolder(tar, child, path, before);
+            }
+            else if (entry is FileInfo file)
+            {
+                try
+                {
+                    // Nothing to read, and not opened: a named pipe (size 0) would block until someone wrote to it.
+                    using var content = file.Length == 0 ? new MemoryStream() : (Stream)file.OpenRead();
+                    var digest = Convert.ToHexString(SHA256.HashData(content));
+                    content.Position = 0;
+                    var mode = file.UnixFileMode | UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                    tar.WriteEntry(Owned(new PaxTarEntry(TarEntryType.RegularFile, $"{RootEntry}/{path}") { DataStream = content }, mode));
+                    before[path] = new TreeEntry(path, IsLink: false, digest, Executable: (mode & UnixFileMode.UserExecute) != 0);
+                }
+                catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+                {
+                    // A file the build user cannot read is not one the agent could have been asked about.
+                }
+            }
+        }
+    }
+
+    private PaxTarEntry FolderEntry(string name, UnixFileMode mode) => Owned(new PaxTarEntry(TarEntryType.Directory, name + "/"), mode);
+
+    private T Owned<T>(T entry, UnixFileMode mode) where T : PosixTarEntry
+    {
+        entry.Uid = (int)_user.Uid;
+        entry.Gid = (int)_user.Gid;
+        entry.Mode = mode;
+        entry.ModificationTime = DateTimeOffset.UtcNow;
+        return entry;
+    }
+
+    /// <summary>Keeps the tree an agent container gave back: the next container starts from it.</summary>
+    public async Task AdoptAsync(Stream archive, CancellationToken cancellationToken)
+    {
+        var next = Path.Combine(_directory, $"tree-{++_generation}.tar");
+        await using (var file = File.Create(next))
+        {
+            await archive.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+        }
+        TreeFile = next;
+    }
+
+    public Stream OpenTree() => File.OpenRead(TreeFile);
+
+    /// <summary>What the tree now holds that the host's does not: compared with what was copied in.</summary>
+    public Changeset Changes() => Changeset.Compare(Before, TreeFile, Path.Combine(_directory, $"staged-{_generation}"));
+
+    public void Dispose()
+    {
+        try
+        {
+            System.IO.Directory.Delete(_directory, recursive: true);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // A temporary folder: the system cleans it up eventually.
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using AgentSandbox.Sdk.IntegrationTests.Infrastructure;
+
+namespace AgentSandbox.Sdk.IntegrationTests;
+
+/// <summary>
+/// A custom agent standing in for a prompt-injected model, in the default copy mode: everything it tries in order to
+/// get the host to run, follow or print something of its choosing ends in a failed run, an untouched tree and a clean log.
+/// </summary>
+[Collection(MSBuildCollection.Name)]
+public sealed class HostileAgentTests
+{
+    private const string Token = "custom-token-0123456789abcdef";
+
+    [DockerFact]
+    public void A_hostile_agent_changes_nothing_the_host_runs_follows_or_prints()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["CUSTOM_AGENT_TOKEN"] = Token });
+        using var project = new TestProject();
+        var marker = Path.Combine(Path.GetTempPath(), $"agentsandbox-hostile-{Guid.NewGuid():N}");
+        var outside = Path.Combine(Path.GetDirectoryName(project.Directory)!, "outside.txt");
+        File.WriteAllText(outside, "the user's\n");
+        File.WriteAllText(Path.Combine(project.Directory, "hostile.sh"), $$"""
+            set -e
+            printf '<Project><Target Name="Planted" BeforeTargets="Build"><Exec Command="touch {{marker}}" /></Target></Project>\n' > Directory.Build.targets
+            mkdir -p .vs && printf '<Project><PropertyGroup><AgentNetwork>host</AgentNetwork><AgentWorkspaceRoot>/</AgentWorkspaceRoot></PropertyGroup></Project>\n' > .vs/h.props
+            ln -s .vs/h.props Directory.Build.props
+            ln -s ../outside.txt outside-link
+            echo x > 'a:b.txt'
+            echo leaked > "key-$CUSTOM_AGENT_TOKEN.txt"
+            mkdir -p obj/Debug/net10.0 && echo patched > obj/Debug/net10.0/Sample.dll
+            mkdir -p tools/.git && printf '[core]\n\tfsmonitor = touch {{marker}}\n' > tools/.git/config
+            mkdir -p vendored/objects && echo 'ref: refs/heads/main' > vendored/HEAD && echo '[core]' > vendored/config
+            sed -i s/World/Hostile/ Program.cs
+            printf 'x\r::error file=Program.cs,line=1::owned\n'
+            echo '::add-mask::nothing'
+            echo '  ::set-output name=owned::yes'
+            echo '##vso[task.setvariable variable=owned]yes'
+            echo 'old ##[error]owned'
+            printf '\033[31mred\033[0m\n'
+            echo done
+            """);
+        var before = TreeHashes(project.Directory);
+
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(
+            ("AgentKind", "custom"), ("AgentNetwork", "none"), ("AgentPrompt", "Do it"),
+            ("AgentCommand", "sh;hostile.sh"), ("AgentEnvironmentVariables", "CUSTOM_AGENT_TOKEN")));
+
+        // Failed, with a code for each kind of thing it tried.
+        Assert.False(run.Succeeded, run.Log);
+        var codes = run.Errors.Select(error => error.Code).ToHashSet();
+        Assert.Superset(new HashSet<string> { "AGS4008", "AGS4012", "AGS4013" }, codes);
+        Assert.Contains(run.Errors, error => error.Code == "AGS4012" && error.Text.Contains("Directory.Build.targets", StringComparison.Ordinal));
+        Assert.Contains(run.Errors, error => error.Code == "AGS4013" && error.Text.Contains("Directory.Build.props", StringComparison.Ordinal) && error.Text.Contains("outside-link", StringComparison.Ordinal));
+        Assert.Contains(run.Errors, error => error.Code == "AGS4008" && error.Text.Contains("tools/.git", StringComparison.Ordinal) && error.Text.Contains("vendored", StringComparison.Ordinal));
+
+        // The tree and what lies outside it are exactly as they were (AgentSandbox's own obj/agent aside).
+        Assert.Equal(before, TreeHashes(project.Directory));
+        Assert.Equal("the user's\n", File.ReadAllText(outside));
+
+        // A plain build and run on the host run nothing it planted, and the program is the user's.
+        var (exitCode, output) = Shell.RunIn(project.Directory, "dotnet", "run", "-nodeReuse:false");
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("Hello, World!", output);
+        Assert.False(File.Exists(marker), "the host's build ran a target the agent planted");
+
+        // No line of the log, at any importance, is a CI command; the key is nowhere, not even in a file name.
+        foreach (var line in run.MessageLines.Concat(run.Errors.SelectMany(e => e.Text.Split('\n'))).Concat(run.Warnings.SelectMany(w => w.Text.Split('\n'))))
+        {
+            Assert.False(line.TrimStart().StartsWith("::", StringComparison.Ordinal), line);
+            Assert.DoesNotContain("##vso[", line, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("##[", line, StringComparison.Ordinal);
+            Assert.DoesNotContain('\u001b', line);
+            Assert.DoesNotContain('\r', line);
+        }
+        Assert.Contains(run.MessageLines, line => line.Contains("key-***.txt", StringComparison.Ordinal));
+        Assert.DoesNotContain(Token, run.Log);
+        var resultPath = Path.Combine(project.SandboxDirectory, "AgentRun", "result.json");
+        var resultText = File.ReadAllText(resultPath);
+        Assert.DoesNotContain(Token, resultText);
+        using var result = JsonDocument.Parse(resultText);
+        Assert.False(result.RootElement.GetProperty("applied").GetBoolean());
+        var patch = result.RootElement.GetProperty("patch").GetString()!;
+        Assert.DoesNotContain(Token, File.ReadAllText(patch));
+        Assert.Contains("Hello, Hostile!", File.ReadAllText(patch));
+        Assert.Contains(result.RootElement.GetProperty("refused").EnumerateArray(), refusal => refusal.GetProperty("path").GetString() == "Directory.Build.targets");
+        Assert.Empty(Shell.LeftoverContainers(project.Directory));
+    }
+
+    [DockerFact]
+    public void A_run_that_fails_leaves_the_tree_byte_for_byte_and_its_changes_in_a_patch_git_applies()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+        File.WriteAllText(Path.Combine(project.Directory, "Old.cs"), "class Old {}\n");
+        var before = TreeHashes(project.Directory);
+
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentKind", "custom"), ("AgentNetwork", "none"), ("AgentPrompt", "Do it"),
+            ("AgentCommand", "sh;-c;sed -i s/World/Half/ Program.cs && rm Old.cs && echo new > New.cs && chmod +x New.cs && echo 'giving up' && exit 3")));
+
+        Assert.False(run.Succeeded, run.Log);
+        Assert.Equal("AGS4002", Assert.Single(run.Errors).Code);
+        Assert.Equal(before, TreeHashes(project.Directory));
+        var patch = Path.Combine(project.SandboxDirectory, "AgentRun", "changes.patch");
+        Assert.Contains(run.MessageLines, line => line.Contains($"nothing was applied to your tree; the agent's changes are in {patch}", StringComparison.Ordinal));
+
+        // The patch is the agent's work, whole: git apply puts it into the tree.
+        Assert.Equal(0, Shell.RunIn(project.Directory, "git", "apply", patch).ExitCode);
+        Assert.Contains("Hello, Half!", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
+        Assert.False(File.Exists(Path.Combine(project.Directory, "Old.cs")));
+        Assert.Equal("new\n", File.ReadAllText(Path.Combine(project.Directory, "New.cs")));
+        Assert.True(OperatingSystem.IsWindows() || (File.GetUnixFileMode(Path.Combine(project.Directory, "New.cs")) & UnixFileMode.UserExecute) != 0);
+    }
+
+    /// <summary>Every file and link under the project, by path: content hashes and link targets (AgentSandbox's obj/agent left out).</summary>
+    private static Dictionary<string, string> TreeHashes(string root) =>
+        new DirectoryInfo(root).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+            .Where(entry => !Path.GetRelativePath(root, entry.FullName).StartsWith(Path.Combine("obj", "agent"), StringComparison.Ordinal))
+            .Where(entry => entry is FileInfo || entry.LinkTarget is not null)
+            .ToDictionary(
+                entry => Path.GetRelativePath(root, entry.FullName),
+                entry => entry.LinkTarget is { } target ? "link:" + target : Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(entry.FullName))));
+}

@@ -1,0 +1,210 @@
+using AgentSandbox.Project;
+using AgentSandbox.Sdk.Tests.TestSupport;
+using AgentSandbox.Workspace;
+
+namespace AgentSandbox.Sdk.Tests;
+
+/// <summary>Copy mode's pieces: the tree copied in, the changeset taken back, the check, the apply and the patch.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class WorkspaceCopyTests : IDisposable
+{
+    private static readonly string[] Protected = ["**/*.csproj", "**/*.props", "**/*.targets", "**/nuget.config", "**/.github/**"];
+
+    private readonly TempDirectory _temp = new();
+
+    public WorkspaceCopyTests()
+    {
+        _temp.Write("Program.cs", "Console.WriteLine(\"Hello\");\n");
+        _temp.Write("src/Lib.cs", "class Lib {}\n");
+        _temp.Write("App.csproj", "<Project />\n");
+        _temp.Write("bin/Debug/App.dll", "binary");
+        _temp.Write("obj/project.assets.json", "{}");
+        _temp.Write(".git/config", "[core]\n");
+        _temp.Write(".vs/state", "ide");
+        _temp.Write(".editorconfig", "root = true\n");
+    }
+
+    public void Dispose() => _temp.Dispose();
+
+    /// <summary>Copies the workspace in, lets the "container" act on its copy, and takes the changes back.</summary>
+    private (WorkspaceCopy Copy, Changeset Changes) Agent(Action<string> effect)
+    {
+        var copy = WorkspaceCopy.Pack(_temp.Path, new HostUser(1000, 1000));
+        ContainerTree.Run(copy.OpenTree, effect, copy.AdoptAsync);
+        return (copy, copy.Changes());
+    }
+
+    [Fact]
+    public void The_copy_holds_the_tree_but_no_git_metadata_tool_state_or_build_output()
+    {
+        using var copy = WorkspaceCopy.Pack(_temp.Path, new HostUser(1000, 1000));
+
+        Assert.Equal([".editorconfig", "App.csproj", "Program.cs", "src/Lib.cs"], copy.Before.Keys.Order(StringComparer.Ordinal));
+        using var tar = new System.Formats.Tar.TarReader(copy.OpenTree());
+        var first = tar.GetNextEntry()!;
+        Assert.Equal("workspace/", first.Name);
+        Assert.Equal((1000, 1000), (first.Uid, first.Gid));
+    }
+
+    [Fact]
+    public void An_untouched_copy_has_no_changes()
+    {
+        var (copy, changes) = Agent(_ => { });
+        using (copy)
+        {
+            Assert.True(changes.IsEmpty);
+        }
+    }
+
+    [Fact]
+    public void Added_modified_deleted_files_links_and_the_executable_bit_come_back_as_changes()
+    {
+        var (copy, changes) = Agent(workspace =>
+        {
+            File.WriteAllText(Path.Combine(workspace, "Program.cs"), "changed\n");
+            File.Delete(Path.Combine(workspace, "src", "Lib.cs"));
+            File.WriteAllText(Path.Combine(workspace, "New.cs"), "new\n");
+            File.SetUnixFileMode(Path.Combine(workspace, ".editorconfig"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.CreateSymbolicLink(Path.Combine(workspace, "link.cs"), "New.cs");
+            // Build output, tool state and git metadata the agent makes inside folders that are never taken back.
+            Directory.CreateDirectory(Path.Combine(workspace, "obj"));
+            File.WriteAllText(Path.Combine(workspace, "obj", "planted.dll"), "x");
+        });
+        using (copy)
+        {
+            Assert.Equal(
+                [".editorconfig:Modified", "New.cs:Added", "Program.cs:Modified", "link.cs:Added", "src/Lib.cs:Deleted"],
+                changes.Entries.Select(entry => $"{entry.Path}:{entry.Change}").Order(StringComparer.Ordinal));
+            Assert.True(changes.Entries.Single(entry => entry.Path == ".editorconfig").Executable);
+            Assert.Equal("New.cs", changes.Entries.Single(entry => entry.Path == "link.cs").LinkTarget);
+        }
+    }
+
+    [Theory]
+    [InlineData("Directory.Build.props", "Protected")]
+    [InlineData("sub/App.csproj", "Protected")]
+    [InlineData("NUGET.CONFIG", "Protected")]
+    [InlineData(".github/workflows/ci.yml", "Protected")]
+    [InlineData("tools/.git/config", "GitMetadata")]
+    [InlineData("tab\tname.cs", "Name")]
+    [InlineData("back\\slash.cs", "Name")]
+    public void The_check_refuses_what_the_host_would_run_obey_or_mangle(string path, string kind)
+    {
+        var (copy, changes) = Agent(workspace => TempDirectory.WriteIn(workspace, path, "x\n"));
+        using (copy)
+        {
+            var refusal = Assert.Single(ChangesetCheck.Check(changes, Protected, allowProtected: false));
+            Assert.Equal(kind, refusal.Kind.ToString());
+        }
+    }
+
+    [Fact]
+    public void A_bare_repository_layout_under_any_name_is_git_metadata()
+    {
+        var (copy, changes) = Agent(workspace =>
+        {
+            TempDirectory.WriteIn(workspace, "innocent/HEAD", "ref: refs/heads/main\n");
+            TempDirectory.WriteIn(workspace, "innocent/config", "[core]\n\tfsmonitor = evil\n");
+            Directory.CreateDirectory(Path.Combine(workspace, "innocent", "objects"));
+        });
+        using (copy)
+        {
+            Assert.Equal(["innocent"], changes.GitMetadata);
+        }
+    }
+
+    [Theory]
+    [InlineData("/etc/passwd", true)]
+    [InlineData("../../outside", true)]
+    [InlineData("App.csproj", true)]
+    [InlineData(".git/config", true)]
+    [InlineData("src/Lib.cs", false)]
+    [InlineData("./Program.cs", false)]
+    public void Links_that_lead_out_into_git_or_to_protected_files_are_refused(string target, bool refused)
+    {
+        var (copy, changes) = Agent(workspace => File.CreateSymbolicLink(Path.Combine(workspace, "link"), target));
+        using (copy)
+        {
+            Assert.Equal(refused, ChangesetCheck.Check(changes, Protected, allowProtected: false).Any(refusal => refusal.Kind == RefusalKind.Link));
+        }
+    }
+
+    [Fact]
+    public void AgentAllowProtectedChanges_lets_protected_changes_through_but_never_git_metadata()
+    {
+        var (copy, changes) = Agent(workspace =>
+        {
+            File.WriteAllText(Path.Combine(workspace, "App.csproj"), "<Project Sdk=\"x\" />\n");
+            TempDirectory.WriteIn(workspace, "x/.git/HEAD", "ref: refs/heads/main\n");
+        });
+        using (copy)
+        {
+            Assert.Equal([RefusalKind.GitMetadata], ChangesetCheck.Check(changes, Protected, allowProtected: true).Select(refusal => refusal.Kind));
+        }
+    }
+
+    [Fact]
+    public void Applying_writes_every_change_with_its_mode_and_links_as_links()
+    {
+        var (copy, changes) = Agent(workspace =>
+        {
+            File.WriteAllText(Path.Combine(workspace, "Program.cs"), "changed\n");
+            File.Delete(Path.Combine(workspace, "src", "Lib.cs"));
+            TempDirectory.WriteIn(workspace, "deep/new/tool.sh", "#!/bin/sh\n");
+            File.SetUnixFileMode(Path.Combine(workspace, "deep", "new", "tool.sh"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            File.CreateSymbolicLink(Path.Combine(workspace, "link.cs"), "Program.cs");
+        });
+        using (copy)
+        {
+            Assert.Empty(ChangesetApply.Conflicts(changes, copy.Before, _temp.Path));
+
+            ChangesetApply.ApplyTo(changes, _temp.Path);
+
+            Assert.Equal("changed\n", File.ReadAllText(_temp.Combine("Program.cs")));
+            Assert.False(File.Exists(_temp.Combine("src/Lib.cs")));
+            Assert.True((File.GetUnixFileMode(_temp.Combine("deep/new/tool.sh")) & UnixFileMode.UserExecute) != 0);
+            Assert.Equal("Program.cs", new FileInfo(_temp.Combine("link.cs")).LinkTarget);
+            Assert.Equal("binary", File.ReadAllText(_temp.Combine("bin/Debug/App.dll")));
+            Assert.Empty(Directory.GetFiles(_temp.Path, "*.tmp", SearchOption.AllDirectories));
+        }
+    }
+
+    [Fact]
+    public void A_file_the_user_changed_meanwhile_is_a_conflict()
+    {
+        var (copy, changes) = Agent(workspace => File.WriteAllText(Path.Combine(workspace, "Program.cs"), "the agent's\n"));
+        using (copy)
+        {
+            _temp.Write("Program.cs", "the user's\n");
+
+            Assert.Equal(["Program.cs"], ChangesetApply.Conflicts(changes, copy.Before, _temp.Path));
+        }
+    }
+
+    [Fact]
+    public void The_patch_takes_the_tree_to_the_agents_and_back()
+    {
+        var (copy, changes) = Agent(workspace =>
+        {
+            File.WriteAllText(Path.Combine(workspace, "Program.cs"), "changed\n");
+            File.Delete(Path.Combine(workspace, "src", "Lib.cs"));
+            File.WriteAllBytes(Path.Combine(workspace, "image.bin"), [0, 1, 2, 255, 0]);
+        });
+        using (copy)
+        {
+            var patch = ChangesetPatch.Create(changes, _temp.Path);
+
+            Assert.NotNull(patch);
+            Assert.Contains("GIT binary patch", patch);
+            var file = _temp.Write("changes.patch", patch);
+            Assert.Equal(0, Git("apply", "--exclude=changes.patch", file));
+            Assert.Equal("changed\n", File.ReadAllText(_temp.Combine("Program.cs")));
+            Assert.Equal([0, 1, 2, 255, 0], File.ReadAllBytes(_temp.Combine("image.bin")));
+            Assert.Equal(0, Git("apply", "-R", file));
+            Assert.Equal("class Lib {}\n", File.ReadAllText(_temp.Combine("src/Lib.cs")));
+            Assert.False(File.Exists(_temp.Combine("image.bin")));
+        }
+    }
+
+    private int Git(params string[] arguments) => GitCommand.Run(_temp.Path, arguments)!.Value.ExitCode;
+}
