@@ -113,6 +113,32 @@ public sealed class HostileAgentTests
         Assert.True(OperatingSystem.IsWindows() || (File.GetUnixFileMode(Path.Combine(project.Directory, "New.cs")) & UnixFileMode.UserExecute) != 0);
     }
 
+    [DockerTheory]
+    [InlineData("mount")]
+    [InlineData("copy")]
+    public void AgentRestore_takes_the_tree_back_to_the_checkpoint_taken_before_the_changes(string mode)
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+        File.WriteAllText(Path.Combine(project.Directory, "Old.cs"), "class Old {}\n");
+        var before = TreeHashes(project.Directory);
+
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentWorkspaceMode", mode), ("AgentKind", "custom"), ("AgentNetwork", "none"),
+            ("AgentPrompt", "Do it"), ("AgentCommand", "sh;-c;sed -i s/World/Agent/ Program.cs && rm Old.cs && echo new > New.cs")));
+        Assert.True(run.Succeeded, run.Log);
+        Assert.NotEqual(before, TreeHashes(project.Directory));
+        using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.SandboxDirectory, "AgentRun", "result.json")));
+        var checkpoint = result.RootElement.GetProperty("checkpoint").GetString()!;
+        Assert.Contains(run.MessageLines, line => line.Contains($"dotnet build -t:AgentRestore -p:AgentCheckpoint={checkpoint} goes back to it", StringComparison.Ordinal));
+
+        var restore = project.Build("AgentRestore", new Dictionary<string, string> { ["AgentCheckpoint"] = checkpoint });
+
+        Assert.True(restore.Succeeded, restore.Log);
+        Assert.Equal(before, TreeHashes(project.Directory));
+        var unknown = project.Build("AgentRestore", new Dictionary<string, string> { ["AgentCheckpoint"] = "../../etc/passwd" });
+        Assert.Equal("AGS1012", Assert.Single(unknown.Errors).Code);
+    }
+
     /// <summary>Every file and link under the project, by path: content hashes and link targets (AgentSandbox's obj/agent left out).</summary>
     private static Dictionary<string, string> TreeHashes(string root) =>
         new DirectoryInfo(root).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })

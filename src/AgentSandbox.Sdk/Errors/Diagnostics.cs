@@ -40,6 +40,9 @@ internal static class Diagnostics
     public static AgentSandboxException ScopeMatchesNothing(string property, string entry, string projectDirectory) => new("AGS1011",
         $"{property} names '{entry}', which matches no file in the project '{projectDirectory}' (or AgentWorkspaceRoot): correct it (files or globs such as src/**/*.cs, relative to the project, ;-separated), or leave {property} empty for the whole project.");
 
+    public static AgentSandboxException CheckpointNotFound(string id, string directory) => new("AGS1012",
+        $"AgentCheckpoint names '{id}', which is not a checkpoint of this project: give an id a run printed (result.json's checkpoint; the kept ones are the .json files in {directory}).");
+
     public static Warning HostVariableNotSet(string property, string name) => new("AGS1101",
         $"{property} names '{name}', which is not set in the build's environment, so the sandbox does not get it: export it or remove it from the list.");
 

@@ -48,6 +48,7 @@ internal sealed record SandboxInputs
     public string? WorkspaceMode { get; init; }
     public IReadOnlyList<string> ProtectedPaths { get; init; } = [];
     public string? AllowProtectedChanges { get; init; }
+    public string? CheckpointsToKeep { get; init; }
 
     /// <summary>The solution, in a solution-level run: the agent works on it as a whole, from its folder.</summary>
     public string? SolutionFile { get; init; }

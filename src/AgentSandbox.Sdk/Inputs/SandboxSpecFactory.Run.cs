@@ -70,7 +70,8 @@ internal static partial class SandboxSpecFactory
         var policy = new WorkspacePolicy(
             ParseChoice(inputs.WorkspaceMode, "AgentWorkspaceMode", WorkspaceMode.Copy),
             inputs.ProtectedPaths.Where(pattern => pattern.Length > 0).Distinct(StringComparer.Ordinal).ToList(),
-            ParseBool(inputs.AllowProtectedChanges, "AgentAllowProtectedChanges"));
+            ParseBool(inputs.AllowProtectedChanges, "AgentAllowProtectedChanges"),
+            ParsePositive(inputs.CheckpointsToKeep, "AgentCheckpointsToKeep", "give a whole number of checkpoints greater than zero") ?? WorkspacePolicy.DefaultCheckpointsToKeep);
         return new AgentRunSpec(target, inputs.ProjectName, solution is null ? null : Path.GetFileName(solution), agent, invocation, workingDirectory, workspace, policy, network, environment, buildEnvironment, user, preset, identity);
 
         // A setting the chosen CLI (or its version) does not have is dropped with a warning rather than passed on to fail.

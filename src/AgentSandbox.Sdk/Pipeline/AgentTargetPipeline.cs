@@ -49,12 +49,14 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         // From the first snapshot to the last: another run in the same tree meanwhile would pass its changes off as this run's.
         using (await WorkspaceLock.AcquireAsync(run.WorkspaceRoot, run.Label, Waiting, cancellationToken).ConfigureAwait(false))
         {
+            var checkpoints = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(resultPath)!)!, CheckpointsFolder);
             using var copy = run.Policy.Mode == WorkspaceMode.Copy ? WorkspaceCopy.Pack(run.WorkspaceRoot, run.User) : null;
+            // Mount mode: the agent changes the live tree, so the way back is recorded before it starts.
+            var checkpoint = copy is null ? TakeCheckpoint(run, checkpoints) : null;
             result = await PresetRunner.RunAsync(run, imageTag, containers, log, cancellationToken, copy).ConfigureAwait(false);
-            if (copy is not null)
-            {
-                result = Deliver(result, run, copy, Path.Combine(Path.GetDirectoryName(resultPath)!, PatchFileName));
-            }
+            result = copy is not null
+                ? Deliver(result, run, copy, Path.Combine(Path.GetDirectoryName(resultPath)!, PatchFileName), checkpoints)
+                : result with { Checkpoint = checkpoint?.Id };
         }
 
         var error = RunReport.Verdict(result, run, resultPath);
@@ -75,12 +77,22 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
     /// <summary>Copy mode's changeset as a patch next to result.json, applied or not.</summary>
     public const string PatchFileName = "changes.patch";
 
+    /// <summary>Where the checkpoints' records (and, outside git, their archives) are kept: obj/agent/checkpoints.</summary>
+    public const string CheckpointsFolder = "checkpoints";
+
+    private Checkpoint TakeCheckpoint(AgentRunSpec run, string directory)
+    {
+        var checkpoint = Checkpoint.Create(run.WorkspaceRoot, run.Identity.RunId, directory, run.Policy.CheckpointsToKeep, run.WorkspaceRoot);
+        log.Important($"{run.Label}: checkpoint {checkpoint.Id} keeps your tree as it was ({checkpoint.GitReference ?? checkpoint.Archive}); {checkpoint.RestoreCommand} goes back to it.");
+        return checkpoint;
+    }
+
     /// <summary>
     /// Copy mode: the agent's changes reach the user's tree only now, all together, and only when the run succeeded,
     /// the check refused nothing, and the tree still holds what was copied in (the user may have edited it meanwhile).
     /// Either way they are kept as a patch: to undo an applied one (git apply -R), or to take an unapplied one.
     /// </summary>
-    private AgentRunResult Deliver(AgentRunResult result, AgentRunSpec run, WorkspaceCopy copy, string patchPath)
+    private AgentRunResult Deliver(AgentRunResult result, AgentRunSpec run, WorkspaceCopy copy, string patchPath, string checkpoints)
     {
         if (result.Changeset is not { IsEmpty: false } changes)
         {
@@ -103,10 +115,11 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
             return conflicts.Count == 0 ? result with { Applied = false }
                 : result with { Applied = false, Failure = Diagnostics.TreeChangedDuringRun(run.Reportable(conflicts.Select(path => new ChangedFile(path, FileChange.Modified)).ToList()).Select(file => file.Path), shownPatch) };
         }
+        var checkpoint = TakeCheckpoint(run, checkpoints);
         ChangesetApply.ApplyTo(changes, run.WorkspaceRoot);
         log.Important(shownPatch is null
             ? $"{run.Label}: applied {Common.Text.Count(changes.Entries.Count, "change")} to {run.WorkspaceRoot}."
             : $"{run.Label}: applied {Common.Text.Count(changes.Entries.Count, "change")} to {run.WorkspaceRoot} (git apply -R {shownPatch} undoes them).");
-        return result with { Applied = true };
+        return result with { Applied = true, Checkpoint = checkpoint.Id };
     }
 }

@@ -61,6 +61,10 @@ internal sealed record ResultDocument(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<ResultRefusal>? Refused { get; init; }
 
+    /// <summary>The checkpoint AgentRestore takes the tree back to; absent when none was taken.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Checkpoint { get; init; }
+
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true,
@@ -96,6 +100,7 @@ internal sealed record ResultDocument(
         PlantedGitMetadata = result.PlantedGitMetadata,
         Applied = result.Applied,
         Patch = result.PatchFile,
+        Checkpoint = result.Checkpoint,
         Refused = result.Refusals?.Select(refusal => new ResultRefusal(JsonNamingPolicy.CamelCase.ConvertName(refusal.Kind.ToString()), refusal.Path)).ToList(),
     };
 

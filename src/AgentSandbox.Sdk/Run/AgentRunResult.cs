@@ -60,6 +60,9 @@ internal sealed record AgentRunResult(
     /// <summary>Copy mode: whether the changeset reached the user's tree; null in mount mode (the changes are live).</summary>
     public bool? Applied { get; init; }
 
+    /// <summary>The checkpoint of the tree before the run changed it (mount mode) or before its changes were applied (copy mode).</summary>
+    public string? Checkpoint { get; init; }
+
     /// <summary>Copy mode: the changeset as a patch git apply takes, applied or not (git apply -R undoes an applied one).</summary>
     public string? PatchFile { get; init; }
 

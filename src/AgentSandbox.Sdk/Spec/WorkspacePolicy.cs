@@ -13,4 +13,8 @@ internal enum WorkspaceMode
 /// <summary>How the agent's changes reach the user's tree.</summary>
 /// <param name="ProtectedPaths">Globs (AgentProtectedPath) of build and automation logic the agent may not change.</param>
 /// <param name="AllowProtectedChanges">AgentAllowProtectedChanges: lets changes to protected paths through for this run.</param>
-internal sealed record WorkspacePolicy(WorkspaceMode Mode, IReadOnlyList<string> ProtectedPaths, bool AllowProtectedChanges);
+/// <param name="CheckpointsToKeep">AgentCheckpointsToKeep: how many checkpoints of the tree before a run are kept.</param>
+internal sealed record WorkspacePolicy(WorkspaceMode Mode, IReadOnlyList<string> ProtectedPaths, bool AllowProtectedChanges, int CheckpointsToKeep = WorkspacePolicy.DefaultCheckpointsToKeep)
+{
+    public const int DefaultCheckpointsToKeep = 10;
+}

@@ -40,6 +40,9 @@ public sealed partial class RunAgent
     /// <summary>AgentAllowProtectedChanges: true lets the agent's changes to protected paths through.</summary>
     public string? AllowProtectedChanges { get; set; }
 
+    /// <summary>AgentCheckpointsToKeep: how many checkpoints of the tree are kept (10).</summary>
+    public string? CheckpointsToKeep { get; set; }
+
     /// <summary>The solution of a solution-level run, when this project runs it; empty otherwise.</summary>
     public string? SolutionFile { get; set; }
     public string? Verify { get; set; }

@@ -39,6 +39,7 @@ public sealed partial class RunAgent : SandboxImageTask
             WorkspaceMode = WorkspaceMode,
             ProtectedPaths = Lists.Split(ProtectedPaths),
             AllowProtectedChanges = AllowProtectedChanges,
+            CheckpointsToKeep = CheckpointsToKeep,
             Verify = Verify,
             MaxIterations = MaxIterations,
             ReviewFailOn = ReviewFailOn,

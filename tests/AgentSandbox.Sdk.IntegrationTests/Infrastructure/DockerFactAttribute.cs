@@ -17,6 +17,18 @@ public sealed class DockerFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A <see cref="DockerFactAttribute"/> with data: skipped or failed the same way.</summary>
+public sealed class DockerTheoryAttribute : TheoryAttribute
+{
+    public DockerTheoryAttribute()
+    {
+        if (TestDocker.Unavailable is { } reason && !TestDocker.Required)
+        {
+            Skip = reason + " (set AGENTSANDBOX_REQUIRE_DOCKER=1 to fail instead of skipping)";
+        }
+    }
+}
+
 public static class TestDocker
 {
     /// <summary>A local image with a shell and apt (made by .ci/run from debootstrap); no registry is needed.</summary>

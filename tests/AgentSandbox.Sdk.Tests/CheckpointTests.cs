@@ -1,0 +1,109 @@
+using AgentSandbox.Sdk.Tests.TestSupport;
+using AgentSandbox.Workspace;
+
+namespace AgentSandbox.Sdk.Tests;
+
+/// <summary>A checkpoint gives back the exact tree it recorded: changed files, deleted ones and added ones, and touches nothing else.</summary>
+public sealed class CheckpointTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    private string Checkpoints => _temp.Combine("obj/agent/checkpoints");
+
+    private string Git(params string[] arguments)
+    {
+        var result = GitCommand.Run(_temp.Path, arguments, new Dictionary<string, string>
+        {
+            ["GIT_AUTHOR_NAME"] = "t", ["GIT_AUTHOR_EMAIL"] = "t@t", ["GIT_COMMITTER_NAME"] = "t", ["GIT_COMMITTER_EMAIL"] = "t@t",
+        })!.Value;
+        Assert.True(result.ExitCode == 0, string.Join(' ', arguments));
+        return result.Output;
+    }
+
+    private void Tree()
+    {
+        _temp.Write("Committed.cs", "committed\n");
+        _temp.Write("src/Edited.cs", "edited, not committed\n");
+        _temp.Write("Untracked.cs", "untracked\n");
+        _temp.Write("ignored.log", "ignored\n");
+    }
+
+    private void Agent()
+    {
+        _temp.Write("Committed.cs", "the agent's\n");
+        File.Delete(_temp.Combine("src/Edited.cs"));
+        File.Delete(_temp.Combine("Untracked.cs"));
+        _temp.Write("src/Added.cs", "added by the agent\n");
+        _temp.Write("ignored.log", "changed by the agent\n");
+    }
+
+    [Fact]
+    public void In_a_git_repository_it_is_a_commit_under_refs_agentsandbox_and_the_users_index_and_branch_stay()
+    {
+        Git("init", "-q");
+        _temp.Write(".gitignore", "*.log\nobj/\n");
+        Tree();
+        Git("add", ".gitignore", "Committed.cs");
+        Git("commit", "-q", "-m", "first");
+        _temp.Write("src/Edited.cs", "edited, not committed\n");
+        var head = Git("rev-parse", "HEAD");
+        var status = Git("status", "--porcelain");
+
+        var checkpoint = Checkpoint.Create(_temp.Path, "run1", Checkpoints, keep: 10, _temp.Path);
+
+        Assert.Equal("refs/agentsandbox/run1", checkpoint.GitReference);
+        Assert.Equal(head, Git("rev-parse", "HEAD"));
+        Assert.Equal(status, Git("status", "--porcelain"));
+
+        Agent();
+        var (written, removed) = Checkpoint.Find(Checkpoints, "run1")!.Restore();
+
+        Assert.Equal("committed\n", File.ReadAllText(_temp.Combine("Committed.cs")));
+        Assert.Equal("edited, not committed\n", File.ReadAllText(_temp.Combine("src/Edited.cs")));
+        Assert.Equal("untracked\n", File.ReadAllText(_temp.Combine("Untracked.cs")));
+        Assert.False(File.Exists(_temp.Combine("src/Added.cs")));
+        // Ignored files are not the checkpoint's: left as they are.
+        Assert.Equal("changed by the agent\n", File.ReadAllText(_temp.Combine("ignored.log")));
+        Assert.Equal(1, removed);
+        Assert.True(written >= 4);
+        Assert.Equal(status, Git("status", "--porcelain"));
+        Assert.Equal(head, Git("rev-parse", "HEAD"));
+    }
+
+    [Fact]
+    public void Outside_git_it_is_an_archive_and_restores_every_file()
+    {
+        Tree();
+
+        var checkpoint = Checkpoint.Create(_temp.Path, "run1", Checkpoints, keep: 10, _temp.Path);
+        Agent();
+        checkpoint.Restore();
+
+        Assert.EndsWith("run1.tar.gz", checkpoint.Archive);
+        Assert.Equal("committed\n", File.ReadAllText(_temp.Combine("Committed.cs")));
+        Assert.Equal("edited, not committed\n", File.ReadAllText(_temp.Combine("src/Edited.cs")));
+        Assert.Equal("untracked\n", File.ReadAllText(_temp.Combine("Untracked.cs")));
+        Assert.Equal("ignored\n", File.ReadAllText(_temp.Combine("ignored.log")));
+        Assert.False(File.Exists(_temp.Combine("src/Added.cs")));
+        Assert.Equal("dotnet build -t:AgentRestore -p:AgentCheckpoint=run1", checkpoint.RestoreCommand);
+    }
+
+    [Fact]
+    public void Only_the_newest_checkpoints_are_kept()
+    {
+        Git("init", "-q");
+        Tree();
+        foreach (var id in new[] { "run1", "run2", "run3" })
+        {
+            Checkpoint.Create(_temp.Path, id, Checkpoints, keep: 2, _temp.Path);
+            File.SetLastWriteTimeUtc(Path.Combine(Checkpoints, id + ".json"), DateTime.UtcNow.AddMinutes(id[^1] - '9'));
+        }
+
+        Assert.Null(Checkpoint.Find(Checkpoints, "run1"));
+        Assert.NotNull(Checkpoint.Find(Checkpoints, "run3"));
+        Assert.DoesNotContain("refs/agentsandbox/run1", Git("for-each-ref", "refs/agentsandbox/"));
+        Assert.Contains("refs/agentsandbox/run3", Git("for-each-ref", "refs/agentsandbox/"));
+    }
+}
