@@ -91,7 +91,11 @@ public sealed class SecondEngine : IDisposable
             _daemon.Kill(entireProcessTree: true);
         }
         Run("ip", "link", "del", _bridge);
-        Run("umount", "-R", Path.Combine(_root, "d"));
+        // What the engine leaves mounted under its roots (its network namespace under the exec root), deepest first.
+        foreach (var mount in File.ReadLines("/proc/self/mounts").Select(line => line.Split(' ')[1]).Where(path => path.StartsWith(_root + "/", StringComparison.Ordinal)).OrderByDescending(path => path.Length))
+        {
+            Run("umount", "-l", mount);
+        }
         try
         {
             Directory.Delete(_root, recursive: true);
