@@ -43,6 +43,9 @@ internal static class Diagnostics
     public static AgentSandboxException CheckpointNotFound(string id, string directory) => new("AGS1012",
         $"AgentCheckpoint names '{id}', which is not a checkpoint of this project: give an id a run printed (result.json's checkpoint; the kept ones are the .json files in {directory}).");
 
+    public static AgentSandboxException WorktreeNeedsRepository(string workspaceRoot) => new("AGS1013",
+        $"AgentWorkspaceMode is worktree, but the workspace '{workspaceRoot}' is not inside a git repository: use copy (the default), or run in a repository with at least one commit.");
+
     public static Warning HostVariableNotSet(string property, string name) => new("AGS1101",
         $"{property} names '{name}', which is not set in the build's environment, so the sandbox does not get it: export it or remove it from the list.");
 
@@ -117,6 +120,9 @@ internal static class Diagnostics
 
     public static AgentSandboxException TreeChangedDuringRun(IEnumerable<string> paths, string? patch) => new("AGS4015",
         $"Your tree changed during the run where the agent changed it too ({List(paths)}), so none of the agent's changes were applied{Review(patch)} and take what you want from them.");
+
+    public static AgentSandboxException WorktreeNotMade(string repository, string reason) => new("AGS4016",
+        $"A git worktree for the agent could not be made in '{repository}' ({reason}): check that git works there, or use AgentWorkspaceMode=copy.");
 
     private static string List(IEnumerable<string> paths)
     {

@@ -45,7 +45,13 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
             throw;
         }
 
+        var patchPath = Path.Combine(Path.GetDirectoryName(resultPath)!, PatchFileName);
         AgentRunResult result;
+        if (run.Policy.Mode == WorkspaceMode.Worktree)
+        {
+            result = await RunInWorktreeAsync(run, imageTag, patchPath, cancellationToken).ConfigureAwait(false);
+        }
+        else
         // From the first snapshot to the last: another run in the same tree meanwhile would pass its changes off as this run's.
         using (await WorkspaceLock.AcquireAsync(run.WorkspaceRoot, run.Label, Waiting, cancellationToken).ConfigureAwait(false))
         {
@@ -55,7 +61,7 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
             var checkpoint = copy is null ? TakeCheckpoint(run, checkpoints) : null;
             result = await PresetRunner.RunAsync(run, imageTag, containers, log, cancellationToken, copy).ConfigureAwait(false);
             result = copy is not null
-                ? Deliver(result, run, copy, Path.Combine(Path.GetDirectoryName(resultPath)!, PatchFileName), checkpoints)
+                ? Deliver(result, run, copy, patchPath, checkpoints)
                 : result with { Checkpoint = checkpoint?.Id };
         }
 
@@ -80,6 +86,31 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
     /// <summary>Where the checkpoints' records (and, outside git, their archives) are kept: obj/agent/checkpoints.</summary>
     public const string CheckpointsFolder = "checkpoints";
 
+    /// <summary>
+    /// Worktree mode: copy mode on a worktree of the repository made for the run (no lock: the user's tree is not
+    /// touched, so agents need not take turns), its checked changes committed to the run's branch.
+    /// </summary>
+    private async Task<AgentRunResult> RunInWorktreeAsync(AgentRunSpec run, string imageTag, string patchPath, CancellationToken cancellationToken)
+    {
+        using var worktree = AgentWorktree.Create(run.WorkspaceRoot, run.Identity.RunId);
+        var inWorktree = run with
+        {
+            ProjectDirectory = worktree.Map(run.ProjectDirectory),
+            Workspace = run.Workspace with { Root = worktree.Map(run.WorkspaceRoot) },
+        };
+        using var copy = WorkspaceCopy.Pack(inWorktree.WorkspaceRoot, run.User);
+        var result = await PresetRunner.RunAsync(inWorktree, imageTag, containers, log, cancellationToken, copy).ConfigureAwait(false);
+        result = Deliver(result, inWorktree, copy, patchPath, checkpoints: null);
+        if (result.Applied != true)
+        {
+            return result;
+        }
+        var task = (run.Preset.Task ?? run.Preset.Kind.ToString()).Split('\n')[0].Trim();
+        var statistics = worktree.Commit($"{run.Label}: {task}\n\nMade by {run.Agent.Describe(run.Invocation.Version)} in AgentSandbox run {run.Identity.RunId}.");
+        log.Important($"{run.Label}: the agent's changes are on branch {worktree.Branch} ({statistics ?? "no change"}); git diff HEAD...{worktree.Branch} shows them, git merge {worktree.Branch} takes them.");
+        return result with { Branch = worktree.Branch };
+    }
+
     private Checkpoint TakeCheckpoint(AgentRunSpec run, string directory)
     {
         var checkpoint = Checkpoint.Create(run.WorkspaceRoot, run.Identity.RunId, directory, run.Policy.CheckpointsToKeep, run.WorkspaceRoot);
@@ -92,7 +123,8 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
     /// the check refused nothing, and the tree still holds what was copied in (the user may have edited it meanwhile).
     /// Either way they are kept as a patch: to undo an applied one (git apply -R), or to take an unapplied one.
     /// </summary>
-    private AgentRunResult Deliver(AgentRunResult result, AgentRunSpec run, WorkspaceCopy copy, string patchPath, string checkpoints)
+    /// <param name="checkpoints">Where the checkpoint of the user's tree goes before the changes are applied; null when they go to a worktree.</param>
+    private AgentRunResult Deliver(AgentRunResult result, AgentRunSpec run, WorkspaceCopy copy, string patchPath, string? checkpoints)
     {
         if (result.Changeset is not { IsEmpty: false } changes)
         {
@@ -114,6 +146,11 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
                 : $"{run.Label}: nothing was applied to your tree; the agent's changes are in {shownPatch} (git apply {shownPatch} takes them).");
             return conflicts.Count == 0 ? result with { Applied = false }
                 : result with { Applied = false, Failure = Diagnostics.TreeChangedDuringRun(run.Reportable(conflicts.Select(path => new ChangedFile(path, FileChange.Modified)).ToList()).Select(file => file.Path), shownPatch) };
+        }
+        if (checkpoints is null)
+        {
+            ChangesetApply.ApplyTo(changes, run.WorkspaceRoot);
+            return result with { Applied = true };
         }
         var checkpoint = TakeCheckpoint(run, checkpoints);
         ChangesetApply.ApplyTo(changes, run.WorkspaceRoot);

@@ -61,6 +61,10 @@ internal sealed record ResultDocument(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<ResultRefusal>? Refused { get; init; }
 
+    /// <summary>Worktree mode: the branch holding the agent's changes.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Branch { get; init; }
+
     /// <summary>The checkpoint AgentRestore takes the tree back to; absent when none was taken.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Checkpoint { get; init; }
@@ -101,6 +105,7 @@ internal sealed record ResultDocument(
         Applied = result.Applied,
         Patch = result.PatchFile,
         Checkpoint = result.Checkpoint,
+        Branch = result.Branch,
         Refused = result.Refusals?.Select(refusal => new ResultRefusal(JsonNamingPolicy.CamelCase.ConvertName(refusal.Kind.ToString()), refusal.Path)).ToList(),
     };
 

@@ -60,6 +60,9 @@ internal sealed record AgentRunResult(
     /// <summary>Copy mode: whether the changeset reached the user's tree; null in mount mode (the changes are live).</summary>
     public bool? Applied { get; init; }
 
+    /// <summary>Worktree mode: the branch the agent's checked changes were committed to.</summary>
+    public string? Branch { get; init; }
+
     /// <summary>The checkpoint of the tree before the run changed it (mount mode) or before its changes were applied (copy mode).</summary>
     public string? Checkpoint { get; init; }
 

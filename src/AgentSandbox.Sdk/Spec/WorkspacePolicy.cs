@@ -8,6 +8,9 @@ internal enum WorkspaceMode
 
     /// <summary>The user's tree, mounted read-write: the agent's changes are live, and checked only afterwards.</summary>
     Mount,
+
+    /// <summary>A git worktree of its own on a new branch: the checked changes are committed there, the user's tree is never touched.</summary>
+    Worktree,
 }
 
 /// <summary>How the agent's changes reach the user's tree.</summary>
