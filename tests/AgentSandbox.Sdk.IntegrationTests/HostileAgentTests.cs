@@ -13,11 +13,10 @@ public sealed class HostileAgentTests
 {
     private const string Token = "custom-token-0123456789abcdef";
 
-    [DockerFact]
-    public void A_hostile_agent_changes_nothing_the_host_runs_follows_or_prints()
+    /// <summary>Everything at the top of the trust-boundary issue, as a script the custom agent runs.</summary>
+    private static (TestProject Project, string Marker, string Outside) HostileProject()
     {
-        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["CUSTOM_AGENT_TOKEN"] = Token });
-        using var project = new TestProject();
+        var project = new TestProject();
         var marker = Path.Combine(Path.GetTempPath(), $"agentsandbox-hostile-{Guid.NewGuid():N}");
         var outside = Path.Combine(Path.GetDirectoryName(project.Directory)!, "outside.txt");
         File.WriteAllText(outside, "the user's\n");
@@ -41,11 +40,46 @@ public sealed class HostileAgentTests
             printf '\033[31mred\033[0m\n'
             echo done
             """);
+        return (project, marker, outside);
+    }
+
+    private static BuildRun RunHostile(TestProject project, string mode) => project.Build("AgentRun", SandboxProperties.ForTests(
+        ("AgentWorkspaceMode", mode), ("AgentKind", "custom"), ("AgentNetwork", "none"), ("AgentPrompt", "Do it"),
+        ("AgentCommand", "sh;hostile.sh"), ("AgentEnvironmentVariables", "CUSTOM_AGENT_TOKEN")));
+
+    /// <summary>No line of the log, at any importance, is a CI command or a terminal escape, and the key is nowhere.</summary>
+    private static void AssertCleanLog(BuildRun run)
+    {
+        foreach (var line in run.MessageLines.Concat(run.Errors.SelectMany(e => e.Text.Split('\n'))).Concat(run.Warnings.SelectMany(w => w.Text.Split('\n'))))
+        {
+            Assert.False(line.TrimStart().StartsWith("::", StringComparison.Ordinal), line);
+            Assert.DoesNotContain("##vso[", line, StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("##[", line, StringComparison.Ordinal);
+            Assert.DoesNotContain('\u001b', line);
+            Assert.DoesNotContain('\r', line);
+        }
+        Assert.Contains(run.MessageLines, line => line.Contains("key-***.txt", StringComparison.Ordinal));
+        Assert.DoesNotContain(Token, run.Log);
+    }
+
+    /// <summary>A plain build and run on the host: nothing the agent planted runs.</summary>
+    private static string RunOnHost(TestProject project, string marker)
+    {
+        var (exitCode, output) = Shell.RunIn(project.Directory, "dotnet", "run", "-nodeReuse:false");
+        Assert.True(exitCode == 0, output);
+        Assert.False(File.Exists(marker), "the host's build ran something the agent planted");
+        return output;
+    }
+
+    [DockerFact]
+    public void A_hostile_agent_changes_nothing_the_host_runs_follows_or_prints()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["CUSTOM_AGENT_TOKEN"] = Token });
+        var (project, marker, outside) = HostileProject();
+        using var _ = project;
         var before = TreeHashes(project.Directory);
 
-        var run = project.Build("AgentRun", SandboxProperties.ForTests(
-            ("AgentKind", "custom"), ("AgentNetwork", "none"), ("AgentPrompt", "Do it"),
-            ("AgentCommand", "sh;hostile.sh"), ("AgentEnvironmentVariables", "CUSTOM_AGENT_TOKEN")));
+        var run = RunHostile(project, "copy");
 
         // Failed, with a code for each kind of thing it tried.
         Assert.False(run.Succeeded, run.Log);
@@ -60,22 +94,8 @@ public sealed class HostileAgentTests
         Assert.Equal("the user's\n", File.ReadAllText(outside));
 
         // A plain build and run on the host run nothing it planted, and the program is the user's.
-        var (exitCode, output) = Shell.RunIn(project.Directory, "dotnet", "run", "-nodeReuse:false");
-        Assert.True(exitCode == 0, output);
-        Assert.Contains("Hello, World!", output);
-        Assert.False(File.Exists(marker), "the host's build ran a target the agent planted");
-
-        // No line of the log, at any importance, is a CI command; the key is nowhere, not even in a file name.
-        foreach (var line in run.MessageLines.Concat(run.Errors.SelectMany(e => e.Text.Split('\n'))).Concat(run.Warnings.SelectMany(w => w.Text.Split('\n'))))
-        {
-            Assert.False(line.TrimStart().StartsWith("::", StringComparison.Ordinal), line);
-            Assert.DoesNotContain("##vso[", line, StringComparison.OrdinalIgnoreCase);
-            Assert.DoesNotContain("##[", line, StringComparison.Ordinal);
-            Assert.DoesNotContain('\u001b', line);
-            Assert.DoesNotContain('\r', line);
-        }
-        Assert.Contains(run.MessageLines, line => line.Contains("key-***.txt", StringComparison.Ordinal));
-        Assert.DoesNotContain(Token, run.Log);
+        Assert.Contains("Hello, World!", RunOnHost(project, marker));
+        AssertCleanLog(run);
         var resultPath = Path.Combine(project.SandboxDirectory, "AgentRun", "result.json");
         var resultText = File.ReadAllText(resultPath);
         Assert.DoesNotContain(Token, resultText);
@@ -86,6 +106,58 @@ public sealed class HostileAgentTests
         Assert.Contains("Hello, Hostile!", File.ReadAllText(patch));
         Assert.Contains(result.RootElement.GetProperty("refused").EnumerateArray(), refusal => refusal.GetProperty("path").GetString() == "Directory.Build.targets");
         Assert.Empty(Shell.LeftoverContainers(project.Directory));
+    }
+
+    [DockerFact]
+    public void In_mount_mode_what_the_check_refuses_is_moved_aside_and_the_run_fails()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["CUSTOM_AGENT_TOKEN"] = Token });
+        var (project, marker, outside) = HostileProject();
+        using var _ = project;
+
+        var run = RunHostile(project, "mount");
+
+        Assert.False(run.Succeeded, run.Log);
+        Assert.Superset(new HashSet<string> { "AGS4008", "AGS4012", "AGS4013" }, run.Errors.Select(error => error.Code).ToHashSet());
+        Assert.Contains(run.Errors, error => error.Code == "AGS4012" && error.Text.Contains("moved aside", StringComparison.Ordinal));
+        // What the host would run or follow is out of the way, kept for inspection; the rest of the live edit stays.
+        foreach (var refused in new[] { "Directory.Build.targets", "Directory.Build.props", "outside-link" })
+        {
+            Assert.False(Path.Exists(Path.Combine(project.Directory, refused)) || new FileInfo(Path.Combine(project.Directory, refused)).LinkTarget is not null, refused);
+            Assert.True(new FileInfo(Path.Combine(project.Directory, refused + ".refused-by-agentsandbox")) is { } aside && (aside.Exists || aside.LinkTarget is not null), refused);
+        }
+        Assert.True(Directory.Exists(Path.Combine(project.Directory, "tools", ".git.quarantined-by-agentsandbox")));
+        Assert.Contains(run.Warnings, warning => warning.Code == "AGS4103");
+        Assert.Equal("the user's\n", File.ReadAllText(outside));
+        Assert.Contains("Hello, Hostile!", RunOnHost(project, marker));
+        AssertCleanLog(run);
+    }
+
+    [DockerFact]
+    public void In_worktree_mode_nothing_it_tried_is_committed_and_the_working_tree_stays()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["CUSTOM_AGENT_TOKEN"] = Token });
+        var (project, marker, _) = HostileProject();
+        using var disposable = project;
+        var repository = Path.GetDirectoryName(project.Directory)!;
+        File.WriteAllText(Path.Combine(repository, ".gitignore"), "bin/\nobj/\n");
+        foreach (var arguments in new[] { new[] { "init", "-q" }, ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "first"] })
+        {
+            Assert.Equal(0, Shell.RunIn(repository, "git", arguments).ExitCode);
+        }
+        var before = TreeHashes(project.Directory);
+        var head = Shell.RunIn(repository, "git", "rev-parse", "HEAD").Output;
+
+        var run = RunHostile(project, "worktree");
+
+        Assert.False(run.Succeeded, run.Log);
+        Assert.Superset(new HashSet<string> { "AGS4008", "AGS4012", "AGS4013" }, run.Errors.Select(error => error.Code).ToHashSet());
+        Assert.Equal(before, TreeHashes(project.Directory));
+        // The run's branch holds no commit of the agent's: it still is HEAD.
+        var branches = Shell.RunIn(repository, "git", "for-each-ref", "--format=%(objectname)", "refs/heads/agent/").Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.All(branches, commit => Assert.Equal(head.Trim(), commit));
+        Assert.Contains("Hello, World!", RunOnHost(project, marker));
+        AssertCleanLog(run);
     }
 
     [DockerFact]

@@ -109,14 +109,14 @@ internal static class Diagnostics
     public static AgentSandboxException SandboxPackageNotFound(string message) => new("AGS4011",
         $"dotnet restore inside the sandbox cannot find a package the project needs ({message.TrimEnd('.')}), and no agent could fix that: name the feed that has it in a nuget.config inside the workspace (the project directory or AgentWorkspaceRoot) and pass its credentials by name with AgentBuildEnvironmentVariables.");
 
-    public static AgentSandboxException ProtectedChangesRefused(IEnumerable<string> paths, string? patch) => new("AGS4012",
-        $"The agent changed build or automation logic that your machine would run or obey ({List(paths)}), so none of its changes were applied{Review(patch)}; if the change is wanted (a package reference, say), run again with -p:AgentAllowProtectedChanges=true, or trim AgentProtectedPath.");
+    public static AgentSandboxException ProtectedChangesRefused(IEnumerable<string> paths, string? patch, bool live = false) => new("AGS4012",
+        $"The agent changed build or automation logic that your machine would run or obey ({List(paths)}), so {Refused(patch, live)}; if the change is wanted (a package reference, say), run again with -p:AgentAllowProtectedChanges=true, or trim AgentProtectedPath.");
 
-    public static AgentSandboxException LinksRefused(IEnumerable<string> paths, string? patch) => new("AGS4013",
-        $"The agent left links that lead out of the workspace, into git metadata or to protected files, or hard links, devices or pipes ({List(paths)}), so none of its changes were applied{Review(patch)}.");
+    public static AgentSandboxException LinksRefused(IEnumerable<string> paths, string? patch, bool live = false) => new("AGS4013",
+        $"The agent left links that lead out of the workspace, into git metadata or to protected files, or hard links, devices or pipes ({List(paths)}), so {Refused(patch, live)}.");
 
-    public static AgentSandboxException NamesRefused(IEnumerable<string> paths, string? patch) => new("AGS4014",
-        $"The agent created names your machine cannot take or a log cannot show safely (control characters, line breaks, backslashes, . or .. parts: {List(paths)}), so none of its changes were applied{Review(patch)}.");
+    public static AgentSandboxException NamesRefused(IEnumerable<string> paths, string? patch, bool live = false) => new("AGS4014",
+        $"The agent created names your machine cannot take or a log cannot show safely (control characters, line breaks, backslashes, . or .. parts: {List(paths)}), so {Refused(patch, live)}.");
 
     public static AgentSandboxException TreeChangedDuringRun(IEnumerable<string> paths, string? patch) => new("AGS4015",
         $"Your tree changed during the run where the agent changed it too ({List(paths)}), so none of the agent's changes were applied{Review(patch)} and take what you want from them.");
@@ -131,6 +131,11 @@ internal static class Diagnostics
     }
 
     private static string Review(string? patch) => patch is null ? "" : $": review them in {patch}";
+
+    /// <summary>What became of refused changes: none applied (copy mode), or each moved aside and the old version put back (mount mode).</summary>
+    private static string Refused(string? patch, bool live) => live
+        ? "each was moved aside (to its name + .refused-by-agentsandbox) and what was there before put back from the checkpoint"
+        : $"none of its changes were applied{Review(patch)}";
 
     public static Warning RunningAsRoot(string agent) => new("AGS4101",
         $"The build runs as root and the workspace is mounted, so {agent} runs as root inside the sandbox and the files it writes into your tree belong to root: run the build as a non-root user, or use AgentWorkspaceMode=copy.");

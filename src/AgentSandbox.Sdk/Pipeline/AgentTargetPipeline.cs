@@ -59,7 +59,7 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
             using var copy = run.Policy.Mode == WorkspaceMode.Copy ? WorkspaceCopy.Pack(run.WorkspaceRoot, run.User) : null;
             // Mount mode: the agent changes the live tree, so the way back is recorded before it starts.
             var checkpoint = copy is null ? TakeCheckpoint(run, checkpoints) : null;
-            result = await PresetRunner.RunAsync(run, imageTag, containers, log, cancellationToken, copy).ConfigureAwait(false);
+            result = await PresetRunner.RunAsync(run, imageTag, containers, log, cancellationToken, copy, checkpoint).ConfigureAwait(false);
             result = copy is not null
                 ? Deliver(result, run, copy, patchPath, checkpoints)
                 : result with { Checkpoint = checkpoint?.Id };

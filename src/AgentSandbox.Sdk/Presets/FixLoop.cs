@@ -22,7 +22,8 @@ internal sealed class FixLoop(AgentRunner rounds)
 
     /// <param name="copy">Copy mode: the workspace as the sandbox holds it (each round and build starts from the last round's tree); null to mount the user's tree.</param>
     public async Task<AgentRunResult> RunAsync(
-        AgentRunSpec spec, string imageTag, IContainerEngine engine, ISandboxLog log, CancellationToken cancellationToken, WorkspaceCopy? copy = null)
+        AgentRunSpec spec, string imageTag, IContainerEngine engine, ISandboxLog log, CancellationToken cancellationToken,
+        WorkspaceCopy? copy = null, Checkpoint? checkpoint = null)
     {
         var preset = spec.Preset;
         // Each round starts from where the last one left the tree (the sandbox builds in between only read it).
@@ -53,7 +54,7 @@ internal sealed class FixLoop(AgentRunner rounds)
                     Invocation = spec.Invocation with { Prompt = PresetPrompts.Compose(preset, FixInput(build)) },
                     Preset = preset with { Verify = VerifyMode.None },
                 };
-                var run = await rounds.RunAsync(round, imageTag, engine, log, cancellationToken, copy, current).ConfigureAwait(false);
+                var run = await rounds.RunAsync(round, imageTag, engine, log, cancellationToken, copy, current, checkpoint).ConfigureAwait(false);
                 runs.Add(run);
                 current = run.After ?? current;
                 refusals.AddRange(run.Refusals ?? []);

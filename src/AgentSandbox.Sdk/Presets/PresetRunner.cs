@@ -14,8 +14,9 @@ internal static class PresetRunner
 {
     /// <param name="copy">Copy mode: the workspace as the sandbox holds it; null to mount the user's tree.</param>
     public static Task<AgentRunResult> RunAsync(
-        AgentRunSpec spec, string imageTag, IContainerEngine engine, ISandboxLog log, CancellationToken cancellationToken, WorkspaceCopy? copy = null) =>
+        AgentRunSpec spec, string imageTag, IContainerEngine engine, ISandboxLog log, CancellationToken cancellationToken,
+        WorkspaceCopy? copy = null, Checkpoint? checkpoint = null) =>
         spec.Preset.Kind == AgentPreset.Fix
-            ? new FixLoop(AgentRunner.Default).RunAsync(spec, imageTag, engine, log, cancellationToken, copy)
-            : AgentRunner.Default.RunAsync(spec, imageTag, engine, log, cancellationToken, copy);
+            ? new FixLoop(AgentRunner.Default).RunAsync(spec, imageTag, engine, log, cancellationToken, copy, checkpoint)
+            : AgentRunner.Default.RunAsync(spec, imageTag, engine, log, cancellationToken, copy, checkpoint: checkpoint);
 }

@@ -110,12 +110,14 @@ internal static class RunReport
         (result.Refusals ?? []).GroupBy(refusal => refusal.Kind).OrderBy(group => group.Key).Select(group =>
         {
             var paths = group.Select(refusal => refusal.Path);
+            // Mount mode (no Applied): the refused changes were live, and have been moved aside.
+            var live = result.Applied is null;
             return group.Key switch
             {
                 RefusalKind.GitMetadata => Diagnostics.GitMetadataRefused(paths, result.PatchFile),
-                RefusalKind.Protected => Diagnostics.ProtectedChangesRefused(paths, result.PatchFile),
-                RefusalKind.Link => Diagnostics.LinksRefused(paths, result.PatchFile),
-                _ => Diagnostics.NamesRefused(paths, result.PatchFile),
+                RefusalKind.Protected => Diagnostics.ProtectedChangesRefused(paths, result.PatchFile, live),
+                RefusalKind.Link => Diagnostics.LinksRefused(paths, result.PatchFile, live),
+                _ => Diagnostics.NamesRefused(paths, result.PatchFile, live),
             };
         });
 

@@ -22,6 +22,9 @@ internal sealed class AgentRunContext(AgentRunSpec spec, string imageTag, IConta
 
     public WorkspaceCopy? Copy { get; } = copy;
 
+    /// <summary>Mount mode: the tree before the run, to put back what the check refuses.</summary>
+    public Checkpoint? Checkpoint { get; init; }
+
     /// <summary>Copy mode: the agent's changes so far, against the tree copied in.</summary>
     public Changeset? Changeset { get; set; }
 

@@ -24,12 +24,13 @@ internal sealed class AgentRunner(IReadOnlyList<IAgentRunStep> steps)
     ]);
 
     /// <param name="copy">Copy mode: the workspace as the sandbox holds it; null to mount the user's tree.</param>
+    /// <param name="checkpoint">Mount mode: the tree before the run, from which what the check refuses is put back.</param>
     /// <param name="before">Mount mode: the workspace as it is now, when the caller has just taken it; otherwise the run takes it.</param>
     public async Task<AgentRunResult> RunAsync(
         AgentRunSpec spec, string imageTag, IContainerEngine engine, ISandboxLog log, CancellationToken cancellationToken,
-        WorkspaceCopy? copy = null, WorkspaceSnapshot? before = null)
+        WorkspaceCopy? copy = null, WorkspaceSnapshot? before = null, Checkpoint? checkpoint = null)
     {
-        var context = new AgentRunContext(spec, imageTag, engine, log, copy) { Before = before };
+        var context = new AgentRunContext(spec, imageTag, engine, log, copy) { Before = before, Checkpoint = checkpoint };
         Exception? failure = null;
         foreach (var step in steps.Where(step => failure is null || step.AlwaysRuns))
         {

@@ -52,6 +52,49 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
         return (kept.Count, removed);
     }
 
+    /// <summary>Puts one file (or link) back as the checkpoint has it.</summary>
+    /// <param name="path">Relative to the workspace root, with forward slashes.</param>
+    /// <returns>False when the checkpoint does not have it.</returns>
+    public bool RestoreFile(string path)
+    {
+        if (GitReference is not null)
+        {
+            var index = Path.Combine(Path.GetTempPath(), $"agentsandbox-index-{Guid.NewGuid():N}");
+            try
+            {
+                var environment = Identity(index);
+                return GitCommand.Run(WorkspaceRoot, ["read-tree", GitReference], environment) is { ExitCode: 0 }
+                    && GitCommand.Run(WorkspaceRoot, ["checkout-index", "-f", "--", path], environment) is { ExitCode: 0 };
+            }
+            finally
+            {
+                File.Delete(index);
+            }
+        }
+        using var file = File.OpenRead(Archive!);
+        using var gzip = new GZipStream(file, CompressionMode.Decompress);
+        using var tar = new TarReader(gzip);
+        while (tar.GetNextEntry() is { } entry)
+        {
+            if (entry.Name == path)
+            {
+                var target = Path.Combine(WorkspaceRoot, path.Replace('/', Path.DirectorySeparatorChar));
+                SafeFiles.CreateDirectory(Path.GetDirectoryName(target)!, WorkspaceRoot);
+                File.Delete(target);
+                if (entry.EntryType == TarEntryType.SymbolicLink)
+                {
+                    File.CreateSymbolicLink(target, entry.LinkName);
+                }
+                else
+                {
+                    entry.ExtractToFile(target, overwrite: true);
+                }
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static Checkpoint? GitCheckpoint(string workspaceRoot, string id)
     {
         if (WorkspaceChoice.RepositoryRoot(workspaceRoot) is null)

@@ -81,10 +81,14 @@ internal sealed class WorkspaceSnapshot
                 {
                     gitEntries[Relative(entry.FullName)] = entry.LinkTarget is { } target ? LinkPrefix + target : GitFingerprint.Of(entry.FullName);
                 }
-                // Links are not followed: a link out of the project is not the project.
-                else if (entry.LinkTarget is not null)
+                // Links are not followed (a link out of the project is not the project), but they are entries of the
+                // tree like files: a planted Directory.Build.props link is a change to be seen and checked.
+                else if (entry.LinkTarget is { } target)
                 {
-                    continue;
+                    if (!inBuildOutput)
+                    {
+                        hashes[Relative(entry.FullName)] = LinkPrefix + target;
+                    }
                 }
                 else if (entry is DirectoryInfo child)
                 {

@@ -31,10 +31,44 @@ internal sealed class GuardHostStep : IAgentRunStep
             context.PlantedGitMetadata.Add(GitQuarantine.Rename(context.Spec.WorkspaceRoot, entry));
         }
         context.PlantedGitMetadata.AddRange(before.NewlyUnreadable(after).Select(directory => $"{directory} (made unreadable, so it could not be checked)"));
+        RefuseLive(context);
         if (before.BuildOutputChanges(after) is > 0 and var count)
         {
             context.Log.Warn(Diagnostics.BuildOutputChanged(count));
         }
         return Task.CompletedTask;
+    }
+
+    public const string RefusedSuffix = ".refused-by-agentsandbox";
+
+    /// <summary>
+    /// Mount mode, after the fact: the changeset check on what the agent did to the live tree. Each refused path is
+    /// moved aside (its name + .refused-by-agentsandbox, kept for inspection; a rename never follows a link) and what
+    /// was there before is put back from the checkpoint, so that nothing refused stays where the host would run it.
+    /// </summary>
+    private static void RefuseLive(AgentRunContext context)
+    {
+        var root = context.Spec.WorkspaceRoot;
+        string Full(string path) => Path.Combine(root, path.Replace('/', Path.DirectorySeparatorChar));
+        var entries = context.ChangedFiles.Select(change =>
+            new FileInfo(Full(change.Path)).LinkTarget is { } target && change.Change != FileChange.Deleted
+                ? new ChangesetEntry(change.Path, change.Change, EntryKind.Link, LinkTarget: target)
+                : new ChangesetEntry(change.Path, change.Change, EntryKind.File)).ToList();
+        var policy = context.Spec.Policy;
+        foreach (var refusal in ChangesetCheck.Check(new Changeset(entries, []), policy.ProtectedPaths, policy.AllowProtectedChanges))
+        {
+            var path = Full(refusal.Path);
+            if (File.Exists(path) || new FileInfo(path).LinkTarget is not null)
+            {
+                var aside = path + RefusedSuffix;
+                for (var n = 2; Path.Exists(aside) || new FileInfo(aside).LinkTarget is not null; n++)
+                {
+                    aside = $"{path}{RefusedSuffix}-{n}";
+                }
+                File.Move(path, aside);
+            }
+            context.Checkpoint?.RestoreFile(refusal.Path);
+            context.Refusals.Add(refusal);
+        }
     }
 }
