@@ -80,6 +80,25 @@ public sealed class WorkspaceCopyTests : IDisposable
         }
     }
 
+    [Fact]
+    public void New_files_the_repository_ignores_are_output_and_do_not_come_back()
+    {
+        Directory.Delete(_temp.Combine(".git"), recursive: true);
+        Assert.Equal(0, Git("init", "-q"));
+        _temp.Write(".gitignore", "*.log\nnode_modules/\n");
+
+        var (copy, changes) = Agent(workspace =>
+        {
+            TempDirectory.WriteIn(workspace, "debug.log", "noise\n");
+            TempDirectory.WriteIn(workspace, "node_modules/left-pad/index.js", "module.exports = 1;\n");
+            TempDirectory.WriteIn(workspace, "New.cs", "class New {}\n");
+        });
+        using (copy)
+        {
+            Assert.Equal(["New.cs"], changes.Entries.Select(entry => entry.Path));
+        }
+    }
+
     [Theory]
     [InlineData("Directory.Build.props", "Protected")]
     [InlineData("sub/App.csproj", "Protected")]

@@ -30,16 +30,24 @@ internal static class GitCommand
         try
         {
             using var process = Process.Start(start)!;
+            // Read while writing: git answers a long input as it goes, and a full pipe would stop both sides.
+            var output = process.StandardOutput.ReadToEndAsync();
+            var errors = process.StandardError.ReadToEndAsync();
             if (input is not null)
             {
-                process.StandardInput.Write(input);
-                process.StandardInput.Close();
+                try
+                {
+                    process.StandardInput.Write(input);
+                    process.StandardInput.Close();
+                }
+                catch (IOException)
+                {
+                    // git stopped before reading it all (not a repository, say): its exit code tells.
+                }
             }
-            var errors = process.StandardError.ReadToEndAsync();
-            var output = process.StandardOutput.ReadToEnd();
             process.WaitForExit();
             _ = errors.Result;
-            return (process.ExitCode, output);
+            return (process.ExitCode, output.Result);
         }
         catch (System.ComponentModel.Win32Exception)
         {

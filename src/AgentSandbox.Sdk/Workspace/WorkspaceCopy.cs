@@ -135,8 +135,23 @@ internal sealed class WorkspaceCopy : IDisposable
 
     public Stream OpenTree() => File.OpenRead(TreeFile);
 
-    /// <summary>What the tree now holds that the host's does not: compared with what was copied in.</summary>
-    public Changeset Changes() => Changeset.Compare(Before, TreeFile, Path.Combine(_directory, $"staged-{_generation}"));
+    /// <summary>
+    /// What the tree now holds that the host's does not: compared with what was copied in. New files the repository's
+    /// .gitignore ignores are output (logs, packages, caches), not changes: they are not taken back.
+    /// </summary>
+    public Changeset Changes()
+    {
+        var changes = Changeset.Compare(Before, TreeFile, Path.Combine(_directory, $"staged-{_generation}"));
+        var added = changes.Entries.Where(entry => entry.Change == FileChange.Added).Select(entry => entry.Path).ToList();
+        if (added.Count == 0 || WorkspaceChoice.RepositoryRoot(HostRoot) is null
+            || GitCommand.Run(HostRoot, ["check-ignore", "--stdin", "-z"], input: string.Join('\0', added) + "\0") is not { } ignored)
+        {
+            return changes;
+        }
+        var skipped = ignored.Output.Split('\0', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+        return skipped.Count == 0 ? changes
+            : new Changeset(changes.Entries.Where(entry => entry.Change != FileChange.Added || !skipped.Contains(entry.Path)).ToList(), changes.GitMetadata);
+    }
 
     public void Dispose()
     {
