@@ -74,7 +74,7 @@ public sealed class HostileAgentTests
     [DockerFact]
     public void A_hostile_agent_changes_nothing_the_host_runs_follows_or_prints()
     {
-        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["CUSTOM_AGENT_TOKEN"] = Token });
+        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["CUSTOM_AGENT_TOKEN"] = Token, ["GITHUB_ACTIONS"] = null });
         var (project, marker, outside) = HostileProject();
         using var _ = project;
         var before = TreeHashes(project.Directory);
@@ -111,7 +111,7 @@ public sealed class HostileAgentTests
     [DockerFact]
     public void In_mount_mode_what_the_check_refuses_is_moved_aside_and_the_run_fails()
     {
-        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["CUSTOM_AGENT_TOKEN"] = Token });
+        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["CUSTOM_AGENT_TOKEN"] = Token, ["GITHUB_ACTIONS"] = null });
         var (project, marker, outside) = HostileProject();
         using var _ = project;
 
@@ -136,7 +136,7 @@ public sealed class HostileAgentTests
     [DockerFact]
     public void In_worktree_mode_nothing_it_tried_is_committed_and_the_working_tree_stays()
     {
-        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["CUSTOM_AGENT_TOKEN"] = Token });
+        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["CUSTOM_AGENT_TOKEN"] = Token, ["GITHUB_ACTIONS"] = null });
         var (project, marker, _) = HostileProject();
         using var disposable = project;
         var repository = Path.GetDirectoryName(project.Directory)!;
@@ -158,6 +158,29 @@ public sealed class HostileAgentTests
         Assert.All(branches, commit => Assert.Equal(head.Trim(), commit));
         Assert.Contains("Hello, World!", RunOnHost(project, marker));
         AssertCleanLog(run);
+    }
+
+    [DockerFact]
+    public void Under_GitHub_Actions_the_agents_output_is_wrapped_in_stop_commands_with_a_token_nobody_can_guess()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["GITHUB_ACTIONS"] = "true" });
+        using var project = new TestProject();
+
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentKind", "custom"), ("AgentNetwork", "none"), ("AgentPrompt", "Do it"),
+            ("AgentCommand", "sh;-c;echo '::stop-commands::guess' && echo '::guess::' && echo '::error::owned' && echo done")));
+
+        Assert.True(run.Succeeded, run.Log);
+        var lines = run.Messages.Select(message => message.Text).ToList();
+        var start = lines.FindIndex(line => line.StartsWith("::stop-commands::", StringComparison.Ordinal));
+        Assert.True(start >= 0, run.Log);
+        var token = lines[start]["::stop-commands::".Length..];
+        Assert.Matches("^[0-9a-f]{32}$", token);
+        var end = lines.IndexOf($"::{token}::");
+        Assert.True(end > start, run.Log);
+        // The agent's own lines fall in between (not at the start of a line); no other line starts a command.
+        Assert.Contains(lines[start..end], line => line == "custom: ::error::owned");
+        Assert.Contains(lines[start..end], line => line == "custom: ::guess::");
+        Assert.Equal(2, run.MessageLines.Count(line => line.TrimStart().StartsWith("::", StringComparison.Ordinal)));
     }
 
     [DockerFact]
