@@ -73,4 +73,28 @@ public sealed class SafeFilesTests : IDisposable
         Assert.False(File.Exists(result));
         Assert.Equal("the user's", File.ReadAllText(outside));
     }
+
+    [Fact]
+    public void A_folder_the_agents_own_user_owns_is_AGS9003_and_the_build_users_own_folders_are_fine()
+    {
+        var workspace = _temp.CreateDirectory("workspace");
+        var obj = _temp.CreateDirectory("workspace/obj");
+        var own = AgentSandbox.Project.HostUser.OwnerOf(obj);
+        Assert.Equal(OperatingSystem.IsLinux() ? AgentSandbox.Project.HostUser.Current().Uid : null, own);
+        if (own != 0)
+        {
+            return; // Giving a folder to another user needs root.
+        }
+        using (var chown = System.Diagnostics.Process.Start("chown", ["4321:4321", obj])!)
+        {
+            chown.WaitForExit();
+            Assert.Equal(0, chown.ExitCode);
+        }
+
+        SafeFiles.Write(Path.Combine(obj, "agent", "ok.json"), "{}"u8, workspace, agentUid: 1000);
+        var error = Assert.Throws<AgentSandboxException>(() => SafeFiles.Write(Path.Combine(obj, "agent", "result.json"), "{}"u8, workspace, agentUid: 4321));
+
+        Assert.Equal("AGS9003", error.Code);
+        Assert.Contains(obj, error.Message);
+    }
 }

@@ -10,11 +10,12 @@ namespace AgentSandbox.Common;
 internal static class SafeFiles
 {
     /// <param name="reach">The folder the agent could write to (the workspace, or the project's folder): folders above it are the user's.</param>
-    public static void Write(string path, ReadOnlySpan<byte> content, string reach)
+    /// <param name="agentUid">The agent's user when it is not the build's and wrote to the tree (mount mode): a folder it owns is not trusted.</param>
+    public static void Write(string path, ReadOnlySpan<byte> content, string reach, uint? agentUid = null)
     {
         var full = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(full)!;
-        CreateDirectory(directory, reach);
+        CreateDirectory(directory, reach, agentUid);
         var temporary = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -31,10 +32,10 @@ internal static class SafeFiles
     }
 
     /// <summary>Deletes a file of ours; a link in its place is deleted itself, never what it points at.</summary>
-    public static void Delete(string path, string reach)
+    public static void Delete(string path, string reach, uint? agentUid = null)
     {
         var full = Path.GetFullPath(path);
-        CheckFolders(Path.GetDirectoryName(full)!, reach);
+        CheckFolders(Path.GetDirectoryName(full)!, reach, agentUid);
         if (Directory.Exists(Path.GetDirectoryName(full)))
         {
             File.Delete(full);
@@ -42,13 +43,13 @@ internal static class SafeFiles
     }
 
     /// <summary>Creates a folder and those on the way, refusing a link anywhere inside <paramref name="reach"/>.</summary>
-    public static void CreateDirectory(string directory, string reach)
+    public static void CreateDirectory(string directory, string reach, uint? agentUid = null)
     {
-        CheckFolders(directory, reach);
+        CheckFolders(directory, reach, agentUid);
         Directory.CreateDirectory(directory);
     }
 
-    private static void CheckFolders(string directory, string reach)
+    private static void CheckFolders(string directory, string reach, uint? agentUid)
     {
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(reach));
         var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
@@ -65,6 +66,12 @@ internal static class SafeFiles
             if (info.LinkTarget is not null)
             {
                 throw Diagnostics.PlantedLink(current, directory);
+            }
+            // A folder the agent owns, when it runs as another user than the build's (mount mode with AgentUser), could
+            // be swapped for a link between this check and the write.
+            if (agentUid is { } agent && info.Exists && Project.HostUser.OwnerOf(current) == agent)
+            {
+                throw Diagnostics.ForeignFolder(current, agent, directory);
             }
         }
     }

@@ -163,6 +163,9 @@ internal static class Diagnostics
     public static AgentSandboxException PlantedLink(string link, string destination) => new("AGS9002",
         $"'{link}' is a link where AgentSandbox writes its own files ({destination}): an agent may have put it there to make the build overwrite another file, so nothing was written; look at what it points to, remove it, and run again.");
 
+    public static AgentSandboxException ForeignFolder(string folder, uint owner, string destination) => new("AGS9003",
+        $"'{folder}' belongs to user {owner}, the agent's, where AgentSandbox writes its own files ({destination}): the agent could swap it for a link, so nothing was written; look at it, remove it, and run again.");
+
     public static AgentSandboxException Internal(Exception exception) => new("AGS9999",
         $"AgentSandbox failed unexpectedly ({exception.GetType().Name}: {exception.Message}): please report this with the output of -v:diagnostic, which holds the stack trace.", exception);
 }

@@ -4,6 +4,7 @@ using AgentSandbox.Errors;
 using AgentSandbox.Image;
 using AgentSandbox.Logging;
 using AgentSandbox.Presets;
+using AgentSandbox.Project;
 using AgentSandbox.Reporting;
 using AgentSandbox.Run;
 using AgentSandbox.Spec;
@@ -27,7 +28,9 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
     {
         var run = spec.Run ?? throw new ArgumentException("An agent target needs a run spec.", nameof(spec));
         // An old result must never pass for this run's, whatever stops this run.
-        SafeFiles.Delete(resultPath, run.WorkspaceRoot);
+        // Mount mode with an agent user of its own: folders that user owns are not trusted.
+        var agentUid = run.Policy.Mode == WorkspaceMode.Mount && run.User.Uid != HostUser.Current().Uid ? run.User.Uid : (uint?)null;
+        SafeFiles.Delete(resultPath, run.WorkspaceRoot, agentUid);
         // Mount mode only: in copy mode the build writes the agent's files to the tree, as the build's own user.
         if (run.User.IsRoot && run.Policy.Mode == WorkspaceMode.Mount)
         {
@@ -41,7 +44,7 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         catch (Exception failure) when (failure is AgentSandboxException or OperationCanceledException)
         {
             // The agent never started, but whoever reads result.json must still learn why (the engine is down, the image failed).
-            ResultDocument.From(AgentRunResult.NotRun(run, image: "", failure), run, failure as AgentSandboxException).WriteTo(resultPath, run.WorkspaceRoot);
+            ResultDocument.From(AgentRunResult.NotRun(run, image: "", failure), run, failure as AgentSandboxException).WriteTo(resultPath, run.WorkspaceRoot, agentUid);
             throw;
         }
 
@@ -66,7 +69,7 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         }
 
         var error = RunReport.Verdict(result, run, resultPath);
-        ResultDocument.From(result, run, RunReport.RecordedError(result, error)).WriteTo(resultPath, run.WorkspaceRoot);
+        ResultDocument.From(result, run, RunReport.RecordedError(result, error)).WriteTo(resultPath, run.WorkspaceRoot, agentUid);
         StepSummary.AppendTo(spec.StepSummaryFile, result, run);
         if (result.AgentSucceeded && !result.ReportedOutcome && run.Agent.PrintsResultEvent(run.Invocation.Version))
         {

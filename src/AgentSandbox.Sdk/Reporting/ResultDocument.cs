@@ -112,7 +112,8 @@ internal sealed record ResultDocument(
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
     /// <param name="reach">The folder the agent could write to: no link planted inside it is followed.</param>
-    public void WriteTo(string path, string reach) => SafeFiles.Write(path, System.Text.Encoding.UTF8.GetBytes(ToJson()), reach);
+    /// <param name="agentUid">The agent's user in mount mode when it is not the build's: no folder it owns is trusted.</param>
+    public void WriteTo(string path, string reach, uint? agentUid = null) => SafeFiles.Write(path, System.Text.Encoding.UTF8.GetBytes(ToJson()), reach, agentUid);
 }
 
 internal sealed record ResultError(string Code, string Message);
