@@ -55,8 +55,7 @@ internal sealed class WorkspaceCopy : IDisposable
         var copy = new WorkspaceCopy(hostRoot, directory, user, before);
         using (var tar = new TarWriter(File.Create(copy.TreeFile), TarEntryFormat.Pax, leaveOpen: false))
         {
-            tar.WriteEntry(copy.FolderEntry(RootEntry, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute));
+            tar.WriteEntry(copy.FolderEntry(RootEntry, DefaultFolderMode));
             copy.PackFolder(tar, new DirectoryInfo(hostRoot), "", before);
         }
         return copy;
@@ -88,7 +87,7 @@ internal sealed class WorkspaceCopy : IDisposable
             }
             else if (entry is DirectoryInfo child)
             {
-                tar.WriteEntry(FolderEntry($"{RootEntry}/{path}", child.UnixFileMode | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute));
+                tar.WriteEntry(FolderEntry($"{RootEntry}/{path}", ModeOf(child, DefaultFolderMode) | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute));
                 PackFolder(tar, child, path, before);
             }
             else if (entry is FileInfo file)
@@ -99,7 +98,7 @@ internal sealed class WorkspaceCopy : IDisposable
                     using var content = file.Length == 0 ? new MemoryStream() : (Stream)file.OpenRead();
                     var digest = Convert.ToHexString(SHA256.HashData(content));
                     content.Position = 0;
-                    var mode = file.UnixFileMode | UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                    var mode = ModeOf(file, DefaultFileMode) | UnixFileMode.UserRead | UnixFileMode.UserWrite;
                     tar.WriteEntry(Owned(new PaxTarEntry(TarEntryType.RegularFile, $"{RootEntry}/{path}") { DataStream = content }, mode));
                     before[path] = new TreeEntry(path, IsLink: false, digest, Executable: (mode & UnixFileMode.UserExecute) != 0);
                 }
@@ -110,6 +109,13 @@ internal sealed class WorkspaceCopy : IDisposable
             }
         }
     }
+
+    private const UnixFileMode DefaultFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+    private const UnixFileMode DefaultFolderMode = DefaultFileMode | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+
+    /// <summary>An entry's permissions; on Windows, which has none of these, the usual ones (0644 for files, 0755 for folders).</summary>
+    private static UnixFileMode ModeOf(FileSystemInfo entry, UnixFileMode windowsDefault) =>
+        OperatingSystem.IsWindows() ? windowsDefault : entry.UnixFileMode;
 
     private PaxTarEntry FolderEntry(string name, UnixFileMode mode) => Owned(new PaxTarEntry(TarEntryType.Directory, name + "/"), mode);
 
