@@ -29,6 +29,7 @@ public sealed class HostileAgentTests
             echo x > 'a:b.txt'
             echo leaked > "key-$CUSTOM_AGENT_TOKEN.txt"
             mkdir -p obj/Debug/net10.0 && echo patched > obj/Debug/net10.0/Sample.dll
+            mkdir -p obj/agent/AgentRun && ln -sf ../../../../outside.txt obj/agent/AgentRun/result.json
             mkdir -p tools/.git && printf '[core]\n\tfsmonitor = touch {{marker}}\n' > tools/.git/config
             mkdir -p vendored/objects && echo 'ref: refs/heads/main' > vendored/HEAD && echo '[core]' > vendored/config
             sed -i s/World/Hostile/ Program.cs
