@@ -189,6 +189,26 @@ public sealed class WorkspaceCopyTests : IDisposable
     }
 
     [Fact]
+    public void A_folder_replaced_by_a_file_and_a_file_replaced_by_a_folder_are_applied_in_an_order_that_works()
+    {
+        _temp.Write("notes", "a file\n");
+        var (copy, changes) = Agent(workspace =>
+        {
+            Directory.Delete(Path.Combine(workspace, "src"), recursive: true);
+            File.WriteAllText(Path.Combine(workspace, "src"), "now a file\n");
+            File.Delete(Path.Combine(workspace, "notes"));
+            TempDirectory.WriteIn(workspace, "notes/today.md", "now a folder\n");
+        });
+        using (copy)
+        {
+            ChangesetApply.ApplyTo(changes, _temp.Path);
+
+            Assert.Equal("now a file\n", File.ReadAllText(_temp.Combine("src")));
+            Assert.Equal("now a folder\n", File.ReadAllText(_temp.Combine("notes/today.md")));
+        }
+    }
+
+    [Fact]
     public void A_file_the_user_changed_meanwhile_is_a_conflict()
     {
         var (copy, changes) = Agent(workspace => File.WriteAllText(Path.Combine(workspace, "Program.cs"), "the agent's\n"));

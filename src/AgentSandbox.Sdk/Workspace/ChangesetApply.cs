@@ -39,23 +39,43 @@ internal static class ChangesetApply
     /// <param name="root">The tree: the user's workspace, or a scratch copy the patch is made from.</param>
     public static void ApplyTo(Changeset changes, string root)
     {
-        foreach (var entry in changes.Entries)
+        string Full(ChangesetEntry entry) => Path.Combine(root, entry.Path.Replace('/', Path.DirectorySeparatorChar));
+        // Deletions first, deepest first: a folder the agent replaced with a file (src/ with a.cs, now a file src) is
+        // emptied before the file takes its place, and a file replaced with a folder is gone before the folder comes.
+        foreach (var entry in changes.Entries.Where(entry => entry.Change == FileChange.Deleted).OrderByDescending(entry => entry.Path.Length))
         {
-            var path = Path.Combine(root, entry.Path.Replace('/', Path.DirectorySeparatorChar));
+            var path = Full(entry);
+            SafeFiles.Delete(path, root);
+            RemoveEmptyFolders(Path.GetDirectoryName(path)!, root, changes);
+        }
+        foreach (var entry in changes.Entries.Where(entry => entry.Change != FileChange.Deleted))
+        {
+            var path = Full(entry);
             SafeFiles.CreateDirectory(Path.GetDirectoryName(path)!, root);
-            switch (entry)
+            if (Directory.Exists(path) && new DirectoryInfo(path).LinkTarget is null && !Directory.EnumerateFileSystemEntries(path).Any())
             {
-                case { Change: FileChange.Deleted }:
-                    File.Delete(path);
-                    break;
-                case { Kind: EntryKind.Link }:
-                    File.Delete(path);
-                    File.CreateSymbolicLink(path, entry.LinkTarget!);
-                    break;
-                default:
-                    WriteFile(path, entry);
-                    break;
+                Directory.Delete(path);
             }
+            if (entry.Kind == EntryKind.Link)
+            {
+                File.Delete(path);
+                File.CreateSymbolicLink(path, entry.LinkTarget!);
+            }
+            else
+            {
+                WriteFile(path, entry);
+            }
+        }
+    }
+
+    /// <summary>Folders the deletions emptied where the agent's tree has a file or link instead.</summary>
+    private static void RemoveEmptyFolders(string folder, string root, Changeset changes)
+    {
+        var relative = Path.GetRelativePath(root, folder).Replace(Path.DirectorySeparatorChar, '/');
+        if (relative != "." && changes.Entries.Any(entry => entry.Change != FileChange.Deleted && entry.Path == relative)
+            && Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any())
+        {
+            Directory.Delete(folder);
         }
     }
 
