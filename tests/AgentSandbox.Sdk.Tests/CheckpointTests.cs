@@ -8,9 +8,16 @@ public sealed class CheckpointTests : IDisposable
 {
     private readonly TempDirectory _temp = new();
 
-    public void Dispose() => _temp.Dispose();
+    public void Dispose()
+    {
+        _temp.Dispose();
+        _state.Dispose();
+    }
 
-    private string Checkpoints => _temp.Combine("obj/agent/checkpoints");
+    /// <summary>Kept apart from the workspace, as the state folder is.</summary>
+    private readonly TempDirectory _state = new();
+
+    private string Checkpoints => _state.Path;
 
     private string Git(params string[] arguments)
     {
@@ -51,14 +58,14 @@ public sealed class CheckpointTests : IDisposable
         var head = Git("rev-parse", "HEAD");
         var status = Git("status", "--porcelain");
 
-        var checkpoint = Checkpoint.Create(_temp.Path, "run1", Checkpoints, keep: 10, _temp.Path);
+        var checkpoint = Checkpoint.Create(_temp.Path, "run1", keep: 10, directory: Checkpoints);
 
         Assert.Equal("refs/agentsandbox/run1", checkpoint.GitReference);
         Assert.Equal(head, Git("rev-parse", "HEAD"));
         Assert.Equal(status, Git("status", "--porcelain"));
 
         Agent();
-        var (written, removed) = Checkpoint.Find(Checkpoints, "run1")!.Restore();
+        var (written, removed) = Checkpoint.Find("run1", Checkpoints)!.Restore();
 
         Assert.Equal("committed\n", File.ReadAllText(_temp.Combine("Committed.cs")));
         Assert.Equal("edited, not committed\n", File.ReadAllText(_temp.Combine("src/Edited.cs")));
@@ -77,7 +84,7 @@ public sealed class CheckpointTests : IDisposable
     {
         Tree();
 
-        var checkpoint = Checkpoint.Create(_temp.Path, "run1", Checkpoints, keep: 10, _temp.Path);
+        var checkpoint = Checkpoint.Create(_temp.Path, "run1", keep: 10, directory: Checkpoints);
         Agent();
         checkpoint.Restore();
 
@@ -97,13 +104,35 @@ public sealed class CheckpointTests : IDisposable
         Tree();
         foreach (var id in new[] { "run1", "run2", "run3" })
         {
-            Checkpoint.Create(_temp.Path, id, Checkpoints, keep: 2, _temp.Path);
+            Checkpoint.Create(_temp.Path, id, keep: 2, directory: Checkpoints);
             File.SetLastWriteTimeUtc(Path.Combine(Checkpoints, id + ".json"), DateTime.UtcNow.AddMinutes(id[^1] - '9'));
         }
 
-        Assert.Null(Checkpoint.Find(Checkpoints, "run1"));
-        Assert.NotNull(Checkpoint.Find(Checkpoints, "run3"));
+        Assert.Null(Checkpoint.Find("run1", Checkpoints));
+        Assert.NotNull(Checkpoint.Find("run3", Checkpoints));
         Assert.DoesNotContain("refs/agentsandbox/run1", Git("for-each-ref", "refs/agentsandbox/"));
         Assert.Contains("refs/agentsandbox/run3", Git("for-each-ref", "refs/agentsandbox/"));
+    }
+
+    [Theory]
+    [InlineData("archive")]
+    [InlineData("workspace")]
+    [InlineData("reference")]
+    [InlineData("garbage")]
+    public void A_record_that_does_not_hold_together_is_no_checkpoint(string tampered)
+    {
+        Tree();
+        Checkpoint.Create(_temp.Path, "run1", keep: 10, directory: Checkpoints);
+        var record = Path.Combine(Checkpoints, "run1.json");
+        var text = File.ReadAllText(record);
+        File.WriteAllText(record, tampered switch
+        {
+            "archive" => text.Replace(Path.Combine(Checkpoints, "run1.tar.gz"), "/etc/passwd"),
+            "workspace" => text.Replace(_temp.Path, "/nonexistent"),
+            "reference" => text.Replace("\"GitReference\": null", "\"GitReference\": \"refs/heads/main\""),
+            _ => "{ not json",
+        });
+
+        Assert.Null(Checkpoint.Find("run1", Checkpoints));
     }
 }

@@ -35,6 +35,7 @@ public sealed class TextTests
     [InlineData("text ##vso[task.setvariable variable=a]b", "text ##vso\\u005btask.setvariable variable=a]b")]
     [InlineData("##VSO[task.complete result=Failed]", "##VSO\\u005btask.complete result=Failed]")]
     [InlineData("old style ##[error]owned", "old style ##\\u005berror]owned")]
+    [InlineData("##teamcity[setParameter name='a' value='b']", "##teamcity\\u005bsetParameter name='a' value='b']")]
     [InlineData("a::b in the middle and # heading", "a::b in the middle and # heading")]
     public void Loggable_leaves_no_line_a_CI_system_would_act_on(string text, string expected)
     {

@@ -106,6 +106,11 @@ public sealed class WorkspaceCopyTests : IDisposable
     [InlineData(".github/workflows/ci.yml", "Protected")]
     [InlineData("tools/.git/config", "GitMetadata")]
     [InlineData("tab\tname.cs", "Name")]
+    [InlineData("Directory.Build.props.", "Name")]
+    [InlineData("trailing /x.cs", "Name")]
+    [InlineData("CON", "Name")]
+    [InlineData("src/nul.txt", "Name")]
+    [InlineData("a:b.txt", "Name")]
     [InlineData("back\\slash.cs", "Name")]
     public void The_check_refuses_what_the_host_would_run_obey_or_mangle(string path, string kind)
     {
@@ -114,6 +119,58 @@ public sealed class WorkspaceCopyTests : IDisposable
         {
             var refusal = Assert.Single(ChangesetCheck.Check(changes, Protected, allowProtected: false));
             Assert.Equal(kind, refusal.Kind.ToString());
+        }
+    }
+
+    [Fact]
+    public void A_link_that_climbs_through_another_link_is_refused_whatever_its_text_resolves_to()
+    {
+        var (copy, changes) = Agent(workspace =>
+        {
+            Directory.CreateDirectory(Path.Combine(workspace, "a"));
+            File.CreateSymbolicLink(Path.Combine(workspace, "a", "s"), ".");
+            File.CreateSymbolicLink(Path.Combine(workspace, "evil.txt"), "a/s/../a/s/../a/s/../../../etc/passwd");
+        });
+        using (copy)
+        {
+            Assert.Contains(ChangesetCheck.Check(changes, Protected, allowProtected: false), refusal => refusal.Path == "evil.txt" && refusal.Kind == RefusalKind.Link);
+        }
+    }
+
+    [Fact]
+    public void A_bare_repository_whose_config_is_a_link_is_git_metadata_too()
+    {
+        var (copy, changes) = Agent(workspace =>
+        {
+            TempDirectory.WriteIn(workspace, "cfg.txt", "[core]\n\tfsmonitor = evil\n");
+            TempDirectory.WriteIn(workspace, "src/HEAD", "ref: refs/heads/main\n");
+            File.CreateSymbolicLink(Path.Combine(workspace, "src", "config"), "../cfg.txt");
+            Directory.CreateDirectory(Path.Combine(workspace, "src", "objects"));
+        });
+        using (copy)
+        {
+            Assert.Equal(["src"], changes.GitMetadata);
+        }
+    }
+
+    [Fact]
+    public void A_device_or_pipe_does_not_stop_the_patch_and_a_nested_folder_replaced_by_a_file_applies()
+    {
+        _temp.Write("src/deep/er/x.cs", "x\n");
+        var (copy, changes) = Agent(workspace =>
+        {
+            Directory.Delete(Path.Combine(workspace, "src"), recursive: true);
+            File.WriteAllText(Path.Combine(workspace, "src"), "now a file\n");
+            Assert.Equal(0, System.Diagnostics.Process.Start("mkfifo", [Path.Combine(workspace, "pipe")])!.WaitForExitAsync().Wait(5000) ? 0 : 1);
+        });
+        using (copy)
+        {
+            Assert.Contains(changes.Entries, entry => entry.Path == "pipe" && entry.Kind == EntryKind.Other);
+            Assert.Contains("now a file", ChangesetPatch.Create(changes, _temp.Path));
+
+            ChangesetApply.ApplyTo(new Changeset(changes.Entries.Where(entry => entry.Kind != EntryKind.Other).ToList(), []), _temp.Path);
+
+            Assert.Equal("now a file\n", File.ReadAllText(_temp.Combine("src")));
         }
     }
 

@@ -45,7 +45,7 @@ internal static partial class Text
     /// <summary>
     /// Text as a CI log may show it: <see cref="Printable"/>, and no line a CI system would take for a command. GitHub
     /// Actions acts on a line that starts with :: after its leading whitespace, and on ##[ anywhere in it; Azure
-    /// Pipelines on ##vso[ anywhere. Such a colon or bracket is shown as \u003a or \u005b, so the text stays readable
+    /// Pipelines on ##vso[ anywhere, TeamCity on ##teamcity[. Such a colon or bracket is shown as \u003a or \u005b, so the text stays readable
     /// and nothing acts on it.
     /// </summary>
     public static string Loggable(string text)
@@ -66,6 +66,7 @@ internal static partial class Text
         }));
     }
 
-    [GeneratedRegex(@"##(vso)?\[", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    // ##[ (GitHub's old form), ##vso[ (Azure Pipelines), ##teamcity[ (TeamCity), and any other ##name[.
+    [GeneratedRegex(@"##(\w*)\[", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex CiCommandPrefix();
 }

@@ -124,6 +124,9 @@ internal static class Diagnostics
     public static AgentSandboxException WorktreeNotMade(string repository, string reason) => new("AGS4016",
         $"A git worktree for the agent could not be made in '{repository}' ({reason}): check that git works there, or use AgentWorkspaceMode=copy.");
 
+    public static AgentSandboxException ApplyFailed(string reason, string checkpoint) => new("AGS4017",
+        $"The agent's changes could not be written to your tree ({reason.TrimEnd('.')}), so the tree was put back as checkpoint {checkpoint} kept it: free the path, or take the changes from the patch.");
+
     private static string List(IEnumerable<string> paths)
     {
         var all = paths.ToList();

@@ -58,13 +58,12 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         // From the first snapshot to the last: another run in the same tree meanwhile would pass its changes off as this run's.
         using (await WorkspaceLock.AcquireAsync(run.WorkspaceRoot, run.Label, Waiting, cancellationToken).ConfigureAwait(false))
         {
-            var checkpoints = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(resultPath)!)!, CheckpointsFolder);
             using var copy = run.Policy.Mode == WorkspaceMode.Copy ? WorkspaceCopy.Pack(run.WorkspaceRoot, run.User) : null;
             // Mount mode: the agent changes the live tree, so the way back is recorded before it starts.
-            var checkpoint = copy is null ? TakeCheckpoint(run, checkpoints) : null;
+            var checkpoint = copy is null ? TakeCheckpoint(run) : null;
             result = await PresetRunner.RunAsync(run, imageTag, containers, log, cancellationToken, copy, checkpoint).ConfigureAwait(false);
             result = copy is not null
-                ? Deliver(result, run, copy, patchPath, checkpoints)
+                ? Deliver(result, run, copy, patchPath, toUserTree: true)
                 : result with { Checkpoint = checkpoint?.Id };
         }
 
@@ -86,9 +85,6 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
     /// <summary>Copy mode's changeset as a patch next to result.json, applied or not.</summary>
     public const string PatchFileName = "changes.patch";
 
-    /// <summary>Where the checkpoints' records (and, outside git, their archives) are kept: obj/agent/checkpoints.</summary>
-    public const string CheckpointsFolder = "checkpoints";
-
     /// <summary>
     /// Worktree mode: copy mode on a worktree of the repository made for the run (no lock: the user's tree is not
     /// touched, so agents need not take turns), its checked changes committed to the run's branch.
@@ -103,7 +99,7 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         };
         using var copy = WorkspaceCopy.Pack(inWorktree.WorkspaceRoot, run.User);
         var result = await PresetRunner.RunAsync(inWorktree, imageTag, containers, log, cancellationToken, copy).ConfigureAwait(false);
-        result = Deliver(result, inWorktree, copy, patchPath, checkpoints: null);
+        result = Deliver(result, inWorktree, copy, patchPath, toUserTree: false);
         if (result.Applied != true)
         {
             return result;
@@ -114,9 +110,9 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         return result with { Branch = worktree.Branch };
     }
 
-    private Checkpoint TakeCheckpoint(AgentRunSpec run, string directory)
+    private Checkpoint TakeCheckpoint(AgentRunSpec run)
     {
-        var checkpoint = Checkpoint.Create(run.WorkspaceRoot, run.Identity.RunId, directory, run.Policy.CheckpointsToKeep, run.WorkspaceRoot);
+        var checkpoint = Checkpoint.Create(run.WorkspaceRoot, run.Identity.RunId, run.Policy.CheckpointsToKeep);
         log.Important($"{run.Label}: checkpoint {checkpoint.Id} keeps your tree as it was ({checkpoint.GitReference ?? checkpoint.Archive}); {checkpoint.RestoreCommand} goes back to it.");
         return checkpoint;
     }
@@ -126,8 +122,8 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
     /// the check refused nothing, and the tree still holds what was copied in (the user may have edited it meanwhile).
     /// Either way they are kept as a patch: to undo an applied one (git apply -R), or to take an unapplied one.
     /// </summary>
-    /// <param name="checkpoints">Where the checkpoint of the user's tree goes before the changes are applied; null when they go to a worktree.</param>
-    private AgentRunResult Deliver(AgentRunResult result, AgentRunSpec run, WorkspaceCopy copy, string patchPath, string? checkpoints)
+    /// <param name="toUserTree">The changes go to the user's tree (a checkpoint first); false for a worktree made for the run.</param>
+    private AgentRunResult Deliver(AgentRunResult result, AgentRunSpec run, WorkspaceCopy copy, string patchPath, bool toUserTree)
     {
         if (result.Changeset is not { IsEmpty: false } changes)
         {
@@ -150,13 +146,22 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
             return conflicts.Count == 0 ? result with { Applied = false }
                 : result with { Applied = false, Failure = Diagnostics.TreeChangedDuringRun(run.Reportable(conflicts.Select(path => new ChangedFile(path, FileChange.Modified)).ToList()).Select(file => file.Path), shownPatch) };
         }
-        if (checkpoints is null)
+        if (!toUserTree)
         {
             ChangesetApply.ApplyTo(changes, run.WorkspaceRoot);
             return result with { Applied = true };
         }
-        var checkpoint = TakeCheckpoint(run, checkpoints);
-        ChangesetApply.ApplyTo(changes, run.WorkspaceRoot);
+        var checkpoint = TakeCheckpoint(run);
+        try
+        {
+            ChangesetApply.ApplyTo(changes, run.WorkspaceRoot);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or AgentSandboxException)
+        {
+            // All or nothing: what was written before the failure is taken back.
+            checkpoint.Restore();
+            return result with { Applied = false, Checkpoint = checkpoint.Id, Failure = Diagnostics.ApplyFailed(exception.Message, checkpoint.Id) };
+        }
         log.Important(shownPatch is null
             ? $"{run.Label}: applied {Common.Text.Count(changes.Entries.Count, "change")} to {run.WorkspaceRoot}."
             : $"{run.Label}: applied {Common.Text.Count(changes.Entries.Count, "change")} to {run.WorkspaceRoot} (git apply -R {shownPatch} undoes them).");

@@ -2,7 +2,6 @@ using System.Text.RegularExpressions;
 using AgentSandbox.Errors;
 using AgentSandbox.Logging;
 using AgentSandbox.Workspace;
-using Microsoft.Build.Framework;
 
 namespace AgentSandbox.Tasks;
 
@@ -12,17 +11,19 @@ public sealed partial class RestoreCheckpoint : AgentSandboxTask
     /// <summary>AgentCheckpoint: the checkpoint's id, as the run printed it and result.json records it.</summary>
     public string? Checkpoint { get; set; }
 
-    /// <summary>AgentSandboxDirectory: the checkpoints are in its checkpoints folder.</summary>
-    [Required] public string SandboxDirectory { get; set; } = "";
 
     [GeneratedRegex("^[A-Za-z0-9_-]+$")]
     private static partial Regex Id();
 
     private protected override Task ExecuteAsync(ISandboxLog log, CancellationToken cancellationToken)
     {
-        var directory = Path.Combine(Path.GetFullPath(SandboxDirectory), "checkpoints");
         var id = Checkpoint?.Trim() ?? "";
-        var checkpoint = (Id().IsMatch(id) ? Workspace.Checkpoint.Find(directory, id) : null) ?? throw Diagnostics.CheckpointNotFound(id, directory);
+        var project = Path.GetDirectoryName(Path.GetFullPath(ProjectFile ?? "."))!;
+        // This project's: its folder lies in the checkpoint's workspace.
+        var checkpoint = (Id().IsMatch(id) ? Workspace.Checkpoint.Find(id) : null) is { } found
+            && !Path.GetRelativePath(found.WorkspaceRoot, project).StartsWith("..", StringComparison.Ordinal)
+                ? found
+                : throw Diagnostics.CheckpointNotFound(id, Workspace.Checkpoint.DefaultDirectory);
         var (written, removed) = checkpoint.Restore();
         log.Important($"AgentRestore: {checkpoint.WorkspaceRoot} is back as checkpoint {checkpoint.Id} left it: {Common.Text.Count(written, "file")} written, {Common.Text.Count(removed, "file")} the checkpoint did not have removed.");
         return Task.CompletedTask;

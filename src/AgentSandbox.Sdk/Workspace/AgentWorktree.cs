@@ -18,6 +18,8 @@ internal sealed class AgentWorktree : IDisposable
 
     public string Branch { get; }
 
+    private bool _committed;
+
     /// <param name="workspaceRoot">The workspace: inside the git repository the worktree is made of.</param>
     public static AgentWorktree Create(string workspaceRoot, string id)
     {
@@ -49,12 +51,18 @@ internal sealed class AgentWorktree : IDisposable
         {
             return null;
         }
+        _committed = true;
         return GitCommand.Run(Root, ["diff", "--shortstat", "HEAD~1", "HEAD"])?.Output.Trim();
     }
 
     public void Dispose()
     {
         GitCommand.Run(_repository, ["worktree", "remove", "--force", Root]);
+        if (!_committed)
+        {
+            // Nothing of the agent's on it: the branch would only be HEAD under another name.
+            GitCommand.Run(_repository, ["branch", "-D", Branch]);
+        }
         if (Directory.Exists(Root))
         {
             Directory.Delete(Root, recursive: true);

@@ -122,6 +122,7 @@ internal sealed class Changeset(IReadOnlyList<ChangesetEntry> entries, IReadOnly
                         }
                         break;
                     case TarEntryType.SymbolicLink:
+                        files.Add(path);
                         seen.Add(path);
                         if (!before.TryGetValue(path, out var oldLink) || !oldLink.IsLink || oldLink.Digest != entry.LinkName)
                         {
@@ -129,6 +130,7 @@ internal sealed class Changeset(IReadOnlyList<ChangesetEntry> entries, IReadOnly
                         }
                         break;
                     default:
+                        files.Add(path);
                         seen.Add(path);
                         entries.Add(new ChangesetEntry(path, before.ContainsKey(path) ? FileChange.Modified : FileChange.Added, EntryKind.Other,
                             LinkTarget: entry.EntryType == TarEntryType.HardLink ? entry.LinkName : null));
@@ -141,7 +143,13 @@ internal sealed class Changeset(IReadOnlyList<ChangesetEntry> entries, IReadOnly
             // An empty answer would read as "the agent deleted everything".
             throw new WorkspaceNotReturnedException();
         }
-        git.UnionWith(folders.Where(folder => files.Contains($"{folder}/HEAD") && files.Contains($"{folder}/config") && folders.Contains($"{folder}/objects")));
+        // A bare repository's layout under any name: HEAD and config (files or links: git follows a config link) and objects.
+        git.UnionWith(folders.Where(folder => files.Contains($"{folder}/HEAD") && files.Contains($"{folder}/config")
+            && (folders.Contains($"{folder}/objects") || files.Contains($"{folder}/objects"))));
+        if (files.Contains("HEAD") && files.Contains("config") && (folders.Contains("objects") || files.Contains("objects")))
+        {
+            git.Add(".");
+        }
         entries.AddRange(before.Keys.Where(path => !seen.Contains(path) && !git.Any(repository => path == repository || path.StartsWith(repository + "/", StringComparison.Ordinal)))
             .Select(path => new ChangesetEntry(path, FileChange.Deleted, before[path].IsLink ? EntryKind.Link : EntryKind.File)));
         return new Changeset(entries.OrderBy(entry => entry.Path, StringComparer.Ordinal).ToList(), git.ToList());

@@ -32,6 +32,11 @@ internal static class ChangesetApply
 
     private static string Digest(string path)
     {
+        // Not opened when empty: a named pipe (size 0) would block until someone wrote to it.
+        if (new FileInfo(path).Length == 0)
+        {
+            return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData([]));
+        }
         using var stream = File.OpenRead(path);
         return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream));
     }
@@ -39,22 +44,30 @@ internal static class ChangesetApply
     /// <param name="root">The tree: the user's workspace, or a scratch copy the patch is made from.</param>
     public static void ApplyTo(Changeset changes, string root)
     {
-        string Full(ChangesetEntry entry) => Path.Combine(root, entry.Path.Replace('/', Path.DirectorySeparatorChar));
+        string Full(ChangesetEntry entry)
+        {
+            var full = Path.GetFullPath(Path.Combine(root, entry.Path.Replace('/', Path.DirectorySeparatorChar)));
+            // Never outside the tree, whatever the name (the check refuses such names; this holds without it).
+            return full.StartsWith(Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+                ? full
+                : throw new IOException($"'{entry.Path}' lies outside the tree");
+        }
         // Deletions first, deepest first: a folder the agent replaced with a file (src/ with a.cs, now a file src) is
         // emptied before the file takes its place, and a file replaced with a folder is gone before the folder comes.
         foreach (var entry in changes.Entries.Where(entry => entry.Change == FileChange.Deleted).OrderByDescending(entry => entry.Path.Length))
         {
             var path = Full(entry);
             SafeFiles.Delete(path, root);
-            RemoveEmptyFolders(Path.GetDirectoryName(path)!, root, changes);
+            RemoveEmptyFolders(Path.GetDirectoryName(path)!, root);
         }
         foreach (var entry in changes.Entries.Where(entry => entry.Change != FileChange.Deleted))
         {
             var path = Full(entry);
             SafeFiles.CreateDirectory(Path.GetDirectoryName(path)!, root);
-            if (Directory.Exists(path) && new DirectoryInfo(path).LinkTarget is null && !Directory.EnumerateFileSystemEntries(path).Any())
+            if (Directory.Exists(path) && new DirectoryInfo(path).LinkTarget is null && IsEmptyTree(path))
             {
-                Directory.Delete(path);
+                // A folder the agent replaced with a file, emptied by the deletions (empty folders within it too).
+                Directory.Delete(path, recursive: true);
             }
             if (entry.Kind == EntryKind.Link)
             {
@@ -68,16 +81,21 @@ internal static class ChangesetApply
         }
     }
 
-    /// <summary>Folders the deletions emptied where the agent's tree has a file or link instead.</summary>
-    private static void RemoveEmptyFolders(string folder, string root, Changeset changes)
+    /// <summary>Folders the deletions emptied, up to the root: the agent's tree has no file in them any more.</summary>
+    private static void RemoveEmptyFolders(string folder, string root)
     {
-        var relative = Path.GetRelativePath(root, folder).Replace(Path.DirectorySeparatorChar, '/');
-        if (relative != "." && changes.Entries.Any(entry => entry.Change != FileChange.Deleted && entry.Path == relative)
-            && Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any())
+        var top = Path.TrimEndingDirectorySeparator(root);
+        for (var current = folder; current.Length > top.Length && Directory.Exists(current) && new DirectoryInfo(current).LinkTarget is null
+            && !Directory.EnumerateFileSystemEntries(current).Any(); current = Path.GetDirectoryName(current)!)
         {
-            Directory.Delete(folder);
+            Directory.Delete(current);
         }
     }
+
+    /// <summary>A folder with nothing but empty folders in it.</summary>
+    private static bool IsEmptyTree(string folder) =>
+        !new DirectoryInfo(folder).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+            .Any(entry => entry is FileInfo || entry.LinkTarget is not null);
 
     private static void WriteFile(string path, ChangesetEntry entry)
     {

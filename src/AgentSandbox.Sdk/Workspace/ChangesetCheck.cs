@@ -51,10 +51,22 @@ internal static class ChangesetCheck
 
     public static bool IsProtected(string path, IReadOnlyList<string> protectedPaths) => protectedPaths.Any(pattern => FilePattern.Matches(pattern, path));
 
-    /// <summary>No control character (a newline would forge log lines), no backslash (a separator on Windows), no . or .. part.</summary>
-    private static bool IsPlainName(string path) =>
-        !path.Any(char.IsControl) && !path.Contains('\\') && path.Split('/').All(part => part.Length > 0 && part != "." && part != "..")
-        && (!OperatingSystem.IsWindows() || !path.Contains(':'));
+    /// <summary>
+    /// No control character (a newline would forge log lines), no backslash (a separator on Windows), no . or .. part,
+    /// and nothing Windows would take for another name: a part ending in a dot or a space (Directory.Build.props. is
+    /// written as Directory.Build.props there), a device name (CON, NUL, COM1), a colon (a drive or a stream).
+    /// </summary>
+    public static bool IsPlainName(string path) =>
+        !path.Any(char.IsControl) && !path.Contains('\\') && !path.Contains(':')
+        && path.Split('/').All(part => part.Length > 0 && part != "." && part != ".." && !part.EndsWith('.') && !part.EndsWith(' ') && !IsDeviceName(part));
+
+    private static readonly IReadOnlySet<string> DeviceNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
+        "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+    };
+
+    private static bool IsDeviceName(string part) => DeviceNames.Contains(part.Split('.')[0].TrimEnd(' '));
 
     /// <summary>A relative target that stays inside the workspace and is not itself protected.</summary>
     private static bool LeadsInside(string linkPath, string target, IReadOnlyList<string> protectedPaths, bool allowProtected)
@@ -64,6 +76,7 @@ internal static class ChangesetCheck
             return false;
         }
         var resolved = new List<string>(linkPath.Split('/')[..^1]);
+        var climbing = true;
         foreach (var part in target.Split('/'))
         {
             if (part is "" or ".")
@@ -72,7 +85,9 @@ internal static class ChangesetCheck
             }
             if (part == "..")
             {
-                if (resolved.Count == 0)
+                // Only leading ..: after a name, the system resolves .. from wherever a link on the way led (a/s -> .
+                // makes a/s/../.. climb higher than the text says), so the text proves nothing.
+                if (!climbing || resolved.Count == 0)
                 {
                     return false;
                 }
@@ -80,6 +95,7 @@ internal static class ChangesetCheck
             }
             else
             {
+                climbing = false;
                 resolved.Add(part);
             }
         }

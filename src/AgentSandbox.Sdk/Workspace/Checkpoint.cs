@@ -8,8 +8,9 @@ namespace AgentSandbox.Workspace;
 /// <summary>
 /// The workspace as it was before a run changed it, so that it can always be restored: in a git repository a commit of
 /// the working tree (untracked files too, ignored ones not) under refs/agentsandbox/&lt;id&gt;, made with an index of its
-/// own, so the user's index, branch and files stay as they are; elsewhere a compressed copy. A small record next to the
-/// run's other files says which, and where the workspace is.
+/// own, so the user's index, branch and files stay as they are; elsewhere a compressed copy. A small record says which,
+/// and where the workspace is. Records and copies are kept in the build user's state folder, out of every agent's
+/// reach (a mount-mode agent could otherwise rewrite them), and are checked before they are used all the same.
 /// </summary>
 internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitReference, string? Archive)
 {
@@ -20,20 +21,46 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
     /// <summary>The one command that restores it, run from the project's folder.</summary>
     public string RestoreCommand => $"dotnet build -t:AgentRestore -p:AgentCheckpoint={Id}";
 
-    /// <param name="directory">Where the checkpoints are kept (obj/agent/checkpoints).</param>
-    /// <param name="keep">AgentCheckpointsToKeep: older checkpoints of the workspace are pruned.</param>
-    public static Checkpoint Create(string workspaceRoot, string id, string directory, int keep, string reach)
+    /// <summary>Where checkpoints are kept: the build user's state folder.</summary>
+    public static string DefaultDirectory => StateFolder.Of("checkpoints");
+
+    /// <param name="keep">AgentCheckpointsToKeep: older checkpoints of the same workspace are pruned.</param>
+    /// <param name="directory">Where the checkpoints are kept; the state folder unless a test says otherwise.</param>
+    public static Checkpoint Create(string workspaceRoot, string id, int keep, string? directory = null)
     {
-        var checkpoint = GitCheckpoint(workspaceRoot, id) ?? ArchiveCheckpoint(workspaceRoot, id, directory, reach);
-        SafeFiles.Write(RecordPath(directory, id), JsonSerializer.SerializeToUtf8Bytes(checkpoint, Json), reach);
-        Prune(directory, keep, reach);
+        directory ??= DefaultDirectory;
+        Directory.CreateDirectory(directory);
+        var checkpoint = GitCheckpoint(workspaceRoot, id) ?? ArchiveCheckpoint(workspaceRoot, id, directory);
+        File.WriteAllBytes(RecordPath(directory, id), JsonSerializer.SerializeToUtf8Bytes(checkpoint, Json));
+        Prune(directory, workspaceRoot, keep);
         return checkpoint;
     }
 
-    public static Checkpoint? Find(string directory, string id)
+    /// <returns>The checkpoint, when its record exists and holds together: its archive in the same folder, its git
+    /// reference its own, its workspace an existing folder; null otherwise.</returns>
+    public static Checkpoint? Find(string id, string? directory = null)
     {
+        directory ??= DefaultDirectory;
         var record = RecordPath(directory, id);
-        return File.Exists(record) ? JsonSerializer.Deserialize<Checkpoint>(File.ReadAllText(record)) : null;
+        if (!File.Exists(record))
+        {
+            return null;
+        }
+        try
+        {
+            return JsonSerializer.Deserialize<Checkpoint>(File.ReadAllText(record)) is { } checkpoint
+                && checkpoint.Id == id
+                && Directory.Exists(checkpoint.WorkspaceRoot) && Path.IsPathFullyQualified(checkpoint.WorkspaceRoot)
+                && (checkpoint.GitReference is null || checkpoint.GitReference == RefPrefix + id)
+                && (checkpoint.Archive is null || checkpoint.Archive == Path.Combine(directory, id + ".tar.gz"))
+                && (checkpoint.GitReference is null) != (checkpoint.Archive is null)
+                    ? checkpoint
+                    : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private static string RecordPath(string directory, string id) => Path.Combine(directory, id + ".json");
@@ -70,6 +97,10 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
             {
                 File.Delete(index);
             }
+        }
+        if (!IsInside(path))
+        {
+            return false;
         }
         using var file = File.OpenRead(Archive!);
         using var gzip = new GZipStream(file, CompressionMode.Decompress);
@@ -126,21 +157,34 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
         }
     }
 
-    private static Checkpoint ArchiveCheckpoint(string workspaceRoot, string id, string directory, string reach)
+    private static Checkpoint ArchiveCheckpoint(string workspaceRoot, string id, string directory)
     {
         var archive = Path.Combine(directory, id + ".tar.gz");
-        SafeFiles.CreateDirectory(directory, reach);
         var temporary = archive + ".tmp";
-        using (var file = new FileStream(temporary, FileMode.CreateNew))
-        using (var gzip = new GZipStream(file, CompressionLevel.Fastest))
-        using (var tar = new TarWriter(gzip, TarEntryFormat.Pax))
+        try
         {
-            foreach (var path in WalkFiles(workspaceRoot))
+            using (var file = new FileStream(temporary, FileMode.Create))
+            using (var gzip = new GZipStream(file, CompressionLevel.Fastest))
+            using (var tar = new TarWriter(gzip, TarEntryFormat.Pax))
             {
-                tar.WriteEntry(Path.Combine(workspaceRoot, path.Replace('/', Path.DirectorySeparatorChar)), path);
+                foreach (var path in WalkFiles(workspaceRoot))
+                {
+                    try
+                    {
+                        tar.WriteEntry(Path.Combine(workspaceRoot, path.Replace('/', Path.DirectorySeparatorChar)), path);
+                    }
+                    catch (Exception exception) when (exception is UnauthorizedAccessException or IOException)
+                    {
+                        // A file the build user cannot read: no run could have changed it through this user either.
+                    }
+                }
             }
+            File.Move(temporary, archive, overwrite: true);
         }
-        File.Move(temporary, archive, overwrite: true);
+        finally
+        {
+            File.Delete(temporary);
+        }
         return new Checkpoint(id, workspaceRoot, null, archive);
     }
 
@@ -174,6 +218,10 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
         using var tar = new TarReader(gzip);
         while (tar.GetNextEntry() is { } entry)
         {
+            if (!IsInside(entry.Name))
+            {
+                continue;
+            }
             var target = Path.Combine(WorkspaceRoot, entry.Name.Replace('/', Path.DirectorySeparatorChar));
             SafeFiles.CreateDirectory(Path.GetDirectoryName(target)!, WorkspaceRoot);
             File.Delete(target);
@@ -190,6 +238,10 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
         return kept;
     }
 
+    /// <summary>A relative path that stays in the workspace: no root, no drive, no .. part.</summary>
+    private static bool IsInside(string path) =>
+        path.Length > 0 && !Path.IsPathRooted(path) && !path.Contains(':') && !path.Contains('\\') && path.Split('/').All(part => part is not ("" or "." or ".."));
+
     /// <summary>The files a checkpoint of the workspace would hold now: git's view (ignored files aside) in a repository, else every file.</summary>
     private IEnumerable<string> CurrentFiles()
     {
@@ -202,31 +254,48 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
         return WalkFiles(WorkspaceRoot).ToList();
     }
 
-    /// <summary>Every file and link under the root, .git, .vs, bin and obj aside, relative with forward slashes.</summary>
-    private static IEnumerable<string> WalkFiles(string root) =>
-        new DirectoryInfo(root).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true })
-            .Where(entry => entry is FileInfo || entry.LinkTarget is not null)
-            .Select(entry => Path.GetRelativePath(root, entry.FullName).Replace(Path.DirectorySeparatorChar, '/'))
-            .Where(path => !WorkspaceCopy.IsNotCopied(path));
-
-    /// <summary>Oldest first beyond <paramref name="keep"/>: their records, archives and git references go.</summary>
-    private static void Prune(string directory, int keep, string reach)
+    /// <summary>Every file and link under the root, .git, .vs, bin and obj aside, relative with forward slashes; folder links are not entered.</summary>
+    private static IEnumerable<string> WalkFiles(string root)
     {
-        var records = new DirectoryInfo(directory).EnumerateFiles("*.json").OrderByDescending(file => file.LastWriteTimeUtc).Skip(keep).ToList();
-        foreach (var record in records)
+        var pending = new Stack<DirectoryInfo>([new DirectoryInfo(root)]);
+        while (pending.TryPop(out var folder))
         {
-            if (Find(directory, Path.GetFileNameWithoutExtension(record.Name)) is { } old)
+            foreach (var entry in folder.EnumerateFileSystemInfos("*", new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = true }))
             {
-                if (old.GitReference is not null)
+                var path = Path.GetRelativePath(root, entry.FullName).Replace(Path.DirectorySeparatorChar, '/');
+                if (WorkspaceCopy.IsNotCopied(path))
                 {
-                    GitCommand.Run(old.WorkspaceRoot, ["update-ref", "-d", old.GitReference]);
+                    continue;
                 }
-                if (old.Archive is not null)
+                if (entry is DirectoryInfo child && child.LinkTarget is null)
                 {
-                    SafeFiles.Delete(old.Archive, reach);
+                    pending.Push(child);
+                }
+                else
+                {
+                    yield return path;
                 }
             }
-            SafeFiles.Delete(record.FullName, reach);
+        }
+    }
+
+    /// <summary>The workspace's checkpoints beyond the newest <paramref name="keep"/>: their records, archives and git references go.</summary>
+    private static void Prune(string directory, string workspaceRoot, int keep)
+    {
+        var old = new DirectoryInfo(directory).EnumerateFiles("*.json").OrderByDescending(file => file.LastWriteTimeUtc)
+            .Select(record => Find(Path.GetFileNameWithoutExtension(record.Name), directory))
+            .Where(checkpoint => checkpoint?.WorkspaceRoot == workspaceRoot).Skip(keep).ToList();
+        foreach (var checkpoint in old)
+        {
+            if (checkpoint!.GitReference is not null)
+            {
+                GitCommand.Run(checkpoint.WorkspaceRoot, ["update-ref", "-d", checkpoint.GitReference]);
+            }
+            if (checkpoint.Archive is not null)
+            {
+                File.Delete(checkpoint.Archive);
+            }
+            File.Delete(RecordPath(directory, checkpoint.Id));
         }
     }
 

@@ -17,7 +17,8 @@ internal static class GitCommand
             UseShellExecute = false,
         };
         // Nothing of the user's git configuration may run here (an fsmonitor, a pager, hooks): only the command itself.
-        foreach (var argument in (string[])["-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "core.pager=cat", .. arguments])
+        // Nor a bare repository an agent laid out in the folder git starts from (git 2.38 and later honour this).
+        foreach (var argument in (string[])["-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "core.pager=cat", "-c", "safe.bareRepository=explicit", .. arguments])
         {
             start.ArgumentList.Add(argument);
         }

@@ -53,10 +53,16 @@ internal sealed class WorkspaceCopy : IDisposable
         var directory = System.IO.Directory.CreateTempSubdirectory("agentsandbox-copy-").FullName;
         var before = new Dictionary<string, TreeEntry>(StringComparer.Ordinal);
         var copy = new WorkspaceCopy(hostRoot, directory, user, before);
-        using (var tar = new TarWriter(File.Create(copy.TreeFile), TarEntryFormat.Pax, leaveOpen: false))
+        try
         {
+            using var tar = new TarWriter(File.Create(copy.TreeFile), TarEntryFormat.Pax, leaveOpen: false);
             tar.WriteEntry(copy.FolderEntry(RootEntry, DefaultFolderMode));
             copy.PackFolder(tar, new DirectoryInfo(hostRoot), "", before);
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
         }
         return copy;
     }

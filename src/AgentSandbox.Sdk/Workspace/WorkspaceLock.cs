@@ -21,9 +21,8 @@ internal sealed class WorkspaceLock : IDisposable
     /// <param name="waiting">Told once, with the holder's name, when another run holds the lock.</param>
     public static async Task<WorkspaceLock> AcquireAsync(string workspaceRoot, string holder, Action<string> waiting, CancellationToken cancellationToken)
     {
-        // Per user: another user's lock file could not be opened for writing, which would look like a lock held forever.
-        var directory = Path.Combine(Path.GetTempPath(), $"agentsandbox-locks-{Environment.UserName}");
-        Directory.CreateDirectory(directory);
+        // The user's own state folder: another user could plant a link in a shared temporary folder.
+        var directory = StateFolder.Of("locks");
         var name = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Path.TrimEndingDirectorySeparator(workspaceRoot))))[..24];
         var path = Path.Combine(directory, name + ".lock");
         var holderFile = Path.Combine(directory, name + ".holder");

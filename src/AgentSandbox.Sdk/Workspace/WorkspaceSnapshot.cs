@@ -143,6 +143,26 @@ internal sealed class WorkspaceSnapshot
         return planted;
     }
 
+    /// <summary>
+    /// Bare repository layouts (HEAD and config, files or links, beside objects) under any name that were not there
+    /// before: git on the host obeys such a folder's config when it starts there.
+    /// </summary>
+    public IReadOnlyList<string> NewBareRepositories(WorkspaceSnapshot after, string root)
+    {
+        bool IsLayout(WorkspaceSnapshot snapshot, string folder)
+        {
+            var prefix = folder.Length == 0 ? "" : folder + "/";
+            var objects = Path.Combine(root, (prefix + "objects").Replace('/', Path.DirectorySeparatorChar));
+            return snapshot._hashes.ContainsKey(prefix + "HEAD") && snapshot._hashes.ContainsKey(prefix + "config")
+                && (Directory.Exists(objects) || new FileInfo(objects).LinkTarget is not null);
+        }
+        return after._hashes.Keys.Where(path => path == "HEAD" || path.EndsWith("/HEAD", StringComparison.Ordinal))
+            .Select(path => path.Length > 4 ? path[..^5] : "")
+            .Where(folder => IsLayout(after, folder) && !IsLayout(this, folder))
+            .Select(folder => folder.Length == 0 ? "." : folder)
+            .Order(StringComparer.Ordinal).ToList();
+    }
+
     /// <summary>Directories that could be listed before and cannot now: what the agent left there cannot be checked.</summary>
     public IReadOnlyList<string> NewlyUnreadable(WorkspaceSnapshot after) =>
         after._unreadable.Where(path => !_unreadable.Contains(path)).Order(StringComparer.Ordinal).ToList();

@@ -30,6 +30,11 @@ internal sealed class GuardHostStep : IAgentRunStep
         {
             context.PlantedGitMetadata.Add(GitQuarantine.Rename(context.Spec.WorkspaceRoot, entry));
         }
+        foreach (var layout in before.NewBareRepositories(after, context.Spec.WorkspaceRoot))
+        {
+            // Its config out of git's way; the folder itself stays (it may be the workspace).
+            context.PlantedGitMetadata.Add(GitQuarantine.Rename(context.Spec.WorkspaceRoot, layout == "." ? "config" : $"{layout}/config") + " (a bare repository's config)");
+        }
         context.PlantedGitMetadata.AddRange(before.NewlyUnreadable(after).Select(directory => $"{directory} (made unreadable, so it could not be checked)"));
         RefuseLive(context);
         if (before.BuildOutputChanges(after) is > 0 and var count)
