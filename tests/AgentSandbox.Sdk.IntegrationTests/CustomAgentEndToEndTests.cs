@@ -160,4 +160,26 @@ public sealed class CustomAgentEndToEndTests
         Assert.True(Directory.Exists(Path.Combine(project.Directory, "tools", ".git.quarantined-by-agentsandbox")));
         Assert.False(Directory.Exists(Path.Combine(project.Directory, "tools", ".git")));
     }
+
+    [DockerFact]
+    public void The_agent_runs_within_AgentMemoryLimit_and_is_stopped_with_a_clear_reason_beyond_it()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+
+        // cgroup v2 or v1: the limit as the container itself sees it.
+        var within = project.Build("AgentRun", SandboxProperties.ForTests(("AgentKind", "custom"), ("AgentNetwork", "none"), ("AgentPrompt", "Do it"),
+            ("AgentMemoryLimit", "64m"),
+            ("AgentCommand", "sh;-c;cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes")));
+        Assert.True(within.Succeeded, within.Log);
+        Assert.Contains(within.Messages, message => message.Text == $"custom: {64 * 1024 * 1024}");
+
+        // tail holds a line without end in memory: 256 MiB of it cannot fit in 64.
+        var beyond = project.Build("AgentRun", SandboxProperties.ForTests(("AgentKind", "custom"), ("AgentNetwork", "none"), ("AgentPrompt", "Do it"),
+            ("AgentMemoryLimit", "64m"), ("AgentCommand", "sh;-c;head -c 268435456 /dev/zero | tail -n 1 > /dev/null && echo survived")));
+        Assert.False(beyond.Succeeded, beyond.Log);
+        var error = Assert.Single(beyond.Errors);
+        Assert.Equal("AGS4002", error.Code);
+        Assert.Contains("AgentMemoryLimit (64 MiB)", error.Text);
+    }
 }

@@ -107,9 +107,17 @@ public sealed class AgentRunResultTests : IDisposable
     [Fact]
     public void Silent_failure_says_how_to_see_more()
     {
-        var result = Context(137, null).ToResult();
+        var result = Context(1, null).ToResult();
 
         Assert.Contains("-v:detailed", result.LastWords);
+    }
+
+    [Fact]
+    public void A_silent_kill_names_the_memory_limit_it_most_often_is()
+    {
+        var result = Context(137, null).ToResult();
+
+        Assert.Equal(["exit code 137: the agent was killed, most often for going over AgentMemoryLimit (4096 MiB); raise it if the agent or its build needs more"], result.Errors);
     }
 
     [Fact]

@@ -34,7 +34,7 @@ internal static class SandboxContainer
             [RunIdentity.LabelPrefix + "project"] = spec.ProjectDirectory,
             [RunIdentity.LabelPrefix + "purpose"] = purpose,
         },
-        Limits: Limits)
+        Limits: Limits with { MemoryBytes = spec.Limits.MemoryBytes, Cpus = spec.Limits.Cpus })
     {
         Files = copy is null ? null
             : collect ? new ContainerFiles(copy.OpenTree, SandboxPaths.Workspace, copy.AdoptAsync)

@@ -173,6 +173,10 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
             CapDrop = request.Limits.DropAllCapabilities ? ["ALL"] : [],
             SecurityOpt = request.Limits.NoNewPrivileges ? ["no-new-privileges"] : [],
             PidsLimit = request.Limits.PidsLimit,
+            // Swap equal to memory: no swap on top of the limit.
+            Memory = request.Limits.MemoryBytes ?? 0,
+            MemorySwap = request.Limits.MemoryBytes ?? 0,
+            NanoCPUs = request.Limits.Cpus is { } cpus ? (long)(cpus * 1_000_000_000) : 0,
             Init = request.Limits.Init,
         },
     };

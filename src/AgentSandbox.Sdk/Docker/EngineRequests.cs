@@ -42,7 +42,9 @@ internal sealed record ContainerMount(string Source, string Target, bool ReadOnl
 /// <param name="NoNewPrivileges">No setuid or file capabilities can raise a process's privileges.</param>
 /// <param name="PidsLimit">The most processes at once: a fork bomb stops there.</param>
 /// <param name="Init">An init process that reaps zombies and passes signals on.</param>
-internal sealed record ContainerLimits(bool DropAllCapabilities, bool NoNewPrivileges, long PidsLimit, bool Init);
+/// <param name="MemoryBytes">The most memory, swap included (none beyond it); null for no limit.</param>
+/// <param name="Cpus">The most CPUs, fractions allowed; null for no limit.</param>
+internal sealed record ContainerLimits(bool DropAllCapabilities, bool NoNewPrivileges, long PidsLimit, bool Init, long? MemoryBytes = null, double? Cpus = null);
 
 /// <summary>An image to build from a build context.</summary>
 /// <param name="Context">The build context as a tar stream.</param>

@@ -72,7 +72,11 @@ internal static partial class SandboxSpecFactory
             inputs.ProtectedPaths.Where(pattern => pattern.Length > 0).Distinct(StringComparer.Ordinal).ToList(),
             ParseBool(inputs.AllowProtectedChanges, "AgentAllowProtectedChanges"),
             ParsePositive(inputs.CheckpointsToKeep, "AgentCheckpointsToKeep", "give a whole number of checkpoints greater than zero") ?? WorkspacePolicy.DefaultCheckpointsToKeep);
-        return new AgentRunSpec(target, inputs.ProjectName, solution is null ? null : Path.GetFileName(solution), agent, invocation, workingDirectory, workspace, policy, network, environment, buildEnvironment, user, preset, identity);
+        var limits = new SandboxLimits(ParseMemory(inputs.MemoryLimit), ParseCpus(inputs.CpuLimit));
+        return new AgentRunSpec(target, inputs.ProjectName, solution is null ? null : Path.GetFileName(solution), agent, invocation, workingDirectory, workspace, policy, network, environment, buildEnvironment, user, preset, identity)
+        {
+            Limits = limits,
+        };
 
         // A setting the chosen CLI (or its version) does not have is dropped with a warning rather than passed on to fail.
         T Supported<T>(AgentSetting? setting, string property, T value)
@@ -180,6 +184,33 @@ internal static partial class SandboxSpecFactory
             return !string.IsNullOrWhiteSpace(text) ? text.Trim() : required ? throw Diagnostics.NoPrompt() : null;
         }
         return hasPrompt ? inputs.Prompt!.Trim() : required ? throw Diagnostics.NoPrompt() : null;
+    }
+
+    /// <summary>AgentMemoryLimit: bytes, or a number with k, m or g (binary units, as Docker reads them); at least 6 MiB, which the engine requires.</summary>
+    private static long? ParseMemory(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return SandboxLimits.DefaultMemoryBytes;
+        }
+        var text = value.Trim().ToLowerInvariant().TrimEnd('b');
+        var unit = text.Length > 0 ? text[^1] switch { 'k' => 1024L, 'm' => 1024L * 1024, 'g' => 1024L * 1024 * 1024, _ => 1L } : 1L;
+        var number = unit == 1 ? text : text[..^1];
+        return long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var amount) && amount > 0 && amount <= long.MaxValue / unit && amount * unit >= 6 * 1024 * 1024
+            ? amount * unit
+            : throw Diagnostics.InvalidValue("AgentMemoryLimit", value.Trim(), "give an amount of memory of at least 6m, such as 4g or 512m");
+    }
+
+    /// <summary>AgentCpuLimit: a number of CPUs greater than zero, such as 2 or 1.5; empty for no limit.</summary>
+    private static double? ParseCpus(string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+        return double.TryParse(value.Trim(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var cpus) && cpus > 0 && cpus <= 1024
+            ? cpus
+            : throw Diagnostics.InvalidValue("AgentCpuLimit", value.Trim(), "give a number of CPUs greater than zero, such as 2 or 1.5");
     }
 
     private static bool ParseBool(string? value, string property) =>

@@ -84,6 +84,11 @@ internal sealed class AgentRunContext(AgentRunSpec spec, string imageTag, IConta
         {
             agentErrors = [$"exit code {exitCode}: {meaning}"];
         }
+        // Killed from outside, and not by us (a refused key, a cancelled build): most often the memory limit.
+        if (agentErrors.Count == 0 && ExitCode == 137 && CredentialRejected is null && Spec.Limits.MemoryBytes is { } memory)
+        {
+            agentErrors = [$"exit code 137: the agent was killed, most often for going over AgentMemoryLimit ({memory / (1024 * 1024)} MiB); raise it if the agent or its build needs more"];
+        }
         return new AgentRunResult(
             Target: Spec.TargetName,
             Agent: Spec.Agent.Kind,

@@ -35,6 +35,9 @@ internal sealed record AgentRunSpec(
     /// <summary>The project directory or one of its parents: the repository root, AgentWorkspaceRoot, or the folder holding the build's inputs.</summary>
     public string WorkspaceRoot => Workspace.Root;
 
+    /// <summary>AgentMemoryLimit and AgentCpuLimit, for every container of the run.</summary>
+    public SandboxLimits Limits { get; init; } = SandboxLimits.Default;
+
     /// <summary>What the run is for: the solution in a solution-level run, else the project.</summary>
     public string Subject => SolutionName ?? ProjectName;
 

@@ -43,6 +43,12 @@ public sealed partial class RunAgent
     /// <summary>AgentCheckpointsToKeep: how many checkpoints of the tree are kept (10).</summary>
     public string? CheckpointsToKeep { get; set; }
 
+    /// <summary>AgentMemoryLimit: 4g unless set.</summary>
+    public string? MemoryLimit { get; set; }
+
+    /// <summary>AgentCpuLimit: none unless set.</summary>
+    public string? CpuLimit { get; set; }
+
     /// <summary>The solution of a solution-level run, when this project runs it; empty otherwise.</summary>
     public string? SolutionFile { get; set; }
     public string? Verify { get; set; }

@@ -40,6 +40,8 @@ public sealed partial class RunAgent : SandboxImageTask
             ProtectedPaths = Lists.Split(ProtectedPaths),
             AllowProtectedChanges = AllowProtectedChanges,
             CheckpointsToKeep = CheckpointsToKeep,
+            MemoryLimit = MemoryLimit,
+            CpuLimit = CpuLimit,
             Verify = Verify,
             MaxIterations = MaxIterations,
             ReviewFailOn = ReviewFailOn,
