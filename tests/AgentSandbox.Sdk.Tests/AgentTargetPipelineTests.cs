@@ -267,6 +267,47 @@ public sealed class AgentTargetPipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task AgentRuntime_runs_every_container_with_the_runtime_the_engine_has()
+    {
+        _engine.Images.Add("base:1");
+        _engine.Runtimes.Add("runsc");
+        _engine.ThenRun(ClaudeEdits());
+
+        await Run(Specs.Run(_temp.Path, "Change the greeting") with { Runtime = "runsc" });
+
+        Assert.Equal("runsc", Assert.Single(_engine.Containers).Runtime);
+        Assert.Empty(_log.Warnings);
+    }
+
+    [Fact]
+    public async Task A_runtime_the_engine_does_not_have_falls_back_with_AGS4104_naming_the_ones_it_has()
+    {
+        _engine.Images.Add("base:1");
+        _engine.ThenRun(ClaudeEdits());
+
+        var outcome = await Run(Specs.Run(_temp.Path, "Change the greeting") with { Runtime = "runsc" });
+
+        Assert.True(outcome.Result.Success);
+        Assert.Null(Assert.Single(_engine.Containers).Runtime);
+        var warning = Assert.Single(_log.Warnings);
+        Assert.Equal("AGS4104", warning.Code);
+        Assert.Contains("(it has runc)", warning.Message);
+    }
+
+    [Fact]
+    public async Task Without_fallback_a_missing_runtime_is_AGS4018_before_any_container_and_the_result_says_so()
+    {
+        _engine.Images.Add("base:1");
+
+        // Like an image that cannot be made: result.json says why, then the target fails with it.
+        var error = await Assert.ThrowsAsync<AgentSandboxException>(() => Run(Specs.Run(_temp.Path, "Change the greeting") with { Runtime = "runsc", RuntimeFallback = "false" }));
+
+        Assert.Equal("AGS4018", error.Code);
+        Assert.Empty(_engine.Containers);
+        Assert.Contains("\"code\": \"AGS4018\"", File.ReadAllText(ResultPath));
+    }
+
+    [Fact]
     public async Task A_network_that_does_not_exist_is_AGS4001_before_any_container_and_the_result_says_so()
     {
         _engine.Images.Add("base:1");

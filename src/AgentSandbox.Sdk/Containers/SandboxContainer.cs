@@ -36,6 +36,7 @@ internal static class SandboxContainer
         },
         Limits: Limits with { MemoryBytes = spec.Limits.MemoryBytes, Cpus = spec.Limits.Cpus })
     {
+        Runtime = spec.Runtime,
         Files = copy is null ? null
             : collect ? new ContainerFiles(copy.OpenTree, SandboxPaths.Workspace, copy.AdoptAsync)
             : new ContainerFiles(copy.OpenTree),

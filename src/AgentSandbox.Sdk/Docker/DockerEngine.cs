@@ -105,6 +105,13 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         return networks.Any(n => n.Name == network || n.ID == network);
     }
 
+    public async Task<IReadOnlyList<string>> RuntimesAsync(CancellationToken cancellationToken)
+    {
+        var client = await PinnedAsync(cancellationToken).ConfigureAwait(false);
+        var info = await CallAsync("report its runtimes", client, (c, token) => c.System.GetSystemInfoAsync(token), cancellationToken).ConfigureAwait(false);
+        return (info.Runtimes?.Keys ?? []).Order(StringComparer.Ordinal).ToList();
+    }
+
     public async Task<long> RunContainerAsync(
         ContainerRequest request, Action<string> onStdout, Action<string> onStderr, CancellationToken stop, CancellationToken cancellationToken)
     {
@@ -173,6 +180,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
             CapDrop = request.Limits.DropAllCapabilities ? ["ALL"] : [],
             SecurityOpt = request.Limits.NoNewPrivileges ? ["no-new-privileges"] : [],
             PidsLimit = request.Limits.PidsLimit,
+            Runtime = request.Runtime,
             // Swap equal to memory: no swap on top of the limit.
             Memory = request.Limits.MemoryBytes ?? 0,
             MemorySwap = request.Limits.MemoryBytes ?? 0,

@@ -17,6 +17,9 @@ internal sealed record ContainerRequest(
     IReadOnlyDictionary<string, string> Labels,
     ContainerLimits Limits)
 {
+    /// <summary>The container runtime (runsc for gVisor); null for the engine's default.</summary>
+    public string? Runtime { get; init; }
+
     /// <summary>Files copied in before the container starts and out after it ends, through the engine; null when it only has mounts.</summary>
     public ContainerFiles? Files { get; init; }
 

@@ -8,6 +8,9 @@ internal interface IContainerEngine
 {
     Task<bool> NetworkExistsAsync(string network, CancellationToken cancellationToken);
 
+    /// <summary>The container runtimes the engine can run containers with (runc, runsc for gVisor, kata-runtime …).</summary>
+    Task<IReadOnlyList<string>> RuntimesAsync(CancellationToken cancellationToken);
+
     /// <summary>
     /// Creates a container, copies <see cref="ContainerRequest.Files"/> in, starts it, hands each line of its output
     /// over as it arrives, waits for its exit code and hands the files to download back.

@@ -140,6 +140,9 @@ internal static class Diagnostics
         ? "each was moved aside (to its name + .refused-by-agentsandbox) and what was there before put back from the checkpoint"
         : $"none of its changes were applied{Review(patch)}";
 
+    public static AgentSandboxException RuntimeMissing(string runtime, IEnumerable<string> available) => new("AGS4018",
+        $"AgentRuntime names '{runtime}', which the engine does not have (it has {string.Join(", ", available)}): install and register it with the engine, choose one of those, or set AgentRuntimeFallback=true to run with the engine's default.");
+
     public static Warning RunningAsRoot(string agent) => new("AGS4101",
         $"The build runs as root and the workspace is mounted, so {agent} runs as root inside the sandbox and the files it writes into your tree belong to root: run the build as a non-root user, or use AgentWorkspaceMode=copy.");
 
@@ -148,6 +151,9 @@ internal static class Diagnostics
 
     public static Warning BuildOutputChanged(int files) => new("AGS4103",
         $"{files} file(s) of build output in bin/ or obj/ changed during the run, which your next build may use without compiling them: run dotnet clean (or delete bin and obj) before you build or run this project on your machine.");
+
+    public static Warning RuntimeFallback(string runtime, IEnumerable<string> available) => new("AGS4104",
+        $"AgentRuntime names '{runtime}', which the engine does not have (it has {string.Join(", ", available)}), so the run uses the engine's default runtime: install and register it, or choose one of those (AgentRuntimeFallback=false makes this an error).");
 
     /// <summary>
     /// An AgentReview finding at its place in the user's code; an error when AgentReviewFailOn says so. The finding's

@@ -50,6 +50,8 @@ internal sealed record SandboxInputs
     public string? AllowProtectedChanges { get; init; }
     public string? CheckpointsToKeep { get; init; }
     public string? MemoryLimit { get; init; }
+    public string? Runtime { get; init; }
+    public string? RuntimeFallback { get; init; }
     public string? CpuLimit { get; init; }
 
     /// <summary>The solution, in a solution-level run: the agent works on it as a whole, from its folder.</summary>

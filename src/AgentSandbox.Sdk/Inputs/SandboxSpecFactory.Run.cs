@@ -76,6 +76,10 @@ internal static partial class SandboxSpecFactory
         return new AgentRunSpec(target, inputs.ProjectName, solution is null ? null : Path.GetFileName(solution), agent, invocation, workingDirectory, workspace, policy, network, environment, buildEnvironment, user, preset, identity)
         {
             Limits = limits,
+            Runtime = string.IsNullOrWhiteSpace(inputs.Runtime) ? null
+                : NetworkName().IsMatch(inputs.Runtime.Trim()) ? inputs.Runtime.Trim()
+                : throw Diagnostics.InvalidValue("AgentRuntime", inputs.Runtime.Trim(), "give the name of a runtime the engine has, such as runsc"),
+            RuntimeFallback = string.IsNullOrWhiteSpace(inputs.RuntimeFallback) || ParseBool(inputs.RuntimeFallback, "AgentRuntimeFallback"),
         };
 
         // A setting the chosen CLI (or its version) does not have is dropped with a warning rather than passed on to fail.

@@ -40,6 +40,7 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         try
         {
             imageTag = await SandboxImageBuilder.EnsureAsync(images, context, spec.Image.BaseImage, spec.ImageBuild, run.Identity.Labels, log, cancellationToken).ConfigureAwait(false);
+            run = await ResolveRuntimeAsync(run, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception failure) when (failure is AgentSandboxException or OperationCanceledException)
         {
@@ -108,6 +109,26 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         var statistics = worktree.Commit($"{run.Label}: {task}\n\nMade by {run.Agent.Describe(run.Invocation.Version)} in AgentSandbox run {run.Identity.RunId}.");
         log.Important($"{run.Label}: the agent's changes are on branch {worktree.Branch} ({statistics ?? "no change"}); git diff HEAD...{worktree.Branch} shows them, git merge {worktree.Branch} takes them.");
         return result with { Branch = worktree.Branch };
+    }
+
+    /// <summary>AgentRuntime as the engine has it: a missing one falls back to the default with a warning, or fails (AgentRuntimeFallback=false).</summary>
+    private async Task<AgentRunSpec> ResolveRuntimeAsync(AgentRunSpec run, CancellationToken cancellationToken)
+    {
+        if (run.Runtime is not { } wanted)
+        {
+            return run;
+        }
+        var available = await containers.RuntimesAsync(cancellationToken).ConfigureAwait(false);
+        if (available.Contains(wanted, StringComparer.Ordinal))
+        {
+            return run;
+        }
+        if (!run.RuntimeFallback)
+        {
+            throw Diagnostics.RuntimeMissing(wanted, available);
+        }
+        log.Warn(Diagnostics.RuntimeFallback(wanted, available));
+        return run with { Runtime = null };
     }
 
     private Checkpoint TakeCheckpoint(AgentRunSpec run)

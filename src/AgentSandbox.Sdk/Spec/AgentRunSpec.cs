@@ -35,6 +35,12 @@ internal sealed record AgentRunSpec(
     /// <summary>The project directory or one of its parents: the repository root, AgentWorkspaceRoot, or the folder holding the build's inputs.</summary>
     public string WorkspaceRoot => Workspace.Root;
 
+    /// <summary>AgentRuntime: the container runtime of every container of the run (runsc for gVisor); null for the engine's default.</summary>
+    public string? Runtime { get; init; }
+
+    /// <summary>AgentRuntimeFallback: a runtime the engine does not have falls back to its default, with a warning, instead of failing.</summary>
+    public bool RuntimeFallback { get; init; } = true;
+
     /// <summary>AgentMemoryLimit and AgentCpuLimit, for every container of the run.</summary>
     public SandboxLimits Limits { get; init; } = SandboxLimits.Default;
 

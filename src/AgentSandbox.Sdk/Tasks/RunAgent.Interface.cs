@@ -46,6 +46,12 @@ public sealed partial class RunAgent
     /// <summary>AgentMemoryLimit: 4g unless set.</summary>
     public string? MemoryLimit { get; set; }
 
+    /// <summary>AgentRuntime: the container runtime (runsc for gVisor); the engine's default unless set.</summary>
+    public string? Runtime { get; set; }
+
+    /// <summary>AgentRuntimeFallback: true (the default) runs with the engine's default runtime, warning, when AgentRuntime is missing.</summary>
+    public string? RuntimeFallback { get; set; }
+
     /// <summary>AgentCpuLimit: none unless set.</summary>
     public string? CpuLimit { get; set; }
 

@@ -41,6 +41,8 @@ public sealed partial class RunAgent : SandboxImageTask
             AllowProtectedChanges = AllowProtectedChanges,
             CheckpointsToKeep = CheckpointsToKeep,
             MemoryLimit = MemoryLimit,
+            Runtime = Runtime,
+            RuntimeFallback = RuntimeFallback,
             CpuLimit = CpuLimit,
             Verify = Verify,
             MaxIterations = MaxIterations,

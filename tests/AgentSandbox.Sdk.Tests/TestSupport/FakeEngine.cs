@@ -77,6 +77,15 @@ internal sealed class FakeEngine : IImageEngine, IContainerEngine
         return Task.CompletedTask;
     }
 
+    /// <summary>The runtimes the engine reports.</summary>
+    public List<string> Runtimes { get; } = ["runc"];
+
+    public Task<IReadOnlyList<string>> RuntimesAsync(CancellationToken cancellationToken)
+    {
+        Calls.Add("runtimes");
+        return Task.FromResult<IReadOnlyList<string>>(Runtimes);
+    }
+
     public Task<bool> NetworkExistsAsync(string network, CancellationToken cancellationToken)
     {
         Calls.Add($"network {network}");
