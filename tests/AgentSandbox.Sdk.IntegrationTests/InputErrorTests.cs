@@ -146,4 +146,28 @@ public sealed class InputErrorTests
         Assert.Equal("AGS1007", Assert.Single(run.Errors).Code);
         Assert.Contains(Path.Combine(project.Directory, "certs", "corporate.pem"), run.Errors[0].Text);
     }
+
+    [Fact]
+    public void AgentDryRun_prints_the_dockerfile_and_the_docker_commands_and_runs_nothing()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["ANTHROPIC_API_KEY"] = "sk-ant-dry-run-secret" });
+        using var project = new TestProject();
+
+        // No engine is even asked: a host where none listens is fine.
+        var run = project.Build("AgentRun", new Dictionary<string, string>
+        {
+            ["AgentDryRun"] = "true", ["AgentPrompt"] = "Do it", ["AgentDockerHost"] = "tcp://127.0.0.1:9",
+        });
+
+        Assert.True(run.Succeeded, run.Log);
+        var dockerfile = Path.Combine(project.SandboxDirectory, "context", "Dockerfile");
+        Assert.True(File.Exists(dockerfile));
+        Assert.Contains(run.Messages, message => message.Text.Contains(dockerfile, StringComparison.Ordinal));
+        var plan = Assert.Single(run.Messages, message => message.Text.StartsWith("AgentRun for Sample: dry run", StringComparison.Ordinal)).Text;
+        Assert.Contains("docker build -f ", plan);
+        Assert.Contains("docker create --name agentsandbox-agentrun-agent-", plan);
+        Assert.Contains("--env ANTHROPIC_API_KEY", plan);
+        Assert.DoesNotContain("sk-ant-dry-run-secret", run.Log);
+        Assert.False(File.Exists(Path.Combine(project.SandboxDirectory, "AgentRun", "result.json")));
+    }
 }

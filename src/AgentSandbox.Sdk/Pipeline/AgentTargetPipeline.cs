@@ -1,5 +1,6 @@
 using AgentSandbox.Common;
 using AgentSandbox.Docker;
+using AgentSandbox.Containers;
 using AgentSandbox.Errors;
 using AgentSandbox.Image;
 using AgentSandbox.Logging;
@@ -7,6 +8,7 @@ using AgentSandbox.Presets;
 using AgentSandbox.Project;
 using AgentSandbox.Reporting;
 using AgentSandbox.Run;
+using AgentSandbox.Run.Steps;
 using AgentSandbox.Spec;
 using AgentSandbox.Workspace;
 
@@ -81,6 +83,26 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
 
         void Waiting(string holder) =>
             log.Important($"{run.Label}: waiting for {holder}, which is running an agent in the same workspace {run.WorkspaceRoot}; agents take turns in a live tree.");
+    }
+
+    /// <summary>
+    /// AgentDryRun: what the target would ask of the engine, as the equivalent docker commands (variables by name only),
+    /// the agent's container in the shape it would have; AgentFix's and AgentVerify's builds run in containers of the same shape.
+    /// </summary>
+    public static IReadOnlyList<string> DryRun(SandboxSpec spec, string contextDirectory)
+    {
+        var run = spec.Run ?? throw new ArgumentException("An agent target needs a run spec.", nameof(spec));
+        var request = SandboxContainer.Create(run, "agentsandbox:<hash>", RunAgentContainerStep.Purpose, run.Command, run.Environment, run.Preset.ReadOnlyWorkspace);
+        if (run.Policy.Mode != WorkspaceMode.Mount)
+        {
+            // Copied in and, unless the agent only reads, taken back; no mount of the user's tree.
+            request = request with
+            {
+                Mounts = [],
+                Files = new ContainerFiles(() => Stream.Null, Common.SandboxPaths.Workspace, run.Preset.ReadOnlyWorkspace ? null : (_, _) => Task.CompletedTask),
+            };
+        }
+        return [DockerCommands.Build(contextDirectory, SandboxBuildContext.Dockerfile, spec.ImageBuild.Network), .. DockerCommands.Run(request)];
     }
 
     /// <summary>Copy mode's changeset as a patch next to result.json, applied or not.</summary>

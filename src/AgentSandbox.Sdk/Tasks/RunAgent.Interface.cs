@@ -43,6 +43,9 @@ public sealed partial class RunAgent
     /// <summary>AgentCheckpointsToKeep: how many checkpoints of the tree are kept (10).</summary>
     public string? CheckpointsToKeep { get; set; }
 
+    /// <summary>AgentDryRun: true prints the Dockerfile's path and the equivalent docker commands, and runs nothing.</summary>
+    public bool DryRun { get; set; }
+
     /// <summary>AgentMemoryLimit: 4g unless set.</summary>
     public string? MemoryLimit { get; set; }
 

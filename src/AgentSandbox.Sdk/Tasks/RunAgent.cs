@@ -55,7 +55,14 @@ public sealed partial class RunAgent : SandboxImageTask
         {
             log.Warn(warning);
         }
-        var context = WriteContext(spec, log);
+        var context = WriteContext(spec, log, important: DryRun);
+        if (DryRun)
+        {
+            // Inputs checked and the build context written, as for a real run; nothing built, run or written besides.
+            log.Important(string.Join("\n", Pipeline.AgentTargetPipeline.DryRun(spec, Path.GetFullPath(ContextDirectory)).Select(command => "  " + command)
+                .Prepend($"{spec.Run!.Label}: dry run (AgentDryRun): nothing was built or run. The engine would be asked for the equivalent of:")));
+            return;
+        }
         ResultPath = Path.Combine(Path.GetFullPath(SandboxDirectory), Target, "result.json");
         using var engine = DockerEngine.Connect(DockerHost);
         var outcome = await new AgentTargetPipeline(engine, engine, log).RunAsync(spec, context, ResultPath, cancellationToken).ConfigureAwait(false);

@@ -1,0 +1,76 @@
+using AgentSandbox.Common;
+
+namespace AgentSandbox.Docker;
+
+/// <summary>
+/// AgentDryRun: the docker commands equivalent to what the engine would be asked to do, for reading only. Variables
+/// appear by name (docker takes their values from the environment), never with their values.
+/// </summary>
+internal static class DockerCommands
+{
+    /// <param name="contextDirectory">The build context on disk.</param>
+    /// <param name="network">The network of RUN steps; null for the engine's default.</param>
+    public static string Build(string contextDirectory, string dockerfile, string? network) =>
+        Text.CommandLine(["docker", "build", .. network is null ? [] : (string[])["--network", network],
+            "-f", Path.Combine(contextDirectory, dockerfile), "-t", "agentsandbox:<hash of the context and the base image's ID>", contextDirectory]);
+
+    /// <summary>One container, run to its end and removed: docker run, or with files to copy in and out, create, cp, start, cp, rm.</summary>
+    public static IReadOnlyList<string> Run(ContainerRequest request)
+    {
+        List<string> options = ["--name", request.Name, "--network", request.Network, "--workdir", request.WorkingDirectory];
+        if (request.Limits.DropAllCapabilities)
+        {
+            options.AddRange(["--cap-drop", "ALL"]);
+        }
+        if (request.Limits.NoNewPrivileges)
+        {
+            options.AddRange(["--security-opt", "no-new-privileges"]);
+        }
+        options.AddRange(["--pids-limit", request.Limits.PidsLimit.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        if (request.Limits.Init)
+        {
+            options.Add("--init");
+        }
+        if (request.Limits.MemoryBytes is { } memory)
+        {
+            var bytes = memory.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            options.AddRange(["--memory", bytes, "--memory-swap", bytes]);
+        }
+        if (request.Limits.Cpus is { } cpus)
+        {
+            options.AddRange(["--cpus", cpus.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+        if (request.Runtime is { } runtime)
+        {
+            options.AddRange(["--runtime", runtime]);
+        }
+        foreach (var mount in request.Mounts)
+        {
+            options.AddRange(["--mount", $"type=bind,source={mount.Source},target={mount.Target}{(mount.ReadOnly ? ",readonly" : "")}"]);
+        }
+        foreach (var name in request.Environment.Keys.Order(StringComparer.Ordinal))
+        {
+            options.AddRange(["--env", name]);
+        }
+        foreach (var (name, value) in request.Labels.OrderBy(label => label.Key, StringComparer.Ordinal))
+        {
+            options.AddRange(["--label", $"{name}={value}"]);
+        }
+        if (request.Files is not { } files)
+        {
+            return [Text.CommandLine(["docker", "run", "--rm", .. options, request.Image, .. request.Command])];
+        }
+        List<string> commands =
+        [
+            Text.CommandLine(["docker", "create", .. options, request.Image, .. request.Command]),
+            $"docker cp - {Text.Quote(request.Name)}:/ < workspace.tar",
+            $"docker start --attach {Text.Quote(request.Name)}",
+        ];
+        if (files is { Download: { } folder, Received: not null })
+        {
+            commands.Add($"docker cp {Text.Quote($"{request.Name}:{folder}")} - > returned.tar");
+        }
+        commands.Add($"docker rm --force --volumes {Text.Quote(request.Name)}");
+        return commands;
+    }
+}
