@@ -182,4 +182,24 @@ public sealed class CustomAgentEndToEndTests
         Assert.Equal("AGS4002", error.Code);
         Assert.Contains("AgentMemoryLimit (64 MiB)", error.Text);
     }
+
+    [DockerFact]
+    public void An_extra_mount_is_there_to_read_and_read_only_unless_said_otherwise()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+        var cache = Path.Combine(Path.GetDirectoryName(project.Directory)!, "cache");
+        Directory.CreateDirectory(cache);
+        File.WriteAllText(Path.Combine(cache, "package.txt"), "cached\n");
+        File.WriteAllText(project.ProjectPath, File.ReadAllText(project.ProjectPath).Replace("</Project>",
+            $"<ItemGroup><AgentExtraMount Include=\"{cache}\" ContainerPath=\"/cache\" /></ItemGroup></Project>"));
+
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentKind", "custom"), ("AgentNetwork", "none"), ("AgentPrompt", "Do it"),
+            ("AgentCommand", "sh;-c;cat /cache/package.txt && (echo x > /cache/planted.txt || echo refused)")));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Contains(run.Messages, message => message.Text == "custom: cached");
+        Assert.Contains(run.Messages, message => message.Text == "custom: refused");
+        Assert.False(File.Exists(Path.Combine(cache, "planted.txt")));
+    }
 }

@@ -26,7 +26,8 @@ internal static class SandboxContainer
         Command: command,
         Environment: environment.Variables,
         WorkingDirectory: workingDirectory ?? spec.WorkingDirectory,
-        Mounts: copy is null ? Mounts(spec.WorkspaceRoot, readOnlyWorkspace, gitEntries) : [],
+        Mounts: [.. copy is null ? Mounts(spec.WorkspaceRoot, readOnlyWorkspace, gitEntries) : [],
+            .. spec.ExtraMounts.Select(mount => new ContainerMount(mount.Source, mount.Target, mount.ReadOnly))],
         Network: spec.Network,
         Labels: new Dictionary<string, string>(spec.Identity.Labels)
         {

@@ -46,6 +46,9 @@ internal static class Diagnostics
     public static AgentSandboxException WorktreeNeedsRepository(string workspaceRoot) => new("AGS1013",
         $"AgentWorkspaceMode is worktree, but the workspace '{workspaceRoot}' is not inside a git repository: use copy (the default), or run in a repository with at least one commit.");
 
+    public static AgentSandboxException MountRefused(string source, string problem) => new("AGS1014",
+        $"AgentExtraMount names '{source}', which cannot go into the sandbox: {problem}. Mount a narrower folder (a package cache, say) with a ContainerPath outside /workspace, or remove it.");
+
     public static Warning HostVariableNotSet(string property, string name) => new("AGS1101",
         $"{property} names '{name}', which is not set in the build's environment, so the sandbox does not get it: export it or remove it from the list.");
 

@@ -50,6 +50,9 @@ internal sealed record SandboxInputs
     public string? AllowProtectedChanges { get; init; }
     public string? CheckpointsToKeep { get; init; }
     public string? MemoryLimit { get; init; }
+
+    /// <summary>AgentExtraMount items: the host path, and the Target and ReadOnly metadata as given.</summary>
+    public IReadOnlyList<(string Source, string? Target, string? ReadOnly)> ExtraMounts { get; init; } = [];
     public string? Runtime { get; init; }
     public string? RuntimeFallback { get; init; }
     public string? CpuLimit { get; init; }

@@ -80,6 +80,7 @@ internal static partial class SandboxSpecFactory
                 : NetworkName().IsMatch(inputs.Runtime.Trim()) ? inputs.Runtime.Trim()
                 : throw Diagnostics.InvalidValue("AgentRuntime", inputs.Runtime.Trim(), "give the name of a runtime the engine has, such as runsc"),
             RuntimeFallback = string.IsNullOrWhiteSpace(inputs.RuntimeFallback) || ParseBool(inputs.RuntimeFallback, "AgentRuntimeFallback"),
+            ExtraMounts = inputs.ExtraMounts.Select(mount => ParseMount(mount.Source, mount.Target, mount.ReadOnly, projectDirectory)).ToList(),
         };
 
         // A setting the chosen CLI (or its version) does not have is dropped with a warning rather than passed on to fail.
@@ -215,6 +216,49 @@ internal static partial class SandboxSpecFactory
         return double.TryParse(value.Trim(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var cpus) && cpus > 0 && cpus <= 1024
             ? cpus
             : throw Diagnostics.InvalidValue("AgentCpuLimit", value.Trim(), "give a number of CPUs greater than zero, such as 2 or 1.5");
+    }
+
+    /// <summary>
+    /// An AgentExtraMount, refused when it would hand the agent the machine: the engine's socket (which is the machine),
+    /// the file system's root, a home folder or one above it, or anything that only a link makes look harmless.
+    /// </summary>
+    private static SandboxMount ParseMount(string source, string? target, string? readOnly, string projectDirectory)
+    {
+        var path = Path.GetFullPath(source.Trim(), projectDirectory);
+        // What the container would really get: the path with every link on it resolved.
+        var real = Path.Exists(path) ? RealPath(path) : null;
+        var home = Path.TrimEndingDirectorySeparator(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
+        bool Above(string folder, string inner) => inner == folder || inner.StartsWith(folder.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        string? problem = real is null ? "it does not exist"
+            : Path.GetFileName(real).Contains("docker.sock", StringComparison.OrdinalIgnoreCase) || Path.GetFileName(real).EndsWith(".sock", StringComparison.OrdinalIgnoreCase)
+                ? "it is an engine's socket, through which the agent would command the machine"
+            : Path.GetPathRoot(real) == real ? "it is the file system's root"
+            : home.Length > 0 && Above(real, home) ? "it is your home folder or holds it"
+            : Directory.Exists(real) && Directory.EnumerateFiles(real, "*.sock", new EnumerationOptions { IgnoreInaccessible = true, RecurseSubdirectories = false }).Any()
+                ? "it holds sockets (such as an engine's)"
+            : null;
+        var inside = string.IsNullOrWhiteSpace(target) ? "" : target.Trim();
+        if (problem is null && (!inside.StartsWith('/') || inside == "/" || inside.Split('/').Contains("..") || Above(Common.SandboxPaths.Workspace, inside.TrimEnd('/'))))
+        {
+            problem = $"its ContainerPath '{inside}' must be an absolute path in the container, outside {Common.SandboxPaths.Workspace}";
+        }
+        return problem is null
+            ? new SandboxMount(real!, inside, string.IsNullOrWhiteSpace(readOnly) || ParseBool(readOnly, "AgentExtraMount's ReadOnly"))
+            : throw Diagnostics.MountRefused(source.Trim(), problem);
+    }
+
+    private static string RealPath(string path)
+    {
+        var current = Path.GetPathRoot(path)!;
+        foreach (var part in path[current.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            current = Path.Combine(current, part);
+            if (new FileInfo(current).ResolveLinkTarget(returnFinalTarget: true) is { } target)
+            {
+                current = target.FullName;
+            }
+        }
+        return Path.TrimEndingDirectorySeparator(current);
     }
 
     private static bool ParseBool(string? value, string property) =>

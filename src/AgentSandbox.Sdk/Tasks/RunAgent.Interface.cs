@@ -46,6 +46,9 @@ public sealed partial class RunAgent
     /// <summary>AgentDryRun: true prints the Dockerfile's path and the equivalent docker commands, and runs nothing.</summary>
     public bool DryRun { get; set; }
 
+    /// <summary>AgentExtraMount items: a host path each, metadata ContainerPath (where it appears in the container; MSBuild reserves Target) and ReadOnly (true unless false).</summary>
+    public ITaskItem[]? ExtraMounts { get; set; }
+
     /// <summary>AgentMemoryLimit: 4g unless set.</summary>
     public string? MemoryLimit { get; set; }
 

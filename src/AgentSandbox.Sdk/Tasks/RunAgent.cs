@@ -41,6 +41,7 @@ public sealed partial class RunAgent : SandboxImageTask
             AllowProtectedChanges = AllowProtectedChanges,
             CheckpointsToKeep = CheckpointsToKeep,
             MemoryLimit = MemoryLimit,
+            ExtraMounts = (ExtraMounts ?? []).Select(item => (item.ItemSpec, (string?)item.GetMetadata("ContainerPath"), (string?)item.GetMetadata("ReadOnly"))).ToList(),
             Runtime = Runtime,
             RuntimeFallback = RuntimeFallback,
             CpuLimit = CpuLimit,
