@@ -202,4 +202,38 @@ public sealed class CustomAgentEndToEndTests
         Assert.Contains(run.Messages, message => message.Text == "custom: refused");
         Assert.False(File.Exists(Path.Combine(cache, "planted.txt")));
     }
+
+    [DockerFact]
+    public async Task A_running_agent_container_has_every_hardening_setting()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+
+        var build = Task.Run(() => project.Build("AgentRun", SandboxProperties.ForTests(("AgentKind", "custom"), ("AgentNetwork", "none"), ("AgentPrompt", "Do it"),
+            ("AgentMemoryLimit", "1g"), ("AgentCpuLimit", "1"), ("AgentCommand", "sh;-c;sleep 5"))));
+        string id = "";
+        for (var attempt = 0; attempt < 100 && id.Length == 0 && !build.IsCompleted; attempt++)
+        {
+            await Task.Delay(100);
+            id = Shell.Run("docker", "ps", "-q", "--filter", $"label=org.agentsandbox.project={project.Directory}", "--filter", "label=org.agentsandbox.purpose=agent").Output.Trim();
+        }
+        Assert.NotEqual("", id);
+        var (_, inspected) = Shell.Run("docker", "inspect", id);
+        Assert.True((await build).Succeeded);
+
+        using var document = System.Text.Json.JsonDocument.Parse(inspected);
+        var host = document.RootElement[0].GetProperty("HostConfig");
+        Assert.Equal(["ALL"], host.GetProperty("CapDrop").EnumerateArray().Select(value => value.GetString()));
+        Assert.Contains("no-new-privileges", host.GetProperty("SecurityOpt").EnumerateArray().Select(value => value.GetString()));
+        Assert.Equal(4096, host.GetProperty("PidsLimit").GetInt64());
+        Assert.Equal(1L << 30, host.GetProperty("Memory").GetInt64());
+        Assert.Equal(1L << 30, host.GetProperty("MemorySwap").GetInt64());
+        Assert.Equal(1_000_000_000, host.GetProperty("NanoCpus").GetInt64());
+        Assert.True(host.GetProperty("Init").GetBoolean());
+        Assert.False(host.GetProperty("Privileged").GetBoolean());
+        Assert.Equal("none", host.GetProperty("NetworkMode").GetString());
+        // Copy mode: nothing of the machine is mounted, least of all the engine's socket.
+        Assert.Empty(document.RootElement[0].GetProperty("Mounts").EnumerateArray());
+        Assert.DoesNotContain("docker.sock", inspected);
+    }
 }
