@@ -53,11 +53,11 @@ internal static class SafeFiles
     {
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(reach));
         var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
-        var relative = Path.GetRelativePath(root, full);
-        if (relative == "." || relative == ".." || relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) || Path.IsPathRooted(relative))
+        if (full == root || !SandboxPaths.IsWithin(root, full))
         {
             return;
         }
+        var relative = Path.GetRelativePath(root, full);
         var current = root;
         foreach (var part in relative.Split(Path.DirectorySeparatorChar))
         {

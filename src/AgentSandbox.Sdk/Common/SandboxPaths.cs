@@ -6,6 +6,14 @@ internal static class SandboxPaths
     /// <summary>Where the workspace root is mounted (or copied) in every container.</summary>
     public const string Workspace = "/workspace";
 
+    /// <summary>Whether a host path is <paramref name="folder"/> itself or lies inside it (full paths, compared as text).</summary>
+    public static bool IsWithin(string folder, string path)
+    {
+        var top = Path.TrimEndingDirectorySeparator(folder);
+        var inner = Path.TrimEndingDirectorySeparator(path);
+        return inner == top || inner.StartsWith(top.EndsWith(Path.DirectorySeparatorChar) ? top : top + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+    }
+
     /// <summary>A host directory inside the workspace root as the container sees it.</summary>
     public static string InContainer(string workspaceRoot, string hostDirectory) =>
         Path.GetRelativePath(workspaceRoot, hostDirectory).Replace('\\', '/') is var relative && relative != "."

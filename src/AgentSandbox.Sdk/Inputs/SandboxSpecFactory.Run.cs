@@ -110,8 +110,7 @@ internal static partial class SandboxSpecFactory
             return choice;
         }
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(inputs.WorkspaceRoot.Trim(), workingDirectory));
-        var relative = Path.GetRelativePath(root, workingDirectory);
-        return Directory.Exists(root) && !Path.IsPathRooted(relative) && relative != ".." && !relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+        return Directory.Exists(root) && SandboxPaths.IsWithin(root, workingDirectory)
             ? new WorkspaceChoice(root, WorkspaceReason.Given, [])
             : throw Diagnostics.InvalidValue("AgentWorkspaceRoot", root, "give the project's folder or an existing folder above it, such as the repository root");
     }
@@ -228,19 +227,18 @@ internal static partial class SandboxSpecFactory
         // What the container would really get: the path with every link on it resolved.
         var real = Path.Exists(path) ? RealPath(path) : null;
         var home = Path.TrimEndingDirectorySeparator(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
-        bool Above(string folder, string inner) => inner == folder || inner.StartsWith(folder.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
         string? problem = real is null ? "it does not exist"
             : Path.GetFileName(real).Contains("docker.sock", StringComparison.OrdinalIgnoreCase) || Path.GetFileName(real).EndsWith(".sock", StringComparison.OrdinalIgnoreCase)
                 ? "it is an engine's socket, through which the agent would command the machine"
             : Path.GetPathRoot(real) == real ? "it is the file system's root"
-            : home.Length > 0 && Above(real, home) ? "it is your home folder or holds it"
+            : home.Length > 0 && SandboxPaths.IsWithin(real, home) ? "it is your home folder or holds it"
             : Directory.Exists(real) && Directory.EnumerateFiles(real, "*.sock", new EnumerationOptions { IgnoreInaccessible = true, RecurseSubdirectories = false }).Any()
                 ? "it holds sockets (such as an engine's)"
             : null;
         var inside = string.IsNullOrWhiteSpace(target) ? "" : target.Trim();
-        if (problem is null && (!inside.StartsWith('/') || inside == "/" || inside.Split('/').Contains("..") || Above(Common.SandboxPaths.Workspace, inside.TrimEnd('/'))))
+        if (problem is null && (!inside.StartsWith('/') || inside == "/" || inside.Split('/').Contains("..") || inside.TrimEnd('/') == SandboxPaths.Workspace || inside.StartsWith(SandboxPaths.Workspace + "/", StringComparison.Ordinal)))
         {
-            problem = $"its ContainerPath '{inside}' must be an absolute path in the container, outside {Common.SandboxPaths.Workspace}";
+            problem = $"its ContainerPath '{inside}' must be an absolute path in the container, outside {SandboxPaths.Workspace}";
         }
         return problem is null
             ? new SandboxMount(real!, inside, string.IsNullOrWhiteSpace(readOnly) || ParseBool(readOnly, "AgentExtraMount's ReadOnly"))

@@ -21,7 +21,7 @@ public sealed partial class RestoreCheckpoint : AgentSandboxTask
         var project = Path.GetDirectoryName(Path.GetFullPath(ProjectFile ?? "."))!;
         // This project's: its folder lies in the checkpoint's workspace.
         var checkpoint = (Id().IsMatch(id) ? Workspace.Checkpoint.Find(id) : null) is { } found
-            && !Path.GetRelativePath(found.WorkspaceRoot, project).StartsWith("..", StringComparison.Ordinal)
+            && Common.SandboxPaths.IsWithin(found.WorkspaceRoot, project)
                 ? found
                 : throw Diagnostics.CheckpointNotFound(id, Workspace.Checkpoint.DefaultDirectory);
         var (written, removed) = checkpoint.Restore();

@@ -1,3 +1,4 @@
+using AgentSandbox.Common;
 using AgentSandbox.Errors;
 
 namespace AgentSandbox.Workspace;
@@ -24,8 +25,7 @@ internal sealed class AgentWorktree : IDisposable
     public static AgentWorktree Create(string workspaceRoot, string id)
     {
         var repository = WorkspaceChoice.RepositoryRoot(workspaceRoot);
-        var relative = repository is null ? ".." : Path.GetRelativePath(repository, workspaceRoot);
-        if (repository is null || relative == ".." || relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        if (repository is null || !SandboxPaths.IsWithin(repository, workspaceRoot))
         {
             throw Diagnostics.WorktreeNeedsRepository(workspaceRoot);
         }

@@ -48,7 +48,7 @@ internal static class ChangesetApply
         {
             var full = Path.GetFullPath(Path.Combine(root, entry.Path.Replace('/', Path.DirectorySeparatorChar)));
             // Never outside the tree, whatever the name (the check refuses such names; this holds without it).
-            return full.StartsWith(Path.TrimEndingDirectorySeparator(root) + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+            return full != Path.TrimEndingDirectorySeparator(root) && SandboxPaths.IsWithin(root, full)
                 ? full
                 : throw new IOException($"'{entry.Path}' lies outside the tree");
         }

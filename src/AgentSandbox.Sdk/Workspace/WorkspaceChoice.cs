@@ -1,3 +1,4 @@
+using AgentSandbox.Common;
 using System.Xml.Linq;
 
 namespace AgentSandbox.Workspace;
@@ -46,7 +47,7 @@ internal sealed record WorkspaceChoice(string Root, WorkspaceReason Reason, IRea
         var subject = Normalize(subjectDirectory);
         bool Allowed(string directory) =>
             Path.GetPathRoot(directory) != directory
-            && !protectedDirectories.Select(Normalize).Any(guarded => directory == guarded || IsUnder(guarded, directory));
+            && !protectedDirectories.Select(Normalize).Any(guarded => SandboxPaths.IsWithin(directory, guarded));
 
         var inputs = buildInputs.Where(input => !string.IsNullOrWhiteSpace(input))
             .Select(input => Normalize(Path.GetFullPath(input.Trim(), subject)))
@@ -70,7 +71,7 @@ internal sealed record WorkspaceChoice(string Root, WorkspaceReason Reason, IRea
             }
         }
         // The repository and the inputs' folder both hold the project: the workspace is the wider of the two.
-        if (RepositoryRoot(subject) is { } repository && Allowed(repository) && (repository == root || IsUnder(root, repository)))
+        if (RepositoryRoot(subject) is { } repository && Allowed(repository) && SandboxPaths.IsWithin(repository, root))
         {
             return new WorkspaceChoice(repository, WorkspaceReason.Repository, leftOut);
         }
@@ -133,16 +134,12 @@ internal sealed record WorkspaceChoice(string Root, WorkspaceReason Reason, IRea
     private static string CommonAncestor(string first, string second)
     {
         var ancestor = first;
-        while (ancestor != second && !IsUnder(second, ancestor) && Path.GetDirectoryName(ancestor) is { } parent)
+        while (!SandboxPaths.IsWithin(ancestor, second) && Path.GetDirectoryName(ancestor) is { } parent)
         {
             ancestor = parent;
         }
         return ancestor;
     }
-
-    /// <summary>Whether <paramref name="path"/> is strictly inside <paramref name="directory"/>.</summary>
-    private static bool IsUnder(string path, string directory) =>
-        path.StartsWith(directory.EndsWith(Path.DirectorySeparatorChar) ? directory : directory + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
     private static string Normalize(string path)
     {
