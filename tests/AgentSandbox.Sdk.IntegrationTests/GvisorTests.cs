@@ -19,13 +19,7 @@ public sealed class GvisorFactAttribute : FactAttribute
             : "gVisor's runsc is not registered with the engine (see .ci/run)";
     });
 
-    public GvisorFactAttribute()
-    {
-        if (Probe.Value is { } reason && !TestDocker.Required)
-        {
-            Skip = reason + " (set AGENTSANDBOX_REQUIRE_DOCKER=1 to fail instead of skipping)";
-        }
-    }
+    public GvisorFactAttribute() => Skip = TestDocker.SkipReason(Probe.Value);
 }
 
 /// <summary>AgentRuntime=runsc: the agent under gVisor's kernel, not the machine's.</summary>

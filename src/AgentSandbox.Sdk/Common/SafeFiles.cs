@@ -42,6 +42,19 @@ internal static class SafeFiles
         }
     }
 
+    /// <summary>Deletes a temporary folder of ours; one that cannot go now is left to the system, which cleans it up eventually.</summary>
+    public static void DeleteTemporaryFolder(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // Nothing of the user's is in it; a run's outcome matters more than this cleanup.
+        }
+    }
+
     /// <summary>Creates a folder and those on the way, refusing a link anywhere inside <paramref name="reach"/>.</summary>
     public static void CreateDirectory(string directory, string reach, uint? agentUid = null)
     {

@@ -44,10 +44,9 @@ internal sealed class AgentWorktree : IDisposable
     /// <returns>git's short statistics of the commit ("3 files changed, 10 insertions(+)"); null when there was nothing to commit.</returns>
     public string? Commit(string message)
     {
-        string[] identity = ["-c", "user.name=AgentSandbox", "-c", "user.email=agentsandbox@localhost", "-c", "commit.gpgsign=false"];
         if (GitCommand.Run(Root, ["add", "-A"]) is not { ExitCode: 0 }
             || GitCommand.Run(Root, ["diff", "--cached", "--quiet"]) is { ExitCode: 0 }
-            || GitCommand.Run(Root, [.. identity, "commit", "-q", "--no-verify", "-m", message]) is not { ExitCode: 0 })
+            || GitCommand.Run(Root, [.. GitCommand.AsAgentSandbox, "commit", "-q", "--no-verify", "-m", message]) is not { ExitCode: 0 })
         {
             return null;
         }

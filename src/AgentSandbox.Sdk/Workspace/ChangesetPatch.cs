@@ -1,3 +1,5 @@
+using AgentSandbox.Common;
+
 namespace AgentSandbox.Workspace;
 
 /// <summary>A changeset as a patch that git apply takes from the workspace root (binary files, modes and links included).</summary>
@@ -23,14 +25,7 @@ internal static class ChangesetPatch
         }
         finally
         {
-            try
-            {
-                Directory.Delete(scratch, recursive: true);
-            }
-            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-            {
-                // A temporary folder: the system cleans it up eventually.
-            }
+            SafeFiles.DeleteTemporaryFolder(scratch);
         }
     }
 
@@ -50,10 +45,9 @@ internal static class ChangesetPatch
                 File.Copy(source, copy);
             }
         }
-        string[] identity = ["-c", "user.name=AgentSandbox", "-c", "user.email=agentsandbox@localhost", "-c", "commit.gpgsign=false"];
         if (GitCommand.Run(scratch, ["init", "-q"]) is not { ExitCode: 0 }
             || GitCommand.Run(scratch, ["add", "-A", "-f"]) is not { ExitCode: 0 }
-            || GitCommand.Run(scratch, [.. identity, "commit", "-q", "--allow-empty", "-m", "before"]) is not { ExitCode: 0 })
+            || GitCommand.Run(scratch, [.. GitCommand.AsAgentSandbox, "commit", "-q", "--allow-empty", "-m", "before"]) is not { ExitCode: 0 })
         {
             return null;
         }

@@ -86,42 +86,14 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
     {
         if (GitReference is not null)
         {
-            var index = Path.Combine(Path.GetTempPath(), $"agentsandbox-index-{Guid.NewGuid():N}");
-            try
-            {
-                var environment = Identity(index);
-                return GitCommand.Run(WorkspaceRoot, ["read-tree", GitReference], environment) is { ExitCode: 0 }
-                    && GitCommand.Run(WorkspaceRoot, ["checkout-index", "-f", "--", path], environment) is { ExitCode: 0 };
-            }
-            finally
-            {
-                File.Delete(index);
-            }
+            return WithOwnIndex(index =>
+                GitCommand.Run(WorkspaceRoot, ["read-tree", GitReference], index) is { ExitCode: 0 }
+                && GitCommand.Run(WorkspaceRoot, ["checkout-index", "-f", "--", path], index) is { ExitCode: 0 });
         }
-        if (!IsInside(path))
+        foreach (var entry in ArchiveEntries().Where(entry => entry.Name == path))
         {
-            return false;
-        }
-        using var file = File.OpenRead(Archive!);
-        using var gzip = new GZipStream(file, CompressionMode.Decompress);
-        using var tar = new TarReader(gzip);
-        while (tar.GetNextEntry() is { } entry)
-        {
-            if (entry.Name == path)
-            {
-                var target = Path.Combine(WorkspaceRoot, path.Replace('/', Path.DirectorySeparatorChar));
-                SafeFiles.CreateDirectory(Path.GetDirectoryName(target)!, WorkspaceRoot);
-                File.Delete(target);
-                if (entry.EntryType == TarEntryType.SymbolicLink)
-                {
-                    File.CreateSymbolicLink(target, entry.LinkName);
-                }
-                else
-                {
-                    entry.ExtractToFile(target, overwrite: true);
-                }
-                return true;
-            }
+            Extract(entry);
+            return true;
         }
         return false;
     }
@@ -132,29 +104,20 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
         {
             return null;
         }
-        var index = Path.Combine(Path.GetTempPath(), $"agentsandbox-index-{Guid.NewGuid():N}");
-        try
+        var made = WithOwnIndex(index =>
         {
-            var environment = Identity(index);
             var head = GitCommand.Run(workspaceRoot, ["rev-parse", "--verify", "-q", "HEAD"]) is { ExitCode: 0 } found ? found.Output.Trim() : null;
-            if ((head is not null && GitCommand.Run(workspaceRoot, ["read-tree", head], environment) is not { ExitCode: 0 })
-                || GitCommand.Run(workspaceRoot, ["add", "-A", "--", "."], environment) is not { ExitCode: 0 }
-                || GitCommand.Run(workspaceRoot, ["write-tree"], environment) is not { ExitCode: 0 } tree)
+            if ((head is not null && GitCommand.Run(workspaceRoot, ["read-tree", head], index) is not { ExitCode: 0 })
+                || GitCommand.Run(workspaceRoot, ["add", "-A", "--", "."], index) is not { ExitCode: 0 }
+                || GitCommand.Run(workspaceRoot, ["write-tree"], index) is not { ExitCode: 0 } tree)
             {
-                return null;
+                return false;
             }
             string[] parent = head is null ? [] : ["-p", head];
-            if (GitCommand.Run(workspaceRoot, ["commit-tree", tree.Output.Trim(), .. parent, "-m", $"AgentSandbox checkpoint {id} of {workspaceRoot}"], environment) is not { ExitCode: 0 } commit
-                || GitCommand.Run(workspaceRoot, ["update-ref", RefPrefix + id, commit.Output.Trim()]) is not { ExitCode: 0 })
-            {
-                return null;
-            }
-            return new Checkpoint(id, workspaceRoot, RefPrefix + id, null);
-        }
-        finally
-        {
-            File.Delete(index);
-        }
+            return GitCommand.Run(workspaceRoot, [.. GitCommand.AsAgentSandbox, "commit-tree", tree.Output.Trim(), .. parent, "-m", $"AgentSandbox checkpoint {id} of {workspaceRoot}"], index) is { ExitCode: 0 } commit
+                && GitCommand.Run(workspaceRoot, ["update-ref", RefPrefix + id, commit.Output.Trim()]) is { ExitCode: 0 };
+        });
+        return made ? new Checkpoint(id, workspaceRoot, RefPrefix + id, null) : null;
     }
 
     private static Checkpoint ArchiveCheckpoint(string workspaceRoot, string id, string directory)
@@ -188,54 +151,59 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
         return new Checkpoint(id, workspaceRoot, null, archive);
     }
 
-    private HashSet<string> RestoreFromGit()
+    private HashSet<string> RestoreFromGit() => WithOwnIndex(index =>
     {
-        var index = Path.Combine(Path.GetTempPath(), $"agentsandbox-index-{Guid.NewGuid():N}");
-        try
+        // The files under the workspace only (ls-files lists those under the current folder, relative to it): a
+        // workspace inside a larger repository leaves the rest of it alone.
+        if (GitCommand.Run(WorkspaceRoot, ["read-tree", GitReference!], index) is not { ExitCode: 0 }
+            || GitCommand.Run(WorkspaceRoot, ["ls-files", "-z"], index) is not { ExitCode: 0 } files
+            || GitCommand.Run(WorkspaceRoot, ["checkout-index", "-f", "-z", "--stdin"], index, input: files.Output) is not { ExitCode: 0 })
         {
-            var environment = Identity(index);
-            // The files under the workspace only (ls-files lists those under the current folder, relative to it): a
-            // workspace inside a larger repository leaves the rest of it alone.
-            if (GitCommand.Run(WorkspaceRoot, ["read-tree", GitReference!], environment) is not { ExitCode: 0 }
-                || GitCommand.Run(WorkspaceRoot, ["ls-files", "-z"], environment) is not { ExitCode: 0 } files
-                || GitCommand.Run(WorkspaceRoot, ["checkout-index", "-f", "-z", "--stdin"], environment, input: files.Output) is not { ExitCode: 0 })
-            {
-                throw new IOException($"git could not read the checkpoint {GitReference}");
-            }
-            return files.Output.Split('\0', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+            throw new IOException($"git could not read the checkpoint {GitReference}");
         }
-        finally
-        {
-            File.Delete(index);
-        }
-    }
+        return files.Output.Split('\0', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+    });
 
     private HashSet<string> RestoreFromArchive()
     {
         var kept = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in ArchiveEntries())
+        {
+            Extract(entry);
+            kept.Add(entry.Name);
+        }
+        return kept;
+    }
+
+    /// <summary>The archive's entries whose names stay in the workspace, in order.</summary>
+    private IEnumerable<TarEntry> ArchiveEntries()
+    {
         using var file = File.OpenRead(Archive!);
         using var gzip = new GZipStream(file, CompressionMode.Decompress);
         using var tar = new TarReader(gzip);
         while (tar.GetNextEntry() is { } entry)
         {
-            if (!IsInside(entry.Name))
+            if (IsInside(entry.Name))
             {
-                continue;
+                yield return entry;
             }
-            var target = Path.Combine(WorkspaceRoot, entry.Name.Replace('/', Path.DirectorySeparatorChar));
-            SafeFiles.CreateDirectory(Path.GetDirectoryName(target)!, WorkspaceRoot);
-            File.Delete(target);
-            if (entry.EntryType == TarEntryType.SymbolicLink)
-            {
-                File.CreateSymbolicLink(target, entry.LinkName);
-            }
-            else
-            {
-                entry.ExtractToFile(target, overwrite: true);
-            }
-            kept.Add(entry.Name);
         }
-        return kept;
+    }
+
+    /// <summary>Puts an archive entry (a file or a link) in its place, instead of whatever is there.</summary>
+    private void Extract(TarEntry entry)
+    {
+        var target = Path.Combine(WorkspaceRoot, entry.Name.Replace('/', Path.DirectorySeparatorChar));
+        SafeFiles.CreateDirectory(Path.GetDirectoryName(target)!, WorkspaceRoot);
+        File.Delete(target);
+        if (entry.EntryType == TarEntryType.SymbolicLink)
+        {
+            File.CreateSymbolicLink(target, entry.LinkName);
+        }
+        else
+        {
+            entry.ExtractToFile(target, overwrite: true);
+        }
     }
 
     /// <summary>A relative path that stays in the workspace: no root, no drive, no .. part.</summary>
@@ -299,12 +267,17 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
         }
     }
 
-    private static Dictionary<string, string> Identity(string index) => new()
+    /// <summary>Runs git work with an index of its own (GIT_INDEX_FILE), so that the user's index is never touched.</summary>
+    private static T WithOwnIndex<T>(Func<IReadOnlyDictionary<string, string>, T> work)
     {
-        ["GIT_INDEX_FILE"] = index,
-        ["GIT_AUTHOR_NAME"] = "AgentSandbox",
-        ["GIT_AUTHOR_EMAIL"] = "agentsandbox@localhost",
-        ["GIT_COMMITTER_NAME"] = "AgentSandbox",
-        ["GIT_COMMITTER_EMAIL"] = "agentsandbox@localhost",
-    };
+        var index = Path.Combine(Path.GetTempPath(), $"agentsandbox-index-{Guid.NewGuid():N}");
+        try
+        {
+            return work(new Dictionary<string, string> { ["GIT_INDEX_FILE"] = index });
+        }
+        finally
+        {
+            File.Delete(index);
+        }
+    }
 }

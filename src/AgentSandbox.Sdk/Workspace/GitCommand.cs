@@ -5,6 +5,10 @@ namespace AgentSandbox.Workspace;
 /// <summary>The host's git, for what only git does well: diffs git apply takes, checkpoints, ignore rules.</summary>
 internal static class GitCommand
 {
+    /// <summary>Who commits when AgentSandbox does (a checkpoint, a worktree's branch, a patch's scratch repository): not the user.</summary>
+    public static readonly IReadOnlyList<string> AsAgentSandbox =
+        ["-c", "user.name=AgentSandbox", "-c", "user.email=agentsandbox@localhost", "-c", "commit.gpgsign=false"];
+
     /// <returns>The exit code and standard output; null when git is not installed.</returns>
     public static (int ExitCode, string Output)? Run(string workingDirectory, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null, string? input = null)
     {

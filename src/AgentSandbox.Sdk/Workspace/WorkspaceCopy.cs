@@ -165,15 +165,5 @@ internal sealed class WorkspaceCopy : IDisposable
             : new Changeset(changes.Entries.Where(entry => entry.Change != FileChange.Added || !skipped.Contains(entry.Path)).ToList(), changes.GitMetadata);
     }
 
-    public void Dispose()
-    {
-        try
-        {
-            System.IO.Directory.Delete(_directory, recursive: true);
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            // A temporary folder: the system cleans it up eventually.
-        }
-    }
+    public void Dispose() => SafeFiles.DeleteTemporaryFolder(_directory);
 }

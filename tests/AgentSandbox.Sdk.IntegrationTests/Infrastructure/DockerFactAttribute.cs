@@ -8,25 +8,13 @@ namespace AgentSandbox.Sdk.IntegrationTests.Infrastructure;
 /// </summary>
 public sealed class DockerFactAttribute : FactAttribute
 {
-    public DockerFactAttribute()
-    {
-        if (TestDocker.Unavailable is { } reason && !TestDocker.Required)
-        {
-            Skip = reason + " (set AGENTSANDBOX_REQUIRE_DOCKER=1 to fail instead of skipping)";
-        }
-    }
+    public DockerFactAttribute() => Skip = TestDocker.SkipReason(TestDocker.Unavailable);
 }
 
 /// <summary>A <see cref="DockerFactAttribute"/> with data: skipped or failed the same way.</summary>
 public sealed class DockerTheoryAttribute : TheoryAttribute
 {
-    public DockerTheoryAttribute()
-    {
-        if (TestDocker.Unavailable is { } reason && !TestDocker.Required)
-        {
-            Skip = reason + " (set AGENTSANDBOX_REQUIRE_DOCKER=1 to fail instead of skipping)";
-        }
-    }
+    public DockerTheoryAttribute() => Skip = TestDocker.SkipReason(TestDocker.Unavailable);
 }
 
 public static class TestDocker
@@ -42,6 +30,10 @@ public static class TestDocker
         : "agentsandbox-test/dotnet-sdk:10.0";
 
     public static bool Required => Environment.GetEnvironmentVariable("AGENTSANDBOX_REQUIRE_DOCKER") == "1";
+
+    /// <summary>Why a test that needs what is missing is skipped; null to run it (nothing missing, or CI requires it: it fails instead).</summary>
+    public static string? SkipReason(string? missing) =>
+        missing is null || Required ? null : missing + " (set AGENTSANDBOX_REQUIRE_DOCKER=1 to fail instead of skipping)";
 
     private static readonly Lazy<string?> Probe = new(() =>
     {
