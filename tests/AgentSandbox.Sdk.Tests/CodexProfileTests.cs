@@ -126,7 +126,9 @@ public sealed class CodexProfileTests
         Assert.Equal("OPENAI_BASE_URL", Profile.BaseUrlVariable);
         // Given as an argument (codex 0.169 ignores the variable), and passed too so that its value is masked.
         Assert.Contains("OPENAI_BASE_URL", Profile.OptionalVariables);
-        Assert.Equal(["api.openai.com"], Profile.ApiHosts);
+        Assert.Equal("https://api.openai.com/v1", ((IAgentProfile)Profile).DefaultBaseUrl);
+        Assert.All(Profile.ProxiedCredentials, credential => Assert.Equal(("Authorization", "Bearer {value}"), (credential.Header, credential.Format)));
+        Assert.Equal(Profile.CredentialVariables, Profile.ProxiedCredentials.Select(credential => credential.Variable));
         Assert.Empty(Profile.RootEnvironment);
     }
 

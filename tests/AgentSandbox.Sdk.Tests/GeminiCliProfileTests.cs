@@ -100,7 +100,8 @@ public sealed class GeminiCliProfileTests
         Assert.Equal(["GEMINI_API_KEY"], Profile.CredentialVariables);
         Assert.Equal("GOOGLE_GEMINI_BASE_URL", Profile.BaseUrlVariable);
         Assert.Contains("GOOGLE_GEMINI_BASE_URL", Profile.OptionalVariables);
-        Assert.Equal(["generativelanguage.googleapis.com"], Profile.ApiHosts);
+        Assert.Equal("https://generativelanguage.googleapis.com", Profile.DefaultBaseUrl);
+        Assert.Equal([new ProxiedCredential("GEMINI_API_KEY", "x-goog-api-key", "{value}")], Profile.ProxiedCredentials);
         Assert.Equal("false", Profile.SandboxEnvironment["GEMINI_SANDBOX"]);
         Assert.Equal("true", Profile.SandboxEnvironment["GEMINI_CLI_TRUST_WORKSPACE"]);
         Assert.IsType<GeminiCliProfile>(AgentProfiles.Find("Gemini"));

@@ -25,7 +25,7 @@ public sealed class SandboxSpecFactoryRunTests : IDisposable
         string? model = null,
         string? maxTurns = null,
         string[]? extraArguments = null,
-        string? network = null,
+        string? network = "bridge",
         string[]? environmentVariables = null) =>
         Specs.Run(_temp.Path, prompt) with
         {
@@ -177,13 +177,16 @@ public sealed class SandboxSpecFactoryRunTests : IDisposable
     }
 
     [Theory]
-    [InlineData(null, "bridge")]
-    [InlineData(" ", "bridge")]
+    [InlineData(null, "allowlist")]
+    [InlineData(" ", "allowlist")]
     [InlineData("none", "none")]
+    [InlineData("bridge", "bridge")]
     [InlineData(" my_net.1 ", "my_net.1")]
-    public void Network_defaults_to_bridge(string? network, string expected)
+    public void Network_defaults_to_the_allowlist(string? network, string expected)
     {
-        Assert.Equal(expected, Spec(Inputs(network: network)).Network);
+        var spec = Spec(Inputs(network: network));
+        Assert.Equal(expected, spec.Network);
+        Assert.Equal(expected == "allowlist", spec.Egress is not null);
     }
 
     [Theory]
@@ -490,8 +493,8 @@ public sealed class SandboxSpecFactoryRunTests : IDisposable
 
     [Theory]
     [InlineData("http://127.0.0.1:8080", "host")]
-    [InlineData("http://172.17.0.1:8080", null)]
-    [InlineData("https://gateway.example/anthropic", null)]
+    [InlineData("http://172.17.0.1:8080", "bridge")]
+    [InlineData("https://gateway.example/anthropic", "bridge")]
     public void A_base_url_the_container_can_reach_is_taken(string url, string? network)
     {
         var spec = Spec(Inputs(network: network), Host(("ANTHROPIC_API_KEY", Secret), ("ANTHROPIC_BASE_URL", url)));

@@ -21,7 +21,15 @@ internal sealed class ClaudeCodeProfile : IAgentProfile
     public IReadOnlyList<string> CredentialVariables { get; } = ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"];
     public IReadOnlyList<string> OptionalVariables { get; } = ["ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL"];
     public string BaseUrlVariable => "ANTHROPIC_BASE_URL";
-    public IReadOnlyList<string> ApiHosts { get; } = ["api.anthropic.com"];
+    public string DefaultBaseUrl => "https://api.anthropic.com";
+
+    // OAuth and gateway tokens go as a bearer token, API keys in x-api-key.
+    public IReadOnlyList<ProxiedCredential> ProxiedCredentials { get; } =
+    [
+        new("ANTHROPIC_API_KEY", "x-api-key", "{value}"),
+        new("ANTHROPIC_AUTH_TOKEN", "Authorization", "Bearer {value}"),
+        new("CLAUDE_CODE_OAUTH_TOKEN", "Authorization", "Bearer {value}"),
+    ];
 
     public IReadOnlyDictionary<string, string> SandboxEnvironment { get; } = new Dictionary<string, string>
     {

@@ -33,7 +33,13 @@ internal sealed partial class CodexProfile : IAgentProfile
     // OPENAI_BASE_URL is unused inside, but passing it makes its value a masked one: it is on the command line.
     public IReadOnlyList<string> OptionalVariables { get; } = ["OPENAI_ORGANIZATION", "OPENAI_PROJECT", "OPENAI_BASE_URL"];
     public string BaseUrlVariable => "OPENAI_BASE_URL";
-    public IReadOnlyList<string> ApiHosts { get; } = ["api.openai.com"];
+    string IAgentProfile.DefaultBaseUrl => DefaultBaseUrl;
+
+    public IReadOnlyList<ProxiedCredential> ProxiedCredentials { get; } =
+    [
+        new("OPENAI_API_KEY", "Authorization", "Bearer {value}"),
+        new("CODEX_API_KEY", "Authorization", "Bearer {value}"),
+    ];
 
     // codex exec checks for no updates (only the TUI does) and has no telemetry switch in the environment.
     public IReadOnlyDictionary<string, string> SandboxEnvironment { get; } = new Dictionary<string, string>();

@@ -27,7 +27,6 @@ internal sealed class CustomCommandProfile : IAgentProfile
     public string Executable => _command[0];
     public IReadOnlyList<string> CredentialVariables => [];
     public IReadOnlyList<string> OptionalVariables => [];
-    public IReadOnlyList<string> ApiHosts => [];
     public IReadOnlyDictionary<string, string> SandboxEnvironment { get; } = new Dictionary<string, string>();
     public IReadOnlyDictionary<string, string> RootEnvironment { get; } = new Dictionary<string, string>();
 

@@ -44,7 +44,9 @@ internal sealed partial class GeminiCliProfile : IAgentProfile
     public IReadOnlyList<string> CredentialVariables { get; } = ["GEMINI_API_KEY"];
     public IReadOnlyList<string> OptionalVariables { get; } = ["GOOGLE_GEMINI_BASE_URL", "GEMINI_MODEL"];
     public string BaseUrlVariable => "GOOGLE_GEMINI_BASE_URL";
-    public IReadOnlyList<string> ApiHosts { get; } = ["generativelanguage.googleapis.com"];
+    public string DefaultBaseUrl => "https://generativelanguage.googleapis.com";
+
+    public IReadOnlyList<ProxiedCredential> ProxiedCredentials { get; } = [new("GEMINI_API_KEY", "x-goog-api-key", "{value}")];
 
     public IReadOnlyDictionary<string, string> SandboxEnvironment { get; } = new Dictionary<string, string>
     {

@@ -37,8 +37,14 @@ internal interface IAgentProfile
     /// <summary>The host variable that names the API endpoint (a gateway): checked before the run, and given to <see cref="BuildCommand"/>.</summary>
     string? BaseUrlVariable => null;
 
-    /// <summary>The API hosts the CLI must reach (for an egress allowlist).</summary>
-    IReadOnlyList<string> ApiHosts { get; }
+    /// <summary>The API's base URL when <see cref="BaseUrlVariable"/> is not set; null when the profile does not know it.</summary>
+    string? DefaultBaseUrl => null;
+
+    /// <summary>
+    /// How the API takes each of <see cref="CredentialVariables"/>: with AgentNetwork=allowlist the egress proxy adds
+    /// it in that header, and the agent has only a stand-in.
+    /// </summary>
+    IReadOnlyList<ProxiedCredential> ProxiedCredentials => [];
 
     /// <summary>Set in every container of this agent (no telemetry, no self-update: the image is pinned).</summary>
     IReadOnlyDictionary<string, string> SandboxEnvironment { get; }

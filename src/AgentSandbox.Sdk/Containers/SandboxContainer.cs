@@ -1,5 +1,7 @@
 using AgentSandbox.Common;
 using AgentSandbox.Docker;
+using AgentSandbox.Egress;
+using AgentSandbox.Image;
 using AgentSandbox.Spec;
 using AgentSandbox.Workspace;
 
@@ -18,30 +20,47 @@ internal static class SandboxContainer
     /// <param name="gitEntries">The .git entries in the workspace, relative; null to look for the root's only.</param>
     /// <param name="copy">Copy mode: the tree copied in instead of any mount.</param>
     /// <param name="collect">Copy mode: the container's tree is taken back when it ends (the agent's container, unless it only reads).</param>
+    /// <param name="egress">AgentNetwork=allowlist: where the proxy's decisions go; the agent's container's proxy also adds its credentials.</param>
     public static ContainerRequest Create(
         AgentRunSpec spec, string imageTag, string purpose, IReadOnlyList<string> command, ContainerEnvironment environment, bool readOnlyWorkspace,
-        string? workingDirectory = null, IReadOnlyCollection<string>? gitEntries = null, WorkspaceCopy? copy = null, bool collect = false) => new(
-        Name: $"agentsandbox-{spec.TargetName.ToLowerInvariant()}-{purpose}-{Guid.NewGuid():N}",
-        Image: imageTag,
-        Command: command,
-        Environment: environment.Variables,
-        WorkingDirectory: workingDirectory ?? spec.WorkingDirectory,
-        Mounts: [.. copy is null ? Mounts(spec.WorkspaceRoot, readOnlyWorkspace, gitEntries) : [],
-            .. spec.ExtraMounts.Select(mount => new ContainerMount(mount.Source, mount.Target, mount.ReadOnly))],
-        Network: spec.Network,
-        Labels: new Dictionary<string, string>(spec.Identity.Labels)
-        {
-            [RunIdentity.LabelPrefix + "target"] = spec.TargetName,
-            [RunIdentity.LabelPrefix + "project"] = spec.ProjectDirectory,
-            [RunIdentity.LabelPrefix + "purpose"] = purpose,
-        },
-        Limits: Limits with { MemoryBytes = spec.Limits.MemoryBytes, Cpus = spec.Limits.Cpus })
+        string? workingDirectory = null, IReadOnlyCollection<string>? gitEntries = null, WorkspaceCopy? copy = null, bool collect = false,
+        EgressRecord? egress = null, bool agentCredentials = false)
     {
-        Runtime = spec.Runtime,
-        Files = copy is null ? null
-            : collect ? new ContainerFiles(copy.OpenTree, SandboxPaths.Workspace, copy.AdoptAsync)
-            : new ContainerFiles(copy.OpenTree),
-    };
+        var name = $"agentsandbox-{spec.TargetName.ToLowerInvariant()}-{purpose}-{Guid.NewGuid():N}";
+        return new ContainerRequest(
+            Name: name,
+            Image: imageTag,
+            Command: command,
+            Environment: environment.Variables,
+            WorkingDirectory: workingDirectory ?? spec.WorkingDirectory,
+            Mounts: [.. copy is null ? Mounts(spec.WorkspaceRoot, readOnlyWorkspace, gitEntries) : [],
+                .. spec.ExtraMounts.Select(mount => new ContainerMount(mount.Source, mount.Target, mount.ReadOnly))],
+            // With the allowlist, a network of the container's own, made with it, with the proxy as its only way out.
+            Network: spec.Egress is null ? spec.Network : name + "-net",
+            Labels: new Dictionary<string, string>(spec.Identity.Labels)
+            {
+                [RunIdentity.LabelPrefix + "target"] = spec.TargetName,
+                [RunIdentity.LabelPrefix + "project"] = spec.ProjectDirectory,
+                [RunIdentity.LabelPrefix + "purpose"] = purpose,
+            },
+            Limits: Limits with { MemoryBytes = spec.Limits.MemoryBytes, Cpus = spec.Limits.Cpus })
+        {
+            Runtime = spec.Runtime,
+            TmpBytes = spec.Limits.TmpBytes,
+            Files = copy is null ? null
+                : collect ? new ContainerFiles(copy.OpenTree, SandboxPaths.Workspace, copy.AdoptAsync)
+                : new ContainerFiles(copy.OpenTree),
+            Egress = spec.Egress is { } policy ? new EgressGateway(
+                imageTag,
+                [EgressImage.ProxyPath],
+                policy.Configuration(withCredentials: agentCredentials).ToJson(),
+                EgressPolicy.ProxyName,
+                policy.EgressNetwork,
+                (egress ?? new EgressRecord()).Observe,
+                line => EgressEvent.TryParse(line)?.Event == EgressEvent.Ready,
+                policy.Configuration(withCredentials: agentCredentials, byName: true).ToJson()) : null,
+        };
+    }
 
     /// <summary>
     /// The workspace root at the workspace path; every .git in it (the root's, nested repositories', submodules')

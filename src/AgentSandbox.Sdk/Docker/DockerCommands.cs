@@ -44,6 +44,10 @@ internal static class DockerCommands
         {
             options.AddRange(["--runtime", runtime]);
         }
+        if (request.TmpBytes is { } tmp)
+        {
+            options.AddRange(["--tmpfs", $"/tmp:rw,exec,nosuid,nodev,size={tmp.ToString(System.Globalization.CultureInfo.InvariantCulture)},mode=1777"]);
+        }
         foreach (var mount in request.Mounts)
         {
             options.AddRange(["--mount", $"type=bind,source={mount.Source},target={mount.Target}{(mount.ReadOnly ? ",readonly" : "")}"]);
@@ -52,25 +56,53 @@ internal static class DockerCommands
         {
             options.AddRange(["--env", name]);
         }
-        foreach (var (name, value) in request.Labels.OrderBy(label => label.Key, StringComparer.Ordinal))
-        {
-            options.AddRange(["--label", $"{name}={value}"]);
-        }
+        options.AddRange(Labels(request.Labels.ToDictionary()));
+        List<string> commands = request.Egress is { } egress ? StartGateway(request, egress) : [];
         if (request.Files is not { } files)
         {
-            return [Text.CommandLine(["docker", "run", "--rm", .. options, request.Image, .. request.Command])];
+            commands.Add(Text.CommandLine(["docker", "run", "--rm", .. options, request.Image, .. request.Command]));
         }
-        List<string> commands =
-        [
-            Text.CommandLine(["docker", "create", .. options, request.Image, .. request.Command]),
-            $"docker cp - {Text.Quote(request.Name)}:/ < workspace.tar",
-            $"docker start --attach {Text.Quote(request.Name)}",
-        ];
-        if (files is { Download: { } folder, Received: not null })
+        else
         {
-            commands.Add($"docker cp {Text.Quote($"{request.Name}:{folder}")} - > returned.tar");
+            commands.AddRange(
+            [
+                Text.CommandLine(["docker", "create", .. options, request.Image, .. request.Command]),
+                $"docker cp - {Text.Quote(request.Name)}:/ < workspace.tar",
+                $"docker start --attach {Text.Quote(request.Name)}",
+            ]);
+            if (files is { Download: { } folder, Received: not null })
+            {
+                commands.Add($"docker cp {Text.Quote($"{request.Name}:{folder}")} - > returned.tar");
+            }
+            commands.Add($"docker rm --force --volumes {Text.Quote(request.Name)}");
         }
-        commands.Add($"docker rm --force --volumes {Text.Quote(request.Name)}");
+        if (request.Egress is not null)
+        {
+            commands.Add($"docker rm --force {Text.Quote(DockerEngine.GatewayName(request))}");
+            commands.Add($"docker network rm {Text.Quote(request.Network)}");
+        }
         return commands;
     }
+
+    /// <summary>The isolated network and its gateway, configured through its standard input and serving before the container starts.</summary>
+    private static List<string> StartGateway(ContainerRequest request, EgressGateway egress)
+    {
+        var network = DockerEngine.IsolatedNetworkParameters(request);
+        var gateway = DockerEngine.GatewayParameters(request, egress);
+        var name = Text.Quote(DockerEngine.GatewayName(request));
+        var memory = DockerEngine.GatewayMemoryBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return
+        [
+            Text.CommandLine(["docker", "network", "create", "--internal", "--opt", $"{DockerEngine.NoHostAddressOption}=true",
+                .. Labels(network.Labels), request.Network]),
+            Text.CommandLine(["docker", "create", "--name", DockerEngine.GatewayName(request), "--network", egress.OutsideNetwork, "--add-host", "host.docker.internal:host-gateway",
+                "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--pids-limit", "256", "--memory", memory, "--memory-swap", memory, "--read-only",
+                .. gateway.Env.SelectMany(variable => new[] { "--env", variable }), "--interactive", .. Labels(gateway.Labels), egress.Image, .. egress.Command]),
+            Text.CommandLine(["docker", "network", "connect", "--alias", egress.Alias, request.Network, DockerEngine.GatewayName(request)]),
+            $"docker start --attach --interactive {name} < egress.json &   # egress.json, one line: {egress.ConfigurationByName}",
+        ];
+    }
+
+    private static IEnumerable<string> Labels(IDictionary<string, string> labels) =>
+        labels.OrderBy(label => label.Key, StringComparer.Ordinal).SelectMany(label => new[] { "--label", $"{label.Key}={label.Value}" });
 }

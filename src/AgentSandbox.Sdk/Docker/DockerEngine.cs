@@ -62,6 +62,19 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
             }
         }, cancellationToken, firstContact: _pinned is null);
 
+    public Task<string?> ImageArchitectureAsync(string image, CancellationToken cancellationToken) =>
+        CallAsync("inspect an image", _unversioned, async (client, token) =>
+        {
+            try
+            {
+                return (await client.Images.InspectImageAsync(image, token).ConfigureAwait(false)).Architecture;
+            }
+            catch (DockerImageNotFoundException)
+            {
+                return null;
+            }
+        }, cancellationToken, firstContact: _pinned is null);
+
     public async Task<string?> PullImageAsync(string image, IProgress<EngineProgress> progress, CancellationToken cancellationToken)
     {
         var (name, tag) = SplitReference(image);
@@ -118,8 +131,13 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         var parameters = CreateParameters(request);
         var client = await PinnedAsync(cancellationToken).ConfigureAwait(false);
         string? id = null;
+        var gateway = request.Egress is { } egress ? new RunningGateway(request, egress) : null;
         try
         {
+            if (gateway is not null)
+            {
+                await StartGatewayAsync(client, gateway, cancellationToken).ConfigureAwait(false);
+            }
             id = (await CallAsync("create a container", client, (c, token) => c.Containers.CreateContainerAsync(parameters, token), cancellationToken).ConfigureAwait(false)).ID;
             if (request.Files is { } files)
             {
@@ -157,7 +175,147 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         {
             // By name when creation was interrupted: the engine may have made the container all the same.
             await RemoveQuietlyAsync(client, id ?? parameters.Name).ConfigureAwait(false);
+            if (gateway is not null)
+            {
+                await RemoveGatewayAsync(client, gateway).ConfigureAwait(false);
+            }
         }
+    }
+
+    /// <summary>
+    /// The isolated network (internal: no route out; no address of the host's on it, so no service of the machine's
+    /// is in reach either) and the gateway on it and on the outside network, serving before the container it is for.
+    /// </summary>
+    private async Task StartGatewayAsync(DockerClient client, RunningGateway gateway, CancellationToken cancellationToken)
+    {
+        var (request, egress) = (gateway.Request, gateway.Egress);
+        await CallAsync("create a network", client, (c, token) => c.Networks.CreateNetworkAsync(IsolatedNetworkParameters(request), token), cancellationToken).ConfigureAwait(false);
+        gateway.NetworkCreated = true;
+        gateway.Id = (await CallAsync("create a container", client, (c, token) => c.Containers.CreateContainerAsync(GatewayParameters(request, egress), token), cancellationToken).ConfigureAwait(false)).ID;
+        await CallAsync("connect a container to a network", client, (c, token) => c.Networks.ConnectNetworkAsync(request.Network,
+            new NetworkConnectParameters { Container = gateway.Id, EndpointConfig = new EndpointSettings { Aliases = [egress.Alias] } }, token), cancellationToken).ConfigureAwait(false);
+        var stream = await CallAsync("attach to a container", client, (c, token) => c.Containers.AttachContainerAsync(
+            gateway.Id, new ContainerAttachParameters { Stream = true, Stdin = true, Stdout = true, Stderr = true }, token), cancellationToken).ConfigureAwait(false);
+        gateway.Stream = stream;
+        await CallAsync("start a container", client, (c, token) => c.Containers.StartContainerAsync(gateway.Id, new ContainerStartParameters(), token), cancellationToken).ConfigureAwait(false);
+        var configuration = Encoding.UTF8.GetBytes(egress.Configuration + "\n");
+        await CallAsync("configure the egress proxy", client, async (_, token) =>
+        {
+            await stream.WriteAsync(configuration, 0, configuration.Length, token).ConfigureAwait(false);
+            stream.CloseWrite();
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var said = new Queue<string>();
+        void Line(string line)
+        {
+            if (!ready.Task.IsCompleted)
+            {
+                if (egress.IsReady(line))
+                {
+                    ready.TrySetResult();
+                }
+                else if (said.Count < 10)
+                {
+                    said.Enqueue(line);
+                }
+            }
+            egress.OnOutput(line);
+        }
+        gateway.Output = Task.Run(() => PumpLinesAsync(stream, Line, Line, CancellationToken.None), CancellationToken.None);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(EgressGateway.StartTimeout);
+        await Task.WhenAny(ready.Task, gateway.Output, Task.Delay(Timeout.Infinite, timeout.Token)).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!ready.Task.IsCompleted)
+        {
+            var reason = said.Count > 0 ? string.Join(" ", said) : gateway.Output.IsCompleted ? "it ended without a word" : $"no word from it within {EgressGateway.StartTimeout.TotalSeconds:0} s";
+            throw Diagnostics.EgressProxyNotStarted(egress.Image, reason);
+        }
+    }
+
+    private static async Task RemoveGatewayAsync(DockerClient client, RunningGateway gateway)
+    {
+        await RemoveQuietlyAsync(client, gateway.Id ?? gateway.Name).ConfigureAwait(false);
+        if (gateway.Output is { } output)
+        {
+            // What it printed up to its end (a refusal just before the agent ended) is read before the run reports.
+            await Task.WhenAny(output, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+        }
+        gateway.Stream?.Dispose();
+        if (gateway.NetworkCreated)
+        {
+            using var cleanup = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try
+            {
+                await client.Networks.DeleteNetworkAsync(gateway.Request.Network, cleanup.Token).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                // As with containers: the labels find a network left behind.
+            }
+        }
+    }
+
+    /// <summary>The engine's form of the isolated network a gateway serves.</summary>
+    internal static NetworksCreateParameters IsolatedNetworkParameters(ContainerRequest request) => new()
+    {
+        Name = request.Network,
+        Driver = "bridge",
+        Internal = true,
+        Options = new Dictionary<string, string> { [NoHostAddressOption] = "true" },
+        Labels = request.Labels.ToDictionary(),
+    };
+
+    /// <summary>Without it the host has an address on every bridge network, and services listening on all its addresses answer there.</summary>
+    internal const string NoHostAddressOption = "com.docker.network.bridge.inhibit_ipv4";
+
+    /// <summary>The engine's form of a gateway: its own code only, so read-only, no privileges, little memory.</summary>
+    internal static CreateContainerParameters GatewayParameters(ContainerRequest request, EgressGateway egress) => new()
+    {
+        Name = GatewayName(request),
+        Image = egress.Image,
+        Entrypoint = [egress.Command[0]],
+        Cmd = egress.Command.Skip(1).ToList(),
+        // No diagnostics socket in /tmp: nothing in it is written.
+        Env = ["DOTNET_EnableDiagnostics=0"],
+        AttachStdin = true,
+        OpenStdin = true,
+        StdinOnce = true,
+        AttachStdout = true,
+        AttachStderr = true,
+        Labels = new Dictionary<string, string>(request.Labels) { [PurposeLabel] = "egress" },
+        HostConfig = new HostConfig
+        {
+            NetworkMode = egress.OutsideNetwork,
+            // A model gateway on the developer's machine, as Docker Desktop names it.
+            ExtraHosts = ["host.docker.internal:host-gateway"],
+            CapDrop = ["ALL"],
+            SecurityOpt = ["no-new-privileges"],
+            PidsLimit = 256,
+            Memory = GatewayMemoryBytes,
+            MemorySwap = GatewayMemoryBytes,
+            ReadonlyRootfs = true,
+        },
+    };
+
+    internal const long GatewayMemoryBytes = 256L * 1024 * 1024;
+
+    private const string PurposeLabel = "org.agentsandbox.purpose";
+
+    internal static string GatewayName(ContainerRequest request) => request.Name + "-egress";
+
+    /// <summary>A gateway while it runs: what to remove afterwards, however far its start got.</summary>
+    private sealed class RunningGateway(ContainerRequest request, EgressGateway egress)
+    {
+        public ContainerRequest Request { get; } = request;
+        public EgressGateway Egress { get; } = egress;
+        public string Name => GatewayName(Request);
+        public bool NetworkCreated { get; set; }
+        public string? Id { get; set; }
+        public MultiplexedStream? Stream { get; set; }
+        public Task? Output { get; set; }
     }
 
     /// <summary>The engine's form of a container request.</summary>
@@ -186,6 +344,10 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
             MemorySwap = request.Limits.MemoryBytes ?? 0,
             NanoCPUs = request.Limits.Cpus is { } cpus ? (long)(cpus * 1_000_000_000) : 0,
             Init = request.Limits.Init,
+            // exec: builds run what they compile there (ArtifactsPath); tmpfs pages count against the memory limit.
+            Tmpfs = request.TmpBytes is { } tmp
+                ? new Dictionary<string, string> { ["/tmp"] = $"rw,exec,nosuid,nodev,size={tmp.ToString(System.Globalization.CultureInfo.InvariantCulture)},mode=1777" }
+                : null,
         },
     };
 

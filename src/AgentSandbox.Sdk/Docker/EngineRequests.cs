@@ -23,6 +23,15 @@ internal sealed record ContainerRequest(
     /// <summary>Files copied in before the container starts and out after it ends, through the engine; null when it only has mounts.</summary>
     public ContainerFiles? Files { get; init; }
 
+    /// <summary>
+    /// The container's only way out, when it has one: <see cref="Network"/> is then a network the engine makes for
+    /// this container alone, with no route anywhere, and the gateway beside it is the one member that reaches further.
+    /// </summary>
+    public EgressGateway? Egress { get; init; }
+
+    /// <summary>A size-limited tmpfs for /tmp; null for the image's own /tmp.</summary>
+    public long? TmpBytes { get; init; }
+
     /// <summary>Names only: a request may hold secrets and must never be logged whole.</summary>
     public override string ToString() => $"{Name} ({Image}: {Command[0]}, environment {string.Join(", ", Environment.Keys)})";
 }
@@ -36,6 +45,36 @@ internal sealed record ContainerRequest(
 /// <param name="Download">A folder in the container to give back, or null for none.</param>
 /// <param name="Received">Reads what came back (entries named after the folder: workspace/...); called once, before the container is removed.</param>
 internal sealed record ContainerFiles(Func<Stream> Upload, string? Download = null, Func<Stream, CancellationToken, Task>? Received = null);
+
+/// <summary>
+/// A container that is an isolated network's way out (AgentNetwork=allowlist's egress proxy): started before the
+/// container it serves, given <see cref="Configuration"/> on its standard input (never in its configuration, where
+/// anyone who may inspect containers would read the credentials in it), and stopped and removed with it.
+/// </summary>
+/// <param name="Image">The gateway's image (the sandbox image with the proxy added).</param>
+/// <param name="Command">Its argument vector.</param>
+/// <param name="Configuration">One line for its standard input; may hold secrets.</param>
+/// <param name="Alias">Its name on the isolated network.</param>
+/// <param name="OutsideNetwork">The network through which it reaches out (AgentEgressNetwork).</param>
+/// <param name="OnOutput">Each line it prints, as it prints it.</param>
+/// <param name="IsReady">The line that says it is serving: the container it serves starts only then.</param>
+/// <param name="ConfigurationByName">The configuration for reading (AgentDryRun): secrets by name only.</param>
+internal sealed record EgressGateway(
+    string Image,
+    IReadOnlyList<string> Command,
+    string Configuration,
+    string Alias,
+    string OutsideNetwork,
+    Action<string> OnOutput,
+    Func<string, bool> IsReady,
+    string ConfigurationByName)
+{
+    /// <summary>How long the gateway may take to say it is ready before the run fails.</summary>
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
+
+    /// <summary>No configuration: it holds credentials.</summary>
+    public override string ToString() => $"{Alias} ({Image}: {Command[0]}, reaching out through {OutsideNetwork})";
+}
 
 /// <summary>A host directory in the container.</summary>
 internal sealed record ContainerMount(string Source, string Target, bool ReadOnly);

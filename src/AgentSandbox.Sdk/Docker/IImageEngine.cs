@@ -6,6 +6,9 @@ internal interface IImageEngine
     /// <returns>The image's ID (its content's digest) when the engine has it, else null.</returns>
     Task<string?> ImageIdAsync(string image, CancellationToken cancellationToken);
 
+    /// <returns>The image's CPU architecture as the engine names it (amd64, arm64); null when it has no such image.</returns>
+    Task<string?> ImageArchitectureAsync(string image, CancellationToken cancellationToken);
+
     /// <summary>Pulls an image (anonymously).</summary>
     /// <returns>Null on success, else the engine's reason (no such image, registry unreachable, denied).</returns>
     Task<string?> PullImageAsync(string image, IProgress<EngineProgress> progress, CancellationToken cancellationToken);

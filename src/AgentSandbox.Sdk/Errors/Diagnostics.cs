@@ -76,8 +76,8 @@ internal static class Diagnostics
     public static AgentSandboxException ImageStepFailed(string step, string output) => new("AGS3002",
         $"The sandbox image build failed at '{step}': fix the cause shown in the step's output below (AgentSystemPackage names, AgentVersion, network or proxy with AgentBuildNetwork / AgentCaCertificates).{Environment.NewLine}{output}");
 
-    public static AgentSandboxException NetworkNotFound(string network) => new("AGS4001",
-        $"AgentNetwork names the Docker network '{network}', which does not exist: create it (docker network create {network}) or use bridge, host or none.");
+    public static AgentSandboxException NetworkNotFound(string network, string property = "AgentNetwork") => new("AGS4001",
+        $"{property} names the Docker network '{network}', which does not exist: create it (docker network create {network}) or use {(property == "AgentNetwork" ? "allowlist, bridge, host or none" : "bridge")}.");
 
     public static AgentSandboxException AgentFailed(string agent, string exitCode, string lastWords, string resultPath) => new("AGS4002",
         $"{agent} failed ({exitCode}): {lastWords.TrimEnd('.')}. Fix the cause and run again; {resultPath} has the details.");
@@ -146,6 +146,9 @@ internal static class Diagnostics
     public static AgentSandboxException RuntimeMissing(string runtime, IEnumerable<string> available) => new("AGS4018",
         $"AgentRuntime names '{runtime}', which the engine does not have (it has {string.Join(", ", available)}): install and register it with the engine, choose one of those, or set AgentRuntimeFallback=true to run with the engine's default.");
 
+    public static AgentSandboxException EgressProxyNotStarted(string image, string reason) => new("AGS4019",
+        $"The egress proxy of AgentNetwork=allowlist did not start in {image} ({reason.TrimEnd('.')}): the proxy needs a glibc-based image (Debian or Ubuntu, as the .NET SDK images are), so choose such an AgentBaseImage, or set AgentNetwork=bridge to run without the allowlist.");
+
     public static Warning RunningAsRoot(string agent) => new("AGS4101",
         $"The build runs as root and the workspace is mounted, so {agent} runs as root inside the sandbox and the files it writes into your tree belong to root: run the build as a non-root user, or use AgentWorkspaceMode=copy.");
 
@@ -157,6 +160,12 @@ internal static class Diagnostics
 
     public static Warning RuntimeFallback(string runtime, IEnumerable<string> available) => new("AGS4104",
         $"AgentRuntime names '{runtime}', which the engine does not have (it has {string.Join(", ", available)}), so the run uses the engine's default runtime: install and register it, or choose one of those (AgentRuntimeFallback=false makes this an error).");
+
+    public static Warning HostRefused(string label, string host, int connections, string entry) => new("AGS4105",
+        $"{label}: the sandbox's egress allowlist refused {connections} connection(s) to {host}: if the agent or its build needs it, allow it with <AgentAllowedHost Include=\"{entry}\" /> in the project (or Directory.Build.props).");
+
+    public static Warning TokenlessCaller(string label, string api, int requests) => new("AGS4106",
+        $"{label}: {requests} request(s) to the credential proxy for {api} came without the run's token and were refused: something in the sandbox other than the agent's own API client tried to use your credential; check what the agent ran.");
 
     /// <summary>
     /// An AgentReview finding at its place in the user's code; an error when AgentReviewFailOn says so. The finding's

@@ -29,23 +29,51 @@ internal static class SandboxImageBuilder
         }
 
         log.Important($"Building sandbox image {tag} from {baseImage} ({ShortId(baseImageId)})...");
-        var progress = new BuildProgress(log);
         using var tar = context.ToTar();
+        await BuildAsync(engine, tar, tag, settings.Network, labels, settings.ProxyArguments, log, cancellationToken).ConfigureAwait(false);
+        log.Important($"Built sandbox image {tag}.");
+        return tag;
+    }
+
+    /// <summary>
+    /// AgentNetwork=allowlist: the sandbox image with the egress proxy added, for the engine's architecture; built
+    /// once per sandbox image and proxy (a few seconds, no network), found by its tag afterwards.
+    /// </summary>
+    /// <returns>The tag of the image every container of the run starts from, the proxy's included.</returns>
+    public static async Task<string> EnsureEgressAsync(
+        IImageEngine engine, string sandboxTag, IReadOnlyDictionary<string, string> labels, ISandboxLog log, CancellationToken cancellationToken)
+    {
+        var architecture = await engine.ImageArchitectureAsync(sandboxTag, cancellationToken).ConfigureAwait(false) ?? "unknown";
+        var proxy = EgressImage.ProxyFor(architecture) ?? throw Diagnostics.EgressProxyNotStarted(sandboxTag, $"this package carries the proxy for amd64 and arm64 only, and the image is {architecture}");
+        var tag = EgressImage.TagFor(sandboxTag, proxy);
+        if (await engine.ImageIdAsync(tag, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return tag;
+        }
+        log.Important($"Adding the egress proxy to the sandbox image: {tag}...");
+        using var tar = EgressImage.Context(sandboxTag, proxy);
+        await BuildAsync(engine, tar, tag, network: null, labels, new Dictionary<string, string>(), log, cancellationToken).ConfigureAwait(false);
+        return tag;
+    }
+
+    private static async Task BuildAsync(
+        IImageEngine engine, Stream tar, string tag, string? network, IReadOnlyDictionary<string, string> labels, IReadOnlyDictionary<string, string> arguments,
+        ISandboxLog log, CancellationToken cancellationToken)
+    {
+        var progress = new BuildProgress(log);
         await engine.BuildImageAsync(new ImageBuildRequest(
             tar,
             tag,
             SandboxBuildContext.Dockerfile,
-            settings.Network,
+            network,
             new Dictionary<string, string>(labels) { [RunIdentity.LabelPrefix + "generated"] = "true" },
-            settings.ProxyArguments), progress, cancellationToken).ConfigureAwait(false);
+            arguments), progress, cancellationToken).ConfigureAwait(false);
 
         if (progress.Error is not null || await engine.ImageIdAsync(tag, cancellationToken).ConfigureAwait(false) is null)
         {
             var output = string.Join(Environment.NewLine, progress.StepTail.Append(progress.Error ?? "the engine reported no image"));
             throw Diagnostics.ImageStepFailed(progress.CurrentStep ?? "start of the build", output);
         }
-        log.Important($"Built sandbox image {tag}.");
-        return tag;
     }
 
     /// <summary>The base image's ID; pulled when the engine has no image of that name (a newer one is never pulled on its own).</summary>

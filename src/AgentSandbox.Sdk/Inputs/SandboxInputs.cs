@@ -56,6 +56,14 @@ internal sealed record SandboxInputs
     public string? Runtime { get; init; }
     public string? RuntimeFallback { get; init; }
     public string? CpuLimit { get; init; }
+    public string? TmpSize { get; init; }
+
+    /// <summary>AgentAllowedHost items, as given.</summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
+    public string? EgressNetwork { get; init; }
+
+    /// <summary>AgentCredential items, as given.</summary>
+    public IReadOnlyList<CredentialInput> Credentials { get; init; } = [];
 
     /// <summary>The solution, in a solution-level run: the agent works on it as a whole, from its folder.</summary>
     public string? SolutionFile { get; init; }
@@ -66,3 +74,6 @@ internal sealed record SandboxInputs
     public string? TestScope { get; init; }
     public string? ReviewScope { get; init; }
 }
+
+/// <summary>An AgentCredential item as given: the host variable, and its Host, Header, Format and BaseUrlVariable metadata.</summary>
+internal sealed record CredentialInput(string Variable, string? Host, string? Header, string? Format, string? BaseUrlVariable);

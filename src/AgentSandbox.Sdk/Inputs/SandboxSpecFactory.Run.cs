@@ -15,7 +15,7 @@ namespace AgentSandbox.Inputs;
 /// <summary>The run half of the factory: prompt, preset policy, agent settings, network and the containers' environments.</summary>
 internal static partial class SandboxSpecFactory
 {
-    public const string DefaultNetwork = "bridge";
+    public const string DefaultNetwork = AllowlistNetwork;
 
     /// <summary>Every agent target's name is this prefix and its preset's.</summary>
     private const string TargetPrefix = "Agent";
@@ -67,15 +67,22 @@ internal static partial class SandboxSpecFactory
         RefuseLoopbackEndpoint(agent, invocation.BaseUrl, network);
         invocation = invocation with { CredentialVariable = agent.CredentialVariables.FirstOrDefault(environment.HasValue) };
         var buildEnvironment = BuildToolEnvironment(Lists.Split(inputs.BuildEnvironmentVariables), hostEnvironment, warnings);
+        EgressPolicy? egress = null;
+        if (network == AllowlistNetwork)
+        {
+            (egress, environment, buildEnvironment, invocation) = CreateEgress(inputs, agent, environment, buildEnvironment, invocation, workingDirectory, hostEnvironment, warnings);
+        }
         var policy = new WorkspacePolicy(
             ParseChoice(inputs.WorkspaceMode, "AgentWorkspaceMode", WorkspaceMode.Copy),
             inputs.ProtectedPaths.Where(pattern => pattern.Length > 0).Distinct(StringComparer.Ordinal).ToList(),
             ParseBool(inputs.AllowProtectedChanges, "AgentAllowProtectedChanges"),
             ParsePositive(inputs.CheckpointsToKeep, "AgentCheckpointsToKeep", "give a whole number of checkpoints greater than zero") ?? WorkspacePolicy.DefaultCheckpointsToKeep);
-        var limits = new SandboxLimits(ParseMemory(inputs.MemoryLimit), ParseCpus(inputs.CpuLimit));
+        var limits = new SandboxLimits(ParseMemory(inputs.MemoryLimit, "AgentMemoryLimit") ?? SandboxLimits.DefaultMemoryBytes, ParseCpus(inputs.CpuLimit),
+            ParseMemory(inputs.TmpSize, "AgentTmpSize") ?? SandboxLimits.DefaultTmpBytes);
         return new AgentRunSpec(target, inputs.ProjectName, solution is null ? null : Path.GetFileName(solution), agent, invocation, workingDirectory, workspace, policy, network, environment, buildEnvironment, user, preset, identity)
         {
             Limits = limits,
+            Egress = egress,
             Runtime = string.IsNullOrWhiteSpace(inputs.Runtime) ? null
                 : NetworkName().IsMatch(inputs.Runtime.Trim()) ? inputs.Runtime.Trim()
                 : throw Diagnostics.InvalidValue("AgentRuntime", inputs.Runtime.Trim(), "give the name of a runtime the engine has, such as runsc"),
@@ -190,19 +197,19 @@ internal static partial class SandboxSpecFactory
         return hasPrompt ? inputs.Prompt!.Trim() : required ? throw Diagnostics.NoPrompt() : null;
     }
 
-    /// <summary>AgentMemoryLimit: bytes, or a number with k, m or g (binary units, as Docker reads them); at least 6 MiB, which the engine requires.</summary>
-    private static long? ParseMemory(string? value)
+    /// <summary>AgentMemoryLimit, AgentTmpSize: bytes, or a number with k, m or g (binary units, as Docker reads them); at least 6 MiB, which the engine requires of memory.</summary>
+    private static long? ParseMemory(string? value, string property)
     {
         if (string.IsNullOrWhiteSpace(value))
         {
-            return SandboxLimits.DefaultMemoryBytes;
+            return null;
         }
         var text = value.Trim().ToLowerInvariant().TrimEnd('b');
         var unit = text.Length > 0 ? text[^1] switch { 'k' => 1024L, 'm' => 1024L * 1024, 'g' => 1024L * 1024 * 1024, _ => 1L } : 1L;
         var number = unit == 1 ? text : text[..^1];
         return long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var amount) && amount > 0 && amount <= long.MaxValue / unit && amount * unit >= 6 * 1024 * 1024
             ? amount * unit
-            : throw Diagnostics.InvalidValue("AgentMemoryLimit", value.Trim(), "give an amount of memory of at least 6m, such as 4g or 512m");
+            : throw Diagnostics.InvalidValue(property, value.Trim(), "give an amount of at least 6m, such as 4g or 512m");
     }
 
     /// <summary>AgentCpuLimit: a number of CPUs greater than zero, such as 2 or 1.5; empty for no limit.</summary>
@@ -316,7 +323,7 @@ internal static partial class SandboxSpecFactory
         var network = string.IsNullOrWhiteSpace(value) ? DefaultNetwork : value.Trim();
         return NetworkName().IsMatch(network)
             ? network
-            : throw Diagnostics.InvalidValue("AgentNetwork", network, "use bridge, host, none or the name of an existing Docker network");
+            : throw Diagnostics.InvalidValue("AgentNetwork", network, "use allowlist, bridge, host, none or the name of an existing Docker network");
     }
 
     private static ContainerEnvironment AgentEnvironment(

@@ -42,6 +42,10 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         try
         {
             imageTag = await SandboxImageBuilder.EnsureAsync(images, context, spec.Image.BaseImage, spec.ImageBuild, run.Identity.Labels, log, cancellationToken).ConfigureAwait(false);
+            if (run.Egress is not null)
+            {
+                imageTag = await SandboxImageBuilder.EnsureEgressAsync(images, imageTag, run.Identity.Labels, log, cancellationToken).ConfigureAwait(false);
+            }
             run = await ResolveRuntimeAsync(run, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception failure) when (failure is AgentSandboxException or OperationCanceledException)
@@ -92,7 +96,8 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
     public static IReadOnlyList<string> DryRun(SandboxSpec spec, string contextDirectory)
     {
         var run = spec.Run ?? throw new ArgumentException("An agent target needs a run spec.", nameof(spec));
-        var request = SandboxContainer.Create(run, "agentsandbox:<hash>", RunAgentContainerStep.Purpose, run.Command, run.Environment, run.Preset.ReadOnlyWorkspace);
+        var image = run.Egress is null ? "agentsandbox:<hash>" : "agentsandbox:<hash>-egress-<proxy's hash>";
+        var request = SandboxContainer.Create(run, image, RunAgentContainerStep.Purpose, run.Command, run.Environment, run.Preset.ReadOnlyWorkspace, agentCredentials: true);
         if (run.Policy.Mode != WorkspaceMode.Mount)
         {
             // Copied in and, unless the agent only reads, taken back; no mount of the user's tree.
@@ -102,7 +107,13 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
                 Files = new ContainerFiles(() => Stream.Null, Common.SandboxPaths.Workspace, run.Preset.ReadOnlyWorkspace ? null : (_, _) => Task.CompletedTask),
             };
         }
-        return [DockerCommands.Build(contextDirectory, SandboxBuildContext.Dockerfile, spec.ImageBuild.Network), .. DockerCommands.Run(request)];
+        List<string> build = [DockerCommands.Build(contextDirectory, SandboxBuildContext.Dockerfile, spec.ImageBuild.Network)];
+        if (run.Egress is not null)
+        {
+            // The proxy added on top, from the package: a Dockerfile of two lines and the program.
+            build.Add($"printf {Text.Quote(EgressImage.Dockerfile("agentsandbox:<hash>").Replace("\n", "\\n"))} | docker build -f - -t {Text.Quote(image)} <folder holding agentsandbox-egress>");
+        }
+        return [.. build, .. DockerCommands.Run(request)];
     }
 
     /// <summary>Copy mode's changeset as a patch next to result.json, applied or not.</summary>

@@ -1,4 +1,5 @@
 using AgentSandbox.Agents;
+using AgentSandbox.Containers;
 using AgentSandbox.Docker;
 using AgentSandbox.Logging;
 using AgentSandbox.Review;
@@ -21,6 +22,9 @@ internal sealed class AgentRunContext(AgentRunSpec spec, string imageTag, IConta
     public ISandboxLog Log { get; } = log;
 
     public WorkspaceCopy? Copy { get; } = copy;
+
+    /// <summary>AgentNetwork=allowlist: what the agent's egress proxy let through and refused.</summary>
+    public EgressRecord Egress { get; } = new();
 
     /// <summary>Mount mode: the tree before the run, to put back what the check refuses.</summary>
     public Checkpoint? Checkpoint { get; init; }

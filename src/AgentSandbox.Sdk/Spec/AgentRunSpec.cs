@@ -12,7 +12,7 @@ namespace AgentSandbox.Spec;
 /// <param name="ProjectDirectory">The project's (or solution's) directory on the host: the container's working directory, inside <see cref="WorkspaceRoot"/>.</param>
 /// <param name="Workspace">The host directory the sandbox sees as its workspace, and why it is that one.</param>
 /// <param name="Policy">How the agent's changes reach it: through a checked copy, or live.</param>
-/// <param name="Network">bridge, host, none or the name of an existing network.</param>
+/// <param name="Network">allowlist, bridge, host, none or the name of an existing network.</param>
 /// <param name="Environment">The agent's container's variables, credentials included.</param>
 /// <param name="BuildEnvironment">The builds inside the sandbox (AgentFix, AgentVerify): never the agent's credentials.</param>
 /// <param name="Preset">AgentRun or the preset target, with its policy; its template made <see cref="AgentInvocation.Prompt"/>.</param>
@@ -44,6 +44,9 @@ internal sealed record AgentRunSpec(
     /// <summary>AgentExtraMount: more of the machine in every container, checked (never the engine's socket, /, or a home folder).</summary>
     public IReadOnlyList<SandboxMount> ExtraMounts { get; init; } = [];
 
+    /// <summary>AgentNetwork=allowlist: the proxy that is the run's only way out, and what it lets through; null in the other modes.</summary>
+    public EgressPolicy? Egress { get; init; }
+
     /// <summary>AgentMemoryLimit and AgentCpuLimit, for every container of the run.</summary>
     public SandboxLimits Limits { get; init; } = SandboxLimits.Default;
 
@@ -59,7 +62,7 @@ internal sealed record AgentRunSpec(
     public IReadOnlyList<string> Command => Agent.BuildCommand(Invocation);
 
     /// <summary>Text with every credential value of the run masked: the agent's and the sandbox builds'.</summary>
-    public string Redact(string text) => Environment.Redact(BuildEnvironment.Redact(text));
+    public string Redact(string text) => Environment.Redact(BuildEnvironment.Redact(Egress?.Secrets.Redact(text) ?? text));
 
     /// <summary>Changed files as the reports name them: a file the agent named after a credential does not print it.</summary>
     public IReadOnlyList<ChangedFile> Reportable(IReadOnlyList<ChangedFile> changes) =>

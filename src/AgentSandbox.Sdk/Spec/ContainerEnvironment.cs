@@ -53,6 +53,15 @@ internal sealed class ContainerEnvironment
         return new ContainerEnvironment(variables, [.. secretNames]);
     }
 
+    /// <summary>This environment without <paramref name="names"/>.</summary>
+    public ContainerEnvironment Without(IEnumerable<string> names)
+    {
+        var removed = names.ToHashSet(StringComparer.Ordinal);
+        return new ContainerEnvironment(
+            _variables.Where(variable => !removed.Contains(variable.Key)).ToArray(),
+            _secretNames.Where(name => !removed.Contains(name)).ToArray());
+    }
+
     /// <summary>This environment with each of <paramref name="variables"/> set.</summary>
     public ContainerEnvironment With(IEnumerable<KeyValuePair<string, string>> variables, bool secret = true) =>
         variables.Aggregate(this, (environment, variable) => environment.With(variable.Key, variable.Value, secret));

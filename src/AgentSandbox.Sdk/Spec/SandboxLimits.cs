@@ -3,10 +3,14 @@ namespace AgentSandbox.Spec;
 /// <summary>What the sandbox's containers may use of the machine (AgentMemoryLimit, AgentCpuLimit).</summary>
 /// <param name="MemoryBytes">Memory, with no swap beyond it; null for none.</param>
 /// <param name="Cpus">CPUs, fractions allowed; null for all of the machine's.</param>
-internal sealed record SandboxLimits(long? MemoryBytes, double? Cpus)
+/// <param name="TmpBytes">The size of the tmpfs at /tmp (AgentTmpSize), which counts against the memory.</param>
+internal sealed record SandboxLimits(long? MemoryBytes, double? Cpus, long TmpBytes = SandboxLimits.DefaultTmpBytes)
 {
     /// <summary>4 GiB: Claude Code with a dotnet build of a sizeable solution fits; a runaway agent does not take the machine.</summary>
     public const long DefaultMemoryBytes = 4L * 1024 * 1024 * 1024;
+
+    /// <summary>1 GiB: the sandbox builds' output (ArtifactsPath is under /tmp) of a sizeable solution fits.</summary>
+    public const long DefaultTmpBytes = 1L * 1024 * 1024 * 1024;
 
     public static SandboxLimits Default { get; } = new(DefaultMemoryBytes, null);
 }

@@ -61,6 +61,18 @@ public sealed partial class RunAgent
     /// <summary>AgentCpuLimit: none unless set.</summary>
     public string? CpuLimit { get; set; }
 
+    /// <summary>AgentTmpSize: the size of the tmpfs at /tmp (1g unless set).</summary>
+    public string? TmpSize { get; set; }
+
+    /// <summary>AgentAllowedHost items: host names, *.domain wildcards or IP addresses, each with an optional :port, that AgentNetwork=allowlist lets through.</summary>
+    public ITaskItem[]? AllowedHosts { get; set; }
+
+    /// <summary>AgentEgressNetwork: the network through which the allowlist's proxy reaches out (bridge unless set).</summary>
+    public string? EgressNetwork { get; set; }
+
+    /// <summary>AgentCredential items: a host variable each whose value the egress proxy adds to requests (metadata Host, Header, Format, BaseUrlVariable).</summary>
+    public ITaskItem[]? Credentials { get; set; }
+
     /// <summary>The solution of a solution-level run, when this project runs it; empty otherwise.</summary>
     public string? SolutionFile { get; set; }
     public string? Verify { get; set; }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.ExceptionServices;
 using AgentSandbox.Common;
 using AgentSandbox.Docker;
+using AgentSandbox.Inputs;
 using AgentSandbox.Logging;
 using AgentSandbox.Pipeline;
 using AgentSandbox.Reporting;
@@ -45,6 +46,10 @@ public sealed partial class RunAgent : SandboxImageTask
             Runtime = Runtime,
             RuntimeFallback = RuntimeFallback,
             CpuLimit = CpuLimit,
+            TmpSize = TmpSize,
+            AllowedHosts = (AllowedHosts ?? []).Select(item => item.ItemSpec).ToList(),
+            EgressNetwork = EgressNetwork,
+            Credentials = (Credentials ?? []).Select(item => new CredentialInput(item.ItemSpec, item.GetMetadata("Host"), item.GetMetadata("Header"), item.GetMetadata("Format"), item.GetMetadata("BaseUrlVariable"))).ToList(),
             Verify = Verify,
             MaxIterations = MaxIterations,
             ReviewFailOn = ReviewFailOn,

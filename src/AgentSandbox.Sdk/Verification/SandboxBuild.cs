@@ -85,12 +85,17 @@ internal static class SandboxBuild
 
         var stopwatch = Stopwatch.StartNew();
         long exitCode;
+        var egress = new EgressRecord();
         // The code built is the agent's: what it prints is the agent's output too.
         using (log.AgentOutput())
         {
             exitCode = await engine.RunContainerAsync(
-                SandboxContainer.Create(spec, imageTag, verb, command, environment, readOnlyWorkspace: true, workingDirectory: SandboxPaths.Workspace, copy: copy),
+                SandboxContainer.Create(spec, imageTag, verb, command, environment, readOnlyWorkspace: true, workingDirectory: SandboxPaths.Workspace, copy: copy, egress: egress),
                 onStdout: Collect, onStderr: Collect, CancellationToken.None, cancellationToken).ConfigureAwait(false);
+        }
+        foreach (var warning in egress.Warnings(spec.Label))
+        {
+            log.Warn(warning);
         }
         var diagnostics = BuildOutputParser.ParseAll(output, BuildDirectory);
         // Neither a restore that fails nor a file outside the workspace is the code's fault: no agent can fix them,

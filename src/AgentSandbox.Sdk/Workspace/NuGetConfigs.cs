@@ -1,3 +1,6 @@
+using System.Xml;
+using System.Xml.Linq;
+
 namespace AgentSandbox.Workspace;
 
 /// <summary>The nuget.config files NuGet reads for a folder: each one in it and in the folders above it.</summary>
@@ -6,6 +9,54 @@ internal static class NuGetConfigs
     /// <summary>The nuget.config files a restore on the host reads but one in the sandbox cannot: those above the workspace.</summary>
     public static IReadOnlyList<string> Above(string workspaceRoot) =>
         Directory.GetParent(Path.TrimEndingDirectorySeparator(workspaceRoot)) is { } parent ? AtOrAbove(parent.FullName) : [];
+
+    /// <summary>nuget.org's feed: the source of a fresh user configuration, which the sandbox's restore has unless a nuget.config clears it.</summary>
+    public const string NuGetOrg = "https://api.nuget.org/v3/index.json";
+
+    /// <summary>
+    /// The hosts (host, or host:port for a port other than 80 and 443) of the http(s) package sources a restore in
+    /// <paramref name="directory"/> uses: nuget.org unless cleared, then each nuget.config from the farthest to the
+    /// nearest, with its clear, add and remove, as NuGet merges them. Local folder feeds have no host.
+    /// </summary>
+    public static IReadOnlyList<string> FeedHosts(string directory)
+    {
+        var sources = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["nuget.org"] = NuGetOrg };
+        foreach (var file in AtOrAbove(directory).Reverse())
+        {
+            XElement? packageSources;
+            try
+            {
+                packageSources = XDocument.Load(file).Root?.Element("packageSources");
+            }
+            catch (Exception exception) when (exception is XmlException or IOException or UnauthorizedAccessException)
+            {
+                // NuGet fails on it with its own message; the allowlist just has nothing from it.
+                continue;
+            }
+            foreach (var entry in packageSources?.Elements() ?? [])
+            {
+                var key = (string?)entry.Attribute("key") ?? "";
+                switch (entry.Name.LocalName)
+                {
+                    case "clear":
+                        sources.Clear();
+                        break;
+                    case "add" when (string?)entry.Attribute("value") is { Length: > 0 } value:
+                        sources[key] = value;
+                        break;
+                    case "remove":
+                        sources.Remove(key);
+                        break;
+                }
+            }
+        }
+        return sources.Values
+            .Select(value => Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp) ? uri : null)
+            .OfType<Uri>()
+            .Select(uri => uri.IsDefaultPort ? uri.IdnHost : $"{uri.IdnHost}:{uri.Port}")
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .ToList();
+    }
 
     /// <summary>Each nuget.config (any case, as NuGet finds it on Linux) in <paramref name="directory"/> and the folders above it, nearest first.</summary>
     public static IReadOnlyList<string> AtOrAbove(string directory)

@@ -50,6 +50,12 @@ internal sealed class FakeEngine : IImageEngine, IContainerEngine
         return Task.FromResult(Images.Contains(image) ? IdOf(image) : null);
     }
 
+    public Task<string?> ImageArchitectureAsync(string image, CancellationToken cancellationToken)
+    {
+        Calls.Add($"inspect {image}");
+        return Task.FromResult(Images.Contains(image) ? "amd64" : null);
+    }
+
     public Task<string?> PullImageAsync(string image, IProgress<EngineProgress> progress, CancellationToken cancellationToken)
     {
         Calls.Add($"pull {image}");

@@ -25,9 +25,12 @@ internal static class Specs
         HostSdkVersion = hostSdkVersion,
     };
 
-    /// <summary>An agent target's inputs: AgentRun with a prompt unless told otherwise.</summary>
+    /// <summary>
+    /// An agent target's inputs: AgentRun with a prompt unless told otherwise, on the unfiltered bridge network (the
+    /// allowlist's own tests say so, and its proxy needs the published program, which the unit tests do not have).
+    /// </summary>
     public static SandboxInputs Run(string projectDirectory, string? prompt = "Do it", string target = "AgentRun") =>
-        Project(projectDirectory) with { Target = target, Prompt = prompt };
+        Project(projectDirectory) with { Target = target, Prompt = prompt, Network = "bridge" };
 
     public static (SandboxSpec Spec, IReadOnlyList<Errors.Warning> Warnings) Create(SandboxInputs inputs, Func<string, string?>? host = null, HostUser? user = null) =>
         SandboxSpecFactory.Create(inputs, host ?? WithKey, user ?? User1000, Identity);

@@ -14,9 +14,11 @@ internal sealed class CheckNetworkStep : IAgentRunStep
 
     public static async Task EnsureAsync(AgentRunSpec spec, IContainerEngine engine, CancellationToken cancellationToken)
     {
-        if (!BuiltIn.Contains(spec.Network) && !await engine.NetworkExistsAsync(spec.Network, cancellationToken).ConfigureAwait(false))
+        // With the allowlist, the network the proxy reaches out through; the run's own network is made with each container.
+        var network = spec.Egress?.EgressNetwork ?? spec.Network;
+        if (!BuiltIn.Contains(network) && !await engine.NetworkExistsAsync(network, cancellationToken).ConfigureAwait(false))
         {
-            throw Diagnostics.NetworkNotFound(spec.Network);
+            throw Diagnostics.NetworkNotFound(network, spec.Egress is null ? "AgentNetwork" : "AgentEgressNetwork");
         }
     }
 }

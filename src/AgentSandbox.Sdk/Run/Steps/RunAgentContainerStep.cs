@@ -2,6 +2,8 @@ using System.Diagnostics;
 using AgentSandbox.Agents;
 using AgentSandbox.Common;
 using AgentSandbox.Containers;
+using AgentSandbox.Logging;
+using AgentSandbox.Spec;
 
 namespace AgentSandbox.Run.Steps;
 
@@ -16,7 +18,7 @@ internal sealed class RunAgentContainerStep : IAgentRunStep
         var parser = spec.Agent.CreateParser(spec.Invocation.Version);
         var log = context.Log;
         var access = spec.Preset.ReadOnlyWorkspace ? "; read-only" : "";
-        log.Important($"{spec.Label}: running {spec.Agent.Describe(spec.Invocation.Version)} in {context.ImageTag} (network {spec.Network}; workspace {spec.Workspace.Describe()}{access}).");
+        log.Important($"{spec.Label}: running {spec.Agent.Describe(spec.Invocation.Version)} in {context.ImageTag} (network {DescribeNetwork(spec)}; workspace {spec.Workspace.Describe()}{access}).");
         // Redacted: a gateway URL given as an argument (Codex) may carry a token.
         log.Detail($"Command: {spec.Environment.Redact(Text.CommandLine(spec.Command))}");
         log.Detail($"Environment: {spec.Environment}");
@@ -36,7 +38,7 @@ internal sealed class RunAgentContainerStep : IAgentRunStep
             using var agentOutput = log.AgentOutput();
             context.ExitCode = await context.Engine.RunContainerAsync(
                 SandboxContainer.Create(spec, context.ImageTag, Purpose, spec.Command, spec.Environment, spec.Preset.ReadOnlyWorkspace,
-                    gitEntries: context.Before?.GitEntries, copy: context.Copy, collect: !spec.Preset.ReadOnlyWorkspace),
+                    gitEntries: context.Before?.GitEntries, copy: context.Copy, collect: !spec.Preset.ReadOnlyWorkspace, egress: context.Egress, agentCredentials: true),
                 onStdout: line =>
                 {
                     foreach (var agentEvent in parser.ParseLine(Logged(line)))
@@ -51,6 +53,25 @@ internal sealed class RunAgentContainerStep : IAgentRunStep
         finally
         {
             context.Elapsed = stopwatch.Elapsed;
+            ReportEgress(spec, context.Egress, log);
+        }
+    }
+
+    /// <summary>allowlist, with what it lets through; the other modes by name.</summary>
+    public static string DescribeNetwork(AgentRunSpec spec) => spec.Egress is { } egress
+        ? $"allowlist: {string.Join(", ", egress.Apis.Select(api => new Uri(api.Upstream).Host + " (credential added by the proxy)").Concat(egress.AllowedHosts).DefaultIfEmpty("nothing"))}"
+        : spec.Network;
+
+    /// <summary>What the egress proxies let through (detailed log) and refused (a warning per host, with the line that allows it).</summary>
+    public static void ReportEgress(AgentRunSpec spec, EgressRecord egress, ISandboxLog log)
+    {
+        if (egress.Allowed.Count > 0)
+        {
+            log.Detail($"{spec.Label}: the egress proxy let through connections to {string.Join(", ", egress.Allowed)}.");
+        }
+        foreach (var warning in egress.Warnings(spec.Label))
+        {
+            log.Warn(warning);
         }
     }
 

@@ -1,0 +1,45 @@
+using System.Runtime.InteropServices;
+using AgentSandbox.Egress;
+
+// The configuration is the first line on standard input (it holds the credentials, which must not be on the command
+// line, in the environment or in a file); every decision goes to standard output as a JSON line.
+var line = Console.In.ReadLine();
+EgressConfig config;
+try
+{
+    config = EgressConfig.Parse(line ?? throw new FormatException("no configuration on standard input"));
+}
+catch (Exception exception) when (exception is FormatException or System.Text.Json.JsonException)
+{
+    Console.Error.WriteLine($"agentsandbox-egress: the configuration is unreadable: {exception.Message}");
+    return 2;
+}
+
+// For the credential routes' HttpClient, which reads them; the tunnels use the same values through Upstream.
+Environment.SetEnvironmentVariable("HTTP_PROXY", config.HttpProxy);
+Environment.SetEnvironmentVariable("HTTPS_PROXY", config.HttpsProxy);
+Environment.SetEnvironmentVariable("NO_PROXY", config.NoProxy);
+
+using var stop = new CancellationTokenSource();
+using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
+using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
+var output = Console.Out;
+var gate = new object();
+var proxy = new EgressProxy(config, egressEvent =>
+{
+    lock (gate)
+    {
+        output.WriteLine(egressEvent.ToJson());
+        output.Flush();
+    }
+});
+try
+{
+    await proxy.RunAsync(stop.Token);
+}
+catch (System.Net.Sockets.SocketException exception)
+{
+    Console.Error.WriteLine($"agentsandbox-egress: cannot listen: {exception.Message}");
+    return 3;
+}
+return 0;
