@@ -54,11 +54,11 @@ public sealed class FakeAnthropicApi : IAsyncDisposable
     private readonly string _expectedApiKey;
     private readonly FakeHttpServer _server;
 
-    private FakeAnthropicApi(IReadOnlyList<ScriptedTurn> script, string expectedApiKey)
+    private FakeAnthropicApi(IReadOnlyList<ScriptedTurn> script, string expectedApiKey, IPAddress? address)
     {
         _script = new ModelScript(script);
         _expectedApiKey = expectedApiKey;
-        _server = FakeHttpServer.Start(HandleAsync);
+        _server = FakeHttpServer.Start(HandleAsync, address);
     }
 
     public Uri BaseUrl => _server.Root;
@@ -69,7 +69,8 @@ public sealed class FakeAnthropicApi : IAsyncDisposable
     /// <summary>Scripted turns handed out so far (including "done" answers past the end of the script).</summary>
     public int TurnsServed => _script.TurnsServed;
 
-    public static FakeAnthropicApi Start(IReadOnlyList<ScriptedTurn> script, string expectedApiKey) => new(script, expectedApiKey);
+    /// <param name="address">Loopback unless the proxy of AgentNetwork=allowlist must reach it from a network of the test's own.</param>
+    public static FakeAnthropicApi Start(IReadOnlyList<ScriptedTurn> script, string expectedApiKey, IPAddress? address = null) => new(script, expectedApiKey, address);
 
     public ValueTask DisposeAsync() => _server.DisposeAsync();
 

@@ -31,15 +31,15 @@ public sealed class FakeHttpServer : IAsyncDisposable
     private readonly List<RecordedRequest> _requests = new();
     private readonly Task _acceptLoop;
 
-    private FakeHttpServer(HttpListener listener, int port, Func<HttpListenerContext, Task> handle)
+    private FakeHttpServer(HttpListener listener, IPAddress address, int port, Func<HttpListenerContext, Task> handle)
     {
         _listener = listener;
         _handle = handle;
-        Root = new Uri($"http://127.0.0.1:{port}");
+        Root = new Uri($"http://{address}:{port}");
         _acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
-    /// <summary>http://127.0.0.1:PORT</summary>
+    /// <summary>http://127.0.0.1:PORT, or the address it was told.</summary>
     public Uri Root { get; }
 
     /// <summary>Every request recorded so far, in arrival order (a snapshot).</summary>
@@ -50,22 +50,24 @@ public sealed class FakeHttpServer : IAsyncDisposable
         lock (_requests) _requests.Add(request);
     }
 
-    public static FakeHttpServer Start(Func<HttpListenerContext, Task> handle)
+    /// <param name="address">The address to listen on: loopback unless a test needs a network of its own to reach it.</param>
+    public static FakeHttpServer Start(Func<HttpListenerContext, Task> handle, IPAddress? address = null)
     {
+        address ??= IPAddress.Loopback;
         // HttpListener cannot bind port 0, so borrow a free port from the OS and retry if something races us to it.
         for (var attempt = 0; ; attempt++)
         {
-            var probe = new TcpListener(IPAddress.Loopback, 0);
+            var probe = new TcpListener(address, 0);
             probe.Start();
             var port = ((IPEndPoint)probe.LocalEndpoint).Port;
             probe.Stop();
 
             var listener = new HttpListener();
-            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            listener.Prefixes.Add($"http://{address}:{port}/");
             try
             {
                 listener.Start();
-                return new FakeHttpServer(listener, port, handle);
+                return new FakeHttpServer(listener, address, port, handle);
             }
             catch (HttpListenerException) when (attempt < 10)
             {
