@@ -1,0 +1,186 @@
+extern alias egressproxy;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Proxy = egressproxy::AgentSandbox.Egress;
+
+namespace AgentSandbox.Sdk.Tests;
+
+/// <summary>
+/// The egress proxy in process, on loopback ports, in front of a loopback API: the allowlist, the tunnels, and the
+/// credential route that adds the real key only for callers with the run's token.
+/// </summary>
+public sealed class EgressProxyTests : IAsyncLifetime
+{
+    private const string Token = "agentsandbox-run-token";
+    private const string Key = "sk-real-key";
+
+    private readonly HttpListener _api = new();
+    private readonly ConcurrentQueue<(string Method, string Path, string? Key, string? Authorization, string Body)> _received = new();
+    private readonly ConcurrentQueue<Proxy.EgressEvent> _events = new();
+    private readonly CancellationTokenSource _stop = new();
+    private int _apiPort;
+    private int _proxyPort;
+    private int _routePort;
+    private Task _proxy = Task.CompletedTask;
+    private Task _apiLoop = Task.CompletedTask;
+
+    public async Task InitializeAsync()
+    {
+        _apiPort = FreePort();
+        _api.Prefixes.Add($"http://127.0.0.1:{_apiPort}/");
+        _api.Start();
+        _apiLoop = ServeApiAsync();
+        (_proxyPort, _routePort) = (FreePort(), FreePort());
+        var ready = new TaskCompletionSource();
+        var proxy = new Proxy.EgressProxy(new Proxy.EgressConfig(_proxyPort, ["egress-under-test"], [$"127.0.0.1:{_apiPort}"],
+            [new Proxy.RouteConfig(_routePort, $"http://127.0.0.1:{_apiPort}", [new Proxy.RouteCredential("x-api-key", "{value}", Token, Key)])]),
+            egressEvent =>
+            {
+                if (egressEvent.Event == Proxy.EgressEvent.Ready)
+                {
+                    ready.TrySetResult();
+                }
+                _events.Enqueue(egressEvent);
+            });
+        _proxy = Task.Run(() => proxy.RunAsync(_stop.Token));
+        await ready.Task.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _proxy;
+        _api.Close();
+        await _apiLoop;
+    }
+
+    [Fact]
+    public async Task A_plain_http_request_to_an_allowed_host_goes_through_and_any_other_is_refused_with_the_line_that_allows_it()
+    {
+        using var client = new HttpClient(new HttpClientHandler { Proxy = new WebProxy($"http://127.0.0.1:{_proxyPort}"), UseProxy = true });
+
+        var allowed = await client.GetAsync($"http://127.0.0.1:{_apiPort}/hello");
+        var refused = await client.GetAsync($"http://localhost:{_apiPort}/hello");
+
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        Assert.Equal("answer to GET /hello", await allowed.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains($"<AgentAllowedHost Include=\"localhost:{_apiPort}\" />", await refused.Content.ReadAsStringAsync());
+        Assert.Contains(_events, e => e is { Event: "refused", Host: "localhost" } && e.Port == _apiPort);
+        Assert.Single(_received);
+    }
+
+    [Fact]
+    public async Task A_tunnel_opens_only_to_an_allowed_host_and_port()
+    {
+        Assert.StartsWith("HTTP/1.1 200", await ConnectAsync($"127.0.0.1:{_apiPort}"));
+        Assert.StartsWith("HTTP/1.1 403", await ConnectAsync("127.0.0.1:9"));
+        Assert.StartsWith("HTTP/1.1 403", await ConnectAsync($"127.0.0.2:{_apiPort}"));
+        Assert.Equal(2, _events.Count(e => e.Event == "refused"));
+    }
+
+    [Fact]
+    public async Task The_route_puts_the_real_key_in_place_of_the_token_and_streams_a_chunked_body_both_ways_on_one_connection()
+    {
+        using var connection = new TcpClient();
+        await connection.ConnectAsync(IPAddress.Loopback, _routePort);
+        var stream = connection.GetStream();
+        var reader = new StreamReader(stream, Encoding.Latin1);
+
+        for (var round = 1; round <= 2; round++)
+        {
+            await stream.WriteAsync(Encoding.Latin1.GetBytes(
+                $"POST /v1/messages?beta=true HTTP/1.1\r\nHost: egress\r\nx-api-key: {Token}\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n8\r\n round {round}\r\n0\r\n\r\n"));
+            var status = await reader.ReadLineAsync();
+            var headers = new List<string>();
+            for (var line = await reader.ReadLineAsync(); !string.IsNullOrEmpty(line); line = await reader.ReadLineAsync())
+            {
+                headers.Add(line);
+            }
+            var length = int.Parse(headers.Single(h => h.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase)).Split(':')[1]);
+            var body = new char[length];
+            await reader.ReadBlockAsync(body);
+
+            Assert.Equal("HTTP/1.1 200 OK", status);
+            Assert.Equal($"answer to POST /v1/messages?beta=true", new string(body));
+        }
+
+        Assert.Equal(2, _received.Count);
+        Assert.All(_received, request => Assert.Equal((Key, null), (request.Key, request.Authorization)));
+        Assert.Equal(["hello round 1", "hello round 2"], _received.Select(request => request.Body));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("x-api-key: guessed\r\n")]
+    [InlineData("x-api-key: " + Key + "\r\n")]
+    [InlineData("authorization: Bearer " + Token + "\r\n")]
+    public async Task The_route_refuses_a_caller_without_the_token_and_sends_nothing_on(string header)
+    {
+        using var connection = new TcpClient();
+        await connection.ConnectAsync(IPAddress.Loopback, _routePort);
+        var stream = connection.GetStream();
+        await stream.WriteAsync(Encoding.Latin1.GetBytes($"GET /v1/models HTTP/1.1\r\nHost: egress\r\n{header}\r\n"));
+
+        var answer = await new StreamReader(stream).ReadToEndAsync();
+
+        Assert.StartsWith("HTTP/1.1 401", answer);
+        Assert.Empty(_received);
+        Assert.Contains(_events, e => e.Event == "unauthorized");
+    }
+
+    [Fact]
+    public async Task A_request_for_the_route_sent_through_the_forward_proxy_is_served_by_the_route()
+    {
+        using var client = new HttpClient(new HttpClientHandler { Proxy = new WebProxy($"http://127.0.0.1:{_proxyPort}"), UseProxy = true });
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://egress-under-test:{_routePort}/v1/models");
+        request.Headers.Add("x-api-key", Token);
+
+        var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(Key, Assert.Single(_received).Key);
+    }
+
+    private async Task<string> ConnectAsync(string authority)
+    {
+        using var connection = new TcpClient();
+        await connection.ConnectAsync(IPAddress.Loopback, _proxyPort);
+        var stream = connection.GetStream();
+        await stream.WriteAsync(Encoding.Latin1.GetBytes($"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n\r\n"));
+        return await new StreamReader(stream).ReadLineAsync() ?? "";
+    }
+
+    private async Task ServeApiAsync()
+    {
+        while (_api.IsListening)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _api.GetContextAsync();
+            }
+            catch (Exception exception) when (exception is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+            var body = await new StreamReader(context.Request.InputStream).ReadToEndAsync();
+            _received.Enqueue((context.Request.HttpMethod, context.Request.Url!.PathAndQuery, context.Request.Headers["x-api-key"], context.Request.Headers["Authorization"], body));
+            var answer = Encoding.UTF8.GetBytes($"answer to {context.Request.HttpMethod} {context.Request.Url.PathAndQuery}");
+            context.Response.ContentLength64 = answer.Length;
+            await context.Response.OutputStream.WriteAsync(answer);
+            context.Response.Close();
+        }
+    }
+
+    private static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+}
