@@ -209,8 +209,9 @@ public sealed class CustomAgentEndToEndTests
         using var environment = new EnvironmentScope(new Dictionary<string, string?>());
         using var project = new TestProject();
 
-        var build = Task.Run(() => project.Build("AgentRun", SandboxProperties.ForTests(("AgentKind", "custom"), ("AgentNetwork", "none"), ("AgentPrompt", "Do it"),
-            ("AgentMemoryLimit", "1g"), ("AgentCpuLimit", "1"), ("AgentCommand", "sh;-c;sleep 5"))));
+        // The default network: the allowlist.
+        var build = Task.Run(() => project.Build("AgentRun", SandboxProperties.ForTests(("AgentKind", "custom"), ("AgentPrompt", "Do it"),
+            ("AgentMemoryLimit", "1g"), ("AgentCpuLimit", "1"), ("AgentTmpSize", "256m"), ("AgentCommand", "sh;-c;sleep 5"))));
         string id = "";
         for (var attempt = 0; attempt < 100 && id.Length == 0 && !build.IsCompleted; attempt++)
         {
@@ -219,10 +220,12 @@ public sealed class CustomAgentEndToEndTests
         }
         Assert.NotEqual("", id);
         var (_, inspected) = Shell.Run("docker", "inspect", id);
-        Assert.True((await build).Succeeded);
-
         using var document = System.Text.Json.JsonDocument.Parse(inspected);
         var host = document.RootElement[0].GetProperty("HostConfig");
+        var network = host.GetProperty("NetworkMode").GetString()!;
+        var (_, networkInspected) = Shell.Run("docker", "network", "inspect", network);
+        Assert.True((await build).Succeeded);
+
         Assert.Equal(["ALL"], host.GetProperty("CapDrop").EnumerateArray().Select(value => value.GetString()));
         Assert.Contains("no-new-privileges", host.GetProperty("SecurityOpt").EnumerateArray().Select(value => value.GetString()));
         Assert.Equal(4096, host.GetProperty("PidsLimit").GetInt64());
@@ -231,9 +234,33 @@ public sealed class CustomAgentEndToEndTests
         Assert.Equal(1_000_000_000, host.GetProperty("NanoCpus").GetInt64());
         Assert.True(host.GetProperty("Init").GetBoolean());
         Assert.False(host.GetProperty("Privileged").GetBoolean());
-        Assert.Equal("none", host.GetProperty("NetworkMode").GetString());
+        Assert.Equal("rw,exec,nosuid,nodev,size=268435456,mode=1777", host.GetProperty("Tmpfs").GetProperty("/tmp").GetString());
+        Assert.False(host.GetProperty("ReadonlyRootfs").GetBoolean());
+        // A network of the container's own: internal, with no address of the host's on it; gone after the run.
+        Assert.EndsWith("-net", network);
+        using var networkDocument = System.Text.Json.JsonDocument.Parse(networkInspected);
+        Assert.True(networkDocument.RootElement[0].GetProperty("Internal").GetBoolean());
+        Assert.Equal("true", networkDocument.RootElement[0].GetProperty("Options").GetProperty("com.docker.network.bridge.inhibit_ipv4").GetString());
+        Assert.NotEqual(0, Shell.Run("docker", "network", "inspect", network).ExitCode);
         // Copy mode: nothing of the machine is mounted, least of all the engine's socket.
         Assert.Empty(document.RootElement[0].GetProperty("Mounts").EnumerateArray());
         Assert.DoesNotContain("docker.sock", inspected);
+    }
+
+    [DockerFact]
+    public void With_a_read_only_root_the_agent_writes_its_workspace_home_and_tmp_and_nothing_else()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentKind", "custom"), ("AgentNetwork", "none"), ("AgentPrompt", "Do it"),
+            ("AgentReadOnlyRootFilesystem", "true"),
+            ("AgentCommand", "sh;-c;(touch /etc/planted 2>/dev/null && echo root-writable || echo root-read-only) && touch $HOME/.settings /tmp/scratch && echo new > New.txt && sed -i s/World/ReadOnly/ Program.cs")));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Contains(run.Messages, message => message.Text == "custom: root-read-only");
+        Assert.Contains("Hello, ReadOnly!", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
+        Assert.Equal("new\n", File.ReadAllText(Path.Combine(project.Directory, "New.txt")));
+        Assert.Equal("", Shell.LeftoverContainers(project.Directory));
     }
 }

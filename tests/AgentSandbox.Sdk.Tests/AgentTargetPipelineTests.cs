@@ -69,7 +69,8 @@ public sealed class AgentTargetPipelineTests : IDisposable
         Assert.Equal("true", _engine.Builds.Single().Labels["org.agentsandbox.generated"]);
         // Copy mode: the tree goes in and comes back through the engine; nothing of the host is mounted.
         Assert.Empty(container.Mounts);
-        Assert.Equal("/workspace", container.Files?.Download);
+        Assert.Equal("/workspace", container.Files?.Folder);
+        Assert.NotNull(container.Files?.Received);
     }
 
     [Fact]
@@ -261,7 +262,7 @@ public sealed class AgentTargetPipelineTests : IDisposable
         // The agent's tree, copied in: the build sees its edit, the user's tree has none yet.
         Assert.Empty(build.Mounts);
         Assert.NotNull(build.Files);
-        Assert.Null(build.Files.Download);
+        Assert.Null(build.Files.Received);
         var problem = Assert.Single(_log.Problems);
         Assert.Equal(("CS1002", _temp.Combine("Program.cs"), 1), (problem.Code, problem.File, problem.Line));
     }

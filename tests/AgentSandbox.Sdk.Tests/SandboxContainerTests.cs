@@ -4,6 +4,7 @@ using AgentSandbox.Docker;
 using AgentSandbox.Project;
 using AgentSandbox.Sdk.Tests.TestSupport;
 using AgentSandbox.Spec;
+using AgentSandbox.Workspace;
 using Docker.DotNet.Models;
 
 namespace AgentSandbox.Sdk.Tests;
@@ -133,5 +134,49 @@ public sealed class SandboxContainerTests : IDisposable
         var spec = Spec(projectDirectory: _temp.CreateDirectory("src/App"), workspaceRoot: _temp.Path);
 
         Assert.Equal("/workspace", Create(spec, true, workingDirectory: SandboxPaths.Workspace).WorkingDir);
+    }
+
+    [Fact]
+    public void Every_container_has_a_size_limited_tmp_in_memory_where_builds_can_run_what_they_compile()
+    {
+        var spec = Specs.RunSpec(Specs.Run(_temp.Path) with { TmpSize = "512m" });
+
+        var hostConfig = Create(spec, readOnlyWorkspace: false).HostConfig!;
+
+        Assert.Equal(new KeyValuePair<string, string>("/tmp", "rw,exec,nosuid,nodev,size=536870912,mode=1777"), Assert.Single(hostConfig.Tmpfs!));
+        Assert.False(hostConfig.ReadonlyRootfs);
+    }
+
+    [Fact]
+    public void A_read_only_root_leaves_the_workspace_as_a_volume_of_its_own_and_the_home_in_memory_as_the_agents()
+    {
+        var spec = Specs.RunSpec(Specs.Run(_temp.Path) with { ReadOnlyRootFilesystem = "true" });
+        using var copy = WorkspaceCopy.Pack(_temp.Path, spec.User);
+
+        var request = SandboxContainer.Create(spec, "agentsandbox:0123456789abcdef", "agent", spec.Command, spec.Environment, false, copy: copy, collect: true);
+        var hostConfig = DockerEngine.CreateParameters(request).HostConfig!;
+
+        Assert.True(hostConfig.ReadonlyRootfs);
+        Assert.Equal($"rw,exec,nosuid,nodev,size={SandboxLimits.DefaultTmpBytes},uid=1000,gid=1000,mode=0700", hostConfig.Tmpfs!["/home/agent"]);
+        Assert.Contains(new MountView("volume", null, "/workspace", false), Mounts(DockerEngine.CreateParameters(request)));
+    }
+
+    [Fact]
+    public void Under_a_read_only_root_the_upload_is_the_workspaces_entries_relative_to_it()
+    {
+        File.WriteAllText(Path.Combine(_temp.Path, "a.txt"), "a");
+        Directory.CreateDirectory(Path.Combine(_temp.Path, "src"));
+        File.WriteAllText(Path.Combine(_temp.Path, "src", "b.cs"), "b");
+        using var copy = WorkspaceCopy.Pack(_temp.Path, Specs.User1000);
+
+        using var relative = DockerEngine.Relative(copy.OpenTree(), "/workspace");
+        using var reader = new System.Formats.Tar.TarReader(relative);
+        var names = new List<string>();
+        while (reader.GetNextEntry() is { } entry)
+        {
+            names.Add(entry.Name);
+        }
+
+        Assert.Equal(["a.txt", "src/", "src/b.cs"], names);
     }
 }

@@ -46,10 +46,14 @@ internal static class SandboxContainer
             Limits: Limits with { MemoryBytes = spec.Limits.MemoryBytes, Cpus = spec.Limits.Cpus })
         {
             Runtime = spec.Runtime,
-            TmpBytes = spec.Limits.TmpBytes,
+            Scratch = [new ScratchFolder("/tmp", spec.Limits.TmpBytes),
+                // A read-only root leaves the agent its home (its CLI's settings and caches) in memory, as its own.
+                .. spec.ReadOnlyRootFilesystem
+                    ? [new ScratchFolder(spec.User.IsRoot ? "/root" : DockerfileGenerator.AgentHome, spec.Limits.TmpBytes, $"{spec.User.Uid}:{spec.User.Gid}")]
+                    : (ScratchFolder[])[]],
+            ReadOnlyRootFilesystem = spec.ReadOnlyRootFilesystem,
             Files = copy is null ? null
-                : collect ? new ContainerFiles(copy.OpenTree, SandboxPaths.Workspace, copy.AdoptAsync)
-                : new ContainerFiles(copy.OpenTree),
+                : new ContainerFiles(copy.OpenTree, SandboxPaths.Workspace, collect ? copy.AdoptAsync : null),
             Egress = spec.Egress is { } policy ? new EgressGateway(
                 imageTag,
                 [EgressImage.ProxyPath],

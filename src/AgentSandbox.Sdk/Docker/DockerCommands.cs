@@ -44,9 +44,17 @@ internal static class DockerCommands
         {
             options.AddRange(["--runtime", runtime]);
         }
-        if (request.TmpBytes is { } tmp)
+        foreach (var folder in request.Scratch)
         {
-            options.AddRange(["--tmpfs", $"/tmp:rw,exec,nosuid,nodev,size={tmp.ToString(System.Globalization.CultureInfo.InvariantCulture)},mode=1777"]);
+            options.AddRange(["--tmpfs", $"{folder.Path}:{folder.Options}"]);
+        }
+        if (request.ReadOnlyRootFilesystem)
+        {
+            options.Add("--read-only");
+            if (request.Files is { } volume)
+            {
+                options.AddRange(["--mount", $"type=volume,target={volume.Folder}"]);
+            }
         }
         foreach (var mount in request.Mounts)
         {
@@ -67,12 +75,14 @@ internal static class DockerCommands
             commands.AddRange(
             [
                 Text.CommandLine(["docker", "create", .. options, request.Image, .. request.Command]),
-                $"docker cp - {Text.Quote(request.Name)}:/ < workspace.tar",
+                request.ReadOnlyRootFilesystem
+                    ? $"docker cp - {Text.Quote($"{request.Name}:{files.Folder}")} < workspace.tar   # its entries relative to {files.Folder}"
+                    : $"docker cp - {Text.Quote(request.Name)}:/ < workspace.tar",
                 $"docker start --attach {Text.Quote(request.Name)}",
             ]);
-            if (files is { Download: { } folder, Received: not null })
+            if (files.Received is not null)
             {
-                commands.Add($"docker cp {Text.Quote($"{request.Name}:{folder}")} - > returned.tar");
+                commands.Add($"docker cp {Text.Quote($"{request.Name}:{files.Folder}")} - > returned.tar");
             }
             commands.Add($"docker rm --force --volumes {Text.Quote(request.Name)}");
         }

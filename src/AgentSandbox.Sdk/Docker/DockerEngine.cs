@@ -145,7 +145,16 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
                 await CallAsync("copy files into a container", client, async (c, token) =>
                 {
                     await using var upload = files.Upload();
-                    await c.Containers.ExtractArchiveToContainerAsync(id, new CopyToContainerParameters { Path = "/" }, upload, token).ConfigureAwait(false);
+                    if (request.ReadOnlyRootFilesystem)
+                    {
+                        // Only a volume takes files under a read-only root: the folder's own, its entries relative to it.
+                        await using var relative = Relative(upload, files.Folder);
+                        await c.Containers.ExtractArchiveToContainerAsync(id, new CopyToContainerParameters { Path = files.Folder }, relative, token).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        await c.Containers.ExtractArchiveToContainerAsync(id, new CopyToContainerParameters { Path = "/" }, upload, token).ConfigureAwait(false);
+                    }
                     return true;
                 }, cancellationToken).ConfigureAwait(false);
             }
@@ -159,11 +168,11 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
                 await CallAsync("stream a container's output", client, (_, token) => PumpLinesAsync(stream, onStdout, onStderr, token), cancellationToken).ConfigureAwait(false);
             }
             var exit = await CallAsync("wait for a container", client, (c, token) => c.Containers.WaitContainerAsync(id, token), cancellationToken).ConfigureAwait(false);
-            if (request.Files is { Download: { } folder, Received: { } received })
+            if (request.Files is { Received: { } received } given)
             {
                 await CallAsync("copy files out of a container", client, async (c, token) =>
                 {
-                    var archive = await c.Containers.GetArchiveFromContainerAsync(id, new ContainerPathStatParameters { Path = folder }, statOnly: false, token).ConfigureAwait(false);
+                    var archive = await c.Containers.GetArchiveFromContainerAsync(id, new ContainerPathStatParameters { Path = given.Folder }, statOnly: false, token).ConfigureAwait(false);
                     await using var stream = archive.Stream ?? Stream.Null;
                     await received(stream, token).ConfigureAwait(false);
                     return true;
@@ -318,6 +327,28 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         public Task? Output { get; set; }
     }
 
+    /// <summary>A tar whose entries are all in <paramref name="folder"/>, with the entries relative to it.</summary>
+    internal static Stream Relative(Stream tar, string folder)
+    {
+        var prefix = folder.Trim('/') + "/";
+        var relative = new MemoryStream();
+        using (var reader = new System.Formats.Tar.TarReader(tar, leaveOpen: true))
+        using (var writer = new System.Formats.Tar.TarWriter(relative, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
+        {
+            while (reader.GetNextEntry(copyData: false) is { } entry)
+            {
+                var name = entry.Name.StartsWith(prefix, StringComparison.Ordinal) ? entry.Name[prefix.Length..] : null;
+                if (name is { Length: > 0 })
+                {
+                    entry.Name = name;
+                    writer.WriteEntry(entry);
+                }
+            }
+        }
+        relative.Position = 0;
+        return relative;
+    }
+
     /// <summary>The engine's form of a container request.</summary>
     internal static CreateContainerParameters CreateParameters(ContainerRequest request) => new()
     {
@@ -333,7 +364,13 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         Labels = request.Labels.ToDictionary(),
         HostConfig = new HostConfig
         {
-            Mounts = request.Mounts.Select(mount => new Mount { Type = "bind", Source = mount.Source, Target = mount.Target, ReadOnly = mount.ReadOnly }).ToList(),
+            Mounts =
+            [
+                .. request.Mounts.Select(mount => new Mount { Type = "bind", Source = mount.Source, Target = mount.Target, ReadOnly = mount.ReadOnly }),
+                // Removed with the container (RemoveVolumes).
+                .. request.ReadOnlyRootFilesystem && request.Files is { } files ? [new Mount { Type = "volume", Target = files.Folder }] : (Mount[])[],
+            ],
+            ReadonlyRootfs = request.ReadOnlyRootFilesystem,
             NetworkMode = request.Network,
             CapDrop = request.Limits.DropAllCapabilities ? ["ALL"] : [],
             SecurityOpt = request.Limits.NoNewPrivileges ? ["no-new-privileges"] : [],
@@ -344,10 +381,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
             MemorySwap = request.Limits.MemoryBytes ?? 0,
             NanoCPUs = request.Limits.Cpus is { } cpus ? (long)(cpus * 1_000_000_000) : 0,
             Init = request.Limits.Init,
-            // exec: builds run what they compile there (ArtifactsPath); tmpfs pages count against the memory limit.
-            Tmpfs = request.TmpBytes is { } tmp
-                ? new Dictionary<string, string> { ["/tmp"] = $"rw,exec,nosuid,nodev,size={tmp.ToString(System.Globalization.CultureInfo.InvariantCulture)},mode=1777" }
-                : null,
+            Tmpfs = request.Scratch.Count > 0 ? request.Scratch.ToDictionary(folder => folder.Path, folder => folder.Options) : null,
         },
     };
 

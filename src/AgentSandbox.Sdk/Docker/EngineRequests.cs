@@ -29,8 +29,14 @@ internal sealed record ContainerRequest(
     /// </summary>
     public EgressGateway? Egress { get; init; }
 
-    /// <summary>A size-limited tmpfs for /tmp; null for the image's own /tmp.</summary>
-    public long? TmpBytes { get; init; }
+    /// <summary>Folders in memory, size-limited (/tmp, and the home folder when the root file system is read-only).</summary>
+    public IReadOnlyList<ScratchFolder> Scratch { get; init; } = [];
+
+    /// <summary>
+    /// The root file system is read-only: the container writes only to its mounts and <see cref="Scratch"/>, and the
+    /// folder <see cref="Files"/> go to is a volume of the container's own.
+    /// </summary>
+    public bool ReadOnlyRootFilesystem { get; init; }
 
     /// <summary>Names only: a request may hold secrets and must never be logged whole.</summary>
     public override string ToString() => $"{Name} ({Image}: {Command[0]}, environment {string.Join(", ", Environment.Keys)})";
@@ -39,12 +45,29 @@ internal sealed record ContainerRequest(
 /// <summary>
 /// Files a container gets and gives back through the engine, not through a shared host path: the only way there is
 /// to a remote engine or a cluster. The engine extracts <see cref="Upload"/> at the container's root before it starts
-/// and, after it ended, hands the folder <see cref="Download"/> back as a tar stream.
+/// and, after it ended, hands <see cref="Folder"/> back as a tar stream.
 /// </summary>
-/// <param name="Upload">Opens the tar to extract at the container's root (entries such as workspace/src/a.cs).</param>
-/// <param name="Download">A folder in the container to give back, or null for none.</param>
-/// <param name="Received">Reads what came back (entries named after the folder: workspace/...); called once, before the container is removed.</param>
-internal sealed record ContainerFiles(Func<Stream> Upload, string? Download = null, Func<Stream, CancellationToken, Task>? Received = null);
+/// <param name="Upload">Opens the tar to extract at the container's root (entries such as workspace/src/a.cs, all in <see cref="Folder"/>).</param>
+/// <param name="Folder">The one folder the upload's entries are in (/workspace).</param>
+/// <param name="Received">Reads what comes back (entries named after the folder: workspace/...), once, before the container is removed; null to give nothing back.</param>
+internal sealed record ContainerFiles(Func<Stream> Upload, string Folder, Func<Stream, CancellationToken, Task>? Received = null);
+
+/// <summary>A folder in memory (tmpfs): its size counts against the container's memory.</summary>
+/// <param name="Owner">uid:gid of its root, or null for a folder every user may write to (mode 1777, as /tmp).</param>
+internal sealed record ScratchFolder(string Path, long Bytes, string? Owner = null)
+{
+    /// <summary>Mount options: exec, as builds run what they compile there; never setuid or devices.</summary>
+    public string Options
+    {
+        get
+        {
+            var size = Bytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Owner is { } owner
+                ? $"rw,exec,nosuid,nodev,size={size},uid={owner.Split(':')[0]},gid={owner.Split(':')[1]},mode=0700"
+                : $"rw,exec,nosuid,nodev,size={size},mode=1777";
+        }
+    }
+}
 
 /// <summary>
 /// A container that is an isolated network's way out (AgentNetwork=allowlist's egress proxy): started before the

@@ -122,7 +122,8 @@ internal static class DockerfileGenerator
             Line($"            || adduser -D -H -u {uid} -G \"$group\" -h {AgentHome} -s /bin/sh agentsandbox; \\");
             Line("    fi; \\");
             Line($"    mkdir -p {AgentHome} {SandboxPaths.Workspace}; \\");
-            Line($"    chown {uid}:{gid} {AgentHome}");
+            // The workspace folder too: with AgentReadOnlyRootFilesystem it is a volume, which starts as the image has it.
+            Line($"    chown {uid}:{gid} {AgentHome} {SandboxPaths.Workspace}");
             Line($"ENV HOME={AgentHome}");
             Line($"USER {uid}:{gid}");
         }

@@ -83,6 +83,7 @@ internal static partial class SandboxSpecFactory
         {
             Limits = limits,
             Egress = egress,
+            ReadOnlyRootFilesystem = ParseBool(inputs.ReadOnlyRootFilesystem, "AgentReadOnlyRootFilesystem"),
             Runtime = string.IsNullOrWhiteSpace(inputs.Runtime) ? null
                 : NetworkName().IsMatch(inputs.Runtime.Trim()) ? inputs.Runtime.Trim()
                 : throw Diagnostics.InvalidValue("AgentRuntime", inputs.Runtime.Trim(), "give the name of a runtime the engine has, such as runsc"),

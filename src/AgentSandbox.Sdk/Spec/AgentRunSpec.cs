@@ -47,6 +47,9 @@ internal sealed record AgentRunSpec(
     /// <summary>AgentNetwork=allowlist: the proxy that is the run's only way out, and what it lets through; null in the other modes.</summary>
     public EgressPolicy? Egress { get; init; }
 
+    /// <summary>AgentReadOnlyRootFilesystem: the containers write only to the workspace, /tmp and the home folder.</summary>
+    public bool ReadOnlyRootFilesystem { get; init; }
+
     /// <summary>AgentMemoryLimit and AgentCpuLimit, for every container of the run.</summary>
     public SandboxLimits Limits { get; init; } = SandboxLimits.Default;
 

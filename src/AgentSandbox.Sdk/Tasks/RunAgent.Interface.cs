@@ -61,6 +61,9 @@ public sealed partial class RunAgent
     /// <summary>AgentCpuLimit: none unless set.</summary>
     public string? CpuLimit { get; set; }
 
+    /// <summary>AgentReadOnlyRootFilesystem: true makes the containers' root file system read-only (the workspace, /tmp and the home folder stay writable).</summary>
+    public string? ReadOnlyRootFilesystem { get; set; }
+
     /// <summary>AgentTmpSize: the size of the tmpfs at /tmp (1g unless set).</summary>
     public string? TmpSize { get; set; }
 

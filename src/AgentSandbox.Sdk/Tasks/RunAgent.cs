@@ -47,6 +47,7 @@ public sealed partial class RunAgent : SandboxImageTask
             RuntimeFallback = RuntimeFallback,
             CpuLimit = CpuLimit,
             TmpSize = TmpSize,
+            ReadOnlyRootFilesystem = ReadOnlyRootFilesystem,
             AllowedHosts = (AllowedHosts ?? []).Select(item => item.ItemSpec).ToList(),
             EgressNetwork = EgressNetwork,
             Credentials = (Credentials ?? []).Select(item => new CredentialInput(item.ItemSpec, item.GetMetadata("Host"), item.GetMetadata("Header"), item.GetMetadata("Format"), item.GetMetadata("BaseUrlVariable"))).ToList(),

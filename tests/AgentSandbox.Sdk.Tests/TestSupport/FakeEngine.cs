@@ -141,6 +141,6 @@ internal sealed class FakeEngine : IImageEngine, IContainerEngine
             }
             return;
         }
-        ContainerTree.Run(files.Upload, workspace => script.Effect?.Invoke(workspace), files.Download is null ? null : files.Received);
+        ContainerTree.Run(files.Upload, workspace => script.Effect?.Invoke(workspace), files.Received);
     }
 }
