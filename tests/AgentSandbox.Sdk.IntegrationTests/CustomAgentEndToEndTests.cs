@@ -248,6 +248,22 @@ public sealed class CustomAgentEndToEndTests
     }
 
     [DockerFact]
+    public void AgentWorkspace_shows_the_agent_only_that_folder_of_the_project()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+        Directory.CreateDirectory(Path.Combine(project.Directory, "docs"));
+        File.WriteAllText(Path.Combine(project.Directory, "docs", "guide.md"), "# Guide\n");
+
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentKind", "custom"), ("AgentNetwork", "none"), ("AgentPrompt", "Do it"),
+            ("AgentWorkspace", "docs"), ("AgentCommand", "sh;-c;ls -A /workspace | tr '\\n' ' ' && echo && echo more >> guide.md")));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Contains(run.Messages, message => message.Text == "custom: guide.md");
+        Assert.Equal("# Guide\nmore\n", File.ReadAllText(Path.Combine(project.Directory, "docs", "guide.md")));
+    }
+
+    [DockerFact]
     public void With_a_read_only_root_the_agent_writes_its_workspace_home_and_tmp_and_nothing_else()
     {
         using var environment = new EnvironmentScope(new Dictionary<string, string?>());

@@ -66,10 +66,21 @@ public sealed class InputErrorTests
     [InlineData("AgentMaxTurns", "many")]
     [InlineData("AgentNetwork", "no network!")]
     [InlineData("AgentUser", "agent")]
+    [InlineData("AgentWorkspace", "..")]
+    [InlineData("AgentWorkspace", "/")]
+    [InlineData("AgentWorkspace", "/root")]
+    [InlineData("AgentAllowedHost", "https://api.example.com/")]
+    [InlineData("AgentEgressNetwork", "host")]
+    [InlineData("AgentTmpSize", "lots")]
     public void InvalidValueIsAGS1005(string property, string value)
     {
         using var environment = EnvironmentScope.WithApiKey();
         using var project = new TestProject();
+        if (property == "AgentAllowedHost")
+        {
+            // An item: given in the project.
+            File.WriteAllText(project.ProjectPath, File.ReadAllText(project.ProjectPath).Replace("</Project>", $"<ItemGroup><AgentAllowedHost Include=\"{value}\" /></ItemGroup></Project>"));
+        }
         var run = project.Build("AgentRun", new Dictionary<string, string> { ["AgentPrompt"] = "Do it", [property] = value });
         AssertFailsBeforeAnyImage(project, run, "AGS1005");
         Assert.Contains(property, run.Errors[0].Text);

@@ -43,9 +43,11 @@ internal static partial class SandboxSpecFactory
     {
         var projectDirectory = Path.GetFullPath(inputs.ProjectDirectory);
         var solution = string.IsNullOrWhiteSpace(inputs.SolutionFile) ? null : Path.GetFullPath(inputs.SolutionFile.Trim(), projectDirectory);
-        // A solution-level run works from the solution's folder, on the solution.
+        // A solution-level run works from the solution's folder, on the solution; AgentWorkspace narrows it to a folder of it.
         var workingDirectory = solution is null ? projectDirectory : Path.GetDirectoryName(solution)!;
-        var workspace = ChooseWorkspace(inputs, workingDirectory, warnings);
+        var narrowed = NarrowWorkspace(inputs, target, workingDirectory);
+        workingDirectory = narrowed?.Root ?? workingDirectory;
+        var workspace = narrowed ?? ChooseWorkspace(inputs, workingDirectory, warnings);
         var preset = ParsePreset(target, inputs, solution ?? inputs.ProjectFile, workingDirectory, workspace.Root);
         var invocation = new AgentInvocation(
             Prompt: PresetPrompts.Compose(preset),
@@ -121,6 +123,43 @@ internal static partial class SandboxSpecFactory
         return Directory.Exists(root) && SandboxPaths.IsWithin(root, workingDirectory)
             ? new WorkspaceChoice(root, WorkspaceReason.Given, [])
             : throw Diagnostics.InvalidValue("AgentWorkspaceRoot", root, "give the project's folder or an existing folder above it, such as the repository root");
+    }
+
+    /// <summary>
+    /// AgentWorkspace: the agent sees only this folder of the project. Refused when it would show more (the file
+    /// system's root, a home folder, a way out by .. or a link) or break a build the target runs in the sandbox
+    /// (the project file would be outside it).
+    /// </summary>
+    private static WorkspaceChoice? NarrowWorkspace(SandboxInputs inputs, string target, string workingDirectory)
+    {
+        if (string.IsNullOrWhiteSpace(inputs.Workspace))
+        {
+            return null;
+        }
+        var given = inputs.Workspace.Trim();
+        if (!string.IsNullOrWhiteSpace(inputs.WorkspaceRoot))
+        {
+            throw Diagnostics.InvalidValue("AgentWorkspace", given, "AgentWorkspaceRoot widens the workspace and AgentWorkspace narrows it: set only one of them");
+        }
+        var path = Path.GetFullPath(given, workingDirectory);
+        var home = Path.TrimEndingDirectorySeparator(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
+        var real = Directory.Exists(path) ? RealPath(path) : null;
+        var problem = real is null ? "it is not a folder"
+            : !SandboxPaths.IsWithin(RealPath(workingDirectory), real) ? "it is not inside the project's folder (by .. or through a link)"
+            : Path.GetPathRoot(real) == real ? "it is the file system's root"
+            : home.Length > 0 && SandboxPaths.IsWithin(real, home) ? "it is your home folder or holds it"
+            : null;
+        if (problem is not null)
+        {
+            throw Diagnostics.InvalidValue("AgentWorkspace", given, $"{problem}; give a folder of the project, such as src or docs");
+        }
+        var builds = !(string.Equals(target, "AgentRun", StringComparison.OrdinalIgnoreCase) || string.Equals(target, "AgentReview", StringComparison.OrdinalIgnoreCase))
+            && !string.Equals(inputs.Verify?.Trim(), "none", StringComparison.OrdinalIgnoreCase);
+        if (builds && real != RealPath(workingDirectory))
+        {
+            throw Diagnostics.InvalidValue("AgentWorkspace", given, $"{target} builds the project in the sandbox, and the project file would be outside the narrowed workspace; use AgentRun or AgentReview, or set AgentVerify=none");
+        }
+        return new WorkspaceChoice(real!, WorkspaceReason.Narrowed, []);
     }
 
     /// <param name="buildFile">The project (or, in a solution-level run, the solution) the sandbox's builds build.</param>

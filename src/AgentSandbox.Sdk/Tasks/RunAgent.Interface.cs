@@ -61,6 +61,9 @@ public sealed partial class RunAgent
     /// <summary>AgentCpuLimit: none unless set.</summary>
     public string? CpuLimit { get; set; }
 
+    /// <summary>AgentWorkspace: a folder of the project that is all the agent sees (AgentRun, AgentReview, or AgentVerify=none).</summary>
+    public string? Workspace { get; set; }
+
     /// <summary>AgentReadOnlyRootFilesystem: true makes the containers' root file system read-only (the workspace, /tmp and the home folder stay writable).</summary>
     public string? ReadOnlyRootFilesystem { get; set; }
 

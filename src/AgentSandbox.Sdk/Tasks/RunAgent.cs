@@ -47,6 +47,7 @@ public sealed partial class RunAgent : SandboxImageTask
             RuntimeFallback = RuntimeFallback,
             CpuLimit = CpuLimit,
             TmpSize = TmpSize,
+            Workspace = Workspace,
             ReadOnlyRootFilesystem = ReadOnlyRootFilesystem,
             AllowedHosts = (AllowedHosts ?? []).Select(item => item.ItemSpec).ToList(),
             EgressNetwork = EgressNetwork,

@@ -9,6 +9,9 @@ internal enum WorkspaceReason
     /// <summary>AgentWorkspaceRoot named it.</summary>
     Given,
 
+    /// <summary>AgentWorkspace narrowed it to a folder of the project.</summary>
+    Narrowed,
+
     /// <summary>The git repository the project is in (and it holds every build input found).</summary>
     Repository,
 
@@ -28,6 +31,7 @@ internal sealed record WorkspaceChoice(string Root, WorkspaceReason Reason, IRea
     public string Describe() => Reason switch
     {
         WorkspaceReason.Given => $"{Root} from AgentWorkspaceRoot",
+        WorkspaceReason.Narrowed => $"{Root}, narrowed by AgentWorkspace",
         WorkspaceReason.Repository => $"{Root}, the git repository",
         _ => $"{Root}, which holds the project and what its build reads",
     };
