@@ -28,6 +28,8 @@ public sealed class PackageTests : IClassFixture<PackageTests.PackedPackage>
             "tasks/net8.0/AgentSandbox.Sdk.dll", "tasks/net8.0/AgentSandbox.Sdk.deps.json",
             "tasks/net8.0/Docker.DotNet.dll", "tasks/net8.0/Docker.DotNet.Handler.Abstractions.dll", "tasks/net8.0/Docker.DotNet.Unix.dll",
             "tasks/net8.0/NuGet.Versioning.dll", "tasks/net8.0/Microsoft.Extensions.Logging.Abstractions.dll",
+            // The egress proxy of AgentNetwork=allowlist, for both architectures the engine may have.
+            "tasks/net8.0/egress/linux-x64/agentsandbox-egress", "tasks/net8.0/egress/linux-arm64/agentsandbox-egress",
         ];
         foreach (var file in required)
         {
