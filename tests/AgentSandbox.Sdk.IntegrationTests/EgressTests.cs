@@ -121,6 +121,50 @@ public sealed class EgressTests
     }
 
     [DockerFact]
+    public async Task Codex_works_through_the_proxy_with_its_key_outside_the_sandbox()
+    {
+        var apiKey = "sk-proj-egress-" + Guid.NewGuid().ToString("N");
+        using var network = new TestNetwork();
+        await using var api = FakeOpenAiResponsesApi.Start(
+            [new ExecTurn("env > seen-env.txt && sed -i 's/Hello, World!/Hello, Codex!/' Program.cs"), new TextTurn("Done.")], apiKey, network.Gateway);
+        using var environment = EnvironmentScope.WithOpenAiApi(apiKey, api.BaseUrl);
+        using var project = new TestProject();
+
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentKind", "codex"), ("AgentPrompt", "Greet"), ("AgentEgressNetwork", network.Name)));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Contains("Hello, Codex!", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
+        var turns = api.Requests.Where(request => request.Kind == RequestKind.ConversationTurn).ToList();
+        Assert.Equal(2, turns.Count);
+        Assert.All(turns, turn => Assert.Equal(apiKey, turn.ApiKey));
+        Assert.DoesNotContain(apiKey, File.ReadAllText(Path.Combine(project.Directory, "seen-env.txt")));
+        Assert.DoesNotContain(apiKey, run.Log);
+    }
+
+    [DockerFact]
+    public async Task Gemini_CLI_works_through_the_proxy_with_its_key_outside_the_sandbox()
+    {
+        var apiKey = "gemini-egress-" + Guid.NewGuid().ToString("N");
+        using var network = new TestNetwork();
+        await using var api = FakeGeminiApi.Start(
+        [
+            new ToolUseTurn("replace", new { file_path = "/workspace/Program.cs", instruction = "Greet.", old_string = "Hello, World!", new_string = "Hello, Gemini!" }),
+            new TextTurn("Done."),
+        ], apiKey, network.Gateway);
+        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["GEMINI_API_KEY"] = apiKey, ["GOOGLE_GEMINI_BASE_URL"] = api.BaseUrl.ToString().TrimEnd('/') });
+        using var project = new TestProject();
+
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentKind", "gemini"), ("AgentPrompt", "Greet"), ("AgentModel", "gemini-2.5-flash"),
+            ("AgentEgressNetwork", network.Name)));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Contains("Hello, Gemini!", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
+        Assert.NotEmpty(api.Requests.Where(request => request.Kind == RequestKind.ConversationTurn));
+        Assert.DoesNotContain(api.Requests, request => request.Kind == RequestKind.Unauthorized);
+        Assert.DoesNotContain(apiKey, run.Log);
+    }
+
+    [DockerFact]
     public async Task An_AgentCredential_reaches_its_API_only_with_the_runs_token_and_the_proxy_refuses_every_other_caller()
     {
         const string apiKey = "sk-ant-egress-custom-0123456789";

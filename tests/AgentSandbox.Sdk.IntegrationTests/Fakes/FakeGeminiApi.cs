@@ -22,11 +22,11 @@ public sealed class FakeGeminiApi : IAsyncDisposable
     private readonly string _expectedApiKey;
     private readonly FakeHttpServer _server;
 
-    private FakeGeminiApi(IReadOnlyList<ScriptedTurn> script, string expectedApiKey)
+    private FakeGeminiApi(IReadOnlyList<ScriptedTurn> script, string expectedApiKey, System.Net.IPAddress? address)
     {
         _script = new ModelScript(script);
         _expectedApiKey = expectedApiKey;
-        _server = FakeHttpServer.Start(HandleAsync);
+        _server = FakeHttpServer.Start(HandleAsync, address);
     }
 
     public Uri BaseUrl => _server.Root;
@@ -34,7 +34,8 @@ public sealed class FakeGeminiApi : IAsyncDisposable
     /// <summary>Every request received so far, in arrival order (a snapshot).</summary>
     public IReadOnlyList<RecordedRequest> Requests => _server.Requests;
 
-    public static FakeGeminiApi Start(IReadOnlyList<ScriptedTurn> script, string expectedApiKey) => new(script, expectedApiKey);
+    /// <param name="address">Loopback unless the proxy of AgentNetwork=allowlist must reach it from a network of the test's own.</param>
+    public static FakeGeminiApi Start(IReadOnlyList<ScriptedTurn> script, string expectedApiKey, System.Net.IPAddress? address = null) => new(script, expectedApiKey, address);
 
     public ValueTask DisposeAsync() => _server.DisposeAsync();
 

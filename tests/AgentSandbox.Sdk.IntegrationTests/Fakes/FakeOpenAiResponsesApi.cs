@@ -26,11 +26,11 @@ public sealed class FakeOpenAiResponsesApi : IAsyncDisposable
     private readonly string _expectedApiKey;
     private readonly FakeHttpServer _server;
 
-    private FakeOpenAiResponsesApi(IReadOnlyList<ScriptedTurn> script, string expectedApiKey)
+    private FakeOpenAiResponsesApi(IReadOnlyList<ScriptedTurn> script, string expectedApiKey, System.Net.IPAddress? address)
     {
         _script = new ModelScript(script);
         _expectedApiKey = expectedApiKey;
-        _server = FakeHttpServer.Start(HandleAsync);
+        _server = FakeHttpServer.Start(HandleAsync, address);
     }
 
     /// <summary>http://127.0.0.1:PORT/v1, the way OpenAI base URLs are written.</summary>
@@ -39,7 +39,8 @@ public sealed class FakeOpenAiResponsesApi : IAsyncDisposable
     /// <summary>Every request received so far, in arrival order (a snapshot).</summary>
     public IReadOnlyList<RecordedRequest> Requests => _server.Requests;
 
-    public static FakeOpenAiResponsesApi Start(IReadOnlyList<ScriptedTurn> script, string expectedApiKey) => new(script, expectedApiKey);
+    /// <param name="address">Loopback unless the proxy of AgentNetwork=allowlist must reach it from a network of the test's own.</param>
+    public static FakeOpenAiResponsesApi Start(IReadOnlyList<ScriptedTurn> script, string expectedApiKey, System.Net.IPAddress? address = null) => new(script, expectedApiKey, address);
 
     public ValueTask DisposeAsync() => _server.DisposeAsync();
 
