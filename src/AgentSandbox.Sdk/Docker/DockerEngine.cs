@@ -132,11 +132,16 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         var client = await PinnedAsync(cancellationToken).ConfigureAwait(false);
         string? id = null;
         var gateway = request.Egress is { } egress ? new RunningGateway(request, egress) : null;
+        var gatewayStarted = Task.CompletedTask;
         try
         {
             if (gateway is not null)
             {
-                await StartGatewayAsync(client, gateway, cancellationToken).ConfigureAwait(false);
+                // The network first (the container is created on it), then the gateway starts while the container is
+                // created and filled: the two are most of the allowlist's cost.
+                await CallAsync("create a network", client, (c, token) => c.Networks.CreateNetworkAsync(IsolatedNetworkParameters(request), token), cancellationToken).ConfigureAwait(false);
+                gateway.NetworkCreated = true;
+                gatewayStarted = StartGatewayAsync(client, gateway, cancellationToken);
             }
             id = (await CallAsync("create a container", client, (c, token) => c.Containers.CreateContainerAsync(parameters, token), cancellationToken).ConfigureAwait(false)).ID;
             if (request.Files is { } files)
@@ -160,7 +165,14 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
             }
             using var stream = await CallAsync("attach to a container", client, (c, token) => c.Containers.AttachContainerAsync(
                 id, new ContainerAttachParameters { Stream = true, Stdout = true, Stderr = true }, token), cancellationToken).ConfigureAwait(false);
+            await gatewayStarted.ConfigureAwait(false);
             await CallAsync("start a container", client, (c, token) => c.Containers.StartContainerAsync(id, new ContainerStartParameters(), token), cancellationToken).ConfigureAwait(false);
+            if (gateway is not null)
+            {
+                // Its process runs by now, and is ready long before a container's start (its network set up) has
+                // returned; a gateway that never says so fails the run.
+                await gateway.WaitReadyAsync(cancellationToken).ConfigureAwait(false);
+            }
             using (stop.Register(() => KillInBackground(client, id)))
             using (cancellationToken.Register(() => KillInBackground(client, id)))
             {
@@ -168,6 +180,8 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
                 await CallAsync("stream a container's output", client, (_, token) => PumpLinesAsync(stream, onStdout, onStderr, token), cancellationToken).ConfigureAwait(false);
             }
             var exit = await CallAsync("wait for a container", client, (c, token) => c.Containers.WaitContainerAsync(id, token), cancellationToken).ConfigureAwait(false);
+            // Its work is done: it goes while the files come back.
+            gateway?.Remove(client);
             if (request.Files is { Received: { } received } given)
             {
                 await CallAsync("copy files out of a container", client, async (c, token) =>
@@ -182,24 +196,28 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         }
         finally
         {
-            // By name when creation was interrupted: the engine may have made the container all the same.
-            await RemoveQuietlyAsync(client, id ?? parameters.Name).ConfigureAwait(false);
             if (gateway is not null)
             {
-                await RemoveGatewayAsync(client, gateway).ConfigureAwait(false);
+                // However far it got: what it made is removed only once it has stopped making things.
+                await Task.WhenAny(gatewayStarted).ConfigureAwait(false);
+            }
+            // By name when creation was interrupted: the engine may have made the container all the same.
+            await Task.WhenAll(RemoveQuietlyAsync(client, id ?? parameters.Name), gateway?.Remove(client) ?? Task.CompletedTask).ConfigureAwait(false);
+            if (gateway is { NetworkCreated: true })
+            {
+                await RemoveNetworkQuietlyAsync(client, request.Network).ConfigureAwait(false);
             }
         }
     }
 
     /// <summary>
     /// The isolated network (internal: no route out; no address of the host's on it, so no service of the machine's
-    /// is in reach either) and the gateway on it and on the outside network, serving before the container it is for.
+    /// is in reach either) and the gateway on it and on the outside network: created, started and configured; the
+    /// container it serves starts after this, and the run waits for the gateway's ready line before it goes on.
     /// </summary>
     private async Task StartGatewayAsync(DockerClient client, RunningGateway gateway, CancellationToken cancellationToken)
     {
         var (request, egress) = (gateway.Request, gateway.Egress);
-        await CallAsync("create a network", client, (c, token) => c.Networks.CreateNetworkAsync(IsolatedNetworkParameters(request), token), cancellationToken).ConfigureAwait(false);
-        gateway.NetworkCreated = true;
         gateway.Id = (await CallAsync("create a container", client, (c, token) => c.Containers.CreateContainerAsync(GatewayParameters(request, egress), token), cancellationToken).ConfigureAwait(false)).ID;
         await CallAsync("connect a container to a network", client, (c, token) => c.Networks.ConnectNetworkAsync(request.Network,
             new NetworkConnectParameters { Container = gateway.Id, EndpointConfig = new EndpointSettings { Aliases = [egress.Alias] } }, token), cancellationToken).ConfigureAwait(false);
@@ -215,55 +233,19 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
             return true;
         }, cancellationToken).ConfigureAwait(false);
 
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var said = new Queue<string>();
-        void Line(string line)
-        {
-            if (!ready.Task.IsCompleted)
-            {
-                if (egress.IsReady(line))
-                {
-                    ready.TrySetResult();
-                }
-                else if (said.Count < 10)
-                {
-                    said.Enqueue(line);
-                }
-            }
-            egress.OnOutput(line);
-        }
-        gateway.Output = Task.Run(() => PumpLinesAsync(stream, Line, Line, CancellationToken.None), CancellationToken.None);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(EgressGateway.StartTimeout);
-        await Task.WhenAny(ready.Task, gateway.Output, Task.Delay(Timeout.Infinite, timeout.Token)).ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
-        if (!ready.Task.IsCompleted)
-        {
-            var reason = said.Count > 0 ? string.Join(" ", said) : gateway.Output.IsCompleted ? "it ended without a word" : $"no word from it within {EgressGateway.StartTimeout.TotalSeconds:0} s";
-            throw Diagnostics.EgressProxyNotStarted(egress.Image, reason);
-        }
+        gateway.Output = Task.Run(() => PumpLinesAsync(stream, gateway.Line, gateway.Line, CancellationToken.None), CancellationToken.None);
     }
 
-    private static async Task RemoveGatewayAsync(DockerClient client, RunningGateway gateway)
+    private static async Task RemoveNetworkQuietlyAsync(DockerClient client, string network)
     {
-        await RemoveQuietlyAsync(client, gateway.Id ?? gateway.Name).ConfigureAwait(false);
-        if (gateway.Output is { } output)
+        using var cleanup = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
         {
-            // What it printed up to its end (a refusal just before the agent ended) is read before the run reports.
-            await Task.WhenAny(output, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+            await client.Networks.DeleteNetworkAsync(network, cleanup.Token).ConfigureAwait(false);
         }
-        gateway.Stream?.Dispose();
-        if (gateway.NetworkCreated)
+        catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            using var cleanup = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            try
-            {
-                await client.Networks.DeleteNetworkAsync(gateway.Request.Network, cleanup.Token).ConfigureAwait(false);
-            }
-            catch (Exception exception) when (exception is not OutOfMemoryException)
-            {
-                // As with containers: the labels find a network left behind.
-            }
+            // As with containers: the labels find a network left behind.
         }
     }
 
@@ -315,9 +297,13 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
 
     internal static string GatewayName(ContainerRequest request) => request.Name + "-egress";
 
-    /// <summary>A gateway while it runs: what to remove afterwards, however far its start got.</summary>
+    /// <summary>A gateway while it runs: whether it said it is ready, and what to remove afterwards, however far its start got.</summary>
     private sealed class RunningGateway(ContainerRequest request, EgressGateway egress)
     {
+        private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly Queue<string> _said = new();
+        private Task? _removal;
+
         public ContainerRequest Request { get; } = request;
         public EgressGateway Egress { get; } = egress;
         public string Name => GatewayName(Request);
@@ -325,6 +311,51 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         public string? Id { get; set; }
         public MultiplexedStream? Stream { get; set; }
         public Task? Output { get; set; }
+
+        /// <summary>Each line it prints: the first ready line releases <see cref="WaitReadyAsync"/>; the lines before are kept for the error.</summary>
+        public void Line(string line)
+        {
+            if (!_ready.Task.IsCompleted)
+            {
+                if (Egress.IsReady(line))
+                {
+                    _ready.TrySetResult();
+                }
+                else if (_said.Count < 10)
+                {
+                    _said.Enqueue(line);
+                }
+            }
+            Egress.OnOutput(line);
+        }
+
+        public async Task WaitReadyAsync(CancellationToken cancellationToken)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(EgressGateway.StartTimeout);
+            await Task.WhenAny(_ready.Task, Output ?? Task.CompletedTask, Task.Delay(Timeout.Infinite, timeout.Token)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!_ready.Task.IsCompleted)
+            {
+                var reason = _said.Count > 0 ? string.Join(" ", _said)
+                    : Output is { IsCompleted: true } ? "it ended without a word"
+                    : $"no word from it within {EgressGateway.StartTimeout.TotalSeconds:0} s";
+                throw Diagnostics.EgressProxyNotStarted(Egress.Image, reason);
+            }
+        }
+
+        /// <summary>Removes it (once, whoever asks first), then reads what it printed up to its end: a refusal just before the agent ended counts too.</summary>
+        public Task Remove(DockerClient client) => _removal ??= RemoveAsync(client);
+
+        private async Task RemoveAsync(DockerClient client)
+        {
+            await RemoveQuietlyAsync(client, Id ?? Name).ConfigureAwait(false);
+            if (Output is { } output)
+            {
+                await Task.WhenAny(output, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+            }
+            Stream?.Dispose();
+        }
     }
 
     /// <summary>A tar whose entries are all in <paramref name="folder"/>, with the entries relative to it.</summary>

@@ -17,7 +17,7 @@ internal static class EgressImage
 
     private const string ProxyFile = "agentsandbox-egress";
 
-    /// <summary>The proxy's digest per file, worked out once per process: it is tens of megabytes.</summary>
+    /// <summary>The proxy's digest per file, read (or, without the file the build writes beside it, worked out) once per process.</summary>
     private static readonly ConcurrentDictionary<(string Path, long Length, DateTime Written), string> Digests = new();
 
     /// <summary>The proxy for an engine architecture (amd64, arm64); null when the package has none for it.</summary>
@@ -39,6 +39,11 @@ internal static class EgressImage
         var file = new FileInfo(proxy);
         var digest = Digests.GetOrAdd((file.FullName, file.Length, file.LastWriteTimeUtc), key =>
         {
+            var written = key.Path + ".sha256";
+            if (File.Exists(written) && File.GetLastWriteTimeUtc(written) >= key.Written && File.ReadAllText(written).Trim() is { Length: 64 } hex)
+            {
+                return hex[..12].ToLowerInvariant();
+            }
             using var stream = File.OpenRead(key.Path);
             return Convert.ToHexString(SHA256.HashData(stream))[..12].ToLowerInvariant();
         });
