@@ -75,9 +75,9 @@ public sealed class EgressTests
             Assert.Contains(warnings, text => text.Contains($"<AgentAllowedHost Include=\"{refused}:8080\" />", StringComparison.Ordinal));
             Assert.Contains(warnings, text => text.Contains($"<AgentAllowedHost Include=\"{refused}\" />", StringComparison.Ordinal));
             Assert.DoesNotContain(warnings, text => text.Contains(allowed, StringComparison.Ordinal));
+            // Nothing of the run is left: containers (the proxy's too) and networks.
             Assert.Equal("", Shell.LeftoverContainers(project.Directory));
-            Assert.Equal("", Shell.Run("docker", "network", "ls", "-q", "--filter", "label=org.agentsandbox.target=AgentRun", "--filter", $"name={network.Name}").Output.Trim());
-            Assert.DoesNotContain(Shell.Run("docker", "network", "ls", "--format", "{{.Name}}").Output.Split('\n'), name => name.StartsWith("agentsandbox-agentrun-agent-", StringComparison.Ordinal));
+            Assert.Equal("", TestNetwork.Leftovers(project.Directory));
         }
         finally
         {
@@ -118,6 +118,7 @@ public sealed class EgressTests
         Assert.DoesNotContain(apiKey, inspect);
         Assert.DoesNotContain(apiKey, run.Log);
         Assert.Equal("", Shell.LeftoverContainers(project.Directory));
+        Assert.Equal("", TestNetwork.Leftovers(project.Directory));
     }
 
     [DockerFact]

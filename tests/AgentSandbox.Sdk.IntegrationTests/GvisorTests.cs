@@ -44,20 +44,23 @@ public sealed class GvisorTests
     public async Task Claude_Code_edits_the_project_under_gVisor()
     {
         const string apiKey = "sk-ant-e2e-gvisor";
+        // The defaults around it: the allowlist, its proxy reaching the API on a network of the test's own.
+        using var network = new TestNetwork();
         await using var api = FakeAnthropicApi.Start(
         [
             new ToolUseTurn("Edit", new { file_path = "/workspace/Program.cs", old_string = "Hello, World!", new_string = "Hello, gVisor!" }),
             new TextTurn("Done under gVisor."),
-        ], apiKey);
+        ], apiKey, network.Gateway);
         using var environment = EnvironmentScope.WithApi(apiKey, api.BaseUrl);
         using var project = new TestProject();
 
         var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentRuntime", "runsc"), ("AgentRuntimeFallback", "false"),
-            ("AgentNetwork", "host"), ("AgentPrompt", "Greet gVisor")));
+            ("AgentEgressNetwork", network.Name), ("AgentPrompt", "Greet gVisor")));
 
         Assert.True(run.Succeeded, run.Log);
         Assert.Contains("Hello, gVisor!", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
         Assert.DoesNotContain(run.Warnings, warning => warning.Code == "AGS4104");
+        Assert.All(api.Requests, request => Assert.Equal(apiKey, request.ApiKey));
     }
 
     [DockerFact]

@@ -34,8 +34,8 @@ public sealed class TestNetwork : IDisposable
     }
 
     /// <summary>AgentSandbox's own networks that are still there for a project directory (there should be none).</summary>
-    public static string Leftovers(string runLabelValue) =>
-        Shell.Run("docker", "network", "ls", "-q", "--filter", $"label=org.agentsandbox.run={runLabelValue}").Output.Trim();
+    public static string Leftovers(string projectDirectory) =>
+        Shell.Run("docker", "network", "ls", "-q", "--filter", $"label=org.agentsandbox.project={projectDirectory}").Output.Trim();
 
     public void Dispose()
     {
