@@ -183,4 +183,46 @@ public sealed class EgressProxyTests : IAsyncLifetime
         probe.Stop();
         return port;
     }
+
+    [Fact]
+    public async Task A_tunnel_goes_through_the_hosts_own_proxy_with_its_credentials_unless_NO_PROXY_names_the_host()
+    {
+        // The corporate proxy: answers CONNECT with 200 and then says which tunnel and credentials it was asked for.
+        var corporate = new TcpListener(IPAddress.Loopback, 0);
+        corporate.Start();
+        var asked = Task.Run(async () =>
+        {
+            using var client = await corporate.AcceptTcpClientAsync();
+            var stream = client.GetStream();
+            var reader = new StreamReader(stream, Encoding.Latin1);
+            var lines = new List<string>();
+            for (var line = await reader.ReadLineAsync(); !string.IsNullOrEmpty(line); line = await reader.ReadLineAsync())
+            {
+                lines.Add(line);
+            }
+            await stream.WriteAsync("HTTP/1.1 200 Connection Established\r\n\r\n"u8.ToArray());
+            return lines;
+        });
+        var upstream = new Proxy.Upstream($"http://me:s%40cret@127.0.0.1:{((IPEndPoint)corporate.LocalEndpoint).Port}", null, "internal.example,.corp.example");
+
+        await using (await upstream.TunnelAsync("api.example.com", 443, CancellationToken.None))
+        {
+            var lines = await asked;
+            Assert.Equal("CONNECT api.example.com:443 HTTP/1.1", lines[0]);
+            Assert.Contains($"Proxy-Authorization: Basic {Convert.ToBase64String(Encoding.UTF8.GetBytes("me:s@cret"))}", lines);
+        }
+        corporate.Stop();
+
+        // NO_PROXY: straight to the host, although the host's proxy is gone by now.
+        var direct = new TcpListener(IPAddress.Loopback, 0);
+        direct.Start();
+        var bypassing = new Proxy.Upstream($"http://127.0.0.1:{((IPEndPoint)corporate.LocalEndpoint).Port}", null, "localhost");
+        await using (await bypassing.TunnelAsync("localhost", ((IPEndPoint)direct.LocalEndpoint).Port, CancellationToken.None))
+        {
+            using var accepted = await direct.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        direct.Stop();
+        Assert.Null(upstream.HttpProxyFor("host.corp.example"));
+        Assert.NotNull(upstream.HttpProxyFor("api.example.com"));
+    }
 }
