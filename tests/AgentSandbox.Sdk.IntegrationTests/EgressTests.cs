@@ -160,7 +160,7 @@ public sealed class EgressTests
 
         Assert.True(run.Succeeded, run.Log);
         Assert.Contains("Hello, Gemini!", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
-        Assert.NotEmpty(api.Requests.Where(request => request.Kind == RequestKind.ConversationTurn));
+        Assert.Contains(api.Requests, request => request.Kind == RequestKind.ConversationTurn);
         Assert.DoesNotContain(api.Requests, request => request.Kind == RequestKind.Unauthorized);
         Assert.DoesNotContain(apiKey, run.Log);
     }
