@@ -149,6 +149,12 @@ internal static class Diagnostics
     public static AgentSandboxException EgressProxyNotStarted(string image, string reason) => new("AGS4019",
         $"The egress proxy of AgentNetwork=allowlist did not start in {image} ({reason.TrimEnd('.')}): the proxy needs a glibc-based image (Debian or Ubuntu, as the .NET SDK images are), so choose such an AgentBaseImage, or set AgentNetwork=bridge to run without the allowlist.");
 
+    public static AgentSandboxException Cancelled(string reason) => new("AGS4020",
+        $"The agent run was stopped because {reason}: its containers, proxy and networks were removed and, in copy mode, none of its changes were applied; run the target again to redo it.");
+
+    public static AgentSandboxException TimedOut(string timeout) => new("AGS4021",
+        $"The agent run did not finish within AgentTimeout ({timeout}), so it was stopped: its containers, proxy and networks were removed and, in copy mode, none of its changes were applied; raise AgentTimeout if the task needs longer, or give the agent a smaller task.");
+
     public static Warning RunningAsRoot(string agent) => new("AGS4101",
         $"The build runs as root and the workspace is mounted, so {agent} runs as root inside the sandbox and the files it writes into your tree belong to root: run the build as a non-root user, or use AgentWorkspaceMode=copy.");
 

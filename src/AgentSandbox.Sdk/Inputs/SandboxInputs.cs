@@ -57,6 +57,7 @@ internal sealed record SandboxInputs
     public string? RuntimeFallback { get; init; }
     public string? CpuLimit { get; init; }
     public string? TmpSize { get; init; }
+    public string? Timeout { get; init; }
     public string? Workspace { get; init; }
     public string? ReadOnlyRootFilesystem { get; init; }
 

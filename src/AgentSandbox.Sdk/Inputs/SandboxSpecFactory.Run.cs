@@ -86,6 +86,7 @@ internal static partial class SandboxSpecFactory
             Limits = limits,
             Egress = egress,
             ReadOnlyRootFilesystem = ParseBool(inputs.ReadOnlyRootFilesystem, "AgentReadOnlyRootFilesystem"),
+            Timeout = ParseDuration(inputs.Timeout, "AgentTimeout") ?? AgentRunSpec.DefaultTimeout,
             Runtime = string.IsNullOrWhiteSpace(inputs.Runtime) ? null
                 : NetworkName().IsMatch(inputs.Runtime.Trim()) ? inputs.Runtime.Trim()
                 : throw Diagnostics.InvalidValue("AgentRuntime", inputs.Runtime.Trim(), "give the name of a runtime the engine has, such as runsc"),
@@ -250,6 +251,23 @@ internal static partial class SandboxSpecFactory
         return long.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var amount) && amount > 0 && amount <= long.MaxValue / unit && amount * unit >= 6 * 1024 * 1024
             ? amount * unit
             : throw Diagnostics.InvalidValue(property, value.Trim(), "give an amount of at least 6m, such as 4g or 512m");
+    }
+
+    /// <summary>A duration as 90s, 45m, 2h or hh:mm:ss; more than zero and at most a week.</summary>
+    private static TimeSpan? ParseDuration(string? value, string property)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+        var text = value.Trim().ToLowerInvariant();
+        TimeSpan? duration = text.Length > 1 && double.TryParse(text[..^1], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount)
+            ? text[^1] switch { 's' => TimeSpan.FromSeconds(amount), 'm' => TimeSpan.FromMinutes(amount), 'h' => TimeSpan.FromHours(amount), _ => null }
+            : text.Contains(':') && TimeSpan.TryParseExact(text, @"h\:mm\:ss", CultureInfo.InvariantCulture, out var clock) ? clock
+            : null;
+        return duration is { } positive && positive > TimeSpan.Zero && positive <= TimeSpan.FromDays(7)
+            ? positive
+            : throw Diagnostics.InvalidValue(property, value.Trim(), "give a duration of more than zero, such as 90s, 45m, 2h or 01:30:00");
     }
 
     /// <summary>AgentCpuLimit: a number of CPUs greater than zero, such as 2 or 1.5; empty for no limit.</summary>

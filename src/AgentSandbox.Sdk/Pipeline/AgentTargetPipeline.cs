@@ -26,8 +26,11 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
 {
     /// <param name="context">The image's build context, already written where users can read it.</param>
     /// <param name="resultPath">Where result.json goes; an older one is deleted first.</param>
-    public async Task<AgentTargetOutcome> RunAsync(SandboxSpec spec, SandboxBuildContext context, string resultPath, CancellationToken cancellationToken)
+    /// <param name="whyStopped">When <paramref name="cancellationToken"/> stopped the run: the coded error that says why (cancelled, timed out).</param>
+    public async Task<AgentTargetOutcome> RunAsync(
+        SandboxSpec spec, SandboxBuildContext context, string resultPath, CancellationToken cancellationToken, Func<AgentSandboxException>? whyStopped = null)
     {
+        whyStopped ??= () => Diagnostics.Cancelled("the build was cancelled");
         var run = spec.Run ?? throw new ArgumentException("An agent target needs a run spec.", nameof(spec));
         // An old result must never pass for this run's, whatever stops this run.
         // Mount mode with an agent user of its own: folders that user owns are not trusted.
@@ -51,15 +54,16 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         catch (Exception failure) when (failure is AgentSandboxException or OperationCanceledException)
         {
             // The agent never started, but whoever reads result.json must still learn why (the engine is down, the image failed).
-            ResultDocument.From(AgentRunResult.NotRun(run, image: "", failure), run, failure as AgentSandboxException).WriteTo(resultPath, run.WorkspaceRoot, agentUid);
-            throw;
+            var coded = failure as AgentSandboxException ?? whyStopped();
+            ResultDocument.From(AgentRunResult.NotRun(run, image: "", coded), run, coded).WriteTo(resultPath, run.WorkspaceRoot, agentUid);
+            throw coded;
         }
 
         var patchPath = Path.Combine(Path.GetDirectoryName(resultPath)!, PatchFileName);
         AgentRunResult result;
         if (run.Policy.Mode == WorkspaceMode.Worktree)
         {
-            result = await RunInWorktreeAsync(run, imageTag, patchPath, cancellationToken).ConfigureAwait(false);
+            result = (await RunInWorktreeAsync(run, imageTag, patchPath, cancellationToken).ConfigureAwait(false)).StoppedBy(whyStopped);
         }
         else
         // From the first snapshot to the last: another run in the same tree meanwhile would pass its changes off as this run's.
@@ -68,7 +72,7 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
             using var copy = run.Policy.Mode == WorkspaceMode.Copy ? WorkspaceCopy.Pack(run.WorkspaceRoot, run.User) : null;
             // Mount mode: the agent changes the live tree, so the way back is recorded before it starts.
             var checkpoint = copy is null ? TakeCheckpoint(run) : null;
-            result = await PresetRunner.RunAsync(run, imageTag, containers, log, cancellationToken, copy, checkpoint).ConfigureAwait(false);
+            result = (await PresetRunner.RunAsync(run, imageTag, containers, log, cancellationToken, copy, checkpoint).ConfigureAwait(false)).StoppedBy(whyStopped);
             result = copy is not null
                 ? Deliver(result, run, copy, patchPath, toUserTree: true)
                 : result with { Checkpoint = checkpoint?.Id };
@@ -132,7 +136,7 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
             Workspace = run.Workspace with { Root = worktree.Map(run.WorkspaceRoot) },
         };
         using var copy = WorkspaceCopy.Pack(inWorktree.WorkspaceRoot, run.User);
-        var result = await PresetRunner.RunAsync(inWorktree, imageTag, containers, log, cancellationToken, copy).ConfigureAwait(false);
+        var result = (await PresetRunner.RunAsync(inWorktree, imageTag, containers, log, cancellationToken, copy).ConfigureAwait(false)).StoppedBy(() => Diagnostics.Cancelled("the build was cancelled"));
         result = Deliver(result, inWorktree, copy, patchPath, toUserTree: false);
         if (result.Applied != true)
         {

@@ -102,6 +102,20 @@ internal sealed record AgentRunResult(
         Failure = failure,
     };
 
+    /// <summary>
+    /// A run the build's cancellation stopped, with the coded error that says why (cancelled, timed out) in place of
+    /// the bare cancellation, so that result.json and the build's error name it; any other run as it is.
+    /// </summary>
+    public AgentRunResult StoppedBy(Func<AgentSandboxException> why)
+    {
+        if (Failure is not OperationCanceledException cancelled)
+        {
+            return this;
+        }
+        var coded = why();
+        return this with { Failure = coded, Errors = [.. Errors.Where(error => error != Describe(cancelled)), Describe(coded)!] };
+    }
+
     /// <summary>The AGS error of <see cref="Failure"/> as one line for <see cref="Errors"/>; null for none.</summary>
     public static string? Describe(Exception? failure) => failure switch
     {

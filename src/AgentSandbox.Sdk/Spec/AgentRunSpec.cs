@@ -47,6 +47,11 @@ internal sealed record AgentRunSpec(
     /// <summary>AgentNetwork=allowlist: the proxy that is the run's only way out, and what it lets through; null in the other modes.</summary>
     public EgressPolicy? Egress { get; init; }
 
+    /// <summary>AgentTimeout: how long the target may take, the image included, before it is stopped like a cancelled build.</summary>
+    public TimeSpan Timeout { get; init; } = DefaultTimeout;
+
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(30);
+
     /// <summary>AgentReadOnlyRootFilesystem: the containers write only to the workspace, /tmp and the home folder.</summary>
     public bool ReadOnlyRootFilesystem { get; init; }
 

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using AgentSandbox.Common;
 using AgentSandbox.Errors;
 using AgentSandbox.Logging;
@@ -11,22 +12,42 @@ namespace AgentSandbox.Tasks;
 
 /// <summary>
 /// The bridge every AgentSandbox task shares: runs the async work, turns coded exceptions into coded MSBuild
-/// errors (no stack trace), and cancels the work when the build is cancelled (Ctrl+C).
+/// errors (no stack trace), and stops the work, with a coded error that says why, when the build is cancelled
+/// (Ctrl+C, MSBuild's own cancellation), receives SIGTERM (what timeout, systemd and CI cancellation send) or SIGHUP
+/// (its terminal closed), or a task's time runs out.
 /// </summary>
 public abstract class AgentSandboxTask : MSBuildTask, ICancelableTask
 {
     private const string SessionKey = "AgentSandbox.SessionId";
 
     private readonly CancellationTokenSource _cancellation = new();
+    private readonly object _gate = new();
+    private Func<AgentSandboxException>? _stopped;
 
     /// <summary>The project the errors and warnings are about, so the IDE's error list points at it, not at our targets.</summary>
     public string? ProjectFile { get; set; }
 
-    public void Cancel() => _cancellation.Cancel();
+    public void Cancel() => Stop(() => Diagnostics.Cancelled("the build was cancelled (Ctrl+C, or the build's own cancellation)"));
+
+    /// <summary>Why the work was stopped, as the coded error the task fails with (and result.json records).</summary>
+    private protected AgentSandboxException Stopped() => (_stopped ?? (() => Diagnostics.Cancelled("the build was cancelled")))();
+
+    /// <summary>Stops the work with the error <paramref name="why"/> makes, unless it was stopped already.</summary>
+    private protected void Stop(Func<AgentSandboxException> why)
+    {
+        lock (_gate)
+        {
+            _stopped ??= why;
+        }
+        _cancellation.Cancel();
+    }
 
     public sealed override bool Execute()
     {
         var log = new MSBuildSandboxLog(Log, string.IsNullOrEmpty(ProjectFile) ? BuildEngine?.ProjectFileOfTaskNode : ProjectFile);
+        // In the process that runs the task: the signal stops the run (and cleans up) instead of the process.
+        using var terminate = StopOn(PosixSignal.SIGTERM, "the build received SIGTERM (a timeout, systemd or a CI system cancelling it)");
+        using var hangUp = StopOn(PosixSignal.SIGHUP, "the build received SIGHUP (its terminal or session closed)");
         try
         {
             ExecuteAsync(log, _cancellation.Token).GetAwaiter().GetResult();
@@ -37,7 +58,7 @@ public abstract class AgentSandboxTask : MSBuildTask, ICancelableTask
         }
         catch (OperationCanceledException) when (_cancellation.IsCancellationRequested)
         {
-            Log.LogMessage(MessageImportance.High, "Cancelled.");
+            log.Error(Stopped());
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
@@ -53,6 +74,22 @@ public abstract class AgentSandboxTask : MSBuildTask, ICancelableTask
     }
 
     private protected abstract Task ExecuteAsync(ISandboxLog log, CancellationToken cancellationToken);
+
+    private PosixSignalRegistration? StopOn(PosixSignal signal, string reason)
+    {
+        try
+        {
+            return PosixSignalRegistration.Create(signal, context =>
+            {
+                context.Cancel = true;
+                Stop(() => Diagnostics.Cancelled(reason));
+            });
+        }
+        catch (PlatformNotSupportedException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Item specs of an optional item input, for the library's plain lists.</summary>
     internal static IReadOnlyList<string> Specs(ITaskItem[]? items) => items?.Select(item => item.ItemSpec).ToList() ?? [];

@@ -67,6 +67,9 @@ public sealed partial class RunAgent
     /// <summary>AgentReadOnlyRootFilesystem: true makes the containers' root file system read-only (the workspace, /tmp and the home folder stay writable).</summary>
     public string? ReadOnlyRootFilesystem { get; set; }
 
+    /// <summary>AgentTimeout: how long the target may run (30m unless set): 90s, 45m, 2h or hh:mm:ss.</summary>
+    public string? Timeout { get; set; }
+
     /// <summary>AgentTmpSize: the size of the tmpfs at /tmp (1g unless set).</summary>
     public string? TmpSize { get; set; }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.ExceptionServices;
 using AgentSandbox.Common;
 using AgentSandbox.Docker;
+using AgentSandbox.Errors;
 using AgentSandbox.Inputs;
 using AgentSandbox.Logging;
 using AgentSandbox.Pipeline;
@@ -47,6 +48,7 @@ public sealed partial class RunAgent : SandboxImageTask
             RuntimeFallback = RuntimeFallback,
             CpuLimit = CpuLimit,
             TmpSize = TmpSize,
+            Timeout = Timeout,
             Workspace = Workspace,
             ReadOnlyRootFilesystem = ReadOnlyRootFilesystem,
             AllowedHosts = (AllowedHosts ?? []).Select(item => item.ItemSpec).ToList(),
@@ -73,7 +75,9 @@ public sealed partial class RunAgent : SandboxImageTask
         }
         ResultPath = Path.Combine(Path.GetFullPath(SandboxDirectory), Target, "result.json");
         using var engine = DockerEngine.Connect(DockerHost);
-        var outcome = await new AgentTargetPipeline(engine, engine, log).RunAsync(spec, context, ResultPath, cancellationToken).ConfigureAwait(false);
+        var timeout = spec.Run!.Timeout;
+        using var clock = new Timer(_ => Stop(() => Diagnostics.TimedOut(Text.Duration(timeout))), null, timeout, System.Threading.Timeout.InfiniteTimeSpan);
+        var outcome = await new AgentTargetPipeline(engine, engine, log).RunAsync(spec, context, ResultPath, cancellationToken, Stopped).ConfigureAwait(false);
 
         // MSBuild's "Project -> output" line: the terminal logger shows it on the project's line, which at its
         // default verbosity is all it shows of a successful run.

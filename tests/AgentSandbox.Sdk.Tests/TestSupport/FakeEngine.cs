@@ -46,6 +46,8 @@ internal sealed class FakeEngine : IImageEngine, IContainerEngine
 
     public Task<string?> ImageIdAsync(string image, CancellationToken cancellationToken)
     {
+        // As an engine call would: a cancelled build asks nothing more.
+        cancellationToken.ThrowIfCancellationRequested();
         Calls.Add($"inspect {image}");
         return Task.FromResult(Images.Contains(image) ? IdOf(image) : null);
     }
