@@ -73,7 +73,7 @@ public sealed partial class ArchitectureTests
             .Order(StringComparer.Ordinal);
 
         Assert.Equal(
-            ["AgentSandbox.Tasks.AgentSandboxTask", "AgentSandbox.Tasks.BuildSandboxImage", "AgentSandbox.Tasks.RestoreCheckpoint", "AgentSandbox.Tasks.RunAgent",
+            ["AgentSandbox.Tasks.AgentSandboxTask", "AgentSandbox.Tasks.BuildSandboxImage", "AgentSandbox.Tasks.CleanSandbox", "AgentSandbox.Tasks.RestoreCheckpoint", "AgentSandbox.Tasks.RunAgent",
              "AgentSandbox.Tasks.SandboxImageTask", "AgentSandbox.Tasks.SelectAgentTarget", "AgentSandbox.Tasks.WriteSandboxDockerfile"],
             publicTypes);
     }

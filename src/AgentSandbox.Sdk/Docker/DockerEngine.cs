@@ -118,6 +118,55 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         return networks.Any(n => n.Name == network || n.ID == network);
     }
 
+    public async Task<IReadOnlyList<EngineResource>> ListLabelledAsync(string label, CancellationToken cancellationToken)
+    {
+        var client = await PinnedAsync(cancellationToken).ConfigureAwait(false);
+        var filter = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [label] = true } };
+        var containers = await CallAsync("list containers", client,
+            (c, token) => c.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = filter }, token), cancellationToken).ConfigureAwait(false);
+        var networks = await CallAsync("list networks", client,
+            (c, token) => c.Networks.ListNetworksAsync(new NetworksListParameters { Filters = filter }, token), cancellationToken).ConfigureAwait(false);
+        return
+        [
+            .. containers.Select(container => new EngineResource(ResourceKind.Container, container.ID, (container.Names?.FirstOrDefault() ?? container.ID).TrimStart('/'),
+                (IReadOnlyDictionary<string, string>?)container.Labels?.AsReadOnly() ?? new Dictionary<string, string>())),
+            .. networks.Select(network => new EngineResource(ResourceKind.Network, network.ID, network.Name,
+                (IReadOnlyDictionary<string, string>?)network.Labels?.AsReadOnly() ?? new Dictionary<string, string>())),
+        ];
+    }
+
+    public async Task<IReadOnlyList<EngineResource>> ListImagesLabelledAsync(string label, CancellationToken cancellationToken)
+    {
+        var client = await PinnedAsync(cancellationToken).ConfigureAwait(false);
+        var filter = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [label] = true } };
+        var images = await CallAsync("list images", client,
+            (c, token) => c.Images.ListImagesAsync(new ImagesListParameters { All = false, Filters = filter }, token), cancellationToken).ConfigureAwait(false);
+        return images.Select(image => new EngineResource(ResourceKind.Image, image.ID, image.RepoTags?.FirstOrDefault() ?? image.ID,
+            (IReadOnlyDictionary<string, string>?)image.Labels?.AsReadOnly() ?? new Dictionary<string, string>())).ToList();
+    }
+
+    public async Task RemoveAsync(EngineResource resource, CancellationToken cancellationToken)
+    {
+        var client = await PinnedAsync(cancellationToken).ConfigureAwait(false);
+        await CallAsync($"remove a {resource.Kind.ToString().ToLowerInvariant()}", client, async (c, token) =>
+        {
+            try
+            {
+                await (resource.Kind switch
+                {
+                    ResourceKind.Container => c.Containers.RemoveContainerAsync(resource.Id, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, token),
+                    ResourceKind.Network => c.Networks.DeleteNetworkAsync(resource.Id, token),
+                    _ => c.Images.DeleteImageAsync(resource.Id, new ImageDeleteParameters { Force = true }, token),
+                }).ConfigureAwait(false);
+            }
+            catch (DockerApiException gone) when (gone.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                // Gone meanwhile (its own build's end, another build's sweep): what was asked.
+            }
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
     public async Task<IReadOnlyList<string>> RuntimesAsync(CancellationToken cancellationToken)
     {
         var client = await PinnedAsync(cancellationToken).ConfigureAwait(false);

@@ -125,3 +125,13 @@ internal sealed record ImageBuildRequest(
 
 /// <summary>One message of an engine's build or pull stream: a line of output, or the error that ended it.</summary>
 internal sealed record EngineProgress(string? Text, string? Error);
+
+internal enum ResourceKind
+{
+    Container,
+    Network,
+    Image,
+}
+
+/// <summary>Something an engine holds for us: a container, a network or an image, and its labels.</summary>
+internal sealed record EngineResource(ResourceKind Kind, string Id, string Name, IReadOnlyDictionary<string, string> Labels);

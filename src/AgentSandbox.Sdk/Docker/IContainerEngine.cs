@@ -8,6 +8,12 @@ internal interface IContainerEngine
 {
     Task<bool> NetworkExistsAsync(string network, CancellationToken cancellationToken);
 
+    /// <summary>Every container and network that carries <paramref name="label"/>, with its labels.</summary>
+    Task<IReadOnlyList<EngineResource>> ListLabelledAsync(string label, CancellationToken cancellationToken);
+
+    /// <summary>Removes a container (running or not, with its anonymous volumes), a network or an image; one already gone is no error.</summary>
+    Task RemoveAsync(EngineResource resource, CancellationToken cancellationToken);
+
     /// <summary>The container runtimes the engine can run containers with (runc, runsc for gVisor, kata-runtime …).</summary>
     Task<IReadOnlyList<string>> RuntimesAsync(CancellationToken cancellationToken);
 

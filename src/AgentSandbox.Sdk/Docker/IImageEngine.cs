@@ -9,6 +9,9 @@ internal interface IImageEngine
     /// <returns>The image's CPU architecture as the engine names it (amd64, arm64); null when it has no such image.</returns>
     Task<string?> ImageArchitectureAsync(string image, CancellationToken cancellationToken);
 
+    /// <summary>Every image that carries <paramref name="label"/>, with its labels.</summary>
+    Task<IReadOnlyList<EngineResource>> ListImagesLabelledAsync(string label, CancellationToken cancellationToken);
+
     /// <summary>Pulls an image (anonymously).</summary>
     /// <returns>Null on success, else the engine's reason (no such image, registry unreachable, denied).</returns>
     Task<string?> PullImageAsync(string image, IProgress<EngineProgress> progress, CancellationToken cancellationToken);

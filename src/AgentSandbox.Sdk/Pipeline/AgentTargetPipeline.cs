@@ -44,6 +44,7 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         string imageTag;
         try
         {
+            await Orphans.SweepAsync(containers, log, cancellationToken).ConfigureAwait(false);
             imageTag = await SandboxImageBuilder.EnsureAsync(images, context, spec.Image.BaseImage, spec.ImageBuild, run.Identity.Labels, log, cancellationToken).ConfigureAwait(false);
             if (run.Egress is not null)
             {

@@ -1,10 +1,13 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Reflection;
 
 namespace AgentSandbox.Spec;
 
 /// <summary>
-/// Who made a resource: this package's version, the build (session) and the run. Every container and image of ours
-/// carries these as labels, so that whatever a run leaves behind can be found, and only ours.
+/// Who made a resource: this package's version, the build (session) and the run, and the process that owns it on which
+/// machine. Every container, network and image of ours carries these as labels, so that whatever a run leaves behind
+/// can be found, and only ours; a container whose owning build process is gone is an orphan the next run removes.
 /// </summary>
 /// <param name="SessionId">One per build (per MSBuild node process of it).</param>
 /// <param name="RunId">One per target run: the agent's container, its sandbox builds and the image built for it share it.</param>
@@ -12,10 +15,19 @@ internal sealed record RunIdentity(string PackageVersion, string SessionId, stri
 {
     public const string LabelPrefix = "org.agentsandbox.";
 
+    /// <summary>The label every resource of ours has.</summary>
+    public const string VersionLabel = LabelPrefix + "version";
+    public const string HostLabel = LabelPrefix + "host";
+    public const string ProcessLabel = LabelPrefix + "pid";
+    public const string ProcessStartLabel = LabelPrefix + "pid-started";
+
     /// <summary>The informational version without its source revision: 0.1.0-dev.</summary>
     public static string CurrentPackageVersion { get; } =
         (typeof(RunIdentity).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0")
         .Split('+')[0];
+
+    /// <summary>This process, as its labels name it: its id and its start time (ids are reused, start times are not).</summary>
+    public static (string Host, int ProcessId, string Started) Owner { get; } = CurrentOwner();
 
     public static string NewId() => Guid.NewGuid().ToString("N")[..16];
 
@@ -23,8 +35,31 @@ internal sealed record RunIdentity(string PackageVersion, string SessionId, stri
 
     public IReadOnlyDictionary<string, string> Labels => new Dictionary<string, string>
     {
-        [LabelPrefix + "version"] = PackageVersion,
+        [VersionLabel] = PackageVersion,
         [LabelPrefix + "session"] = SessionId,
         [LabelPrefix + "run"] = RunId,
+        [HostLabel] = Owner.Host,
+        [ProcessLabel] = Owner.ProcessId.ToString(CultureInfo.InvariantCulture),
+        [ProcessStartLabel] = Owner.Started,
     };
+
+    /// <summary>The start time of a process, as the labels write it; null when there is no such process.</summary>
+    public static string? StartOf(int processId)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(processId);
+            return process.StartTime.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+        }
+        catch (Exception exception) when (exception is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
+
+    private static (string, int, string) CurrentOwner()
+    {
+        var id = Environment.ProcessId;
+        return (Environment.MachineName, id, StartOf(id) ?? "unknown");
+    }
 }

@@ -25,6 +25,9 @@ internal sealed class FakeEngine : IImageEngine, IContainerEngine
 
     public string IdOf(string image) => ImageIds.TryGetValue(image, out var id) ? id : $"sha256:{image}";
     public HashSet<string> Networks { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Containers, networks and images the engine holds with labels (what a sweep or a clean looks at).</summary>
+    public List<EngineResource> Resources { get; } = [];
     public List<ImageBuildRequest> Builds { get; } = [];
     public List<ContainerRequest> Containers { get; } = [];
 
@@ -50,6 +53,19 @@ internal sealed class FakeEngine : IImageEngine, IContainerEngine
         cancellationToken.ThrowIfCancellationRequested();
         Calls.Add($"inspect {image}");
         return Task.FromResult(Images.Contains(image) ? IdOf(image) : null);
+    }
+
+    public Task<IReadOnlyList<EngineResource>> ListLabelledAsync(string label, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<EngineResource>>(Resources.Where(r => r.Kind != ResourceKind.Image && r.Labels.ContainsKey(label)).ToList());
+
+    public Task<IReadOnlyList<EngineResource>> ListImagesLabelledAsync(string label, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<EngineResource>>(Resources.Where(r => r.Kind == ResourceKind.Image && r.Labels.ContainsKey(label)).ToList());
+
+    public Task RemoveAsync(EngineResource resource, CancellationToken cancellationToken)
+    {
+        Calls.Add($"remove {resource.Kind.ToString().ToLowerInvariant()} {resource.Name}");
+        Resources.Remove(resource);
+        return Task.CompletedTask;
     }
 
     public Task<string?> ImageArchitectureAsync(string image, CancellationToken cancellationToken)

@@ -1,0 +1,38 @@
+using AgentSandbox.Docker;
+using AgentSandbox.Logging;
+using AgentSandbox.Spec;
+
+namespace AgentSandbox.Tasks;
+
+/// <summary>
+/// AgentSandboxClean: removes every container and network of ours from the engine (running ones too: other builds'
+/// runs end with AGS2xxx), and with AgentCleanImages=true the sandbox images. Nothing without our labels.
+/// </summary>
+public sealed class CleanSandbox : AgentSandboxTask
+{
+    /// <summary>AgentDockerHost; empty for DOCKER_HOST, else the current Docker context.</summary>
+    public string? DockerHost { get; set; }
+
+    /// <summary>AgentCleanImages: true removes the sandbox images too (the next run builds its image again).</summary>
+    public bool CleanImages { get; set; }
+
+    private protected override async Task ExecuteAsync(ISandboxLog log, CancellationToken cancellationToken)
+    {
+        using var engine = DockerEngine.Connect(DockerHost);
+        var ours = (await engine.ListLabelledAsync(RunIdentity.VersionLabel, cancellationToken).ConfigureAwait(false)).ToList();
+        if (CleanImages)
+        {
+            ours.AddRange(await engine.ListImagesLabelledAsync(RunIdentity.LabelPrefix + "generated", cancellationToken).ConfigureAwait(false));
+        }
+        // Containers, then the networks they were on, then the images they ran.
+        foreach (var resource in ours.OrderBy(resource => resource.Kind))
+        {
+            await engine.RemoveAsync(resource, cancellationToken).ConfigureAwait(false);
+            log.Info($"Removed {resource.Kind.ToString().ToLowerInvariant()} {resource.Name}.");
+        }
+        log.Important($"AgentSandboxClean: removed {Common.Text.Count(ours.Count(r => r.Kind == ResourceKind.Container), "container")}, " +
+            $"{Common.Text.Count(ours.Count(r => r.Kind == ResourceKind.Network), "network")}" +
+            (CleanImages ? $" and {Common.Text.Count(ours.Count(r => r.Kind == ResourceKind.Image), "image")}" : " (AgentCleanImages=true removes the sandbox images too)") +
+            $" of AgentSandbox's from {engine.Endpoint}.");
+    }
+}

@@ -1,0 +1,62 @@
+using AgentSandbox.Containers;
+using AgentSandbox.Docker;
+using AgentSandbox.Spec;
+using AgentSandbox.Sdk.Tests.TestSupport;
+
+namespace AgentSandbox.Sdk.Tests;
+
+/// <summary>The sweep: what builds that are gone left on this machine goes; nothing else does.</summary>
+public sealed class OrphansTests
+{
+    private static EngineResource Resource(ResourceKind kind, string name, string? host, int? pid, string? started) => new(kind, name, name,
+        new Dictionary<string, string>
+        {
+            [RunIdentity.VersionLabel] = "0.1.0",
+            [RunIdentity.LabelPrefix + "run"] = "run-" + name,
+        }
+        .Concat(host is null ? [] : new Dictionary<string, string> { [RunIdentity.HostLabel] = host })
+        .Concat(pid is null ? [] : new Dictionary<string, string> { [RunIdentity.ProcessLabel] = pid.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        .Concat(started is null ? [] : new Dictionary<string, string> { [RunIdentity.ProcessStartLabel] = started })
+        .ToDictionary());
+
+    private static string? StartOf(int pid) => pid == 100 ? "2026-12-02T01:00:00.000Z" : null;
+
+    [Theory]
+    [InlineData("here", 100, "2026-12-02T01:00:00.000Z", false)] // its build still runs
+    [InlineData("here", 100, "2026-12-01T09:00:00.000Z", true)]  // the id was taken by a later process
+    [InlineData("here", 200, "2026-12-02T01:00:00.000Z", true)]  // no such process any more
+    [InlineData("elsewhere", 200, "2026-12-02T01:00:00.000Z", false)] // another machine's: its build may run
+    [InlineData("here", null, null, false)] // an older version's, without an owner: not ours to judge
+    public void A_resource_is_an_orphan_when_made_here_by_a_process_that_is_gone(string host, int? pid, string? started, bool orphan)
+    {
+        Assert.Equal(orphan, Orphans.IsOrphan(Resource(ResourceKind.Container, "c", host, pid, started), "here", StartOf));
+    }
+
+    [Fact]
+    public void Images_are_never_orphans()
+    {
+        Assert.False(Orphans.IsOrphan(Resource(ResourceKind.Image, "i", "here", 200, "x"), "here", StartOf));
+    }
+
+    [Fact]
+    public async Task The_sweep_removes_the_containers_then_the_networks_of_gone_builds_and_leaves_the_rest()
+    {
+        var engine = new FakeEngine();
+        var (host, pid, started) = RunIdentity.Owner;
+        engine.Resources.AddRange(
+        [
+            Resource(ResourceKind.Network, "dead-net", host, 999_999, "2020-01-01T00:00:00.000Z"),
+            Resource(ResourceKind.Container, "dead", host, 999_999, "2020-01-01T00:00:00.000Z"),
+            Resource(ResourceKind.Container, "mine", host, pid, started),
+            Resource(ResourceKind.Container, "other-machine", host + "-other", 999_999, "2020-01-01T00:00:00.000Z"),
+        ]);
+        var log = new RecordingLog();
+
+        var removed = await Orphans.SweepAsync(engine, log, CancellationToken.None);
+
+        Assert.Equal(2, removed);
+        Assert.Equal(["remove container dead", "remove network dead-net"], engine.Calls);
+        Assert.Equal(["mine", "other-machine"], engine.Resources.Select(r => r.Name).Order());
+        Assert.Contains(log.Important, message => message.Contains("Removed 1 container and 1 network that builds no longer running left behind (runs run-dead, run-dead-net)", StringComparison.Ordinal));
+    }
+}
