@@ -99,6 +99,46 @@ public sealed class StoppingTests
         Assert.Equal("", TestNetwork.Leftovers(project.Directory));
     }
 
+    [DockerFact]
+    public void The_build_stays_within_50_MB_more_memory_while_the_agent_prints_200_MB()
+    {
+        using var project = new TestProject();
+        // Whole-process peak memory of the build, with an agent that prints one line and with one that prints 200 MB,
+        // half in lines of 1 KiB and half in one endless line.
+        long PeakOf(string command)
+        {
+            var output = new StringBuilder();
+            using var build = StartBuild(project, output, SandboxProperties.ForTests(("AgentKind", "custom"), ("AgentNetwork", "none"), ("AgentPrompt", "Print"),
+                ("AgentCommand", command)));
+            long peak = 0;
+            while (!build.WaitForExit(TimeSpan.FromMilliseconds(100)))
+            {
+                peak = Math.Max(peak, PeakResidentKiB(build.Id));
+            }
+            Assert.True(build.ExitCode == 0, output.ToString());
+            return peak;
+        }
+
+        var quiet = PeakOf("sh;-c;echo one line");
+        var loud = PeakOf("sh;-c;head -c 104857600 /dev/zero | tr '\\0' x | fold -w 1024 && head -c 104857600 /dev/zero | tr '\\0' y && echo");
+
+        Assert.True(loud - quiet < 50 * 1024, $"peak {quiet / 1024} MiB quiet, {loud / 1024} MiB while the agent printed 200 MB");
+    }
+
+    /// <summary>VmHWM of a process, in KiB; 0 once it is gone.</summary>
+    private static long PeakResidentKiB(int processId)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{processId}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
     /// <summary>`dotnet build -t:AgentRun` as a user's shell would start it, its output collected as it comes.</summary>
     private static Process StartBuild(TestProject project, StringBuilder output, IDictionary<string, string> properties)
     {

@@ -607,11 +607,17 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         stderr.Flush();
     }
 
-    /// <summary>Cuts a byte stream into UTF-8 lines, also when a character or a line spans reads.</summary>
-    private sealed class LineSplitter(Action<string> onLine)
+    /// <summary>
+    /// Cuts a byte stream into UTF-8 lines, also when a character or a line spans reads. A line longer than
+    /// <see cref="MaxLineLength"/> is cut there with a note, so that no output, however long, fills the build's memory.
+    /// </summary>
+    internal sealed class LineSplitter(Action<string> onLine)
     {
+        public const int MaxLineLength = 1024 * 1024;
+
         private readonly Decoder _decoder = new UTF8Encoding(false).GetDecoder();
         private readonly StringBuilder _line = new();
+        private long _dropped;
 
         public void Append(ReadOnlySpan<byte> bytes)
         {
@@ -627,9 +633,13 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
                     {
                         Emit();
                     }
-                    else
+                    else if (_line.Length < MaxLineLength)
                     {
                         _line.Append(c);
+                    }
+                    else
+                    {
+                        _dropped++;
                     }
                 }
             }
@@ -645,8 +655,10 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
 
         private void Emit()
         {
-            onLine(_line.ToString().TrimEnd('\r'));
+            var line = _line.ToString().TrimEnd('\r');
+            onLine(_dropped == 0 ? line : $"{line} [AgentSandbox cut this line here: {_dropped.ToString(System.Globalization.CultureInfo.InvariantCulture)} more characters]");
             _line.Clear();
+            _dropped = 0;
         }
     }
 

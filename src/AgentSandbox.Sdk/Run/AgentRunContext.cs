@@ -16,6 +16,14 @@ internal sealed class AgentRunContext(AgentRunSpec spec, string imageTag, IConta
     /// <summary>How many of the container's last output lines are kept for an error message.</summary>
     public const int OutputTailLines = 15;
 
+    /// <summary>How much of each of those lines is kept: an error message quotes them.</summary>
+    public const int OutputTailLineLength = 4096;
+
+    /// <summary>How much of what the agent said is kept (for AgentReview's findings): the latest, up to this many characters.</summary>
+    public const int MessagesKept = 4 * 1024 * 1024;
+
+    private long _messageCharacters;
+
     public AgentRunSpec Spec { get; } = spec;
     public string ImageTag { get; } = imageTag;
     public IContainerEngine Engine { get; } = engine;
@@ -50,8 +58,20 @@ internal sealed class AgentRunContext(AgentRunSpec spec, string imageTag, IConta
     public int? CredentialRejected { get; set; }
     public string? LastMessage => Messages.Count > 0 ? Messages[^1] : null;
 
-    /// <summary>Everything the agent said, in order (AgentReview's findings may be spread over several messages).</summary>
+    /// <summary>What the agent said, in order (AgentReview's findings may be spread over several messages): the latest <see cref="MessagesKept"/> characters.</summary>
     public List<string> Messages { get; } = [];
+
+    /// <summary>Keeps a message, dropping the oldest ones beyond <see cref="MessagesKept"/>: an agent that talks without end does not fill the build's memory.</summary>
+    public void Said(string message)
+    {
+        Messages.Add(message);
+        _messageCharacters += message.Length;
+        while (_messageCharacters > MessagesKept && Messages.Count > 1)
+        {
+            _messageCharacters -= Messages[0].Length;
+            Messages.RemoveAt(0);
+        }
+    }
     public Queue<string> OutputTail { get; } = new();
     public IReadOnlyList<ChangedFile> ChangedFiles { get; set; } = [];
 
@@ -69,7 +89,7 @@ internal sealed class AgentRunContext(AgentRunSpec spec, string imageTag, IConta
 
     public void RememberOutput(string line)
     {
-        OutputTail.Enqueue(line);
+        OutputTail.Enqueue(line.Length <= OutputTailLineLength ? line : line[..OutputTailLineLength] + " …");
         if (OutputTail.Count > OutputTailLines)
         {
             OutputTail.Dequeue();

@@ -80,7 +80,7 @@ internal sealed class RunAgentContainerStep : IAgentRunStep
         switch (agentEvent)
         {
             case AgentMessage message:
-                context.Messages.Add(message.Text);
+                context.Said(message.Text);
                 context.RememberOutput(message.Text);
                 context.Log.Important($"{context.Spec.Agent.Kind}: {message.Text}");
                 break;
