@@ -100,12 +100,12 @@ public sealed class StoppingTests
     }
 
     [DockerFact]
-    public void The_build_stays_within_50_MB_more_memory_while_the_agent_prints_200_MB()
+    public void The_build_stays_within_50_MB_more_memory_while_the_agent_prints_200_MB_and_an_endless_line_is_cut()
     {
         using var project = new TestProject();
-        // Whole-process peak memory of the build, with an agent that prints one line and with one that prints 200 MB,
-        // half in lines of 1 KiB and half in one endless line.
-        long PeakOf(string command)
+        // Whole-process peak memory of the build, with an agent that prints one line and with one that prints 200 MB in
+        // lines of 1 KiB, both as long as each other.
+        long PeakOf(string command, Action<string>? check = null)
         {
             var output = new StringBuilder();
             using var build = StartBuild(project, output, SandboxProperties.ForTests(("AgentKind", "custom"), ("AgentNetwork", "none"), ("AgentPrompt", "Print"),
@@ -116,13 +116,18 @@ public sealed class StoppingTests
                 peak = Math.Max(peak, PeakResidentKiB(build.Id));
             }
             Assert.True(build.ExitCode == 0, output.ToString());
+            check?.Invoke(output.ToString());
             return peak;
         }
 
-        var quiet = PeakOf("sh;-c;echo one line");
-        var loud = PeakOf("sh;-c;head -c 104857600 /dev/zero | tr '\\0' x | fold -w 1024 && head -c 104857600 /dev/zero | tr '\\0' y && echo");
-
+        var quiet = PeakOf("sh;-c;sleep 20 && echo one line");
+        var loud = PeakOf("sh;-c;head -c 209715200 /dev/zero | tr '\\0' x | fold -w 1024",
+            output => Assert.Contains("the agent has printed more than 5000 lines; the rest appear with -v:detailed only.", output));
         Assert.True(loud - quiet < 50 * 1024, $"peak {quiet / 1024} MiB quiet, {loud / 1024} MiB while the agent printed 200 MB");
+
+        // A line without end is cut at 1 MiB, with a note.
+        PeakOf("sh;-c;head -c 10485760 /dev/zero | tr '\\0' y && echo",
+            output => Assert.Contains($"[AgentSandbox cut this line here: {10485760 - (1024 * 1024)} more characters]", output));
     }
 
     /// <summary>VmHWM of a process, in KiB; 0 once it is gone.</summary>

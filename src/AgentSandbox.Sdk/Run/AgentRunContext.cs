@@ -20,9 +20,15 @@ internal sealed class AgentRunContext(AgentRunSpec spec, string imageTag, IConta
     public const int OutputTailLineLength = 4096;
 
     /// <summary>How much of what the agent said is kept (for AgentReview's findings): the latest, up to this many characters.</summary>
-    public const int MessagesKept = 4 * 1024 * 1024;
+    public const int MessagesKept = 1024 * 1024;
+
+    /// <summary>How many lines of what the agent says and does the build's log shows at its verbosity.</summary>
+    public const int ShownLines = 5000;
 
     private long _messageCharacters;
+
+    /// <summary>How many lines of what the agent said and did were reported so far.</summary>
+    public int Shown { get; set; }
 
     public AgentRunSpec Spec { get; } = spec;
     public string ImageTag { get; } = imageTag;

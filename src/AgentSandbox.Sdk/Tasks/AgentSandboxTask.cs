@@ -20,7 +20,11 @@ public abstract class AgentSandboxTask : MSBuildTask, ICancelableTask
 {
     private const string SessionKey = "AgentSandbox.SessionId";
 
+    /// <summary>How long a process that is exiting waits for the run to clean up: well within what SIGTERM's senders allow.</summary>
+    private static readonly TimeSpan ExitGrace = TimeSpan.FromSeconds(8);
+
     private readonly CancellationTokenSource _cancellation = new();
+    private readonly ManualResetEventSlim _finished = new();
     private readonly object _gate = new();
     private Func<AgentSandboxException>? _stopped;
 
@@ -48,6 +52,8 @@ public abstract class AgentSandboxTask : MSBuildTask, ICancelableTask
         // In the process that runs the task: the signal stops the run (and cleans up) instead of the process.
         using var terminate = StopOn(PosixSignal.SIGTERM, "the build received SIGTERM (a timeout, systemd or a CI system cancelling it)");
         using var hangUp = StopOn(PosixSignal.SIGHUP, "the build received SIGHUP (its terminal or session closed)");
+        // The dotnet CLI answers SIGTERM itself by exiting the process: the run is stopped and cleaned up on the way out.
+        AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
         try
         {
             ExecuteAsync(log, _cancellation.Token).GetAwaiter().GetResult();
@@ -70,7 +76,27 @@ public abstract class AgentSandboxTask : MSBuildTask, ICancelableTask
             log.Error(Diagnostics.Internal(exception));
             Log.LogMessage(MessageImportance.Low, "{0}", Text.Loggable(exception.ToString()));
         }
+        finally
+        {
+            AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
+            _finished.Set();
+        }
         return !Log.HasLoggedErrors && !_cancellation.IsCancellationRequested;
+    }
+
+    /// <summary>
+    /// The process is exiting under a running task (the dotnet CLI's answer to SIGTERM): the run is stopped and waited
+    /// for, so that its containers, proxy and networks go; the error is written where the build's output goes, as the
+    /// build's loggers are already gone, and the process exits with a failure.
+    /// </summary>
+    private void OnProcessExit(object? sender, EventArgs e)
+    {
+        Stop(() => Diagnostics.Cancelled("the build's process is exiting (SIGTERM, or the dotnet CLI's own shutdown)"));
+        _finished.Wait(ExitGrace);
+        var error = Stopped();
+        var project = string.IsNullOrEmpty(ProjectFile) ? BuildEngine?.ProjectFileOfTaskNode : ProjectFile;
+        Console.Error.WriteLine($"{project} : error {error.Code}: {Text.Loggable(error.Message)}");
+        Environment.ExitCode = 1;
     }
 
     private protected abstract Task ExecuteAsync(ISandboxLog log, CancellationToken cancellationToken);

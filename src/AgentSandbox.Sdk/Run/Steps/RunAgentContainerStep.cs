@@ -75,6 +75,31 @@ internal sealed class RunAgentContainerStep : IAgentRunStep
         }
     }
 
+    /// <summary>
+    /// What the agent says and does, in the build's log as it happens; past <see cref="AgentRunContext.ShownLines"/>
+    /// lines, in the detailed log only: a build's loggers hold what waits to be written, and an agent can print without end.
+    /// </summary>
+    private static void Show(AgentRunContext context, string line, bool important)
+    {
+        var shown = ++context.Shown;
+        if (shown == AgentRunContext.ShownLines + 1)
+        {
+            context.Log.Important($"{context.Spec.Label}: the agent has printed more than {AgentRunContext.ShownLines} lines; the rest appear with -v:detailed only.");
+        }
+        if (shown > AgentRunContext.ShownLines)
+        {
+            context.Log.Detail(line);
+        }
+        else if (important)
+        {
+            context.Log.Important(line);
+        }
+        else
+        {
+            context.Log.Info(line);
+        }
+    }
+
     private static void Report(AgentRunContext context, AgentEvent agentEvent, CancellationTokenSource stop)
     {
         switch (agentEvent)
@@ -82,10 +107,10 @@ internal sealed class RunAgentContainerStep : IAgentRunStep
             case AgentMessage message:
                 context.Said(message.Text);
                 context.RememberOutput(message.Text);
-                context.Log.Important($"{context.Spec.Agent.Kind}: {message.Text}");
+                Show(context, $"{context.Spec.Agent.Kind}: {message.Text}", important: true);
                 break;
             case AgentToolCall call:
-                context.Log.Info($"  {call.Description}");
+                Show(context, $"  {call.Description}", important: false);
                 break;
             case AgentNotice notice:
                 // Shown at minimal verbosity: a retrying CLI is otherwise minutes of silence.
