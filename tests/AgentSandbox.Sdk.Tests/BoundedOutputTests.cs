@@ -31,7 +31,7 @@ public sealed class BoundedOutputTests
     public void What_the_agent_said_is_kept_up_to_a_bound_latest_first_and_each_remembered_line_is_short()
     {
         var context = new AgentRunContext(Specs.Minimal(Specs.SomeProjectDirectory), "image", new FakeEngine(), new RecordingLog());
-        var message = new string('m', 1024 * 1024);
+        var message = new string('m', 256 * 1024);
 
         for (var i = 0; i < 10; i++)
         {
