@@ -14,6 +14,10 @@ public sealed class InputErrorTests
         Assert.Equal(project.ProjectPath, error.File); // the IDE's error list points at the project
         Assert.DoesNotContain("   at ", error.Text); // no stack trace
         Assert.False(Directory.Exists(Path.Combine(project.SandboxDirectory, "context")), "the sandbox must not be generated before the inputs are valid");
+        // Nothing started, nothing of the user's touched.
+        Assert.Equal("", Shell.LeftoverContainers(project.Directory));
+        Assert.Equal("", TestNetwork.Leftovers(project.Directory));
+        Assert.Equal("Console.WriteLine(\"Hello, World!\");\n", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
     }
 
     [Fact]
@@ -49,11 +53,14 @@ public sealed class InputErrorTests
     [Theory]
     [InlineData("AgentKind", "copilot")]
     [InlineData("AgentBuildNetwork", "overlay")]
+    [InlineData("AgentWorkspaceMode", "live")]
+    [InlineData("AgentVerify", "always")]
+    [InlineData("AgentReviewFailOn", "sometimes")]
     public void UnknownEnumeratedValueIsAGS1004(string property, string value)
     {
         using var environment = EnvironmentScope.WithApiKey();
         using var project = new TestProject();
-        var run = project.Build(property == "AgentKind" ? "AgentRun" : "AgentSandboxImage",
+        var run = project.Build(property == "AgentBuildNetwork" ? "AgentSandboxImage" : "AgentRun",
             new Dictionary<string, string> { ["AgentPrompt"] = "Do it", [property] = value, ["AgentDockerHost"] = "unix:///nonexistent/agentsandbox.sock" });
         Assert.False(run.Succeeded, run.Log);
         var error = Assert.Single(run.Errors);
@@ -72,6 +79,26 @@ public sealed class InputErrorTests
     [InlineData("AgentAllowedHost", "https://api.example.com/")]
     [InlineData("AgentEgressNetwork", "host")]
     [InlineData("AgentTmpSize", "lots")]
+    [InlineData("AgentTimeout", "soon")]
+    [InlineData("AgentTimeout", "-5m")]
+    [InlineData("AgentTimeout", "0s")]
+    [InlineData("AgentMemoryLimit", "1k")]
+    [InlineData("AgentMemoryLimit", "plenty")]
+    [InlineData("AgentCpuLimit", "-1")]
+    [InlineData("AgentMaxBudgetUsd", "free")]
+    [InlineData("AgentMaxIterations", "0")]
+    [InlineData("AgentMaxTurns", "-3")]
+    [InlineData("AgentCheckpointsToKeep", "none")]
+    [InlineData("AgentRuntime", "run sc")]
+    [InlineData("AgentReadOnlyRootFilesystem", "sometimes")]
+    [InlineData("AgentAllowProtectedChanges", "yes please")]
+    [InlineData("AgentUser", "1000:x")]
+    [InlineData("AgentWorkspaceRoot", "/nonexistent/agentsandbox")]
+    [InlineData("AgentEgressNetwork", "none")]
+    [InlineData("AgentNetwork", "$(whoami)")]
+    [InlineData("AgentBaseImage", "Not A Valid Image!")]
+    [InlineData("AgentBaseImage", "debian:bad tag")]
+    [InlineData("AgentVersion", "latest?!")]
     public void InvalidValueIsAGS1005(string property, string value)
     {
         using var environment = EnvironmentScope.WithApiKey();
