@@ -179,7 +179,7 @@ public sealed class CustomAgentEndToEndTests
             ("AgentMemoryLimit", "64m"), ("AgentCommand", "sh;-c;head -c 268435456 /dev/zero | tail -n 1 > /dev/null && echo survived")));
         Assert.False(beyond.Succeeded, beyond.Log);
         var error = Assert.Single(beyond.Errors);
-        Assert.Equal("AGS4002", error.Code);
+        Assert.Equal("AGS4022", error.Code);
         Assert.Contains("AgentMemoryLimit (64 MiB)", error.Text);
     }
 

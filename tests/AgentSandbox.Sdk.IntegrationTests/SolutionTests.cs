@@ -54,4 +54,70 @@ public sealed class SolutionTests
         Assert.Equal("runs.txt", Assert.Single(result.RootElement.GetProperty("changedFiles").EnumerateArray()).GetProperty("path").GetString());
         Assert.False(File.Exists(Path.Combine(root, "Lib", "obj", "agent", "AgentRun", "result.json")));
     }
+
+    [DockerFact]
+    public void Three_projects_run_their_agents_at_once_build_the_image_once_and_a_conflicting_change_fails_with_its_patch_kept()
+    {
+        using var first = new TestProject(name: "A");
+        var root = Path.GetDirectoryName(first.Directory)!;
+        foreach (var name in new[] { "B", "C" })
+        {
+            Directory.CreateDirectory(Path.Combine(root, name));
+            File.WriteAllText(Path.Combine(root, name, name + ".csproj"), TestProject.ProjectXml(extraProperties: "<OutputType>Library</OutputType>"));
+        }
+        File.WriteAllText(Path.Combine(root, "shared.txt"), "shared\n");
+        // A new image for this test alone (its install step names it), and one workspace for the three projects.
+        File.WriteAllText(Path.Combine(root, "Directory.Build.props"), $$"""
+            <Project>
+              <PropertyGroup>
+                <AgentBaseImage>{{TestDocker.BaseImage}}</AgentBaseImage>
+                <AgentBuildNetwork>host</AgentBuildNetwork>
+                <AgentKind>custom</AgentKind>
+                <AgentInstallCommand>echo parallel-{{Guid.NewGuid():N}}</AgentInstallCommand>
+                <AgentWorkspaceRoot>{{root}}</AgentWorkspaceRoot>
+                <AgentCommand>sh;-c;date +%s > /workspace/started-$(MSBuildProjectName).txt &amp;&amp; sleep 6 &amp;&amp; echo $(MSBuildProjectName) >> /workspace/shared.txt</AgentCommand>
+              </PropertyGroup>
+            </Project>
+            """);
+        // What -m over a solution does, without the solution-level run: the three projects' AgentRun side by side.
+        File.WriteAllText(Path.Combine(root, "all.proj"), """
+            <Project>
+              <ItemGroup><Projects Include="A/A.csproj;B/B.csproj;C/C.csproj" /></ItemGroup>
+              <Target Name="AgentRun"><MSBuild Projects="@(Projects)" Targets="AgentRun" BuildInParallel="true" ContinueOnError="true" /></Target>
+            </Project>
+            """);
+
+        var (exitCode, output) = Shell.RunIn(root, "dotnet", "build", "all.proj", "-m:3", "-t:AgentRun", "-p:AgentPrompt=Sign the file", "-tl:off", "-v:n", "-nodeReuse:false");
+
+        // The image was built by one build; the others waited for it and found it.
+        Assert.Single(output.Split('\n'), line => line.Contains("Building sandbox image", StringComparison.Ordinal));
+        // The three agents ran at once: each started before any other had finished its six seconds.
+        var starts = new[] { "A", "B", "C" }.Select(name => long.Parse(File.Exists(Path.Combine(root, $"started-{name}.txt"))
+            ? File.ReadAllText(Path.Combine(root, $"started-{name}.txt")) : ReadFromPatch(root, name), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.True(starts.Max() - starts.Min() < 6, $"the agents started at {string.Join(", ", starts)}");
+        // One changed shared.txt first; the two others changed it too and failed with their patch kept.
+        Assert.NotEqual(0, exitCode);
+        Assert.Equal(2, output.Split('\n').Count(line => line.Contains("error AGS4015", StringComparison.Ordinal)) / CountPerError(output));
+        var shared = File.ReadAllLines(Path.Combine(root, "shared.txt"));
+        Assert.Equal(2, shared.Length);
+        var winner = shared[1];
+        foreach (var loser in new[] { "A", "B", "C" }.Where(name => name != winner))
+        {
+            var patch = Path.Combine(root, loser, "obj", "agent", "AgentRun", "changes.patch");
+            Assert.Contains($"+{loser}", File.ReadAllText(patch));
+            Assert.False(File.Exists(Path.Combine(root, $"started-{loser}.txt")));
+        }
+        Assert.Equal("", Shell.LeftoverContainers(Path.Combine(root, "A")) + Shell.LeftoverContainers(Path.Combine(root, "B")) + Shell.LeftoverContainers(Path.Combine(root, "C")));
+    }
+
+    /// <summary>A losing project's start time, from the patch it kept (its own file was not applied).</summary>
+    private static string ReadFromPatch(string root, string name)
+    {
+        var patch = File.ReadAllLines(Path.Combine(root, name, "obj", "agent", "AgentRun", "changes.patch"));
+        var at = Array.FindIndex(patch, line => line.Contains($"started-{name}.txt", StringComparison.Ordinal));
+        return patch.Skip(at).First(line => line.StartsWith('+') && !line.StartsWith("+++", StringComparison.Ordinal))[1..];
+    }
+
+    /// <summary>MSBuild prints each error twice at normal verbosity: where it happens and in the summary.</summary>
+    private static int CountPerError(string output) => output.Contains("Build FAILED.", StringComparison.Ordinal) ? 2 : 1;
 }

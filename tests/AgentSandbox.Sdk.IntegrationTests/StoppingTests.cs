@@ -81,6 +81,29 @@ public sealed class StoppingTests
     }
 
     [DockerFact]
+    public async Task A_container_killed_from_outside_is_AGS4023_and_nothing_is_applied()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+
+        var build = Task.Run(() => project.Build("AgentRun", SandboxProperties.ForTests([.. SlowAgent, ("AgentNetwork", "none")])));
+        string id = "";
+        for (var attempt = 0; attempt < 600 && id.Length == 0 && !build.IsCompleted; attempt++)
+        {
+            await Task.Delay(100);
+            id = Shell.Run("docker", "ps", "-q", "--filter", $"label=org.agentsandbox.project={project.Directory}", "--filter", "label=org.agentsandbox.purpose=agent").Output.Trim();
+        }
+        await Task.Delay(2000);
+        Shell.Run("docker", "kill", id);
+        var run = await build;
+
+        Assert.False(run.Succeeded, run.Log);
+        Assert.Equal("AGS4023", Assert.Single(run.Errors).Code);
+        Assert.Contains("Hello, World!", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
+        Assert.Equal("", Shell.LeftoverContainers(project.Directory));
+    }
+
+    [DockerFact]
     public void AgentTimeout_stops_the_run_with_AGS4021_naming_it()
     {
         using var environment = new EnvironmentScope(new Dictionary<string, string?>());

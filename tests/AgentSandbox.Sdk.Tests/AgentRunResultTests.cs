@@ -1,3 +1,4 @@
+using AgentSandbox.Errors;
 using AgentSandbox.Agents;
 using AgentSandbox.Run;
 using AgentSandbox.Sdk.Tests.TestSupport;
@@ -113,11 +114,26 @@ public sealed class AgentRunResultTests : IDisposable
     }
 
     [Fact]
-    public void A_silent_kill_names_the_memory_limit_it_most_often_is()
+    public void A_kill_for_memory_is_AGS4022_naming_the_limit_and_how_to_raise_it()
+    {
+        var context = Context(137, null);
+        context.OutOfMemory = true;
+
+        var result = context.ToResult();
+
+        var error = Assert.IsType<AgentSandboxException>(result.Failure);
+        Assert.Equal("AGS4022", error.Code);
+        Assert.Contains("AgentMemoryLimit (4096 MiB)", error.Message);
+        Assert.Contains("-p:AgentMemoryLimit=8g", error.Message);
+    }
+
+    [Fact]
+    public void A_kill_from_outside_is_AGS4023()
     {
         var result = Context(137, null).ToResult();
 
-        Assert.Equal(["exit code 137: the agent was killed, most often for going over AgentMemoryLimit (4096 MiB); raise it if the agent or its build needs more"], result.Errors);
+        Assert.Equal("AGS4023", Assert.IsType<AgentSandboxException>(result.Failure).Code);
+        Assert.StartsWith("AGS4023: ", Assert.Single(result.Errors));
     }
 
     [Fact]

@@ -46,7 +46,7 @@ public sealed class AgentTargetPipelineTests : IDisposable
         Assert.True(outcome.Result.Success);
         Assert.Equal([new ChangedFile("Program.cs", FileChange.Modified)], outcome.Result.ChangedFiles);
         var tag = outcome.Result.Image;
-        Assert.Equal(["inspect base:1", $"inspect {tag}", $"build {tag}", $"inspect {tag}", "run agent"], _engine.Calls);
+        Assert.Equal(["inspect base:1", $"inspect {tag}", $"inspect {tag}", $"build {tag}", $"inspect {tag}", "run agent"], _engine.Calls);
         ResultSchema.AssertValid(File.ReadAllText(ResultPath));
         Assert.Contains(_log.Important, line => line.StartsWith("AgentRun for App: Claude Code 2.1.328 succeeded: ", StringComparison.Ordinal));
         Assert.Contains(_log.Important, message => message.Split('\n').Contains("  modified: Program.cs"));

@@ -174,7 +174,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         return (info.Runtimes?.Keys ?? []).Order(StringComparer.Ordinal).ToList();
     }
 
-    public async Task<long> RunContainerAsync(
+    public async Task<ContainerExit> RunContainerAsync(
         ContainerRequest request, Action<string> onStdout, Action<string> onStderr, CancellationToken stop, CancellationToken cancellationToken)
     {
         var parameters = CreateParameters(request);
@@ -229,6 +229,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
                 await CallAsync("stream a container's output", client, (_, token) => PumpLinesAsync(stream, onStdout, onStderr, token), cancellationToken).ConfigureAwait(false);
             }
             var exit = await CallAsync("wait for a container", client, (c, token) => c.Containers.WaitContainerAsync(id, token), cancellationToken).ConfigureAwait(false);
+            var outOfMemory = exit.StatusCode == 137 && (await CallAsync("inspect a container", client, (c, token) => c.Containers.InspectContainerAsync(id, token), cancellationToken).ConfigureAwait(false)).State?.OOMKilled == true;
             // Its work is done: it goes while the files come back.
             gateway?.Remove(client);
             if (request.Files is { Received: { } received } given)
@@ -241,7 +242,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
                     return true;
                 }, cancellationToken).ConfigureAwait(false);
             }
-            return exit.StatusCode;
+            return new ContainerExit(exit.StatusCode, outOfMemory);
         }
         finally
         {

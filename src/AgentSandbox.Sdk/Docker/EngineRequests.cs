@@ -135,3 +135,6 @@ internal enum ResourceKind
 
 /// <summary>Something an engine holds for us: a container, a network or an image, and its labels.</summary>
 internal sealed record EngineResource(ResourceKind Kind, string Id, string Name, IReadOnlyDictionary<string, string> Labels);
+
+/// <summary>How a container ended: its exit code, and whether the engine killed it for going over its memory limit.</summary>
+internal sealed record ContainerExit(long Code, bool OutOfMemory = false);

@@ -24,6 +24,6 @@ internal interface IContainerEngine
     /// <paramref name="cancellationToken"/> kills it and abandons the run. The container is removed afterwards
     /// whatever happens.
     /// </summary>
-    Task<long> RunContainerAsync(
+    Task<ContainerExit> RunContainerAsync(
         ContainerRequest request, Action<string> onStdout, Action<string> onStderr, CancellationToken stop, CancellationToken cancellationToken);
 }

@@ -122,7 +122,7 @@ internal static class Diagnostics
         $"The agent created names your machine cannot take or a log cannot show safely (control characters, line breaks, backslashes, . or .. parts: {List(paths)}), so {Refused(patch, live)}.");
 
     public static AgentSandboxException TreeChangedDuringRun(IEnumerable<string> paths, string? patch) => new("AGS4015",
-        $"Your tree changed during the run where the agent changed it too ({List(paths)}), so none of the agent's changes were applied{Review(patch)} and take what you want from them.");
+        $"Your tree changed during the run where the agent changed it too ({List(paths)}: by you, or by another agent run in the same workspace that finished first), so none of the agent's changes were applied{Review(patch)} and take what you want from them.");
 
     public static AgentSandboxException WorktreeNotMade(string repository, string reason) => new("AGS4016",
         $"A git worktree for the agent could not be made in '{repository}' ({reason}): check that git works there, or use AgentWorkspaceMode=copy.");
@@ -154,6 +154,12 @@ internal static class Diagnostics
 
     public static AgentSandboxException TimedOut(string timeout) => new("AGS4021",
         $"The agent run did not finish within AgentTimeout ({timeout}), so it was stopped: its containers, proxy and networks were removed and, in copy mode, none of its changes were applied; raise AgentTimeout if the task needs longer, or give the agent a smaller task.");
+
+    public static AgentSandboxException OutOfMemory(string what, long? limitBytes) => new("AGS4022",
+        $"{what} went over AgentMemoryLimit ({(limitBytes is { } limit ? $"{limit / (1024 * 1024)} MiB" : "no limit set, so the machine's")}) and the engine killed it: raise AgentMemoryLimit (for example -p:AgentMemoryLimit=8g) or give the agent a smaller task; nothing of the run was applied.");
+
+    public static AgentSandboxException KilledFromOutside(string agent) => new("AGS4023",
+        $"{agent}'s container was killed from outside the run (exit code 137: docker kill or rm, the engine restarting, or the machine out of memory), so nothing of its work was applied: find what stopped it and run the target again.");
 
     public static Warning RunningAsRoot(string agent) => new("AGS4101",
         $"The build runs as root and the workspace is mounted, so {agent} runs as root inside the sandbox and the files it writes into your tree belong to root: run the build as a non-root user, or use AgentWorkspaceMode=copy.");

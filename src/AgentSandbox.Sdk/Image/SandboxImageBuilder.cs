@@ -2,6 +2,7 @@ using AgentSandbox.Docker;
 using AgentSandbox.Errors;
 using AgentSandbox.Logging;
 using AgentSandbox.Spec;
+using AgentSandbox.Workspace;
 
 namespace AgentSandbox.Image;
 
@@ -28,9 +29,19 @@ internal static class SandboxImageBuilder
             return tag;
         }
 
-        log.Important($"Building sandbox image {tag} from {baseImage} ({ShortId(baseImageId)})...");
-        using var tar = context.ToTar();
-        await BuildAsync(engine, tar, tag, settings.Network, labels, settings.ProxyArguments, log, cancellationToken).ConfigureAwait(false);
+        // Builds of several projects (-m, or builds side by side) that need the same image build it once: the first,
+        // while the others wait and then find it.
+        using (await WorkspaceLock.AcquireAsync("image " + tag, "the build of " + tag, holder => log.Important($"Waiting for {holder} in another build..."), cancellationToken).ConfigureAwait(false))
+        {
+            if (await engine.ImageIdAsync(tag, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                log.Info($"Sandbox image {tag} was built meanwhile by another build.");
+                return tag;
+            }
+            log.Important($"Building sandbox image {tag} from {baseImage} ({ShortId(baseImageId)})...");
+            using var tar = context.ToTar();
+            await BuildAsync(engine, tar, tag, settings.Network, labels, settings.ProxyArguments, log, cancellationToken).ConfigureAwait(false);
+        }
         log.Important($"Built sandbox image {tag}.");
         return tag;
     }
@@ -50,9 +61,15 @@ internal static class SandboxImageBuilder
         {
             return tag;
         }
-        log.Important($"Adding the egress proxy to the sandbox image: {tag}...");
-        using var tar = EgressImage.Context(sandboxTag, proxy);
-        await BuildAsync(engine, tar, tag, network: null, labels, new Dictionary<string, string>(), log, cancellationToken).ConfigureAwait(false);
+        using (await WorkspaceLock.AcquireAsync("image " + tag, "the build of " + tag, holder => log.Important($"Waiting for {holder} in another build..."), cancellationToken).ConfigureAwait(false))
+        {
+            if (await engine.ImageIdAsync(tag, cancellationToken).ConfigureAwait(false) is null)
+            {
+                log.Important($"Adding the egress proxy to the sandbox image: {tag}...");
+                using var tar = EgressImage.Context(sandboxTag, proxy);
+                await BuildAsync(engine, tar, tag, network: null, labels, new Dictionary<string, string>(), log, cancellationToken).ConfigureAwait(false);
+            }
+        }
         return tag;
     }
 

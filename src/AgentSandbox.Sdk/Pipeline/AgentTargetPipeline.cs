@@ -66,17 +66,34 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         {
             result = (await RunInWorktreeAsync(run, imageTag, patchPath, cancellationToken).ConfigureAwait(false)).StoppedBy(whyStopped);
         }
+        else if (run.Policy.Mode == WorkspaceMode.Copy)
+        {
+            // The tree is locked only while it is read and while changes are written to it, so that copies run side by
+            // side (-m over projects that share a workspace); a change another run applied meanwhile to a file this one
+            // changed too is caught when this one applies (AGS4015), and its patch is kept.
+            WorkspaceCopy copy;
+            using (await WorkspaceLock.AcquireAsync(run.WorkspaceRoot, run.Label, Reading, cancellationToken).ConfigureAwait(false))
+            {
+                copy = WorkspaceCopy.Pack(run.WorkspaceRoot, run.User);
+            }
+            using (copy)
+            {
+                result = (await PresetRunner.RunAsync(run, imageTag, containers, log, cancellationToken, copy).ConfigureAwait(false)).StoppedBy(whyStopped);
+                // Not the build's token: a stopped run applies nothing, but still writes its result.
+                using (await WorkspaceLock.AcquireAsync(run.WorkspaceRoot, run.Label, Reading, CancellationToken.None).ConfigureAwait(false))
+                {
+                    result = Deliver(result, run, copy, patchPath, toUserTree: true);
+                }
+            }
+        }
         else
-        // From the first snapshot to the last: another run in the same tree meanwhile would pass its changes off as this run's.
+        // Mount mode, from the first snapshot to the last: another run in the same tree meanwhile would pass its changes off as this run's.
         using (await WorkspaceLock.AcquireAsync(run.WorkspaceRoot, run.Label, Waiting, cancellationToken).ConfigureAwait(false))
         {
-            using var copy = run.Policy.Mode == WorkspaceMode.Copy ? WorkspaceCopy.Pack(run.WorkspaceRoot, run.User) : null;
-            // Mount mode: the agent changes the live tree, so the way back is recorded before it starts.
-            var checkpoint = copy is null ? TakeCheckpoint(run) : null;
-            result = (await PresetRunner.RunAsync(run, imageTag, containers, log, cancellationToken, copy, checkpoint).ConfigureAwait(false)).StoppedBy(whyStopped);
-            result = copy is not null
-                ? Deliver(result, run, copy, patchPath, toUserTree: true)
-                : result with { Checkpoint = checkpoint?.Id };
+            // The agent changes the live tree, so the way back is recorded before it starts.
+            var checkpoint = TakeCheckpoint(run);
+            result = (await PresetRunner.RunAsync(run, imageTag, containers, log, cancellationToken, checkpoint: checkpoint).ConfigureAwait(false)).StoppedBy(whyStopped);
+            result = result with { Checkpoint = checkpoint?.Id };
         }
 
         var error = RunReport.Verdict(result, run, resultPath);
@@ -92,6 +109,9 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
 
         void Waiting(string holder) =>
             log.Important($"{run.Label}: waiting for {holder}, which is running an agent in the same workspace {run.WorkspaceRoot}; agents take turns in a live tree.");
+
+        void Reading(string holder) =>
+            log.Info($"{run.Label}: waiting for {holder} to finish reading or writing the workspace {run.WorkspaceRoot}.");
     }
 
     /// <summary>

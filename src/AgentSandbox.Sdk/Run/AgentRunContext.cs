@@ -1,5 +1,6 @@
 using AgentSandbox.Agents;
 using AgentSandbox.Containers;
+using AgentSandbox.Errors;
 using AgentSandbox.Docker;
 using AgentSandbox.Logging;
 using AgentSandbox.Review;
@@ -57,6 +58,9 @@ internal sealed class AgentRunContext(AgentRunSpec spec, string imageTag, IConta
 
     /// <summary>Null until the container has exited.</summary>
     public long? ExitCode { get; set; }
+
+    /// <summary>The engine killed the agent's container for going over its memory limit.</summary>
+    public bool OutOfMemory { get; set; }
     public TimeSpan Elapsed { get; set; }
     public AgentOutcome? Outcome { get; set; }
 
@@ -114,10 +118,10 @@ internal sealed class AgentRunContext(AgentRunSpec spec, string imageTag, IConta
         {
             agentErrors = [$"exit code {exitCode}: {meaning}"];
         }
-        // Killed from outside, and not by us (a refused key, a cancelled build): most often the memory limit.
-        if (agentErrors.Count == 0 && ExitCode == 137 && CredentialRejected is null && Spec.Limits.MemoryBytes is { } memory)
+        // Killed, and not by us (we kill only for a refused key; a cancelled build never gets here): for memory, or from outside.
+        if (failure is null && ExitCode == 137 && CredentialRejected is null)
         {
-            agentErrors = [$"exit code 137: the agent was killed, most often for going over AgentMemoryLimit ({memory / (1024 * 1024)} MiB); raise it if the agent or its build needs more"];
+            failure = OutOfMemory ? Diagnostics.OutOfMemory(Spec.Agent.DisplayName, Spec.Limits.MemoryBytes) : Diagnostics.KilledFromOutside(Spec.Agent.DisplayName);
         }
         return new AgentRunResult(
             Target: Spec.TargetName,

@@ -89,9 +89,14 @@ internal static class SandboxBuild
         // The code built is the agent's: what it prints is the agent's output too.
         using (log.AgentOutput())
         {
-            exitCode = await engine.RunContainerAsync(
+            var exit = await engine.RunContainerAsync(
                 SandboxContainer.Create(spec, imageTag, verb, command, environment, readOnlyWorkspace: true, workingDirectory: SandboxPaths.Workspace, copy: copy, egress: egress),
                 onStdout: Collect, onStderr: Collect, CancellationToken.None, cancellationToken).ConfigureAwait(false);
+            exitCode = exit.Code;
+            if (exit.OutOfMemory)
+            {
+                throw Diagnostics.OutOfMemory($"dotnet {verb} inside the sandbox", spec.Limits.MemoryBytes);
+            }
         }
         foreach (var warning in egress.Warnings(spec.Label))
         {

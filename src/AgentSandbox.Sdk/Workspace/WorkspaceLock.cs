@@ -4,9 +4,10 @@ using System.Text;
 namespace AgentSandbox.Workspace;
 
 /// <summary>
-/// One agent run at a time in a workspace on this machine, across MSBuild's nodes and separate builds: two runs in one
-/// live tree would each take the other's changes for their own. The lock is an exclusive open of a file outside the
-/// tree (a file lock the operating system drops when the process ends, however it ends).
+/// One at a time on this machine, across MSBuild's nodes and separate builds: agent runs in one live tree (they would
+/// each take the other's changes for their own), copy mode's reading and writing of one tree, the build of one image.
+/// The lock is an exclusive open of a file outside the tree (a file lock the operating system drops when the process
+/// ends, however it ends).
 /// </summary>
 internal sealed class WorkspaceLock : IDisposable
 {
@@ -17,6 +18,7 @@ internal sealed class WorkspaceLock : IDisposable
 
     private WorkspaceLock(FileStream held, string holderFile) => (_lock, _holderFile) = (held, holderFile);
 
+    /// <param name="workspaceRoot">What is locked: a workspace's folder, or any other name ("image agentsandbox:…").</param>
     /// <param name="holder">Who holds it, as a waiting run names it ("AgentRun for HelloAgent").</param>
     /// <param name="waiting">Told once, with the holder's name, when another run holds the lock.</param>
     public static async Task<WorkspaceLock> AcquireAsync(string workspaceRoot, string holder, Action<string> waiting, CancellationToken cancellationToken)

@@ -4,7 +4,7 @@ namespace AgentSandbox.Sdk.Tests.TestSupport;
 
 /// <summary>What a container does when the fake engine runs it: its output, its exit code, and whatever it does to the workspace.</summary>
 /// <param name="Effect">What the container does to its workspace, given the folder that holds it (the mounted tree, or the copy it got).</param>
-internal sealed record ContainerScript(long ExitCode, IReadOnlyList<string> Stdout, IReadOnlyList<string>? Stderr = null, Action<string>? Effect = null);
+internal sealed record ContainerScript(long ExitCode, IReadOnlyList<string> Stdout, IReadOnlyList<string>? Stderr = null, Action<string>? Effect = null, bool OutOfMemory = false);
 
 /// <summary>
 /// An engine in memory that records every request and answers from a script: which images and networks exist, what
@@ -116,7 +116,7 @@ internal sealed class FakeEngine : IImageEngine, IContainerEngine
         return Task.FromResult(Networks.Contains(network));
     }
 
-    public Task<long> RunContainerAsync(
+    public Task<ContainerExit> RunContainerAsync(
         ContainerRequest request, Action<string> onStdout, Action<string> onStderr, CancellationToken stop, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -137,11 +137,11 @@ internal sealed class FakeEngine : IImageEngine, IContainerEngine
             // A stopped container prints nothing more and is killed (SIGKILL: 128 + 9).
             if (stop.IsCancellationRequested)
             {
-                return Task.FromResult(137L);
+                return Task.FromResult(new ContainerExit(137));
             }
             onStdout(line);
         }
-        return Task.FromResult(stop.IsCancellationRequested ? 137L : script.ExitCode);
+        return Task.FromResult(new ContainerExit(stop.IsCancellationRequested ? 137L : script.ExitCode, script.OutOfMemory));
     }
 
     /// <summary>

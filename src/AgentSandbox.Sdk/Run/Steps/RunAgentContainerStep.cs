@@ -36,7 +36,7 @@ internal sealed class RunAgentContainerStep : IAgentRunStep
         try
         {
             using var agentOutput = log.AgentOutput();
-            context.ExitCode = await context.Engine.RunContainerAsync(
+            var exit = await context.Engine.RunContainerAsync(
                 SandboxContainer.Create(spec, context.ImageTag, Purpose, spec.Command, spec.Environment, spec.Preset.ReadOnlyWorkspace,
                     gitEntries: context.Before?.GitEntries, copy: context.Copy, collect: !spec.Preset.ReadOnlyWorkspace, egress: context.Egress, agentCredentials: true),
                 onStdout: line =>
@@ -49,6 +49,7 @@ internal sealed class RunAgentContainerStep : IAgentRunStep
                 onStderr: line => context.RememberOutput(Logged(line)),
                 stop.Token,
                 cancellationToken).ConfigureAwait(false);
+            (context.ExitCode, context.OutOfMemory) = (exit.Code, exit.OutOfMemory);
         }
         finally
         {
