@@ -101,6 +101,25 @@ public sealed class EndToEndTests
     }
 
     [DockerFact]
+    public async Task A_prompt_too_long_for_an_argument_reaches_Claude_Code_whole_on_its_standard_input()
+    {
+        var apiKey = "sk-ant-e2e-" + Guid.NewGuid().ToString("N");
+        await using var api = FakeAnthropicApi.Start([new TextTurn("Read it all.")], apiKey);
+        using var environment = EnvironmentScope.WithApi(apiKey, api.BaseUrl);
+        using var project = new TestProject();
+        // 200 KiB, past Linux's 128 KiB for one argument, with what a shell would mangle, and a last line to find.
+        var prompt = string.Concat(Enumerable.Range(0, 4000).Select(i => $"Line {i}: keep $(whoami), `id`, 'single' and \"double\" quotes.\n")) + "THE END OF THE PROMPT";
+        File.WriteAllText(Path.Combine(project.Directory, "prompt.md"), prompt);
+
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentPromptFile", "prompt.md"), ("AgentNetwork", "host")));
+
+        Assert.True(run.Succeeded, run.Log);
+        var first = api.Requests.First(r => r.Kind == RequestKind.ConversationTurn).Body!.ToJsonString();
+        Assert.Contains(JsonSerializer.Serialize("Line 3999: keep $(whoami)")[1..^1], first);
+        Assert.Contains("THE END OF THE PROMPT", first);
+    }
+
+    [DockerFact]
     public async Task RunsAsTheConfiguredNonRootUserAndWritesFilesAsThatUser()
     {
         if (Environment.UserName != "root")

@@ -46,6 +46,9 @@ internal sealed class ClaudeCodeProfile : IAgentProfile
         _ => true,
     };
 
+    /// <summary>`claude -p` without a prompt argument reads it from standard input.</summary>
+    public bool TakesPromptOnStdin => true;
+
     public IReadOnlyList<string> BuildCommand(AgentInvocation invocation)
     {
         var command = new List<string>
@@ -69,7 +72,10 @@ internal sealed class ClaudeCodeProfile : IAgentProfile
         }
         command.AddRange(invocation.ExtraArguments ?? []);
         // After "--", so that a prompt starting with "-" (a Markdown list) is never taken for an option.
-        command.AddRange(["--", invocation.Prompt]);
+        if (!invocation.PromptOnStdin)
+        {
+            command.AddRange(["--", invocation.Prompt]);
+        }
         return command;
     }
 

@@ -48,6 +48,8 @@ internal sealed partial class CodexProfile : IAgentProfile
     /// <summary>Codex has no turn or cost limit on its command line, in any version.</summary>
     public bool Supports(AgentSetting setting, NuGetVersion version) => setting is not (AgentSetting.MaxTurns or AgentSetting.MaxBudgetUsd);
 
+    public bool TakesPromptOnStdin => true;
+
     public IReadOnlyList<string> BuildCommand(AgentInvocation invocation)
     {
         // Codex's own sandbox (Landlock, bubblewrap) cannot start in a container, and need not: the container is the boundary.
@@ -64,7 +66,8 @@ internal sealed partial class CodexProfile : IAgentProfile
         command.AddRange(["-c", $"model_provider={ProviderId}", "-c", $"model_providers.{ProviderId}={Provider(invocation)}"]);
         command.AddRange(invocation.ExtraArguments ?? []);
         // After "--", so that a prompt starting with "-" (a Markdown list) is never taken for an option.
-        command.AddRange(["--", invocation.Prompt]);
+        // "-": codex exec reads the prompt from standard input.
+        command.AddRange(["--", invocation.PromptOnStdin ? "-" : invocation.Prompt]);
         return command;
     }
 

@@ -67,6 +67,9 @@ internal interface IAgentProfile
     /// <summary>What a non-zero exit code of this CLI means, for a failure that reports no reason of its own; null when unknown.</summary>
     string? ExplainExitCode(long exitCode) => null;
 
+    /// <summary>Whether the CLI takes its prompt on standard input (<see cref="AgentInvocation.PromptOnStdin"/>): the way for prompts too long for an argument.</summary>
+    bool TakesPromptOnStdin => false;
+
     /// <summary>The full command line (executable first), one argument per element: it never goes through a shell.</summary>
     IReadOnlyList<string> BuildCommand(AgentInvocation invocation);
 
@@ -90,6 +93,7 @@ internal enum AgentSetting
 /// <summary>What the user asked the agent to do, independent of the CLI. Unsupported settings are already null here.</summary>
 /// <param name="BaseUrl">The host's value of the profile's <see cref="IAgentProfile.BaseUrlVariable"/>, for CLIs that take it as an argument.</param>
 /// <param name="CredentialVariable">The first of the profile's credential variables the container gets, for CLIs that are told its name.</param>
+/// <param name="PromptOnStdin">The prompt goes to the CLI's standard input, not its command line (a prompt too long for an argument).</param>
 internal sealed record AgentInvocation(
     string Prompt,
     NuGetVersion Version,
@@ -98,4 +102,5 @@ internal sealed record AgentInvocation(
     IReadOnlyList<string>? ExtraArguments = null,
     decimal? MaxBudgetUsd = null,
     string? BaseUrl = null,
-    string? CredentialVariable = null);
+    string? CredentialVariable = null,
+    bool PromptOnStdin = false);

@@ -24,7 +24,7 @@ internal static class SandboxContainer
     public static ContainerRequest Create(
         AgentRunSpec spec, string imageTag, string purpose, IReadOnlyList<string> command, ContainerEnvironment environment, bool readOnlyWorkspace,
         string? workingDirectory = null, IReadOnlyCollection<string>? gitEntries = null, WorkspaceCopy? copy = null, bool collect = false,
-        EgressRecord? egress = null, bool agentCredentials = false)
+        EgressRecord? egress = null, bool agentCredentials = false, string? stdin = null)
     {
         var name = $"agentsandbox-{spec.TargetName.ToLowerInvariant()}-{purpose}-{Guid.NewGuid():N}";
         return new ContainerRequest(
@@ -46,6 +46,7 @@ internal static class SandboxContainer
             Limits: Limits with { MemoryBytes = spec.Limits.MemoryBytes, Cpus = spec.Limits.Cpus })
         {
             Runtime = spec.Runtime,
+            Stdin = stdin,
             Scratch = [new ScratchFolder("/tmp", spec.Limits.TmpBytes),
                 // A read-only root leaves the agent its home (its CLI's settings and caches) in memory, as its own.
                 .. spec.ReadOnlyRootFilesystem

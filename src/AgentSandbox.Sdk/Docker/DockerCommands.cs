@@ -65,10 +65,16 @@ internal static class DockerCommands
             options.AddRange(["--env", name]);
         }
         options.AddRange(Labels(request.Labels.ToDictionary()));
+        // A prompt too long for an argument goes to standard input.
+        var input = request.Stdin is null ? "" : " < prompt.txt";
+        if (request.Stdin is not null)
+        {
+            options.Add("--interactive");
+        }
         List<string> commands = request.Egress is { } egress ? StartGateway(request, egress) : [];
         if (request.Files is not { } files)
         {
-            commands.Add(Text.CommandLine(["docker", "run", "--rm", .. options, request.Image, .. request.Command]));
+            commands.Add(Text.CommandLine(["docker", "run", "--rm", .. options, request.Image, .. request.Command]) + input);
         }
         else
         {
@@ -78,7 +84,7 @@ internal static class DockerCommands
                 request.ReadOnlyRootFilesystem
                     ? $"docker cp - {Text.Quote($"{request.Name}:{files.Folder}")} < workspace.tar   # its entries relative to {files.Folder}"
                     : $"docker cp - {Text.Quote(request.Name)}:/ < workspace.tar",
-                $"docker start --attach {Text.Quote(request.Name)}",
+                $"docker start --attach{(request.Stdin is null ? "" : " --interactive")} {Text.Quote(request.Name)}{input}",
             ]);
             if (files.Received is not null)
             {

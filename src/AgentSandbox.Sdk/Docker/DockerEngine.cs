@@ -213,9 +213,26 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
                 }, cancellationToken).ConfigureAwait(false);
             }
             using var stream = await CallAsync("attach to a container", client, (c, token) => c.Containers.AttachContainerAsync(
-                id, new ContainerAttachParameters { Stream = true, Stdout = true, Stderr = true }, token), cancellationToken).ConfigureAwait(false);
+                id, new ContainerAttachParameters { Stream = true, Stdin = request.Stdin is not null, Stdout = true, Stderr = true }, token), cancellationToken).ConfigureAwait(false);
             await gatewayStarted.ConfigureAwait(false);
             await CallAsync("start a container", client, (c, token) => c.Containers.StartContainerAsync(id, new ContainerStartParameters(), token), cancellationToken).ConfigureAwait(false);
+            if (request.Stdin is { } input)
+            {
+                // In the background: a pipe holds 64 KiB, and the container reads as it goes while its output is pumped below.
+                var bytes = Encoding.UTF8.GetBytes(input);
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await stream.WriteAsync(bytes, 0, bytes.Length, cancellationToken).ConfigureAwait(false);
+                        stream.CloseWrite();
+                    }
+                    catch (Exception exception) when (exception is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
+                    {
+                        // The container ended before it read it all: its exit code tells the rest.
+                    }
+                }, CancellationToken.None);
+            }
             if (gateway is not null)
             {
                 // Its process runs by now, and is ready long before a container's start (its network set up) has
@@ -442,6 +459,9 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         WorkingDir = request.WorkingDirectory,
         AttachStdout = true,
         AttachStderr = true,
+        AttachStdin = request.Stdin is not null,
+        OpenStdin = request.Stdin is not null,
+        StdinOnce = request.Stdin is not null,
         Labels = request.Labels.ToDictionary(),
         HostConfig = new HostConfig
         {

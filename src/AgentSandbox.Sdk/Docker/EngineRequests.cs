@@ -29,6 +29,9 @@ internal sealed record ContainerRequest(
     /// </summary>
     public EgressGateway? Egress { get; init; }
 
+    /// <summary>Written to the container's standard input once it has started, which then ends; null for none. May be long (a prompt).</summary>
+    public string? Stdin { get; init; }
+
     /// <summary>Folders in memory, size-limited (/tmp, and the home folder when the root file system is read-only).</summary>
     public IReadOnlyList<ScratchFolder> Scratch { get; init; } = [];
 

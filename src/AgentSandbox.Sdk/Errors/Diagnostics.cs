@@ -49,6 +49,9 @@ internal static class Diagnostics
     public static AgentSandboxException MountRefused(string source, string problem) => new("AGS1014",
         $"AgentExtraMount names '{source}', which cannot go into the sandbox: {problem}. Mount a narrower folder (a package cache, say) with a ContainerPath outside /workspace, or remove it.");
 
+    public static AgentSandboxException PromptTooLong(string agent, int bytes, int limit) => new("AGS1015",
+        $"The prompt is {bytes / 1024} KiB, more than {agent} can take as an argument ({limit / 1024} KiB) and it reads no prompt from standard input: shorten it, put the long part in a file of the workspace and name that file in the prompt, or use Claude Code or Codex, which take a prompt of any size.");
+
     public static Warning HostVariableNotSet(string property, string name) => new("AGS1101",
         $"{property} names '{name}', which is not set in the build's environment, so the sandbox does not get it: export it or remove it from the list.");
 

@@ -67,7 +67,11 @@ internal static partial class SandboxSpecFactory
         var environment = AgentEnvironment(agent, Lists.Split(inputs.EnvironmentVariables), hostEnvironment, user, warnings);
         // After the credential: without one, where the API is does not matter yet.
         RefuseLoopbackEndpoint(agent, invocation.BaseUrl, network);
-        invocation = invocation with { CredentialVariable = agent.CredentialVariables.FirstOrDefault(environment.HasValue) };
+        invocation = invocation with
+        {
+            CredentialVariable = agent.CredentialVariables.FirstOrDefault(environment.HasValue),
+            PromptOnStdin = PromptOnStdin(agent, invocation.Prompt),
+        };
         var buildEnvironment = BuildToolEnvironment(Lists.Split(inputs.BuildEnvironmentVariables), hostEnvironment, warnings);
         EgressPolicy? egress = null;
         if (network == AllowlistNetwork)
@@ -110,6 +114,18 @@ internal static partial class SandboxSpecFactory
 
     private static string SupportingKinds(AgentSetting setting) =>
         string.Join(", ", AgentProfiles.Known.Where(p => p.Supports(setting, p.DefaultVersion)).Select(p => p.Kind).DefaultIfEmpty("none"));
+
+    /// <summary>
+    /// Linux takes at most 128 KiB in one argument: a longer prompt goes to a CLI's standard input where it reads one
+    /// there, and is AGS1015 before anything starts where it does not.
+    /// </summary>
+    public const int LongestPromptArgument = 64 * 1024;
+
+    private static bool PromptOnStdin(IAgentProfile agent, string prompt)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetByteCount(prompt);
+        return bytes > LongestPromptArgument && (agent.TakesPromptOnStdin ? true : throw Diagnostics.PromptTooLong(agent.DisplayName, bytes, LongestPromptArgument));
+    }
 
     /// <summary>AgentWorkspaceRoot (the project's folder or one above it), else the folder the build's inputs and repository make.</summary>
     private static WorkspaceChoice ChooseWorkspace(SandboxInputs inputs, string workingDirectory, List<Warning> warnings)

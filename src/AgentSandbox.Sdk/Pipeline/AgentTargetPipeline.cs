@@ -122,7 +122,8 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
     {
         var run = spec.Run ?? throw new ArgumentException("An agent target needs a run spec.", nameof(spec));
         var image = run.Egress is null ? "agentsandbox:<hash>" : "agentsandbox:<hash>-egress-<proxy's hash>";
-        var request = SandboxContainer.Create(run, image, RunAgentContainerStep.Purpose, run.Command, run.Environment, run.Preset.ReadOnlyWorkspace, agentCredentials: true);
+        var request = SandboxContainer.Create(run, image, RunAgentContainerStep.Purpose, run.Command, run.Environment, run.Preset.ReadOnlyWorkspace, agentCredentials: true,
+            stdin: run.Stdin);
         if (run.Policy.Mode != WorkspaceMode.Mount)
         {
             // Copied in and, unless the agent only reads, taken back; no mount of the user's tree.

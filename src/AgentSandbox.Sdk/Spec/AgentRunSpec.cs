@@ -69,6 +69,9 @@ internal sealed record AgentRunSpec(
 
     public IReadOnlyList<string> Command => Agent.BuildCommand(Invocation);
 
+    /// <summary>What the agent's standard input gets: the prompt when it is too long for its command line, else nothing.</summary>
+    public string? Stdin => Invocation.PromptOnStdin ? Invocation.Prompt : null;
+
     /// <summary>Text with every credential value of the run masked: the agent's and the sandbox builds'.</summary>
     public string Redact(string text) => Environment.Redact(BuildEnvironment.Redact(Egress?.Secrets.Redact(text) ?? text));
 

@@ -38,7 +38,8 @@ internal sealed class RunAgentContainerStep : IAgentRunStep
             using var agentOutput = log.AgentOutput();
             var exit = await context.Engine.RunContainerAsync(
                 SandboxContainer.Create(spec, context.ImageTag, Purpose, spec.Command, spec.Environment, spec.Preset.ReadOnlyWorkspace,
-                    gitEntries: context.Before?.GitEntries, copy: context.Copy, collect: !spec.Preset.ReadOnlyWorkspace, egress: context.Egress, agentCredentials: true),
+                    gitEntries: context.Before?.GitEntries, copy: context.Copy, collect: !spec.Preset.ReadOnlyWorkspace, egress: context.Egress, agentCredentials: true,
+                    stdin: spec.Stdin),
                 onStdout: line =>
                 {
                     foreach (var agentEvent in parser.ParseLine(Logged(line)))
