@@ -79,15 +79,17 @@ public sealed class SolutionTests
               </PropertyGroup>
             </Project>
             """);
-        // What -m over a solution does, without the solution-level run: the three projects' AgentRun side by side.
-        File.WriteAllText(Path.Combine(root, "all.proj"), """
-            <Project>
-              <ItemGroup><Projects Include="A/A.csproj;B/B.csproj;C/C.csproj" /></ItemGroup>
-              <Target Name="AgentRun"><MSBuild Projects="@(Projects)" Targets="AgentRun" BuildInParallel="true" ContinueOnError="true" /></Target>
-            </Project>
+        File.WriteAllText(Path.Combine(root, "Sol.slnx"), """
+            <Solution>
+              <Project Path="A/A.csproj" />
+              <Project Path="B/B.csproj" />
+              <Project Path="C/C.csproj" />
+            </Solution>
             """);
 
-        var (exitCode, output) = Shell.RunIn(root, "dotnet", "build", "all.proj", "-m:3", "-t:AgentRun", "-p:AgentPrompt=Sign the file", "-tl:off", "-v:n", "-nodeReuse:false");
+        // One agent per project, at once, over the solution.
+        var (exitCode, output) = Shell.RunIn(root, "dotnet", "build", "Sol.slnx", "-m:3", "-t:AgentRun", "-p:AgentRunPerProject=true", "-p:AgentPrompt=Sign the file",
+            "-tl:off", "-v:n", "-nodeReuse:false");
 
         // The image was built by one build; the others waited for it and found it.
         Assert.Single(output.Split('\n'), line => line.Contains("Building sandbox image", StringComparison.Ordinal));
