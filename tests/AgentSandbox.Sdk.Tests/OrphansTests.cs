@@ -59,4 +59,25 @@ public sealed class OrphansTests
         Assert.Equal(["mine", "other-machine"], engine.Resources.Select(r => r.Name).Order());
         Assert.Contains(log.Important, message => message.Contains("Removed 1 container and 1 network that builds no longer running left behind (runs run-dead, run-dead-net)", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void A_process_start_reads_the_same_from_any_reader_so_a_live_build_is_never_taken_for_gone()
+    {
+        var (_, pid, started) = RunIdentity.Owner;
+
+        Assert.All(Enumerable.Range(0, 20), _ => Assert.True(RunIdentity.SameStart(started, RunIdentity.StartOf(pid))));
+        Assert.Null(RunIdentity.StartOf(int.MaxValue));
+    }
+
+    [Theory]
+    [InlineData("2026-12-02T01:00:00Z", "2026-12-02T01:00:00Z", true)]
+    [InlineData("2026-12-02T01:00:00Z", "2026-12-02T01:00:01Z", true)]
+    [InlineData("2026-12-02T01:00:00Z", "2026-12-02T01:00:05Z", false)]
+    [InlineData("ticks:100", "ticks:100", true)]
+    [InlineData("ticks:100", "ticks:101", false)]
+    [InlineData("ticks:100", null, false)]
+    public void Start_times_match_exactly_or_within_a_second_of_the_day(string recorded, string? now, bool same)
+    {
+        Assert.Equal(same, RunIdentity.SameStart(recorded, now));
+    }
 }

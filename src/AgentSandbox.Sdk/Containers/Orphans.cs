@@ -39,5 +39,5 @@ internal static class Orphans
         && resource.Labels.TryGetValue(RunIdentity.HostLabel, out var madeOn) && madeOn == host
         && resource.Labels.TryGetValue(RunIdentity.ProcessLabel, out var pid) && int.TryParse(pid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var processId)
         && resource.Labels.TryGetValue(RunIdentity.ProcessStartLabel, out var started)
-        && startOf(processId) != started;
+        && !RunIdentity.SameStart(started, startOf(processId));
 }

@@ -239,27 +239,35 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
                 // returned; a gateway that never says so fails the run.
                 await gateway.WaitReadyAsync(cancellationToken).ConfigureAwait(false);
             }
-            using (stop.Register(() => KillInBackground(client, id)))
-            using (cancellationToken.Register(() => KillInBackground(client, id)))
+            try
             {
-                // Through CallAsync: an engine connection lost mid-run is an engine error, not a file error.
-                await CallAsync("stream a container's output", client, (_, token) => PumpLinesAsync(stream, onStdout, onStderr, token), cancellationToken).ConfigureAwait(false);
-            }
-            var exit = await CallAsync("wait for a container", client, (c, token) => c.Containers.WaitContainerAsync(id, token), cancellationToken).ConfigureAwait(false);
-            var outOfMemory = exit.StatusCode == 137 && (await CallAsync("inspect a container", client, (c, token) => c.Containers.InspectContainerAsync(id, token), cancellationToken).ConfigureAwait(false)).State?.OOMKilled == true;
-            // Its work is done: it goes while the files come back.
-            gateway?.Remove(client);
-            if (request.Files is { Received: { } received } given)
-            {
-                await CallAsync("copy files out of a container", client, async (c, token) =>
+                using (stop.Register(() => KillInBackground(client, id)))
+                using (cancellationToken.Register(() => KillInBackground(client, id)))
                 {
-                    var archive = await c.Containers.GetArchiveFromContainerAsync(id, new ContainerPathStatParameters { Path = given.Folder }, statOnly: false, token).ConfigureAwait(false);
-                    await using var stream = archive.Stream ?? Stream.Null;
-                    await received(stream, token).ConfigureAwait(false);
-                    return true;
-                }, cancellationToken).ConfigureAwait(false);
+                    // Through CallAsync: an engine connection lost mid-run is an engine error, not a file error.
+                    await CallAsync("stream a container's output", client, (_, token) => PumpLinesAsync(stream, onStdout, onStderr, token), cancellationToken).ConfigureAwait(false);
+                }
+                var exit = await CallAsync("wait for a container", client, (c, token) => c.Containers.WaitContainerAsync(id, token), cancellationToken).ConfigureAwait(false);
+                var outOfMemory = exit.StatusCode == 137 && (await CallAsync("inspect a container", client, (c, token) => c.Containers.InspectContainerAsync(id, token), cancellationToken).ConfigureAwait(false)).State?.OOMKilled == true;
+                // Its work is done: it goes while the files come back.
+                gateway?.Remove(client);
+                if (request.Files is { Received: { } received } given)
+                {
+                    await CallAsync("copy files out of a container", client, async (c, token) =>
+                    {
+                        var archive = await c.Containers.GetArchiveFromContainerAsync(id, new ContainerPathStatParameters { Path = given.Folder }, statOnly: false, token).ConfigureAwait(false);
+                        await using var stream = archive.Stream ?? Stream.Null;
+                        await received(stream, token).ConfigureAwait(false);
+                        return true;
+                    }, cancellationToken).ConfigureAwait(false);
+                }
+                return new ContainerExit(exit.StatusCode, outOfMemory);
             }
-            return new ContainerExit(exit.StatusCode, outOfMemory);
+            catch (Errors.AgentSandboxException unreachable) when (Diagnostics.IsEngineUnreachable(unreachable))
+            {
+                // Reached before the container started, gone since: the engine stopped or restarted under the run.
+                throw Diagnostics.EngineLost(Endpoint, unreachable.InnerException?.Message ?? unreachable.Message, unreachable);
+            }
         }
         finally
         {

@@ -64,6 +64,9 @@ internal static class Diagnostics
     public static AgentSandboxException EngineUnreachable(string endpoint, string reason, Exception? inner = null) => new("AGS2001",
         $"The Docker engine at '{endpoint}' did not answer ({reason}): start Docker, or point DOCKER_HOST, the current Docker context or AgentDockerHost at a running engine.", inner);
 
+    /// <summary>Whether an error is <see cref="EngineUnreachable"/>'s.</summary>
+    public static bool IsEngineUnreachable(AgentSandboxException error) => error.Code == "AGS2001";
+
     public static AgentSandboxException EngineApiUnsupported(string endpoint, string engineRange, string ourRange) => new("AGS2002",
         $"The Docker engine at '{endpoint}' serves API versions {engineRange}, which AgentSandbox.Sdk (API {ourRange}) cannot use: update the engine or AgentSandbox.Sdk.");
 
@@ -72,6 +75,9 @@ internal static class Diagnostics
 
     public static AgentSandboxException EnginePermissionDenied(string endpoint, Exception? inner = null) => new("AGS2004",
         $"The build user may not use the Docker engine at '{endpoint}' (permission denied): add the user to the docker group and log in again, or use a rootless engine.", inner);
+
+    public static AgentSandboxException EngineLost(string endpoint, string reason, Exception? inner = null) => new("AGS2005",
+        $"The engine at {endpoint} went away while the agent ran ({reason.TrimEnd('.')}): it stopped or restarted, or the connection to it broke. Nothing of the run was applied; its container may still be there until the next run removes it (or dotnet build -t:AgentSandboxClean). Run the target again once the engine is back.", inner);
 
     public static AgentSandboxException BaseImageUnavailable(string image, string reason) => new("AGS3001",
         $"The base image '{image}' is not on this engine and could not be pulled ({reason}): pull or build it first, or set AgentBaseImage to an image the engine has.");

@@ -43,19 +43,45 @@ internal sealed record RunIdentity(string PackageVersion, string SessionId, stri
         [ProcessStartLabel] = Owner.Started,
     };
 
-    /// <summary>The start time of a process, as the labels write it; null when there is no such process.</summary>
+    /// <summary>
+    /// The start time of a process, as the labels write it; null when there is no such process. On Linux the kernel's
+    /// own count (clock ticks since boot, from /proc): the same whichever process reads it, where a time of day worked
+    /// out from the boot time differs by milliseconds from one reader to the next, and would take a live build's
+    /// containers for orphans.
+    /// </summary>
     public static string? StartOf(int processId)
     {
+        if (OperatingSystem.IsLinux())
+        {
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{processId}/stat");
+                // The command name in parentheses may hold spaces: fields count from the last ')'.
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                return "ticks:" + fields[19];
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+            {
+                return null;
+            }
+        }
         try
         {
             using var process = Process.GetProcessById(processId);
-            return process.StartTime.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+            return process.StartTime.ToUniversalTime().ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
         }
         catch (Exception exception) when (exception is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
         {
             return null;
         }
     }
+
+    /// <summary>Whether a start time read now is the one a label recorded: exactly, or within a second where it is a time of day.</summary>
+    public static bool SameStart(string recorded, string? now) =>
+        now is not null && (recorded == now
+            || (DateTime.TryParse(recorded, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out var then)
+                && DateTime.TryParse(now, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out var current)
+                && (then - current).Duration() <= TimeSpan.FromSeconds(1)));
 
     private static (string, int, string) CurrentOwner()
     {
