@@ -26,6 +26,9 @@ internal sealed class AgentRunContext(AgentRunSpec spec, string imageTag, IConta
     /// <summary>How many lines of what the agent says and does the build's log shows at its verbosity.</summary>
     public const int ShownLines = 5000;
 
+    /// <summary>How much of one such line it shows.</summary>
+    public const int ShownLineLength = 8192;
+
     private long _messageCharacters;
 
     /// <summary>How many lines of what the agent said and did were reported so far.</summary>

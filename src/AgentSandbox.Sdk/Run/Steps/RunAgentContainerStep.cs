@@ -83,6 +83,11 @@ internal sealed class RunAgentContainerStep : IAgentRunStep
     /// </summary>
     private static void Show(AgentRunContext context, string line, bool important)
     {
+        // A line of megabytes is no message to read in a build log: its beginning is, and the rest is in the detailed log.
+        if (line.Length > AgentRunContext.ShownLineLength)
+        {
+            line = $"{line[..AgentRunContext.ShownLineLength]} … ({line.Length - AgentRunContext.ShownLineLength} more characters with -v:detailed)";
+        }
         var shown = ++context.Shown;
         if (shown == AgentRunContext.ShownLines + 1)
         {
