@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using AgentSandbox.Egress;
 using AgentSandbox.Errors;
+using AgentSandbox.Logging;
 
 namespace AgentSandbox.Containers;
 
@@ -34,8 +35,18 @@ internal sealed class EgressRecord
     /// <summary>host:port of each connection let through, for the detailed log.</summary>
     public IReadOnlyList<string> Allowed => _allowed.Keys.Select(key => $"{key.Host}:{key.Port}").Order(StringComparer.Ordinal).ToList();
 
-    /// <summary>The refused hosts as AgentAllowedHost entries would name them, in order.</summary>
-    public IReadOnlyList<string> Refused => _refused.Keys.Select(key => HostRule.Suggest(key.Host, key.Port)).Distinct().Order(StringComparer.Ordinal).ToList();
+    /// <summary>What the proxies let through (detailed log) and refused (a warning per host, with the line that allows it).</summary>
+    public void Report(string label, ISandboxLog log)
+    {
+        if (Allowed.Count > 0)
+        {
+            log.Detail($"{label}: the egress proxy let through connections to {string.Join(", ", Allowed)}.");
+        }
+        foreach (var warning in Warnings(label))
+        {
+            log.Warn(warning);
+        }
+    }
 
     /// <summary>One warning per refused host, with the line that allows it, and one per API a tokenless caller tried.</summary>
     public IReadOnlyList<Warning> Warnings(string label) =>

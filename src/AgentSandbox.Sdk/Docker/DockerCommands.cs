@@ -105,17 +105,22 @@ internal static class DockerCommands
     {
         var network = DockerEngine.IsolatedNetworkParameters(request);
         var gateway = DockerEngine.GatewayParameters(request, egress);
-        var name = Text.Quote(DockerEngine.GatewayName(request));
-        var memory = DockerEngine.GatewayMemoryBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // Read off the engine's form of the gateway, so that what is shown is what is asked.
+        var host = gateway.HostConfig!;
+        var name = DockerEngine.GatewayName(request);
+        var memory = host.Memory.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return
         [
             Text.CommandLine(["docker", "network", "create", "--internal", "--opt", $"{DockerEngine.NoHostAddressOption}=true",
                 .. Labels(network.Labels), request.Network]),
-            Text.CommandLine(["docker", "create", "--name", DockerEngine.GatewayName(request), "--network", egress.OutsideNetwork, "--add-host", "host.docker.internal:host-gateway",
-                "--cap-drop", "ALL", "--security-opt", "no-new-privileges", "--pids-limit", "256", "--memory", memory, "--memory-swap", memory, "--read-only",
+            Text.CommandLine(["docker", "create", "--name", name, "--network", egress.OutsideNetwork,
+                .. (host.ExtraHosts ?? []).SelectMany(entry => new[] { "--add-host", entry }),
+                .. (host.CapDrop ?? []).SelectMany(capability => new[] { "--cap-drop", capability }),
+                .. (host.SecurityOpt ?? []).SelectMany(option => new[] { "--security-opt", option }),
+                "--pids-limit", (host.PidsLimit ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture), "--memory", memory, "--memory-swap", memory, "--read-only",
                 .. gateway.Env.SelectMany(variable => new[] { "--env", variable }), "--interactive", .. Labels(gateway.Labels), egress.Image, .. egress.Command]),
-            Text.CommandLine(["docker", "network", "connect", "--alias", egress.Alias, request.Network, DockerEngine.GatewayName(request)]),
-            $"docker start --attach --interactive {name} < egress.json &   # egress.json, one line: {egress.ConfigurationByName}",
+            Text.CommandLine(["docker", "network", "connect", "--alias", egress.Alias, request.Network, name]),
+            $"docker start --attach --interactive {Text.Quote(name)} < egress.json &   # egress.json, one line: {egress.ConfigurationByName}",
         ];
     }
 

@@ -49,25 +49,19 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         }
     }
 
-    public Task<string?> ImageIdAsync(string image, CancellationToken cancellationToken) =>
-        CallAsync("inspect an image", _unversioned, async (client, token) =>
-        {
-            try
-            {
-                return (await client.Images.InspectImageAsync(image, token).ConfigureAwait(false)).ID;
-            }
-            catch (DockerImageNotFoundException)
-            {
-                return null;
-            }
-        }, cancellationToken, firstContact: _pinned is null);
+    public async Task<string?> ImageIdAsync(string image, CancellationToken cancellationToken) =>
+        (await InspectImageAsync(image, cancellationToken).ConfigureAwait(false))?.ID;
 
-    public Task<string?> ImageArchitectureAsync(string image, CancellationToken cancellationToken) =>
+    public async Task<string?> ImageArchitectureAsync(string image, CancellationToken cancellationToken) =>
+        (await InspectImageAsync(image, cancellationToken).ConfigureAwait(false))?.Architecture;
+
+    /// <summary>An image as the engine describes it; null when it has none of that name. Unversioned: it works on any API version.</summary>
+    private Task<ImageInspectResponse?> InspectImageAsync(string image, CancellationToken cancellationToken) =>
         CallAsync("inspect an image", _unversioned, async (client, token) =>
         {
             try
             {
-                return (await client.Images.InspectImageAsync(image, token).ConfigureAwait(false)).Architecture;
+                return (ImageInspectResponse?)await client.Images.InspectImageAsync(image, token).ConfigureAwait(false);
             }
             catch (DockerImageNotFoundException)
             {
@@ -121,7 +115,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
     public async Task<IReadOnlyList<EngineResource>> ListLabelledAsync(string label, CancellationToken cancellationToken)
     {
         var client = await PinnedAsync(cancellationToken).ConfigureAwait(false);
-        var filter = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [label] = true } };
+        var filter = LabelFilter(label);
         var containers = await CallAsync("list containers", client,
             (c, token) => c.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = filter }, token), cancellationToken).ConfigureAwait(false);
         var networks = await CallAsync("list networks", client,
@@ -138,12 +132,16 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
     public async Task<IReadOnlyList<EngineResource>> ListImagesLabelledAsync(string label, CancellationToken cancellationToken)
     {
         var client = await PinnedAsync(cancellationToken).ConfigureAwait(false);
-        var filter = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [label] = true } };
+        var filter = LabelFilter(label);
         var images = await CallAsync("list images", client,
             (c, token) => c.Images.ListImagesAsync(new ImagesListParameters { All = false, Filters = filter }, token), cancellationToken).ConfigureAwait(false);
         return images.Select(image => new EngineResource(ResourceKind.Image, image.ID, image.RepoTags?.FirstOrDefault() ?? image.ID,
             (IReadOnlyDictionary<string, string>?)image.Labels?.AsReadOnly() ?? new Dictionary<string, string>())).ToList();
     }
+
+    /// <summary>The engine's list filter for resources that carry a label.</summary>
+    private static Dictionary<string, IDictionary<string, bool>> LabelFilter(string label) =>
+        new() { ["label"] = new Dictionary<string, bool> { [label] = true } };
 
     public async Task RemoveAsync(EngineResource resource, CancellationToken cancellationToken)
     {
@@ -366,7 +364,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         },
     };
 
-    internal const long GatewayMemoryBytes = 256L * 1024 * 1024;
+    private const long GatewayMemoryBytes = 256L * 1024 * 1024;
 
     private const string PurposeLabel = "org.agentsandbox.purpose";
 

@@ -29,20 +29,11 @@ internal static class SandboxImageBuilder
             return tag;
         }
 
-        // Builds of several projects (-m, or builds side by side) that need the same image build it once: the first,
-        // while the others wait and then find it.
-        using (await WorkspaceLock.AcquireAsync("image " + tag, "the build of " + tag, holder => log.Important($"Waiting for {holder} in another build..."), cancellationToken).ConfigureAwait(false))
+        if (await BuildOnceAsync(engine, tag, context.ToTar, settings.Network, labels, settings.ProxyArguments,
+            $"Building sandbox image {tag} from {baseImage} ({ShortId(baseImageId)})...", log, cancellationToken).ConfigureAwait(false))
         {
-            if (await engine.ImageIdAsync(tag, cancellationToken).ConfigureAwait(false) is not null)
-            {
-                log.Info($"Sandbox image {tag} was built meanwhile by another build.");
-                return tag;
-            }
-            log.Important($"Building sandbox image {tag} from {baseImage} ({ShortId(baseImageId)})...");
-            using var tar = context.ToTar();
-            await BuildAsync(engine, tar, tag, settings.Network, labels, settings.ProxyArguments, log, cancellationToken).ConfigureAwait(false);
+            log.Important($"Built sandbox image {tag}.");
         }
-        log.Important($"Built sandbox image {tag}.");
         return tag;
     }
 
@@ -61,16 +52,32 @@ internal static class SandboxImageBuilder
         {
             return tag;
         }
+        await BuildOnceAsync(engine, tag, () => EgressImage.Context(sandboxTag, proxy), network: null, labels, new Dictionary<string, string>(),
+            $"Adding the egress proxy to the sandbox image: {tag}...", log, cancellationToken).ConfigureAwait(false);
+        return tag;
+    }
+
+    /// <summary>
+    /// Builds an image that was missing, once however many builds need it at the same time (-m, or builds side by side):
+    /// the first builds it under the image's lock while the others wait, then find it.
+    /// </summary>
+    /// <returns>Whether this build built it (false: another build did meanwhile).</returns>
+    private static async Task<bool> BuildOnceAsync(
+        IImageEngine engine, string tag, Func<Stream> context, string? network, IReadOnlyDictionary<string, string> labels, IReadOnlyDictionary<string, string> arguments,
+        string announcement, ISandboxLog log, CancellationToken cancellationToken)
+    {
         using (await WorkspaceLock.AcquireAsync("image " + tag, "the build of " + tag, holder => log.Important($"Waiting for {holder} in another build..."), cancellationToken).ConfigureAwait(false))
         {
-            if (await engine.ImageIdAsync(tag, cancellationToken).ConfigureAwait(false) is null)
+            if (await engine.ImageIdAsync(tag, cancellationToken).ConfigureAwait(false) is not null)
             {
-                log.Important($"Adding the egress proxy to the sandbox image: {tag}...");
-                using var tar = EgressImage.Context(sandboxTag, proxy);
-                await BuildAsync(engine, tar, tag, network: null, labels, new Dictionary<string, string>(), log, cancellationToken).ConfigureAwait(false);
+                log.Info($"Image {tag} was built meanwhile by another build.");
+                return false;
             }
+            log.Important(announcement);
+            using var tar = context();
+            await BuildAsync(engine, tar, tag, network, labels, arguments, log, cancellationToken).ConfigureAwait(false);
+            return true;
         }
-        return tag;
     }
 
     private static async Task BuildAsync(

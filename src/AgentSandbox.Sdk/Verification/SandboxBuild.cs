@@ -98,10 +98,7 @@ internal static class SandboxBuild
                 throw Diagnostics.OutOfMemory($"dotnet {verb} inside the sandbox", spec.Limits.MemoryBytes);
             }
         }
-        foreach (var warning in egress.Warnings(spec.Label))
-        {
-            log.Warn(warning);
-        }
+        egress.Report(spec.Label, log);
         var diagnostics = BuildOutputParser.ParseAll(output, BuildDirectory);
         // Neither a restore that fails nor a file outside the workspace is the code's fault: no agent can fix them,
         // and no verdict on the code is possible.

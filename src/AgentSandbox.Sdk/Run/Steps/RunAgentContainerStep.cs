@@ -2,7 +2,6 @@ using System.Diagnostics;
 using AgentSandbox.Agents;
 using AgentSandbox.Common;
 using AgentSandbox.Containers;
-using AgentSandbox.Logging;
 using AgentSandbox.Spec;
 
 namespace AgentSandbox.Run.Steps;
@@ -55,27 +54,15 @@ internal sealed class RunAgentContainerStep : IAgentRunStep
         finally
         {
             context.Elapsed = stopwatch.Elapsed;
-            ReportEgress(spec, context.Egress, log);
+            context.Egress.Report(spec.Label, log);
         }
     }
 
     /// <summary>allowlist, with what it lets through; the other modes by name.</summary>
-    public static string DescribeNetwork(AgentRunSpec spec) => spec.Egress is { } egress
+    private static string DescribeNetwork(AgentRunSpec spec) => spec.Egress is { } egress
         ? $"allowlist: {string.Join(", ", egress.Apis.Select(api => new Uri(api.Upstream).Host + " (credential added by the proxy)").Concat(egress.AllowedHosts).DefaultIfEmpty("nothing"))}"
         : spec.Network;
 
-    /// <summary>What the egress proxies let through (detailed log) and refused (a warning per host, with the line that allows it).</summary>
-    public static void ReportEgress(AgentRunSpec spec, EgressRecord egress, ISandboxLog log)
-    {
-        if (egress.Allowed.Count > 0)
-        {
-            log.Detail($"{spec.Label}: the egress proxy let through connections to {string.Join(", ", egress.Allowed)}.");
-        }
-        foreach (var warning in egress.Warnings(spec.Label))
-        {
-            log.Warn(warning);
-        }
-    }
 
     /// <summary>
     /// What the agent says and does, in the build's log as it happens; past <see cref="AgentRunContext.ShownLines"/>
