@@ -27,6 +27,8 @@ public sealed class EgressTests
         print $report "allowed: ", proxy_request("GET http://$ENV{ALLOWED}:8080/ HTTP/1.1\r\nHost: $ENV{ALLOWED}:8080\r\n\r\n"), "\n";
         print $report "refused: ", proxy_request("GET http://$ENV{REFUSED}:8080/ HTTP/1.1\r\nHost: $ENV{REFUSED}:8080\r\n\r\n"), "\n";
         print $report "tunnel-refused: ", proxy_request("CONNECT $ENV{REFUSED}:443 HTTP/1.1\r\nHost: $ENV{REFUSED}:443\r\n\r\n"), "\n";
+        # A host name made to drive the terminal and a CI log when the build warns about it.
+        proxy_request("CONNECT \e[31m::error::owned:443 HTTP/1.1\r\n\r\n");
         # An agent that ignores the proxy variables: by name, by address, the host's address on the outside network.
         delete @ENV{qw(http_proxy https_proxy HTTP_PROXY HTTPS_PROXY)};
         print $report "direct-name: ", direct($ENV{ALLOWED}, 8080), "\n";
@@ -69,9 +71,13 @@ public sealed class EgressTests
             Assert.StartsWith("failed", report["direct-address"]);
             Assert.StartsWith("failed", report["host-service"]);
             Assert.Equal("none", report["dns"]);
-            // One warning per refused host (port 8080 and 443 are two), each with the line that allows it.
+            // One warning per refused host (port 8080 and 443 are two), each with the line that allows it; the hostile
+            // name's escape character is shown, not sent to the terminal, and no line becomes a CI command.
             var warnings = run.Warnings.Where(warning => warning.Code == "AGS4105").Select(warning => warning.Text).ToList();
-            Assert.Equal(2, warnings.Count);
+            Assert.Equal(3, warnings.Count);
+            Assert.Contains(warnings, text => text.Contains("\\u001b[31m::error::owned", StringComparison.Ordinal));
+            Assert.All(run.Warnings, warning => Assert.DoesNotContain('\u001b', warning.Text));
+            Assert.DoesNotContain(run.MessageLines.Concat(run.Warnings.Select(warning => warning.Text)), line => line.TrimStart().StartsWith("::", StringComparison.Ordinal));
             Assert.Contains(warnings, text => text.Contains($"<AgentAllowedHost Include=\"{refused}:8080\" />", StringComparison.Ordinal));
             Assert.Contains(warnings, text => text.Contains($"<AgentAllowedHost Include=\"{refused}\" />", StringComparison.Ordinal));
             Assert.DoesNotContain(warnings, text => text.Contains(allowed, StringComparison.Ordinal));
