@@ -25,6 +25,25 @@ public sealed class EngineErrorTests
     }
 
     [Fact]
+    public void NothingListeningAtATcpEndpointIsAGS2001NamingIt()
+    {
+        using var project = new TestProject();
+        // A port just freed: nothing listens there, and the connection is refused at once.
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var endpoint = $"tcp://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}";
+        listener.Stop();
+
+        var run = BuildImage(project, endpoint);
+
+        Assert.False(run.Succeeded, run.Log);
+        var error = Assert.Single(run.Errors);
+        Assert.True(error.Code == "AGS2001", error.Text);
+        Assert.Contains(endpoint, error.Text);
+        Assert.Contains("refused", error.Text);
+    }
+
+    [Fact]
     public void SilentEngineIsAGS2001AfterTheConnectTimeout()
     {
         using var engine = FakeDockerEngine.Silent();

@@ -14,7 +14,7 @@ public sealed class SecondEngine : IDisposable
 {
     private readonly string _root = Path.Combine("/tmp", $"ags-{Guid.NewGuid():N}"[..12]);
     private readonly string _bridge = $"agsbr{Random.Shared.Next(1000, 9999)}";
-    private readonly Process? _daemon;
+    private Process? _daemon;
 
     public SecondEngine()
     {
@@ -30,6 +30,27 @@ public sealed class SecondEngine : IDisposable
         Run("ip", "link", "add", _bridge, "type", "bridge");
         Run("ip", "addr", "add", $"10.{Random.Shared.Next(200, 250)}.{Random.Shared.Next(1, 250)}.1/24", "dev", _bridge);
         Run("ip", "link", "set", _bridge, "up");
+        StartDaemon();
+        var load = Process.Start(new ProcessStartInfo("sh", ["-c", $"docker save {TestDocker.BaseImage} | DOCKER_HOST={Endpoint} docker load -q"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        load.WaitForExit();
+        Unavailable = load.ExitCode == 0 ? null : "the base image could not be copied to the second engine";
+    }
+
+    public string Endpoint { get; } = "";
+
+    /// <summary>
+    /// What `systemctl restart docker` does to a run: the engine stops its containers and exits, then comes back on the
+    /// same data; <paramref name="whileDown"/> runs in between.
+    /// </summary>
+    public void Restart(Action whileDown)
+    {
+        StopDaemon();
+        whileDown();
+        StartDaemon();
+    }
+
+    private void StartDaemon()
+    {
         _daemon = Process.Start(new ProcessStartInfo("dockerd",
             ["--data-root", Path.Combine(_root, "d"), "--exec-root", Path.Combine(_root, "e"), "--pidfile", Path.Combine(_root, "pid"),
              "-H", Endpoint, "--iptables=false", "--bridge", _bridge])
@@ -42,12 +63,18 @@ public sealed class SecondEngine : IDisposable
         {
             Thread.Sleep(500);
         }
-        var load = Process.Start(new ProcessStartInfo("sh", ["-c", $"docker save {TestDocker.BaseImage} | DOCKER_HOST={Endpoint} docker load -q"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        load.WaitForExit();
-        Unavailable = load.ExitCode == 0 ? null : "the base image could not be copied to the second engine";
     }
 
-    public string Endpoint { get; } = "";
+    private void StopDaemon()
+    {
+        // SIGTERM: dockerd stops its containers and its own containerd, then exits.
+        Run("kill", "-TERM", _daemon!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (!_daemon.WaitForExit(30_000))
+        {
+            _daemon.Kill(entireProcessTree: true);
+        }
+        _daemon.Dispose();
+    }
 
     public string? Unavailable { get; }
 
@@ -84,12 +111,7 @@ public sealed class SecondEngine : IDisposable
         {
             return;
         }
-        // SIGTERM: dockerd stops its containers and its own containerd, then exits.
-        Run("kill", "-TERM", _daemon.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (!_daemon.WaitForExit(30_000))
-        {
-            _daemon.Kill(entireProcessTree: true);
-        }
+        StopDaemon();
         Run("ip", "link", "del", _bridge);
         // What the engine leaves mounted under its roots (its network namespace under the exec root), deepest first.
         foreach (var mount in File.ReadLines("/proc/self/mounts").Select(line => line.Split(' ')[1]).Where(path => path.StartsWith(_root + "/", StringComparison.Ordinal)).OrderByDescending(path => path.Length))
@@ -132,5 +154,41 @@ public sealed class RemoteEngineTests : IClassFixture<SecondEngine>
         var image = result.RootElement.GetProperty("image").GetString()!;
         Assert.Equal(0, _engine.Docker("image", "inspect", image).ExitCode);
         Assert.Equal("", _engine.Docker("ps", "-a", "-q", "--filter", "label=org.agentsandbox.run").Output.Trim());
+    }
+
+    [DockerFact]
+    public async Task An_engine_restarted_mid_run_is_AGS2005_within_seconds_and_nothing_is_applied()
+    {
+        Assert.True(_engine.Unavailable is null, _engine.Unavailable);
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+
+        var build = Task.Run(() => project.Build("AgentRun", SandboxProperties.ForTests(("AgentDockerHost", _engine.Endpoint), ("AgentKind", "custom"),
+            ("AgentNetwork", "none"), ("AgentPrompt", "Do it"), ("AgentCommand", "sh;-c;sed -i s/World/Restarted/ Program.cs && echo started && sleep 300"))));
+        var running = "";
+        for (var attempt = 0; attempt < 1800 && running.Length == 0 && !build.IsCompleted; attempt++)
+        {
+            await Task.Delay(100);
+            running = _engine.Docker("ps", "-q", "--filter", $"label=org.agentsandbox.project={project.Directory}").Output.Trim();
+        }
+        Assert.NotEqual("", running);
+        await Task.Delay(1000);
+        var stopwatch = Stopwatch.StartNew();
+        TimeSpan? failedAfter = null;
+        _engine.Restart(whileDown: () => failedAfter = build.Wait(TimeSpan.FromSeconds(30)) ? stopwatch.Elapsed : null);
+        var run = await build;
+
+        Assert.False(run.Succeeded, run.Log);
+        Assert.True(failedAfter < TimeSpan.FromSeconds(15), $"the build ended {failedAfter?.TotalSeconds:0.0} s after the engine began to stop");
+        var error = Assert.Single(run.Errors);
+        Assert.True(error.Code == "AGS2005", error.Text);
+        Assert.Contains(_engine.Endpoint, error.Text);
+        Assert.Contains("(Connection refused)", error.Text);
+        Assert.DoesNotContain("   at ", run.Log);
+        Assert.Contains("Hello, World!", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
+        using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.SandboxDirectory, "AgentRun", "result.json")));
+        Console.WriteLine($"engine restart: AGS2005 {failedAfter?.TotalSeconds:0.0} s after the engine began to stop: {error.Text}");
+        Assert.Equal("AGS2005", result.RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.False(result.RootElement.GetProperty("applied").GetBoolean());
     }
 }

@@ -264,7 +264,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
             catch (Errors.AgentSandboxException unreachable) when (Diagnostics.IsEngineUnreachable(unreachable))
             {
                 // Reached before the container started, gone since: the engine stopped or restarted under the run.
-                throw Diagnostics.EngineLost(Endpoint, unreachable.InnerException?.Message ?? unreachable.Message, unreachable);
+                throw Diagnostics.EngineLost(Endpoint, Innermost(unreachable).Message, unreachable);
             }
         }
         finally
@@ -539,7 +539,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         {
             throw Diagnostics.EngineUnreachable(Endpoint, $"no answer within {ConnectTimeout.TotalSeconds:0} s", exception);
         }
-        catch (Exception exception) when (exception is HttpRequestException or SocketException or IOException or TimeoutException)
+        catch (Exception exception) when (IsConnectionFailure(exception))
         {
             if (Innermost(exception) is SocketException { SocketErrorCode: SocketError.AccessDenied })
             {
@@ -613,6 +613,13 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
             // The run's own outcome matters more than a failed cleanup; the org.agentsandbox labels find leftovers.
         }
     }
+
+    /// <summary>
+    /// The engine not there, or gone: over TCP the client's socket opener wraps a refused connection in an
+    /// AggregateException, over a socket file it does not.
+    /// </summary>
+    private static bool IsConnectionFailure(Exception exception) => exception is HttpRequestException or SocketException or IOException or TimeoutException
+        || (exception is AggregateException aggregate && aggregate.InnerExceptions.All(IsConnectionFailure));
 
     private static Exception Innermost(Exception exception) => exception.InnerException is null ? exception : Innermost(exception.InnerException);
 
