@@ -20,6 +20,11 @@ public sealed class DockerfileGeneratorTests : IDisposable
     private static string Line(string dockerfile, string startsWith) =>
         Assert.Single(Lines(dockerfile), line => line.TrimStart().StartsWith(startsWith, StringComparison.Ordinal));
 
+    /// <summary>The image's own stage: what follows its (last) FROM line.</summary>
+    private static string FinalStage(string dockerfile) => dockerfile[dockerfile.LastIndexOf("\nFROM ", StringComparison.Ordinal)..];
+
+    private static string InstallStage(string dockerfile) => dockerfile[..dockerfile.LastIndexOf("\nFROM ", StringComparison.Ordinal)];
+
     private SandboxImageSpec SpecWithCa(HostUser? user = null)
     {
         _temp.Write("proxy-ca.pem", Pem);
@@ -27,14 +32,53 @@ public sealed class DockerfileGeneratorTests : IDisposable
     }
 
     [Fact]
-    public void Npm_cache_is_cleaned_in_the_same_layer_as_the_install_so_it_never_lands_in_the_image()
+    public void The_agent_is_installed_in_a_stage_of_its_own_and_only_its_folder_reaches_the_image()
     {
         var dockerfile = DockerfileGenerator.Generate(Create(Metadata(["net8.0"])));
 
-        var install = dockerfile[dockerfile.IndexOf("RUN npm install", StringComparison.Ordinal)..];
-        var instruction = install[..install.IndexOf("\n\n", StringComparison.Ordinal)];
-        Assert.Contains("&& npm cache clean --force", instruction);
-        Assert.DoesNotContain("\nRUN ", instruction);
+        Assert.Equal(["FROM mcr.microsoft.com/dotnet/sdk:8.0 AS agent", "FROM mcr.microsoft.com/dotnet/sdk:8.0"], Lines(dockerfile).Where(line => line.StartsWith("FROM ", StringComparison.Ordinal)));
+        // npm, its cache and the distribution's npm packages stay behind in the install stage.
+        Assert.Contains("npm install", InstallStage(dockerfile));
+        Assert.Contains("node=\"nodejs npm\"", InstallStage(dockerfile));
+        var image = FinalStage(dockerfile);
+        Assert.DoesNotContain("npm install", image);
+        Assert.DoesNotContain("nodejs npm", image);
+        Assert.Equal(["COPY --from=agent /opt/agentsandbox/agent /opt/agentsandbox/agent"], Lines(image).Where(line => line.StartsWith("COPY", StringComparison.Ordinal)));
+        Assert.Contains("ENV PATH=/opt/agentsandbox/agent/bin:$PATH", Lines(image));
+    }
+
+    [Fact]
+    public void Claude_Codes_other_copies_of_its_binary_are_removed_in_the_install_stage()
+    {
+        var dockerfile = DockerfileGenerator.Generate(Create());
+
+        Assert.Equal("&& cd /opt/agentsandbox/agent/lib/node_modules/@anthropic-ai/claude-code && if [ -f bin/claude.exe ]; then rm -rf node_modules; fi",
+            Line(InstallStage(dockerfile), "&& cd /opt/agentsandbox/agent/lib/node_modules/").Trim());
+        Assert.DoesNotContain("rm -rf node_modules", DockerfileGenerator.Generate(Create(inputs: ImageInputs(agentKind: "codex"))));
+    }
+
+    [Fact]
+    public void Node_is_added_to_the_image_only_for_a_cli_that_is_a_script_and_only_when_nothing_else_provides_it()
+    {
+        var image = FinalStage(DockerfileGenerator.Generate(Create(inputs: ImageInputs(agentKind: "codex"))));
+
+        Assert.Equal("""node=; [ "$(head -c 2 "$(readlink -f /opt/agentsandbox/agent/bin/codex)")" != '#!' ] || [ -x /opt/agentsandbox/agent/bin/node ] || command -v node >/dev/null 2>&1 || node=nodejs; \""",
+            Line(image, "node=; [").Trim());
+        Assert.Contains("    if [ -z \"$node\" ]; then :; \\\n    elif command -v apt-get", image);
+        // The layers after the agent's folder check that the agent runs in the image as it is.
+        Assert.Equal("/opt/agentsandbox/agent/bin/codex --version", Line(image, "/opt/agentsandbox/agent/bin/codex --version").Trim());
+    }
+
+    [Fact]
+    public void Layers_come_in_the_order_their_inputs_change_least_often_system_packages_agent_configuration_user()
+    {
+        var lines = Lines(FinalStage(DockerfileGenerator.Generate(Create(inputs: ImageInputs(agentKind: "gemini", systemPackages: ["jq"])))));
+
+        var packages = Array.FindIndex(lines, line => line.Contains("ripgrep jq", StringComparison.Ordinal));
+        var agent = Array.FindIndex(lines, line => line.StartsWith("COPY --from=agent", StringComparison.Ordinal));
+        var configuration = Array.FindIndex(lines, line => line.StartsWith("RUN mkdir -p '/etc/gemini-cli'", StringComparison.Ordinal));
+        var user = Array.FindIndex(lines, line => line.Contains("useradd", StringComparison.Ordinal));
+        Assert.True(0 < packages && packages < agent && agent < configuration && configuration < user, $"{packages} {agent} {configuration} {user}");
     }
 
     [Theory]
@@ -45,7 +89,8 @@ public sealed class DockerfileGeneratorTests : IDisposable
     {
         var dockerfile = DockerfileGenerator.Generate(Create(Metadata(targetFrameworks.Split(';', StringSplitOptions.RemoveEmptyEntries))));
 
-        Assert.Equal($"FROM {expectedBase}", Line(dockerfile, "FROM "));
+        Assert.Equal($"FROM {expectedBase}", Line(FinalStage(dockerfile), "FROM "));
+        Assert.Equal($"FROM {expectedBase} AS agent", Line(InstallStage(dockerfile), "FROM "));
     }
 
     [Fact]
@@ -53,7 +98,7 @@ public sealed class DockerfileGeneratorTests : IDisposable
     {
         var dockerfile = DockerfileGenerator.Generate(Create(inputs: ImageInputs(baseImage: "alpine:3.20")));
 
-        Assert.Equal("FROM alpine:3.20", Line(dockerfile, "FROM "));
+        Assert.Equal("FROM alpine:3.20", Line(FinalStage(dockerfile), "FROM "));
     }
 
     [Fact]
@@ -61,8 +106,10 @@ public sealed class DockerfileGeneratorTests : IDisposable
     {
         var dockerfile = DockerfileGenerator.Generate(Create());
 
-        Assert.Contains("apt-get install -y --no-install-recommends ca-certificates git ripgrep $node;", Line(dockerfile, "DEBIAN_FRONTEND="));
-        Assert.Contains("apk add --no-cache ca-certificates git ripgrep $node;", Line(dockerfile, "apk add"));
+        Assert.Contains("apt-get install -y --no-install-recommends ca-certificates git ripgrep $node;", Line(dockerfile, "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates"));
+        Assert.Contains("apk add --no-cache ca-certificates git ripgrep $node;", Line(dockerfile, "apk add --no-cache ca-certificates"));
+        // Neither package lists nor downloaded packages stay in the layer.
+        Assert.Equal(3, Lines(dockerfile).Count(line => line.Trim() == "apt-get clean; rm -rf /var/lib/apt/lists/*; \\"));
     }
 
     [Fact]
@@ -70,8 +117,8 @@ public sealed class DockerfileGeneratorTests : IDisposable
     {
         var dockerfile = DockerfileGenerator.Generate(Create(inputs: ImageInputs(systemPackages: ["jq", "python3=3.11.2-1"])));
 
-        Assert.Contains(" ca-certificates git ripgrep jq python3=3.11.2-1 $node;", Line(dockerfile, "DEBIAN_FRONTEND="));
-        Assert.Contains(" ca-certificates git ripgrep jq python3=3.11.2-1 $node;", Line(dockerfile, "apk add"));
+        Assert.Contains(" ca-certificates git ripgrep jq python3=3.11.2-1 $node;", Line(dockerfile, "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates"));
+        Assert.Contains(" ca-certificates git ripgrep jq python3=3.11.2-1 $node;", Line(dockerfile, "apk add --no-cache ca-certificates"));
     }
 
     [Fact]
@@ -87,8 +134,8 @@ public sealed class DockerfileGeneratorTests : IDisposable
     {
         var dockerfile = DockerfileGenerator.Generate(Create());
 
-        Assert.Contains(" @anthropic-ai/claude-code@2.1.328 \\", Line(dockerfile, "RUN npm install --global"));
-        Assert.Equal("&& claude --version", Line(dockerfile, "&& claude").Trim());
+        Assert.Equal("RUN npm install --global --prefix /opt/agentsandbox/agent --no-fund --no-audit --no-update-notifier @anthropic-ai/claude-code@2.1.328 \\", Line(dockerfile, "RUN npm install --global"));
+        Assert.Equal("/opt/agentsandbox/agent/bin/claude --version", Line(dockerfile, "/opt/agentsandbox/agent/bin/claude --version").Trim());
     }
 
     [Fact]
@@ -119,9 +166,9 @@ public sealed class DockerfileGeneratorTests : IDisposable
     {
         var dockerfile = DockerfileGenerator.Generate(Create(inputs: ImageInputs(agentKind: "gemini")));
 
-        Assert.Equal("""RUN if [ "$(node -p "process.versions.node.split('.')[0]")" -lt 20 ]; then npm install --global --no-fund --no-audit --no-update-notifier node@20; fi \""",
-            Line(dockerfile, "RUN if [ \"$(node"));
-        Assert.Equal("&& npm install --global --no-fund --no-audit --no-update-notifier @google/gemini-cli@0.61.0 \\", Line(dockerfile, "&& npm install --global").Trim());
+        Assert.Equal("RUN npm install --global --prefix /opt/agentsandbox/agent --no-fund --no-audit --no-update-notifier @google/gemini-cli@0.61.0 \\", Line(dockerfile, "RUN npm install --global"));
+        Assert.Equal("""&& if [ "$(node -p "process.versions.node.split('.')[0]")" -lt 20 ]; then npm install --global --prefix /opt/agentsandbox/agent --no-fund --no-audit --no-update-notifier node@20; fi""",
+            Line(dockerfile, "&& if [ \"$(node").Trim());
         Assert.DoesNotContain("node@", DockerfileGenerator.Generate(Create()));
     }
 
@@ -144,9 +191,14 @@ public sealed class DockerfileGeneratorTests : IDisposable
     {
         var dockerfile = DockerfileGenerator.Generate(SpecWithCa());
 
-        Assert.Equal("COPY agentsandbox-ca.crt /usr/local/share/ca-certificates/agentsandbox-ca.crt", Line(dockerfile, "COPY "));
-        Assert.Equal("ENV NODE_EXTRA_CA_CERTS=/usr/local/share/ca-certificates/agentsandbox-ca.crt", Line(dockerfile, "ENV NODE_EXTRA_CA_CERTS"));
-        Assert.Equal("update-ca-certificates", Line(dockerfile, "update-ca-certificates").Trim());
+        // In both stages: npm in the one, the agent and the package manager in the other go through the proxy.
+        foreach (var stage in new[] { InstallStage(dockerfile), FinalStage(dockerfile) })
+        {
+            Assert.Equal("COPY agentsandbox-ca.crt /usr/local/share/ca-certificates/agentsandbox-ca.crt", Line(stage, "COPY agentsandbox-ca.crt"));
+            Assert.Equal("ENV NODE_EXTRA_CA_CERTS=/usr/local/share/ca-certificates/agentsandbox-ca.crt", Line(stage, "ENV NODE_EXTRA_CA_CERTS"));
+            Assert.Single(Lines(stage), line => line.Contains(">> /etc/ssl/certs/ca-certificates.crt", StringComparison.Ordinal));
+        }
+        Assert.Equal("update-ca-certificates", Line(FinalStage(dockerfile), "update-ca-certificates").Trim());
     }
 
     [Fact]
@@ -166,7 +218,7 @@ public sealed class DockerfileGeneratorTests : IDisposable
     {
         var dockerfile = DockerfileGenerator.Generate(Create());
 
-        Assert.DoesNotContain("COPY", dockerfile);
+        Assert.DoesNotContain("COPY agentsandbox", dockerfile);
         Assert.DoesNotContain("NODE_EXTRA_CA_CERTS", dockerfile);
         Assert.DoesNotContain("update-ca-certificates", dockerfile);
         Assert.DoesNotContain(DockerfileGenerator.CaCertificatesFile, dockerfile);

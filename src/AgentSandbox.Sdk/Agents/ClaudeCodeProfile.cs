@@ -18,6 +18,10 @@ internal sealed class ClaudeCodeProfile : IAgentProfile
     public NuGetVersion DefaultVersion { get; } = NuGetVersion.Parse("2.1.328");
     public string Executable => "claude";
 
+    // Native releases: the install script copies this platform's binary to bin/claude.exe, and the optional packages
+    // that brought it (npm installs the glibc and the musl one alike) hold it again: 373 MB each.
+    public string InstallLeftovers => "if [ -f bin/claude.exe ]; then rm -rf node_modules; fi";
+
     public IReadOnlyList<string> CredentialVariables { get; } = ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN"];
     public IReadOnlyList<string> OptionalVariables { get; } = ["ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL"];
     public string BaseUrlVariable => "ANTHROPIC_BASE_URL";

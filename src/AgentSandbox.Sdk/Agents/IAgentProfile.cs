@@ -25,6 +25,12 @@ internal interface IAgentProfile
     /// <summary>The oldest Node.js major version the CLI runs on; null when any will do.</summary>
     int? MinimumNodeMajor => null;
 
+    /// <summary>
+    /// A shell command run in the installed package's folder that removes what the CLI does not need at run time (other
+    /// platforms' binaries, copies); it must leave the CLI working, which the install checks. Null for none.
+    /// </summary>
+    string? InstallLeftovers => null;
+
     /// <summary>The executable the package puts on PATH.</summary>
     string Executable { get; }
 
