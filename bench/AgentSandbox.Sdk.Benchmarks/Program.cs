@@ -1,71 +1,81 @@
-using System.Diagnostics;
 using System.Globalization;
-using AgentSandbox.Docker;
-using AgentSandbox.Project;
-using AgentSandbox.Workspace;
+using AgentSandbox.Sdk.Benchmarks;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using static AgentSandbox.Sdk.Benchmarks.Bench;
 
-// What copy mode costs on a large workspace, against a real engine: the tree packed, copied into a container and back
-// out, compared with what went in, and the mount mode's snapshots for comparison. Prints figures; asserts nothing.
-//   dotnet run -c Release --project bench/AgentSandbox.Sdk.Benchmarks -- [files=20000] [image=agentsandbox-test/bookworm:latest] [runs=3]
-var files = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
-var image = args.Length > 1 ? args[1] : "agentsandbox-test/bookworm:latest";
-var runs = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3;
+// What AgentSandbox costs, against a real engine with the real Claude Code CLI and the scripted API; build/bench.sh
+// runs it and says what it needs. Prints one table and writes it to artifacts/bench/results.md.
+//   dotnet run -c Release --project bench/AgentSandbox.Sdk.Benchmarks -- [--quick] [--only 1,2,...]
+var quick = args.Contains("--quick");
+var only = args.SkipWhile(arg => arg != "--only").Skip(1).FirstOrDefault()?.Split(',').ToHashSet();
+bool Wanted(string section) => only is null || only.Contains(section);
+var runs = quick ? 3 : 10;
 
-var root = Directory.CreateTempSubdirectory("agentsandbox-bench-").FullName;
-try
+var repository = AppContext.BaseDirectory;
+while (!File.Exists(Path.Combine(repository, "AgentSandbox.Sdk.sln")))
 {
-    // Source-like files: 100 folders of files of 4–12 KB.
-    var random = new Random(20000);
-    long bytes = 0;
-    for (var i = 0; i < files; i++)
+    repository = Path.GetDirectoryName(repository) ?? throw new InvalidOperationException("run it from the repository");
+}
+var started = DateTimeOffset.Now;
+
+await using (var setup = await BenchSetup.StartAsync(repository))
+{
+    if (Wanted("1") || Wanted("5"))
     {
-        var folder = Path.Combine(root, "src", $"d{i % 100:D3}");
-        Directory.CreateDirectory(folder);
-        var text = string.Concat(Enumerable.Repeat($"// line {i} of generated source code\n", random.Next(100, 300)));
-        File.WriteAllText(Path.Combine(folder, $"File{i:D5}.cs"), text);
-        bytes += text.Length;
+        Console.WriteLine("== 1 warm AgentRun, each workspace and network mode");
+        WholeProcessBenchmarks.WarmRuns(setup, runs);
     }
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"workspace: {files} files, {bytes / 1_048_576.0:0} MB; engine image {image}; {runs} runs each"));
-
-    using var engine = DockerEngine.Connect(null);
-    var user = HostUser.Current();
-    for (var run = 1; run <= runs; run++)
+    if (Wanted("2") || Wanted("4"))
     {
-        var clock = Stopwatch.StartNew();
-        using var copy = WorkspaceCopy.Pack(root, user);
-        var pack = clock.Elapsed;
-
-        clock.Restart();
-        var request = new ContainerRequest($"agentsandbox-bench-{Guid.NewGuid():N}", image, ["sh", "-c", "echo changed > /workspace/src/d000/File00000.cs"],
-            new Dictionary<string, string>(), "/workspace", [], "none", new Dictionary<string, string> { ["org.agentsandbox.purpose"] = "bench" },
-            new ContainerLimits(true, true, 4096, true))
-        {
-            Files = new ContainerFiles(copy.OpenTree, "/workspace", copy.AdoptAsync),
-        };
-        var exit = await engine.RunContainerAsync(request, _ => { }, _ => { }, CancellationToken.None, CancellationToken.None);
-        var container = clock.Elapsed;
-
-        clock.Restart();
-        var changes = copy.Changes();
-        var compare = clock.Elapsed;
-
-        clock.Restart();
-        var before = WorkspaceSnapshot.Take(root);
-        var after = WorkspaceSnapshot.Take(root);
-        _ = before.ChangesTo(after);
-        var snapshots = clock.Elapsed;
-
-        clock.Restart();
-        var bare = Process.Start(new ProcessStartInfo("docker", ["run", "--rm", "--network", "none", "-v", $"{root}:/workspace", image, "true"]) { RedirectStandardOutput = true })!;
-        await bare.WaitForExitAsync();
-        var mounted = clock.Elapsed;
-
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"run {run}: pack {pack.TotalSeconds:0.00} s; container with copy in and out {container.TotalSeconds:0.00} s (exit {exit}); compare {compare.TotalSeconds:0.00} s ({changes.Entries.Count} change); " +
-            $"mount mode's two snapshots {snapshots.TotalSeconds:0.00} s; bare docker run with a mount {mounted.TotalSeconds:0.00} s"));
+        Console.WriteLine("== 2 the no-op image step; 4 the build context");
+        WholeProcessBenchmarks.NoOpImageStep(setup);
+    }
+    if (Wanted("3"))
+    {
+        Console.WriteLine("== 3 the copy workspace");
+        await CopyBenchmarks.RunAsync(setup.BaseImage, quick ? [1_000, 20_000] : [1_000, 20_000, 100_000]);
+    }
+    if (Wanted("5"))
+    {
+        Console.WriteLine("== 5 image size");
+        WholeProcessBenchmarks.ImageSize(setup, WholeProcessBenchmarks.ImageOf(Path.Combine(setup.Root, "App")));
+    }
+    if (Wanted("6"))
+    {
+        Console.WriteLine("== 6 rebuild after one change");
+        WholeProcessBenchmarks.Rebuilds(setup);
+    }
+    if (Wanted("7"))
+    {
+        Console.WriteLine("== 7 four projects at once");
+        WholeProcessBenchmarks.Parallel(setup, quick ? 2 : 5);
+    }
+    if (Wanted("8"))
+    {
+        Console.WriteLine("== 8 output");
+        OutputBenchmarks.Latency(setup);
+        OutputBenchmarks.Memory(setup);
+        Environment.SetEnvironmentVariable("AGENTSANDBOX_BENCH_RECORDING", Path.Combine(repository, "tests", "AgentSandbox.Sdk.Tests", "Recordings", "claude-2.1.328-edit.jsonl"));
+        var summary = BenchmarkRunner.Run<ParserBenchmarks>(DefaultConfig.Instance.AddJob(Job.ShortRun).WithOptions(ConfigOptions.DisableLogFile));
+        var nanoseconds = summary.Reports.Single().ResultStatistics!.Median;
+        var perSecond = ParserBenchmarks.Lines / (nanoseconds / 1e9);
+        Add(new Row("8 output", "Claude Code stream-json parsed (BenchmarkDotNet, a real recording's lines)", Format($"{perSecond:N0} lines/s"), "≥ 200,000 lines/s", perSecond >= 200_000));
+    }
+    if (Wanted("9"))
+    {
+        Console.WriteLine("== 9 the egress proxy");
+        EgressBenchmarks.Proxy(setup, runs);
     }
 }
-finally
-{
-    Directory.Delete(root, recursive: true);
-}
+
+var machine = $"{Environment.ProcessorCount} cores, {Exec("docker", ["version", "-f", "{{.Server.Version}}"]).Output.Trim()} engine";
+var table = Markdown(Rows, $"AgentSandbox.Sdk benchmark, {started:yyyy-MM-dd HH:mm} ({machine}; medians; `build/bench.sh{(quick ? " --quick" : "")}`)");
+Console.WriteLine();
+Console.WriteLine(table);
+var results = Path.Combine(repository, "artifacts", "bench", "results.md");
+Directory.CreateDirectory(Path.GetDirectoryName(results)!);
+File.WriteAllText(results, table);
+Console.WriteLine($"written to {results}");
+return Rows.Any(row => row.Met == false) ? 1 : 0;

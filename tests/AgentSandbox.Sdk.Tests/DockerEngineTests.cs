@@ -16,4 +16,15 @@ public sealed class DockerEngineTests
     {
         Assert.Equal((name, tag), DockerEngine.SplitReference(image));
     }
+
+    [Theory]
+    [InlineData(System.Net.HttpStatusCode.NotFound, """{"message":"No such container: abc"}""", true)]
+    // Two sweeps (two builds starting at once) remove the same leftover: the second is told the first is at it.
+    [InlineData(System.Net.HttpStatusCode.Conflict, """{"message":"removal of container abc is already in progress"}""", true)]
+    [InlineData(System.Net.HttpStatusCode.Conflict, """{"message":"error while removing network: network x has active endpoints"}""", false)]
+    [InlineData(System.Net.HttpStatusCode.InternalServerError, """{"message":"driver failed"}""", false)]
+    public void A_removal_of_something_gone_or_going_is_what_was_asked(System.Net.HttpStatusCode status, string body, bool done)
+    {
+        Assert.Equal(done, DockerEngine.IsGoneOrGoing(new global::Docker.DotNet.DockerApiException(status, body)));
+    }
 }

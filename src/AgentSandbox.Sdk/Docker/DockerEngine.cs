@@ -157,13 +157,17 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
                     _ => c.Images.DeleteImageAsync(resource.Id, new ImageDeleteParameters { Force = true }, token),
                 }).ConfigureAwait(false);
             }
-            catch (DockerApiException gone) when (gone.StatusCode == System.Net.HttpStatusCode.NotFound)
+            catch (DockerApiException gone) when (IsGoneOrGoing(gone))
             {
-                // Gone meanwhile (its own build's end, another build's sweep): what was asked.
+                // Gone meanwhile, or going (its own build's end, another build's sweep at the same moment): what was asked.
             }
             return true;
         }, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The engine's answer to removing something that is not there, or that another request is removing right now.</summary>
+    internal static bool IsGoneOrGoing(DockerApiException refused) => refused.StatusCode == System.Net.HttpStatusCode.NotFound
+        || (refused.StatusCode == System.Net.HttpStatusCode.Conflict && EngineMessage(refused).Contains("already in progress", StringComparison.Ordinal));
 
     public async Task<IReadOnlyList<string>> RuntimesAsync(CancellationToken cancellationToken)
     {

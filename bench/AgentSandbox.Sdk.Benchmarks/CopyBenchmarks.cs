@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using AgentSandbox.Docker;
+using AgentSandbox.Project;
+using AgentSandbox.Workspace;
+using static AgentSandbox.Sdk.Benchmarks.Bench;
+
+namespace AgentSandbox.Sdk.Benchmarks;
+
+/// <summary>
+/// Copy mode on large workspaces, against the real engine: the tree packed, copied into a container and back out,
+/// what changed found, and mount mode's two snapshots for comparison. The largest holds a node_modules of 50,000 small files.
+/// </summary>
+internal static class CopyBenchmarks
+{
+    public static async Task RunAsync(string image, IReadOnlyList<int> sizes)
+    {
+        const string section = "3 copy workspace";
+        using var engine = DockerEngine.Connect(null);
+        foreach (var files in sizes)
+        {
+            var root = Directory.CreateTempSubdirectory("agentsandbox-bench-copy-").FullName;
+            try
+            {
+                var modules = files >= 100_000 ? 50_000 : 0;
+                var bytes = WriteFiles(Path.Combine(root, "src"), files - modules) + WriteFiles(Path.Combine(root, "node_modules"), modules, tiny: true);
+                var clock = Stopwatch.StartNew();
+                using var copy = WorkspaceCopy.Pack(root, HostUser.Current());
+                var pack = clock.Elapsed;
+
+                clock.Restart();
+                var request = new ContainerRequest($"agentsandbox-bench-{Guid.NewGuid():N}", image, ["sh", "-c", "echo changed > /workspace/src/d0000/File000000.cs"],
+                    new Dictionary<string, string>(), "/workspace", [], "none", new Dictionary<string, string> { ["org.agentsandbox.purpose"] = "bench" },
+                    new ContainerLimits(true, true, 4096, true))
+                {
+                    Files = new ContainerFiles(copy.OpenTree, "/workspace", copy.AdoptAsync),
+                };
+                await engine.RunContainerAsync(request, _ => { }, _ => { }, CancellationToken.None, CancellationToken.None);
+                var container = clock.Elapsed;
+
+                clock.Restart();
+                var changes = copy.Changes();
+                var detect = clock.Elapsed;
+
+                clock.Restart();
+                var before = WorkspaceSnapshot.Take(root);
+                var after = WorkspaceSnapshot.Take(root);
+                _ = before.ChangesTo(after);
+                var snapshots = clock.Elapsed;
+
+                var what = modules > 0 ? Format($"{files:N0} files ({modules:N0} of them in node_modules), {bytes / 1_000_000} MB") : Format($"{files:N0} files, {bytes / 1_000_000} MB");
+                Add(new Row(section, $"{what}: pack", Seconds(pack.TotalSeconds)));
+                Add(new Row(section, $"{what}: container with the tree copied in and back out", Seconds(container.TotalSeconds),
+                    files == 20_000 ? "≤ 2 s" : "", files == 20_000 ? container.TotalSeconds <= 2 : null));
+                Add(new Row(section, $"{what}: changed files found ({changes.Entries.Count})", Seconds(detect.TotalSeconds)));
+                Add(new Row(section, $"{what}: mount mode's two snapshots and comparison", Seconds(snapshots.TotalSeconds)));
+            }
+            finally
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+using System.Text.Json;
+using static AgentSandbox.Sdk.Benchmarks.Bench;
+
+namespace AgentSandbox.Sdk.Benchmarks;
+
+/// <summary>
+/// `dotnet build` as users run it, timed by hyperfine: warm AgentRun in each workspace and network mode against a
+/// target that does nothing and the equivalent bare `docker run`; the no-op image step, timed inside the task; the
+/// build context; the image against the plain recipe; what one changed input rebuilds; four projects at once.
+/// </summary>
+internal static class WholeProcessBenchmarks
+{
+    public static string Build(string project, string target, string properties) =>
+        $"dotnet build {project} -t:{target} -nologo -tl:off -v:q {properties}";
+
+    public static void WarmRuns(BenchSetup setup, int runs)
+    {
+        const string section = "1 warm AgentRun";
+        var project = setup.NewProject("App");
+        var directory = Path.GetDirectoryName(project)!;
+        // The image, built once; each mode's own images (the proxy's layer) too.
+        (string Name, string Workspace, string Network)[] modes = [("mount + host", "mount", "host"), ("mount + allowlist", "mount", "allowlist"), ("copy + host", "copy", "host"), ("copy + allowlist (defaults)", "copy", "allowlist")];
+        var image = "";
+        foreach (var mode in modes)
+        {
+            Exec("sh", ["-c", Build(project, "AgentRun", setup.Properties(("AgentWorkspaceMode", mode.Workspace), ("AgentNetwork", mode.Network)))]);
+            image = image.Length > 0 ? image : ImageOf(directory);
+        }
+
+        // The dry run's own docker run line, with the image's tag and the profile's fixed variables that it names.
+        var dry = Exec("sh", ["-c", Build(project, "AgentRun", setup.Properties(("AgentWorkspaceMode", "mount"), ("AgentNetwork", "host"), ("AgentDryRun", "true"))).Replace("-v:q", "-v:n")]).Output;
+        var bare = dry.Split('\n').Select(line => line.Trim()).First(line => line.StartsWith("docker run ", StringComparison.Ordinal))
+            .Replace("'agentsandbox:<hash>'", image, StringComparison.Ordinal);
+        // Without our name and labels, as a user would type it (and so that no sweep of ours takes it for a leftover).
+        bare = System.Text.RegularExpressions.Regex.Replace(bare, "--(name|label) [^ ]+ ", "");
+        Environment.SetEnvironmentVariable("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1");
+        Environment.SetEnvironmentVariable("DISABLE_AUTOUPDATER", "1");
+        Environment.SetEnvironmentVariable("IS_SANDBOX", "1");
+        Console.WriteLine($"  bare: {bare}");
+        // It works as it is, before it is timed.
+        Exec("sh", ["-c", bare]);
+
+        List<(string, string)> commands = [("noop target", Build(project, "Noop", setup.Properties())), ("bare docker run", bare + " > /dev/null")];
+        commands.AddRange(modes.Select(mode => (mode.Name, Build(project, "AgentRun", setup.Properties(("AgentWorkspaceMode", mode.Workspace), ("AgentNetwork", mode.Network))))));
+        var medians = Hyperfine(commands, runs, directory);
+        var floor = medians["noop target"] + medians["bare docker run"];
+        Add(new Row(section, "noop target (MSBuild's own cost)", Seconds(medians["noop target"])));
+        Add(new Row(section, "bare docker run of the same image and arguments", Seconds(medians["bare docker run"])));
+        foreach (var mode in modes)
+        {
+            var over = medians[mode.Name] - floor;
+            var (target, limit) = mode.Name switch
+            {
+                "mount + host" => ("≤ 0.250 s over noop + bare", 0.25),
+                "copy + allowlist (defaults)" => ("≤ 1.000 s over noop + bare", 1.0),
+                _ => ("", double.NaN),
+            };
+            Add(new Row(section, $"AgentRun, {mode.Name}", Format($"{medians[mode.Name]:0.000} s ({over:+0.000;-0.000} s over noop + bare)"), target,
+                double.IsNaN(limit) ? null : over <= limit));
+        }
+    }
+
+    /// <summary>The sandbox image of a project's last run, from its result.json.</summary>
+    public static string ImageOf(string projectDirectory)
+    {
+        using var result = JsonDocument.Parse(File.ReadAllText(Directory.EnumerateFiles(Path.Combine(projectDirectory, "obj", "agent"), "result.json", SearchOption.AllDirectories).First()));
+        return result.RootElement.GetProperty("image").GetString()!;
+    }
+
+    public static void NoOpImageStep(BenchSetup setup)
+    {
+        const string section = "2 no-op image step";
+        foreach (var files in new[] { 0, 20_000 })
+        {
+            var project = setup.NewProject($"Image{files}");
+            WriteFiles(Path.Combine(Path.GetDirectoryName(project)!, "src"), files);
+            var command = Build(project, "AgentSandboxImage", setup.Properties()).Replace("-v:q", "-v:q -clp:PerformanceSummary");
+            Exec("sh", ["-c", command]);
+            var times = Enumerable.Range(0, 5).Select(_ => TaskMilliseconds(Exec("sh", ["-c", command]).Output, "BuildSandboxImage")).ToList();
+            var median = Median(times);
+            Add(new Row(section, Format($"AgentSandboxImage with the image present, project of {files:N0} files (inside the task, median of 5)"),
+                Format($"{median:0} ms"), "≤ 100 ms", median <= 100));
+            ContextBytes(Path.GetDirectoryName(project)!, files);
+        }
+    }
+
+    /// <summary>A task's time in MSBuild's performance summary ("  12 ms  BuildSandboxImage  1 calls").</summary>
+    private static double TaskMilliseconds(string output, string task) =>
+        double.Parse(output.Split('\n').Select(line => line.Trim()).Last(line => line.EndsWith("calls", StringComparison.Ordinal) && line.Contains($" {task} ", StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], Invariant);
+
+    private static void ContextBytes(string projectDirectory, int files)
+    {
+        var context = Path.Combine(projectDirectory, "obj", "agent", "context");
+        var bytes = Directory.EnumerateFiles(context, "*", SearchOption.AllDirectories).Sum(file => new FileInfo(file).Length);
+        var names = string.Join(", ", Directory.EnumerateFiles(context, "*", SearchOption.AllDirectories).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Add(new Row("4 build context", Format($"bytes sent as build context, project of {files:N0} files"), Format($"{bytes:N0} bytes ({names})"),
+            "the generated files and CA certificates only", names.Split(", ").All(name => name is "Dockerfile" or "agentsandbox-ca.crt")));
+    }
+
+    public static void ImageSize(BenchSetup setup, string image)
+    {
+        const string section = "5 image size";
+        var context = Directory.CreateTempSubdirectory("agentsandbox-bench-plain-").FullName;
+        File.Copy(Path.Combine(setup.Repository, "bench", "images", "plain-recipe.Dockerfile"), Path.Combine(context, "Dockerfile"));
+        File.Copy(Environment.GetEnvironmentVariable("NODE_EXTRA_CA_CERTS") ?? "/etc/ssl/certs/ca-certificates.crt", Path.Combine(context, "ca.crt"));
+        var version = Exec("docker", ["run", "--rm", "--entrypoint", "claude", image, "--version"]).Output.Split(' ')[0].Trim();
+        Exec("docker", ["build", "-q", "--network", "host", "--build-arg", $"BASE={setup.BaseImage}", "--build-arg", $"AGENT_PACKAGE=@anthropic-ai/claude-code@{version}", "-t", "agentsandbox-bench/plain-claude", context]);
+        Directory.Delete(context, recursive: true);
+        long Size(string name) => long.Parse(Exec("docker", ["image", "inspect", name, "-f", "{{.Size}}"]).Output.Trim(), Invariant);
+        var (ours, plain, floor) = (Size(image), Size("agentsandbox-bench/plain-claude"), Size(setup.BaseImage));
+        var binary = long.Parse(Exec("docker", ["run", "--rm", "--entrypoint", "sh", image, "-c", "stat -L -c %s \"$(command -v claude)\""]).Output.Trim(), Invariant);
+        Add(new Row(section, "the plain recipe (base, apt tools and npm, npm install -g, a user)", Megabytes(plain)));
+        Add(new Row(section, "ours (Claude Code, on the same base)", Format($"{Megabytes(ours)} ({(double)ours / plain:0.00}x the plain recipe; the base alone {Megabytes(floor)})"),
+            "≤ 0.35x", (double)ours / plain <= 0.35));
+        // The agent's layer: what the layers after the system packages add, against the CLI's own binary.
+        var layers = Exec("docker", ["history", "--no-trunc", "--format", "{{.Size}}\t{{.CreatedBy}}", "-H=false", image]).Output.Split('\n')
+            .Where(line => line.Contains("COPY dir:", StringComparison.Ordinal) || line.Contains("/opt/agentsandbox/agent", StringComparison.Ordinal))
+            .Sum(line => long.Parse(line.Split('\t')[0], Invariant));
+        Add(new Row(section, "the agent's layers against the agent's own executable", Format($"{Megabytes(layers)} against {Megabytes(binary)} ({(double)layers / binary:0.00}x)"),
+            "no duplicate binaries", layers < binary * 1.1));
+        var leftovers = Exec("docker", ["run", "--rm", "--entrypoint", "sh", image, "-c",
+            "ls -d /root/.npm /home/*/.npm /var/lib/apt/lists/*_Packages /var/cache/apt/archives/*.deb /usr/lib/node_modules/npm /usr/share/nodejs/npm 2>/dev/null | wc -l"]).Output.Trim();
+        Add(new Row(section, "npm caches, apt lists, downloaded packages, npm itself in the image", $"{leftovers} found", "none", leftovers == "0"));
+    }
+
+    /// <summary>What one changed input rebuilds: the image step's time after each change, and the steps the engine took from its cache.</summary>
+    public static void Rebuilds(BenchSetup setup)
+    {
+        const string section = "6 rebuild after one change";
+        var project = setup.NewProject("Rebuild");
+        string Step(params (string, string)[] properties) => Build(project, "AgentSandboxImage", setup.Properties(properties)).Replace("-v:q", "-v:n");
+        Exec("sh", ["-c", Step()]);
+        void Measure(string change, string command)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var output = Exec("sh", ["-c", command]).Output;
+            var cached = output.Split('\n').Count(line => line.Contains("Using cache", StringComparison.Ordinal));
+            var steps = output.Split('\n').Count(line => System.Text.RegularExpressions.Regex.IsMatch(line, @"Step \d+/\d+ : "));
+            Add(new Row(section, change, Format($"{clock.Elapsed.TotalSeconds:0.0} s, {cached} of {steps} steps from the cache")));
+        }
+        Measure("nothing (the image exists)", Step());
+        Measure("another build user (AgentUser=4321:4321)", Step(("AgentUser", "4321:4321")));
+        File.WriteAllText(project, File.ReadAllText(project).Replace("<Target Name=\"Noop\" />", "<ItemGroup><AgentSystemPackage Include=\"jq\" /></ItemGroup><Target Name=\"Noop\" />", StringComparison.Ordinal));
+        Measure("an added system package (jq)", Step());
+        Measure("another agent version (AgentVersion=2.1.327)", Step(("AgentVersion", "2.1.327")));
+    }
+
+    /// <summary>Four projects of a solution with -m against one of them alone (AgentRunPerProject, the defaults otherwise).</summary>
+    public static void Parallel(BenchSetup setup, int runs)
+    {
+        const string section = "7 parallel";
+        var folder = Path.Combine(setup.Root, "Solution");
+        var projects = Enumerable.Range(1, 4).Select(i => setup.NewProject($"P{i}", folder)).ToList();
+        Exec("dotnet", ["new", "sln", "-o", folder, "-n", "Four"]);
+        Exec("dotnet", ["sln", Directory.EnumerateFiles(folder, "Four.sl*").First(), "add", .. projects]);
+        var solution = Directory.EnumerateFiles(folder, "Four.sl*").First();
+        var one = Build(projects[0], "AgentRun", setup.Properties());
+        var four = Build(solution, "AgentRun", setup.Properties(("AgentRunPerProject", "true"))) + " -m";
+        var medians = Hyperfine([("one project", one), ("four projects with -m", four)], runs, folder);
+        var ratio = medians["four projects with -m"] / medians["one project"];
+        Add(new Row(section, "four projects with -m against one", Format($"{medians["four projects with -m"]:0.00} s against {medians["one project"]:0.00} s ({ratio:0.00}x)"), "≤ 2x", ratio <= 2));
+    }
+}
