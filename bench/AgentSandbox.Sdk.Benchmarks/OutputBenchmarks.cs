@@ -14,8 +14,9 @@ internal static class OutputBenchmarks
     {
         const string section = "8 output";
         var project = setup.NewProject("Output");
-        // Each line says when the container wrote it (ns since the epoch; one clock: same machine).
-        var properties = setup.Properties(Custom("sh;-c;for i in $(seq 1 20); do echo tick $(date +%s%N); sleep 0.2; done"));
+        // Each line says when the container wrote it (ns since the epoch; one clock: same machine). AgentCommand's
+        // arguments are separated by semicolons, so the script has none.
+        var properties = setup.Properties(Custom("sh;-c;seq 20 | xargs -I@ sh -c 'echo tick $(date +%s%N) && sleep 0.2'"));
         Exec("sh", ["-c", WholeProcessBenchmarks.Build(project, "AgentRun", properties)]);
         var latencies = new List<double>();
         var start = new ProcessStartInfo("sh", ["-c", WholeProcessBenchmarks.Build(project, "AgentRun", properties).Replace("-v:q", "-v:n")]) { RedirectStandardOutput = true };

@@ -61,6 +61,18 @@ public sealed class OrphansTests
     }
 
     [Fact]
+    public async Task A_sweep_beside_a_run_that_fails_is_noted_and_does_not_fail_the_run()
+    {
+        var log = new RecordingLog();
+        var failed = Task.FromException(Errors.Diagnostics.EngineRequestFailed("unix:///var/run/docker.sock", "remove a network", "network has active endpoints"));
+
+        await Orphans.SettleAsync(failed, log);
+
+        Assert.Contains(log.Info, message => message.StartsWith("What builds no longer running left behind was not all removed (", StringComparison.Ordinal)
+            && message.EndsWith("the next run tries again.", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_process_start_reads_the_same_from_any_reader_so_a_live_build_is_never_taken_for_gone()
     {
         var (_, pid, started) = RunIdentity.Owner;

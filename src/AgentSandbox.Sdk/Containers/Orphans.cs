@@ -34,6 +34,22 @@ internal static class Orphans
 
     /// <summary>Made on <paramref name="host"/> by a process that is no longer there.</summary>
     /// <param name="startOf">The start time of a running process, as the labels write it; null when none has that id.</param>
+    /// <summary>
+    /// Waits for a sweep that ran beside a run. Its failure is not the run's: an engine that is gone fails the run on
+    /// its own, and what could not be removed now the next run tries again.
+    /// </summary>
+    public static async Task SettleAsync(Task sweep, ISandboxLog log)
+    {
+        try
+        {
+            await sweep.ConfigureAwait(false);
+        }
+        catch (Exception failure) when (failure is Errors.AgentSandboxException or OperationCanceledException)
+        {
+            log.Info($"What builds no longer running left behind was not all removed ({failure.Message}); the next run tries again.");
+        }
+    }
+
     internal static bool IsOrphan(EngineResource resource, string host, Func<int, string?> startOf) =>
         resource.Kind is ResourceKind.Container or ResourceKind.Network
         && resource.Labels.TryGetValue(RunIdentity.HostLabel, out var madeOn) && madeOn == host

@@ -30,6 +30,22 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
     public async Task<AgentTargetOutcome> RunAsync(
         SandboxSpec spec, SandboxBuildContext context, string resultPath, CancellationToken cancellationToken, Func<AgentSandboxException>? whyStopped = null)
     {
+        // What builds no longer running left is removed beside this run, not before it (none of it is this run's): the
+        // listing and the removals stay off the way to the agent.
+        var sweep = Orphans.SweepAsync(containers, log, cancellationToken);
+        try
+        {
+            return await RunAfterSweepStartedAsync(spec, context, resultPath, cancellationToken, whyStopped).ConfigureAwait(false);
+        }
+        finally
+        {
+            await Orphans.SettleAsync(sweep, log).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<AgentTargetOutcome> RunAfterSweepStartedAsync(
+        SandboxSpec spec, SandboxBuildContext context, string resultPath, CancellationToken cancellationToken, Func<AgentSandboxException>? whyStopped)
+    {
         whyStopped ??= () => Diagnostics.Cancelled("the build was cancelled");
         var run = spec.Run ?? throw new ArgumentException("An agent target needs a run spec.", nameof(spec));
         // An old result must never pass for this run's, whatever stops this run.
@@ -44,7 +60,6 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         string imageTag;
         try
         {
-            await Orphans.SweepAsync(containers, log, cancellationToken).ConfigureAwait(false);
             imageTag = await SandboxImageBuilder.EnsureAsync(images, context, spec.Image.BaseImage, spec.ImageBuild, run.Identity.Labels, log, cancellationToken).ConfigureAwait(false);
             if (run.Egress is not null)
             {
