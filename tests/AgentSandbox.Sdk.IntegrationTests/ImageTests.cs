@@ -25,6 +25,23 @@ public sealed class ImageTests
     }
 
     [DockerFact]
+    public void TheClaudeCodeImageHoldsTheAgentOnceAndNothingOfItsInstall()
+    {
+        using var project = new TestProject();
+        var built = project.Build("AgentSandboxImage", SandboxProperties.ForTests());
+        Assert.True(built.Succeeded, built.Log);
+        var image = built.StateAfterBuild!.GetPropertyValue("AgentSandboxImageTag");
+
+        // Files of 100 MB or more anywhere in the image: the native binary, once. No npm, no npm cache, no apt lists
+        // or downloaded packages; Node.js neither, as this CLI is not a script.
+        var found = Shell.Run("docker", "run", "--rm", "--entrypoint", "sh", image, "-c",
+            "claude --version >/dev/null && find / -xdev -type f -size +100M; ls -d /root/.npm /home/*/.npm /var/lib/apt/lists/*_Packages /var/cache/apt/archives/*.deb 2>/dev/null; command -v npm node; true");
+        Assert.Equal(0, found.ExitCode);
+        Assert.Equal(["/opt/agentsandbox/agent/lib/node_modules/@anthropic-ai/claude-code/bin/claude.exe"],
+            found.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
+    [DockerFact]
     public void ABaseImageRebuiltUnderTheSameNameGetsANewSandboxImage()
     {
         // The monthly SDK patch, in small: the name the Dockerfile names stays, the image behind it changes.
