@@ -23,12 +23,13 @@ while (!File.Exists(Path.Combine(repository, "AgentSandbox.Sdk.sln")))
 }
 var started = DateTimeOffset.Now;
 
+string? sandboxImage = null;
 await using (var setup = await BenchSetup.StartAsync(repository))
 {
     if (Wanted("1") || Wanted("5"))
     {
         Console.WriteLine("== 1 warm AgentRun, each workspace and network mode");
-        WholeProcessBenchmarks.WarmRuns(setup, runs);
+        sandboxImage = WholeProcessBenchmarks.WarmRuns(setup, runs);
     }
     if (Wanted("2") || Wanted("4"))
     {
@@ -43,7 +44,7 @@ await using (var setup = await BenchSetup.StartAsync(repository))
     if (Wanted("5"))
     {
         Console.WriteLine("== 5 image size");
-        WholeProcessBenchmarks.ImageSize(setup, WholeProcessBenchmarks.ImageOf(Path.Combine(setup.Root, "App")));
+        WholeProcessBenchmarks.ImageSize(setup, sandboxImage!);
     }
     if (Wanted("6"))
     {

@@ -13,7 +13,8 @@ internal static class WholeProcessBenchmarks
     public static string Build(string project, string target, string properties) =>
         $"dotnet build {project} -t:{target} -nologo -tl:off -v:q {properties}";
 
-    public static void WarmRuns(BenchSetup setup, int runs)
+    /// <returns>The sandbox image the runs used (the allowlist's runs use it with the proxy's layer on top).</returns>
+    public static string WarmRuns(BenchSetup setup, int runs)
     {
         const string section = "1 warm AgentRun";
         var project = setup.NewProject("App");
@@ -58,10 +59,15 @@ internal static class WholeProcessBenchmarks
             Add(new Row(section, $"AgentRun, {mode.Name}", Format($"{medians[mode.Name]:0.000} s ({over:+0.000;-0.000} s over noop + bare)"), target,
                 double.IsNaN(limit) ? null : over <= limit));
         }
+        return image;
     }
 
+    /// <summary>The image an allowlist run of this sandbox image uses: the newest of its egress tags.</summary>
+    private static string EgressImageOf(string image) =>
+        Exec("docker", ["images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", $"reference={image}-egress-*"]).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0];
+
     /// <summary>The sandbox image of a project's last run, from its result.json.</summary>
-    public static string ImageOf(string projectDirectory)
+    private static string ImageOf(string projectDirectory)
     {
         using var result = JsonDocument.Parse(File.ReadAllText(Directory.EnumerateFiles(Path.Combine(projectDirectory, "obj", "agent"), "result.json", SearchOption.AllDirectories).First()));
         return result.RootElement.GetProperty("image").GetString()!;
@@ -109,11 +115,15 @@ internal static class WholeProcessBenchmarks
         Directory.Delete(context, recursive: true);
         long Size(string name) => long.Parse(Exec("docker", ["image", "inspect", name, "-f", "{{.Size}}"]).Output.Trim(), Invariant);
         var (ours, plain, floor) = (Size(image), Size("agentsandbox-bench/plain-claude"), Size(setup.BaseImage));
+        var proxied = Size(EgressImageOf(image));
         var binary = long.Parse(Exec("docker", ["run", "--rm", "--entrypoint", "sh", image, "-c", "stat -L -c %s \"$(command -v claude)\""]).Output.Trim(), Invariant);
         Add(new Row(section, "the plain recipe (base, apt tools and npm, npm install -g, a user)", Megabytes(plain)));
         Add(new Row(section, "ours (Claude Code, on the same base)", Format($"{Megabytes(ours)} ({(double)ours / plain:0.00}x the plain recipe; the base alone {Megabytes(floor)})"),
             "≤ 0.35x", (double)ours / plain <= 0.35));
-        // The agent's layer: what the layers after the system packages add, against the CLI's own binary.
+        Add(new Row(section, "ours with the egress proxy's layer (AgentNetwork=allowlist)", Format($"{Megabytes(proxied)} ({(double)proxied / plain:0.00}x)"),
+            "≤ 0.35x", (double)proxied / plain <= 0.35));
+        // The agent's layers: its folder copied from the install stage (the image's one COPY of a folder) and the
+        // layers after it, against the CLI's own binary.
         var layers = Exec("docker", ["history", "--no-trunc", "--format", "{{.Size}}\t{{.CreatedBy}}", "-H=false", image]).Output.Split('\n')
             .Where(line => line.Contains("COPY dir:", StringComparison.Ordinal) || line.Contains("/opt/agentsandbox/agent", StringComparison.Ordinal))
             .Sum(line => long.Parse(line.Split('\t')[0], Invariant));

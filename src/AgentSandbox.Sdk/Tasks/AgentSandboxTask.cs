@@ -25,6 +25,8 @@ public abstract class AgentSandboxTask : MSBuildTask, ICancelableTask
 
     private readonly CancellationTokenSource _cancellation = new();
     private readonly ManualResetEventSlim _finished = new();
+    private int _executeThread;
+    private IBuildEngine3? _yielded;
     private readonly object _gate = new();
     private Func<AgentSandboxException>? _stopped;
 
@@ -54,6 +56,7 @@ public abstract class AgentSandboxTask : MSBuildTask, ICancelableTask
         using var hangUp = StopOn(PosixSignal.SIGHUP, "the build received SIGHUP (its terminal or session closed)");
         // The dotnet CLI answers SIGTERM itself by exiting the process: the run is stopped and cleaned up on the way out.
         AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
+        _executeThread = Environment.CurrentManagedThreadId;
         try
         {
             ExecuteAsync(log, _cancellation.Token).GetAwaiter().GetResult();
@@ -78,10 +81,28 @@ public abstract class AgentSandboxTask : MSBuildTask, ICancelableTask
         }
         finally
         {
+            // On the thread that yielded, as MSBuild requires; it gives the project its node (and directory) back.
+            _yielded?.Reacquire();
+            _yielded = null;
             AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
             _finished.Set();
         }
         return !Log.HasLoggedErrors && !_cancellation.IsCancellationRequested;
+    }
+
+    /// <summary>
+    /// Lets this task's MSBuild node build other projects while it waits for its containers, as ToolTask does for a
+    /// long-running tool: `-m` over more projects than nodes then runs their agents at once. Everything that depends
+    /// on the project's directory or the node's state is read before this; logging goes on as before.
+    /// </summary>
+    private protected void YieldNodeWhileWaiting()
+    {
+        // Only on the thread Execute runs on: MSBuild takes Reacquire only from the thread that yielded.
+        if (_yielded is null && Environment.CurrentManagedThreadId == _executeThread && BuildEngine is IBuildEngine3 engine)
+        {
+            engine.Yield();
+            _yielded = engine;
+        }
     }
 
     /// <summary>

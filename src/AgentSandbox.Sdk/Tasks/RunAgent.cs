@@ -77,6 +77,7 @@ public sealed partial class RunAgent : SandboxImageTask
         using var engine = DockerEngine.Connect(DockerHost);
         var timeout = spec.Run!.Timeout;
         using var clock = new Timer(_ => Stop(() => Diagnostics.TimedOut(Text.Duration(timeout))), null, timeout, System.Threading.Timeout.InfiniteTimeSpan);
+        YieldNodeWhileWaiting();
         var outcome = await new AgentTargetPipeline(engine, engine, log).RunAsync(spec, context, ResultPath, cancellationToken, Stopped).ConfigureAwait(false);
 
         // MSBuild's "Project -> output" line: the terminal logger shows it on the project's line, which at its
