@@ -29,7 +29,8 @@ internal static class EgressBenchmarks
         proxy.ErrorDataReceived += (_, _) => { };
         proxy.BeginErrorReadLine();
         _ = proxy.StandardOutput.ReadToEndAsync();
-        Thread.Sleep(500);
+        WaitForListener(serverPort);
+        WaitForListener(proxyPort);
         try
         {
             var url = $"http://127.0.0.1:{serverPort}";
@@ -49,6 +50,25 @@ internal static class EgressBenchmarks
             server.Kill();
             Directory.Delete(content, recursive: true);
         }
+    }
+
+    /// <summary>Until something accepts connections on the loopback port (python's server takes a moment to start).</summary>
+    private static void WaitForListener(int port)
+    {
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                client.Connect(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(100);
+            }
+        }
+        throw new InvalidOperationException($"nothing listens on 127.0.0.1:{port}");
     }
 
     private static int FreePort()
