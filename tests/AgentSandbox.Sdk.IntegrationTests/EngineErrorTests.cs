@@ -65,7 +65,8 @@ public sealed class EngineErrorTests
         var generated = project.Build("AgentSandboxDockerfile");
         Assert.True(generated.Succeeded, generated.Log);
         var context = Path.Combine(project.SandboxDirectory, "context");
-        var baseImage = File.ReadLines(Path.Combine(context, "Dockerfile")).First(line => line.StartsWith("FROM ", StringComparison.Ordinal))[5..];
+        // The image's own stage, the last; the agent's install stage comes first.
+        var baseImage = File.ReadLines(Path.Combine(context, "Dockerfile")).Last(line => line.StartsWith("FROM ", StringComparison.Ordinal))[5..];
         // The fake engine gives every image it has the ID sha256:fake.
         var tag = AgentSandbox.Image.SandboxBuildContext.ReadFrom(context).ImageTagFor("sha256:fake");
         using var engine = FakeDockerEngine.WithApi("1.41", "1.12").WithImage(baseImage).WithImage(tag);

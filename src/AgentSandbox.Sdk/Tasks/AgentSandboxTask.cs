@@ -81,11 +81,12 @@ public abstract class AgentSandboxTask : MSBuildTask, ICancelableTask
         }
         finally
         {
-            // On the thread that yielded, as MSBuild requires; it gives the project its node (and directory) back.
-            _yielded?.Reacquire();
-            _yielded = null;
             AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
             _finished.Set();
+            // On the thread that yielded, as MSBuild requires; it gives the project its node (and directory) back.
+            // After the run is over: a process that exits meanwhile waits for the run, never for MSBuild's node.
+            _yielded?.Reacquire();
+            _yielded = null;
         }
         return !Log.HasLoggedErrors && !_cancellation.IsCancellationRequested;
     }
