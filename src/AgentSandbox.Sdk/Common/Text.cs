@@ -7,7 +7,6 @@ namespace AgentSandbox.Common;
 /// <summary>Small pieces of text the log and the reports share.</summary>
 internal static partial class Text
 {
-    /// <summary>"1 turn", "3 turns".</summary>
     /// <summary>A duration as AgentTimeout is written: 90s, 45m, 2h, 1h30m.</summary>
     public static string Duration(TimeSpan duration) =>
         duration.TotalSeconds % 60 != 0 || duration < TimeSpan.FromMinutes(1) ? FormattableString.Invariant($"{duration.TotalSeconds:0.#}s")
@@ -15,6 +14,7 @@ internal static partial class Text
         : duration.TotalMinutes % 60 != 0 ? FormattableString.Invariant($"{duration.TotalMinutes:0}m")
         : FormattableString.Invariant($"{duration.TotalHours:0}h");
 
+    /// <summary>"1 turn", "3 turns".</summary>
     public static string Count(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
 
     /// <summary>An argument as a shell would need it, for reading a command in a log only: it is never run through a shell.</summary>

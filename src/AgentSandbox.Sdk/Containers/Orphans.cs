@@ -32,8 +32,6 @@ internal static class Orphans
         return orphans.Count;
     }
 
-    /// <summary>Made on <paramref name="host"/> by a process that is no longer there.</summary>
-    /// <param name="startOf">The start time of a running process, as the labels write it; null when none has that id.</param>
     /// <summary>
     /// Waits for a sweep that ran beside a run. Its failure is not the run's: an engine that is gone fails the run on
     /// its own, and what could not be removed now the next run tries again.
@@ -50,6 +48,8 @@ internal static class Orphans
         }
     }
 
+    /// <summary>Made on <paramref name="host"/> by a process that is no longer there.</summary>
+    /// <param name="startOf">The start time of a running process, as the labels write it; null when none has that id.</param>
     internal static bool IsOrphan(EngineResource resource, string host, Func<int, string?> startOf) =>
         resource.Kind is ResourceKind.Container or ResourceKind.Network
         && resource.Labels.TryGetValue(RunIdentity.HostLabel, out var madeOn) && madeOn == host

@@ -63,7 +63,6 @@ internal sealed class RunAgentContainerStep : IAgentRunStep
         ? $"allowlist: {string.Join(", ", egress.Apis.Select(api => new Uri(api.Upstream).Host + " (credential added by the proxy)").Concat(egress.AllowedHosts).DefaultIfEmpty("nothing"))}"
         : spec.Network;
 
-
     /// <summary>
     /// What the agent says and does, in the build's log as it happens; past <see cref="AgentRunContext.ShownLines"/>
     /// lines, in the detailed log only: a build's loggers hold what waits to be written, and an agent can print without end.
