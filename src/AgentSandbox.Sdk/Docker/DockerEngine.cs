@@ -122,10 +122,8 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
             (c, token) => c.Networks.ListNetworksAsync(new NetworksListParameters { Filters = filter }, token), cancellationToken).ConfigureAwait(false);
         return
         [
-            .. containers.Select(container => new EngineResource(ResourceKind.Container, container.ID, (container.Names?.FirstOrDefault() ?? container.ID).TrimStart('/'),
-                (IReadOnlyDictionary<string, string>?)container.Labels?.AsReadOnly() ?? new Dictionary<string, string>())),
-            .. networks.Select(network => new EngineResource(ResourceKind.Network, network.ID, network.Name,
-                (IReadOnlyDictionary<string, string>?)network.Labels?.AsReadOnly() ?? new Dictionary<string, string>())),
+            .. containers.Select(container => new EngineResource(ResourceKind.Container, container.ID, (container.Names?.FirstOrDefault() ?? container.ID).TrimStart('/'), LabelsOf(container.Labels))),
+            .. networks.Select(network => new EngineResource(ResourceKind.Network, network.ID, network.Name, LabelsOf(network.Labels))),
         ];
     }
 
@@ -135,9 +133,12 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         var filter = LabelFilter(label);
         var images = await CallAsync("list images", client,
             (c, token) => c.Images.ListImagesAsync(new ImagesListParameters { All = false, Filters = filter }, token), cancellationToken).ConfigureAwait(false);
-        return images.Select(image => new EngineResource(ResourceKind.Image, image.ID, image.RepoTags?.FirstOrDefault() ?? image.ID,
-            (IReadOnlyDictionary<string, string>?)image.Labels?.AsReadOnly() ?? new Dictionary<string, string>())).ToList();
+        return images.Select(image => new EngineResource(ResourceKind.Image, image.ID, image.RepoTags?.FirstOrDefault() ?? image.ID, LabelsOf(image.Labels))).ToList();
     }
+
+    /// <summary>A resource's labels as the engine lists them; none when it lists none.</summary>
+    private static IReadOnlyDictionary<string, string> LabelsOf(IDictionary<string, string>? labels) =>
+        labels is null ? new Dictionary<string, string>() : labels.AsReadOnly();
 
     /// <summary>The engine's list filter for resources that carry a label.</summary>
     private static Dictionary<string, IDictionary<string, bool>> LabelFilter(string label) =>
@@ -313,18 +314,8 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         gateway.Output = Task.Run(() => PumpLinesAsync(stream, gateway.Line, gateway.Line, CancellationToken.None), CancellationToken.None);
     }
 
-    private static async Task RemoveNetworkQuietlyAsync(DockerClient client, string network)
-    {
-        using var cleanup = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        try
-        {
-            await client.Networks.DeleteNetworkAsync(network, cleanup.Token).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (exception is not OutOfMemoryException)
-        {
-            // As with containers: the labels find a network left behind.
-        }
-    }
+    private static Task RemoveNetworkQuietlyAsync(DockerClient client, string network) =>
+        CleanUpQuietlyAsync(token => client.Networks.DeleteNetworkAsync(network, token));
 
     /// <summary>The engine's form of the isolated network a gateway serves.</summary>
     internal static NetworksCreateParameters IsolatedNetworkParameters(ContainerRequest request) => new()
@@ -600,21 +591,22 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         _ = client.Containers.KillContainerAsync(id, new ContainerKillParameters(), CancellationToken.None)
             .ContinueWith(kill => _ = kill.Exception, TaskScheduler.Default);
 
-    private static async Task RemoveQuietlyAsync(DockerClient client, string? container)
+    private static Task RemoveQuietlyAsync(DockerClient client, string? container) => container is null ? Task.CompletedTask
+        : CleanUpQuietlyAsync(token => client.Containers.RemoveContainerAsync(container, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, token));
+
+    /// <summary>
+    /// Removes something of the run's with a token of its own (it must go also when the build was cancelled), and
+    /// never fails: the run's own outcome matters more than a failed cleanup, and the org.agentsandbox labels find leftovers.
+    /// </summary>
+    private static async Task CleanUpQuietlyAsync(Func<CancellationToken, Task> removal)
     {
-        if (container is null)
-        {
-            return;
-        }
-        // Not the caller's token: the container must go also when the build was cancelled.
         using var cleanup = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         try
         {
-            await client.Containers.RemoveContainerAsync(container, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, cleanup.Token).ConfigureAwait(false);
+            await removal(cleanup.Token).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            // The run's own outcome matters more than a failed cleanup; the org.agentsandbox labels find leftovers.
         }
     }
 
