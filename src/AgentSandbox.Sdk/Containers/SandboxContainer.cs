@@ -50,7 +50,7 @@ internal static class SandboxContainer
             Scratch = [new ScratchFolder("/tmp", spec.Limits.TmpBytes),
                 // A read-only root leaves the agent its home (its CLI's settings and caches) in memory, as its own.
                 .. spec.ReadOnlyRootFilesystem
-                    ? [new ScratchFolder(spec.User.IsRoot ? "/root" : DockerfileGenerator.AgentHome, spec.Limits.TmpBytes, $"{spec.User.Uid}:{spec.User.Gid}")]
+                    ? [new ScratchFolder(spec.User.IsRoot ? "/root" : DockerfileGenerator.AgentHome, spec.Limits.TmpBytes, spec.User)]
                     : (ScratchFolder[])[]],
             ReadOnlyRootFilesystem = spec.ReadOnlyRootFilesystem,
             Files = copy is null ? null

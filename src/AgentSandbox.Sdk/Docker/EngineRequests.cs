@@ -56,20 +56,12 @@ internal sealed record ContainerRequest(
 internal sealed record ContainerFiles(Func<Stream> Upload, string Folder, Func<Stream, CancellationToken, Task>? Received = null);
 
 /// <summary>A folder in memory (tmpfs): its size counts against the container's memory.</summary>
-/// <param name="Owner">uid:gid of its root, or null for a folder every user may write to (mode 1777, as /tmp).</param>
-internal sealed record ScratchFolder(string Path, long Bytes, string? Owner = null)
+/// <param name="Owner">The user its root belongs to, or null for a folder every user may write to (mode 1777, as /tmp).</param>
+internal sealed record ScratchFolder(string Path, long Bytes, Project.HostUser? Owner = null)
 {
     /// <summary>Mount options: exec, as builds run what they compile there; never setuid or devices.</summary>
-    public string Options
-    {
-        get
-        {
-            var size = Bytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return Owner is { } owner
-                ? $"rw,exec,nosuid,nodev,size={size},uid={owner.Split(':')[0]},gid={owner.Split(':')[1]},mode=0700"
-                : $"rw,exec,nosuid,nodev,size={size},mode=1777";
-        }
-    }
+    public string Options => FormattableString.Invariant($"rw,exec,nosuid,nodev,size={Bytes},") +
+        (Owner is { } owner ? FormattableString.Invariant($"uid={owner.Uid},gid={owner.Gid},mode=0700") : "mode=1777");
 }
 
 /// <summary>
