@@ -124,7 +124,11 @@ internal static partial class SandboxSpecFactory
     private static bool PromptOnStdin(IAgentProfile agent, string prompt)
     {
         var bytes = System.Text.Encoding.UTF8.GetByteCount(prompt);
-        return bytes > LongestPromptArgument && (agent.TakesPromptOnStdin ? true : throw Diagnostics.PromptTooLong(agent.DisplayName, bytes, LongestPromptArgument));
+        if (bytes <= LongestPromptArgument)
+        {
+            return false;
+        }
+        return agent.TakesPromptOnStdin ? true : throw Diagnostics.PromptTooLong(agent.DisplayName, bytes, LongestPromptArgument);
     }
 
     /// <summary>AgentWorkspaceRoot (the project's folder or one above it), else the folder the build's inputs and repository make.</summary>
