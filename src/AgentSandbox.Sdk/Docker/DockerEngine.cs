@@ -426,26 +426,42 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         }
     }
 
-    /// <summary>A tar whose entries are all in <paramref name="folder"/>, with the entries relative to it.</summary>
+    /// <summary>
+    /// A tar whose entries are all in <paramref name="folder"/>, with the entries relative to it. In a file, not in
+    /// memory (it is the whole workspace), that only this user may read and that goes when the stream is closed.
+    /// </summary>
     internal static Stream Relative(Stream tar, string folder)
     {
         var prefix = folder.Trim('/') + "/";
-        var relative = new MemoryStream();
-        using (var reader = new System.Formats.Tar.TarReader(tar, leaveOpen: true))
-        using (var writer = new System.Formats.Tar.TarWriter(relative, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Options = FileOptions.DeleteOnClose };
+        if (!OperatingSystem.IsWindows())
         {
-            while (reader.GetNextEntry(copyData: false) is { } entry)
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        var relative = new FileStream(Path.Combine(Path.GetTempPath(), $"agentsandbox-upload-{Guid.NewGuid():N}.tar"), options);
+        try
+        {
+            using (var reader = new System.Formats.Tar.TarReader(tar, leaveOpen: true))
+            using (var writer = new System.Formats.Tar.TarWriter(relative, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
             {
-                var name = entry.Name.StartsWith(prefix, StringComparison.Ordinal) ? entry.Name[prefix.Length..] : null;
-                if (name is { Length: > 0 })
+                while (reader.GetNextEntry(copyData: false) is { } entry)
                 {
-                    entry.Name = name;
-                    writer.WriteEntry(entry);
+                    var name = entry.Name.StartsWith(prefix, StringComparison.Ordinal) ? entry.Name[prefix.Length..] : null;
+                    if (name is { Length: > 0 })
+                    {
+                        entry.Name = name;
+                        writer.WriteEntry(entry);
+                    }
                 }
             }
+            relative.Position = 0;
+            return relative;
         }
-        relative.Position = 0;
-        return relative;
+        catch
+        {
+            relative.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The engine's form of a container request.</summary>
