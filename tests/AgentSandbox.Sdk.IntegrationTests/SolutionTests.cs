@@ -11,19 +11,7 @@ public sealed class SolutionTests
     public void A_solution_level_run_runs_one_agent_for_the_solution_from_its_folder_and_names_it()
     {
         using var app = new TestProject(name: "App", extraItems: "<ProjectReference Include=\"../Lib/Lib.csproj\" />");
-        var root = Path.GetDirectoryName(app.Directory)!;
-        foreach (var name in new[] { "Lib", "Tools" })
-        {
-            Directory.CreateDirectory(Path.Combine(root, name));
-            File.WriteAllText(Path.Combine(root, name, name + ".csproj"), TestProject.ProjectXml(extraProperties: "<OutputType>Library</OutputType>"));
-        }
-        File.WriteAllText(Path.Combine(root, "Sol.slnx"), """
-            <Solution>
-              <Project Path="App/App.csproj" />
-              <Project Path="Lib/Lib.csproj" />
-              <Project Path="Tools/Tools.csproj" />
-            </Solution>
-            """);
+        var root = WriteSolution(app, "Lib", "Tools");
         // The agent appends a line where it runs: one line in the solution's folder is one agent, run from there.
         File.WriteAllText(Path.Combine(root, "Directory.Build.props"), $"""
             <Project>
@@ -59,12 +47,7 @@ public sealed class SolutionTests
     public void Three_projects_run_their_agents_at_once_build_the_image_once_and_a_conflicting_change_fails_with_its_patch_kept()
     {
         using var first = new TestProject(name: "A");
-        var root = Path.GetDirectoryName(first.Directory)!;
-        foreach (var name in new[] { "B", "C" })
-        {
-            Directory.CreateDirectory(Path.Combine(root, name));
-            File.WriteAllText(Path.Combine(root, name, name + ".csproj"), TestProject.ProjectXml(extraProperties: "<OutputType>Library</OutputType>"));
-        }
+        var root = WriteSolution(first, "B", "C");
         File.WriteAllText(Path.Combine(root, "shared.txt"), "shared\n");
         // A new image for this test alone (its install step names it), and one workspace for the three projects.
         File.WriteAllText(Path.Combine(root, "Directory.Build.props"), $$"""
@@ -78,13 +61,6 @@ public sealed class SolutionTests
                 <AgentCommand>sh;-c;date +%s > /workspace/started-$(MSBuildProjectName).txt &amp;&amp; sleep 6 &amp;&amp; echo $(MSBuildProjectName) >> /workspace/shared.txt</AgentCommand>
               </PropertyGroup>
             </Project>
-            """);
-        File.WriteAllText(Path.Combine(root, "Sol.slnx"), """
-            <Solution>
-              <Project Path="A/A.csproj" />
-              <Project Path="B/B.csproj" />
-              <Project Path="C/C.csproj" />
-            </Solution>
             """);
 
         // One agent per project, at once, over the solution: three on two MSBuild nodes, as a node whose agent runs
@@ -111,6 +87,23 @@ public sealed class SolutionTests
             Assert.False(File.Exists(Path.Combine(root, $"started-{loser}.txt")));
         }
         Assert.Equal("", Shell.LeftoverContainers(Path.Combine(root, "A")) + Shell.LeftoverContainers(Path.Combine(root, "B")) + Shell.LeftoverContainers(Path.Combine(root, "C")));
+    }
+
+    /// <summary>
+    /// Sol.slnx beside <paramref name="first"/>'s folder: that project first, then a library project of each name.
+    /// </summary>
+    /// <returns>The solution's folder.</returns>
+    private static string WriteSolution(TestProject first, params string[] libraries)
+    {
+        var root = Path.GetDirectoryName(first.Directory)!;
+        foreach (var name in libraries)
+        {
+            Directory.CreateDirectory(Path.Combine(root, name));
+            File.WriteAllText(Path.Combine(root, name, name + ".csproj"), TestProject.ProjectXml(extraProperties: "<OutputType>Library</OutputType>"));
+        }
+        var projects = new[] { Path.GetFileName(first.Directory) }.Concat(libraries).Select(name => $"  <Project Path=\"{name}/{name}.csproj\" />");
+        File.WriteAllText(Path.Combine(root, "Sol.slnx"), string.Join("\n", ["<Solution>", .. projects, "</Solution>", ""]));
+        return root;
     }
 
     /// <summary>A losing project's start time, from the patch it kept (its own file was not applied).</summary>
