@@ -30,7 +30,7 @@ internal sealed class BenchSetup : IAsyncDisposable
 
     public string BaseImage { get; } = Environment.GetEnvironmentVariable("AGENTSANDBOX_TEST_BASE_IMAGE") ?? "agentsandbox-test/bookworm:latest";
 
-    public static async Task<BenchSetup> StartAsync(string repository)
+    public static BenchSetup Start(string repository)
     {
         var root = Directory.CreateTempSubdirectory("agentsandbox-bench-").FullName;
         // Outside the projects' folders: a workspace holds whatever is beside the project's nuget.config.
@@ -45,7 +45,6 @@ internal sealed class BenchSetup : IAsyncDisposable
         Environment.SetEnvironmentVariable("ANTHROPIC_BASE_URL", api.BaseUrl.ToString().TrimEnd('/'));
         Environment.SetEnvironmentVariable("DOTNET_CLI_TELEMETRY_OPTOUT", "1");
         Environment.SetEnvironmentVariable("DOTNET_NOLOGO", "1");
-        await Task.CompletedTask;
         return new BenchSetup(repository, root, network, api);
     }
 

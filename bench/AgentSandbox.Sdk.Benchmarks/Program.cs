@@ -24,7 +24,7 @@ while (!File.Exists(Path.Combine(repository, "AgentSandbox.Sdk.sln")))
 var started = DateTimeOffset.Now;
 
 string? sandboxImage = null;
-await using (var setup = await BenchSetup.StartAsync(repository))
+await using (var setup = BenchSetup.Start(repository))
 {
     if (Wanted("1") || Wanted("5"))
     {
