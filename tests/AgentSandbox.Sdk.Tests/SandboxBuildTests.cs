@@ -21,23 +21,44 @@ public sealed class SandboxBuildTests : IDisposable
 
     private static string Script(IReadOnlyList<string> command) => command[2];
 
-    [Theory]
-    [InlineData(nameof(VerifyMode.Build), "build")]
-    [InlineData(nameof(VerifyMode.Test), "test")]
-    public void Command_is_a_shell_script_with_the_verb_and_the_project_file_as_arguments(string modeName, string verb)
+    [Fact]
+    public void Build_command_is_a_shell_script_with_the_project_file_as_an_argument()
     {
-        var mode = Enum.Parse<VerifyMode>(modeName);
-
-        var command = SandboxBuild.Command(Spec(), mode);
+        var command = SandboxBuild.Command(Spec(), VerifyMode.Build);
 
         Assert.Equal(["sh", "-c"], command.Take(2));
-        Assert.Equal(["sh", verb, "App.csproj", "-nologo", "-clp:NoSummary"], command.Skip(3));
+        Assert.Equal(["sh", "App.csproj", "-nologo", "-clp:NoSummary"], command.Skip(3));
+        Assert.EndsWith("exec dotnet build \"$@\"", Script(command));
     }
 
     [Fact]
     public void Without_a_project_file_dotnet_finds_the_project_itself()
     {
-        Assert.Equal(["sh", "build", "-nologo", "-clp:NoSummary"], SandboxBuild.Command(Spec(projectFile: null), VerifyMode.Build).Skip(3));
+        Assert.Equal(["sh", "-nologo", "-clp:NoSummary"], SandboxBuild.Command(Spec(projectFile: null), VerifyMode.Build).Skip(3));
+        Assert.Equal(["sh", "frame", "."], SandboxBuild.Command(Spec(projectFile: null), VerifyMode.Test, "frame").Skip(3));
+    }
+
+    [Fact]
+    public void Test_command_tests_each_test_project_that_covers_the_project_and_frames_their_reports()
+    {
+        var spec = Spec();
+        spec = spec with { Preset = spec.Preset with { TestProjects = ["test/A.Tests/A.Tests.csproj", "test/B Tests/B.Tests.csproj"] } };
+
+        var command = SandboxBuild.Command(spec, VerifyMode.Test, "@@frame");
+
+        Assert.Equal(["sh", "@@frame", "test/A.Tests/A.Tests.csproj", "test/B Tests/B.Tests.csproj"], command.Skip(3));
+        var script = Script(command);
+        // Every project is tested (a failure does not stop the loop), each into a report folder of its own.
+        Assert.Contains("for project do n=$((n+1)); dotnet test \"$project\" -nologo -clp:NoSummary --logger 'trx;LogFilePrefix=agentsandbox' --results-directory /tmp/agentsandbox-test-results/$n || ", script);
+        Assert.Contains("base64 \"$report\"", script);
+        Assert.EndsWith("exit $status", script);
+        Assert.DoesNotContain("A.Tests", script);
+    }
+
+    [Fact]
+    public void Test_command_without_test_projects_tests_the_project_itself()
+    {
+        Assert.Equal(["sh", "f", "App.csproj"], SandboxBuild.Command(Spec(), VerifyMode.Test, "f").Skip(3));
     }
 
     [Fact]
@@ -47,7 +68,7 @@ public sealed class SandboxBuildTests : IDisposable
 
         var command = SandboxBuild.Command(Spec(projectDirectory: project, workspaceRoot: _temp.Path), VerifyMode.Build);
 
-        Assert.Equal("src/App/App.csproj", command[5]);
+        Assert.Equal("src/App/App.csproj", command[4]);
     }
 
     [Fact]
@@ -56,7 +77,7 @@ public sealed class SandboxBuildTests : IDisposable
         var plain = SandboxBuild.Command(Spec(), VerifyMode.Build);
         var odd = SandboxBuild.Command(Spec(projectFile: "My App;$(rm -rf x)`id`.csproj"), VerifyMode.Build);
 
-        Assert.Equal("My App;$(rm -rf x)`id`.csproj", odd[5]);
+        Assert.Equal("My App;$(rm -rf x)`id`.csproj", odd[4]);
         Assert.Equal(Script(plain), Script(odd));
         Assert.DoesNotContain("App", Script(odd));
     }
@@ -70,7 +91,7 @@ public sealed class SandboxBuildTests : IDisposable
             "set -e; mkdir -p /tmp/agentsandbox-build; cd /workspace; " +
             "tar -c -f /tmp/agentsandbox-workspace.tar --exclude=./.git --exclude=./.vs --exclude=bin --exclude=obj .; " +
             "tar -x -f /tmp/agentsandbox-workspace.tar -C /tmp/agentsandbox-build; rm /tmp/agentsandbox-workspace.tar; " +
-            "cd /tmp/agentsandbox-build; exec dotnet \"$@\"",
+            "cd /tmp/agentsandbox-build; exec dotnet build \"$@\"",
             script);
     }
 

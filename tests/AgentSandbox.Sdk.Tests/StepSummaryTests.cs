@@ -166,13 +166,15 @@ public sealed class StepSummaryTests : IDisposable
     {
         var failed = new VerificationResult(VerifyMode.Build, 1,
             [new BuildDiagnostic(true, "A.cs", 1, 1, "CS1", "x"), new BuildDiagnostic(true, "B.cs", 2, 1, "CS2", "y"), new BuildDiagnostic(false, "C.cs", 3, 1, "CS3", "z")], 900, []);
-        var passed = new VerificationResult(VerifyMode.Test, 0, [], 900, []);
+        var passed = new VerificationResult(VerifyMode.Test, 0, [], 900, []) { Tests = new TestRun(["T.csproj"], 3, 2, 0, 1, []) };
+        var untested = new VerificationResult(VerifyMode.Test, 0, [], 900, []);
 
         var lines = Lines(StepSummary.Render(Result(verification: failed, iterations: 2), Spec(preset: "Fix")));
 
         Assert.Contains("| Iterations | 2 |", lines);
         Assert.Contains("| Verification | dotnet build failed (2 errors) |", lines);
-        Assert.Contains("| Verification | dotnet test passed |", Lines(StepSummary.Render(Result(verification: passed), Spec(preset: "Test"))));
+        Assert.Contains("| Verification | dotnet test passed (3 tests: 2 passed, 1 skipped) |", Lines(StepSummary.Render(Result(verification: passed), Spec(preset: "Test"))));
+        Assert.Contains("| Verification | dotnet test ran no test |", Lines(StepSummary.Render(Result(verification: untested), Spec(preset: "Test"))));
         Assert.DoesNotContain(Lines(StepSummary.Render(Result(), Spec())), line => line.StartsWith("| Verification", StringComparison.Ordinal) || line.StartsWith("| Iterations", StringComparison.Ordinal));
     }
 

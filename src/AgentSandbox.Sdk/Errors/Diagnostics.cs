@@ -170,6 +170,9 @@ internal static class Diagnostics
     public static AgentSandboxException KilledFromOutside(string agent) => new("AGS4023",
         $"{agent}'s container was killed from outside the run (exit code 137: docker kill or rm, the engine restarting, or the machine out of memory), so nothing of its work was applied: find what stopped it and run the target again.");
 
+    public static AgentSandboxException NoTestRan(string target, string projects, string resultPath) => new("AGS4024",
+        $"After {target}, dotnet test ran no test inside the sandbox ({projects}), and a run without tests proves nothing: name the test projects that cover the project with AgentTestProject items, or let AgentTest write tests into one; {resultPath} has the details.");
+
     public static Warning RunningAsRoot(string agent) => new("AGS4101",
         $"The build runs as root and the workspace is mounted, so {agent} runs as root inside the sandbox and the files it writes into your tree belong to root: run the build as a non-root user, or use AgentWorkspaceMode=copy.");
 

@@ -75,6 +75,9 @@ internal sealed record SandboxInputs
     public string? ReviewFailOn { get; init; }
     public string? RefactorScope { get; init; }
     public string? TestScope { get; init; }
+
+    /// <summary>AgentTestProject items: the test projects AgentTest and test verification run, instead of those found.</summary>
+    public IReadOnlyList<string> TestProjects { get; init; } = [];
     public string? ReviewScope { get; init; }
 }
 

@@ -214,8 +214,38 @@ internal static partial class SandboxSpecFactory
             }
         }
         var scope = entries.Count > 0 ? string.Join(";", entries) : null;
-        return new PresetSpec(preset, task, scope, verify, maxIterations, failOn, projectFile);
+        return new PresetSpec(preset, task, scope, verify, maxIterations, failOn, projectFile)
+        {
+            TestProjects = preset == AgentPreset.Test || verify == VerifyMode.Test ? FindTestProjects(inputs, buildFile, workingDirectory, workspaceRoot) : [],
+        };
     }
+
+    /// <summary>
+    /// The test projects that cover the project, relative to the workspace: AgentTestProject items (each must exist
+    /// in the workspace), else the project itself when it is one, else the workspace's test projects that reference
+    /// it. A solution-level run tests the solution, which holds them.
+    /// </summary>
+    private static IReadOnlyList<string> FindTestProjects(SandboxInputs inputs, string? buildFile, string workingDirectory, string workspaceRoot)
+    {
+        string Relative(string path) => Path.GetRelativePath(workspaceRoot, path).Replace('\\', '/');
+        if (inputs.TestProjects.Count > 0)
+        {
+            return inputs.TestProjects.Select(item => Path.GetFullPath(item.Trim(), workingDirectory)).Distinct(StringComparer.Ordinal).Select(path =>
+                !File.Exists(path) ? throw Diagnostics.InvalidValue("AgentTestProject", path, "give the path of an existing test project file")
+                : !SandboxPaths.IsWithin(workspaceRoot, path) ? throw Diagnostics.InvalidValue("AgentTestProject", path, $"it is outside the workspace {workspaceRoot}; set AgentWorkspaceRoot to a folder that holds both")
+                : Relative(path)).ToList();
+        }
+        if (string.IsNullOrWhiteSpace(buildFile) || IsSolution(buildFile))
+        {
+            return [];
+        }
+        var project = Path.GetFullPath(buildFile.Trim(), workingDirectory);
+        return TestProjects.Covering(project, TestProjects.InFolder(workspaceRoot), workspaceRoot, path => File.Exists(path) ? File.ReadAllText(path) : null)
+            .Select(Relative).ToList();
+    }
+
+    private static bool IsSolution(string file) =>
+        Path.GetExtension(file).ToLowerInvariant() is ".sln" or ".slnx" or ".slnf";
 
     /// <summary>One of an enum's names, case-insensitively; not a number or a comma list, which Enum.TryParse would take.</summary>
     private static T ParseChoice<T>(string? value, string property, T fallback) where T : struct, Enum

@@ -47,8 +47,17 @@ internal static class PresetPrompts
                 prompt.AppendLine($"Write or extend unit tests for the .NET project {project}.");
                 prompt.AppendLine($"Task: {task}");
                 prompt.AppendLine($"Code to cover: {scope}.");
-                prompt.AppendLine("Use the test project and test framework the repository already has; change production code only to fix a bug a test reveals, and say so.");
-                prompt.AppendLine("The tests must pass: run `dotnet test` and fix what fails.");
+                if (preset.TestProjects is { Count: > 0 } tests)
+                {
+                    var paths = tests.Select(test => $"{SandboxPaths.Workspace}/{test}").ToList();
+                    prompt.AppendLine($"The tests that cover it are in {string.Join(", ", paths)}: add to them with the test framework they use. Change production code only to fix a bug a test reveals, and say so.");
+                    prompt.AppendLine($"The tests must pass: run {string.Join(" and ", paths.Select(path => $"`dotnet test {path}`"))} and fix what fails.");
+                }
+                else
+                {
+                    prompt.AppendLine("No test project covers it yet: create one beside it that references it (xunit unless the repository uses another test framework), and add it to the solution if there is one. Change production code only to fix a bug a test reveals, and say so.");
+                    prompt.AppendLine("The tests must pass: run `dotnet test` on the test project and fix what fails.");
+                }
                 break;
             case AgentPreset.Fix:
                 prompt.AppendLine($"The build of the .NET project {project} reports these problems:");

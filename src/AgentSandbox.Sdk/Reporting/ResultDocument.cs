@@ -133,7 +133,14 @@ internal sealed record ResultIteration(int Number, int Errors, int Warnings, boo
 internal sealed record ResultVerification(
     string Mode, bool Succeeded, long ExitCode, int ErrorCount, int WarningCount, IReadOnlyList<BuildDiagnostic> Diagnostics, long DurationMs, IReadOnlyList<string> OutputTail)
 {
+    /// <summary>Test mode only: what the test platform's reports say ran.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public TestRun? Tests { get; init; }
+
     public static ResultVerification From(VerificationResult verification) => new(
         verification.Verb, verification.Succeeded, verification.ExitCode, verification.ErrorCount, verification.WarningCount,
-        verification.Diagnostics, verification.DurationMs, verification.OutputTail);
+        verification.Diagnostics, verification.DurationMs, verification.OutputTail)
+    {
+        Tests = verification.Tests,
+    };
 }

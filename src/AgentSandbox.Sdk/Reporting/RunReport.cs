@@ -35,6 +35,10 @@ internal static class RunReport
         {
             return Diagnostics.ReviewUnanswered(agent.DisplayName, resultPath);
         }
+        if (result.Verification is { RanNoTest: true } untested)
+        {
+            return Diagnostics.NoTestRan(result.Target, string.Join(", ", untested.Tests?.Projects ?? []), resultPath);
+        }
         if (result.Verification is { Succeeded: false } verification)
         {
             return spec.Preset.Kind == AgentPreset.Fix && verification.Mode == VerifyMode.Build
@@ -102,6 +106,12 @@ internal static class RunReport
                     ? new SourceProblem(true, "sandbox build", diagnostic.Code, null, 0, 0, $"{diagnostic.File}({diagnostic.Line}): {diagnostic.Message}")
                     : new SourceProblem(true, "sandbox build", diagnostic.Code, file, diagnostic.Line, diagnostic.Column, diagnostic.Message));
             }
+            // Each failed test by name, at the line of the test code it failed at when its stack trace says.
+            foreach (var test in verification.Tests?.Failures ?? [])
+            {
+                log.Problem(new SourceProblem(true, "sandbox test", null, SandboxPaths.OnHost(spec.WorkspaceRoot, test.File), test.Line, 0,
+                    $"{test.Name} failed: {test.Message}"));
+            }
         }
     }
 
@@ -122,9 +132,9 @@ internal static class RunReport
         });
 
     private static string Explain(VerificationResult verification) =>
-        verification.Diagnostics.FirstOrDefault(d => d.IsError) is { } first
-            ? $"{verification.ErrorCount} error(s), the first {first}"
-            : $"exit code {verification.ExitCode}: {verification.LastLines}";
+        verification.Diagnostics.FirstOrDefault(d => d.IsError) is { } first ? $"{verification.ErrorCount} error(s), the first {first}"
+        : verification.Tests is { Failed: > 0 } tests ? $"{tests.Describe()}, the first {tests.Failures[0].Name}"
+        : $"exit code {verification.ExitCode}: {verification.LastLines}";
 
     /// <summary>"Claude Code 2.1.328 succeeded: 3 turns, 0.7 s, $0.0004, 30 tokens in / 15 out; 1 file changed; dotnet build passed."</summary>
     public static string Summarize(AgentRunResult result, string agentName)
@@ -185,7 +195,7 @@ internal static class RunReport
         }
         if (result.Verification is { } verification)
         {
-            outcome.Add($"dotnet {verification.Verb} {(verification.Succeeded ? "passed" : "failed")}");
+            outcome.Add(verification.Outcome);
         }
         return string.Join("; ", outcome);
     }

@@ -35,6 +35,12 @@ internal sealed record PresetSpec(
 {
     public const int DefaultMaxIterations = 3;
 
+    /// <summary>
+    /// Test mode: the test projects that cover the project (AgentTestProject items, else those found in the
+    /// workspace), relative to the workspace root; empty to test the project (or solution) itself.
+    /// </summary>
+    public IReadOnlyList<string> TestProjects { get; init; } = [];
+
     /// <summary>A review only reads: the project is mounted read-only, so the files stay as they were.</summary>
     public bool ReadOnlyWorkspace => Kind == AgentPreset.Review;
 }

@@ -89,6 +89,9 @@ public sealed partial class RunAgent
     public string? ReviewFailOn { get; set; }
     public string? RefactorScope { get; set; }
     public string? TestScope { get; set; }
+
+    /// <summary>AgentTestProject items: the test projects to run instead of those found (full paths).</summary>
+    public string? TestProjects { get; set; }
     public string? ReviewScope { get; set; }
 
     /// <summary>AgentBuildNetwork: the network of the image's RUN steps (default, bridge, host, none).</summary>

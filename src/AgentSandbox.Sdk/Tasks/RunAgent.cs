@@ -59,6 +59,7 @@ public sealed partial class RunAgent : SandboxImageTask
             ReviewFailOn = ReviewFailOn,
             RefactorScope = RefactorScope,
             TestScope = TestScope,
+            TestProjects = Lists.Split(TestProjects),
             ReviewScope = ReviewScope,
         });
         foreach (var warning in warnings)

@@ -29,13 +29,31 @@ internal static class SandboxBuild
     private const string MissingReference = "MSB9008";
     private const string MissingImport = "MSB4019";
 
-    // $1 is build or test, the rest are dotnet's arguments; nothing of the user's goes through this script as code.
+    /// <summary>Copies the workspace to <see cref="BuildDirectory"/> and goes there.</summary>
     // Through an archive rather than a pipe: under set -e a failed copy then stops the build instead of building half.
-    private const string Script =
+    private const string CopyIn =
         "set -e; mkdir -p " + BuildDirectory + "; cd " + SandboxPaths.Workspace + "; " +
         "tar -c -f /tmp/agentsandbox-workspace.tar --exclude=./.git --exclude=./.vs --exclude=bin --exclude=obj .; " +
         "tar -x -f /tmp/agentsandbox-workspace.tar -C " + BuildDirectory + "; rm /tmp/agentsandbox-workspace.tar; " +
-        "cd " + BuildDirectory + "; exec dotnet \"$@\"";
+        "cd " + BuildDirectory + "; ";
+
+    // The arguments are dotnet's; nothing of the user's goes through this script as code.
+    private const string BuildScript = CopyIn + "exec dotnet build \"$@\"";
+
+    /// <summary>Where each test project's TRX report goes, in a folder of its own (a report's name holds only the second it was written).</summary>
+    private const string ReportsDirectory = "/tmp/agentsandbox-test-results";
+
+    // $1 is the line that frames each report; the rest are the test projects. Every project is tested, failing or not;
+    // then the reports are printed (base64 between two framing lines, as the output is the one way back on every
+    // engine), and the script exits as the first failing `dotnet test` did.
+    private const string TestScript = CopyIn +
+        "frame=$1; shift; status=0; n=0; " +
+        "for project do n=$((n+1)); dotnet test \"$project\" -nologo -clp:NoSummary --logger 'trx;LogFilePrefix=agentsandbox' --results-directory " + ReportsDirectory + "/$n || { s=$?; [ $status -ne 0 ] || status=$s; }; done; " +
+        "for report in $(find " + ReportsDirectory + " -name '*.trx' 2>/dev/null); do echo \"$frame\"; base64 \"$report\"; echo \"$frame\"; done; " +
+        "exit $status";
+
+    /// <summary>The most report text taken back from one test run; a larger report is cut and counts only what was read.</summary>
+    private const int MaxReportChars = 64 * 1024 * 1024;
 
     /// <summary>How many of the build's last output lines are kept for a message about a failure its diagnostics do not explain.</summary>
     private const int OutputTailLines = 15;
@@ -51,9 +69,14 @@ internal static class SandboxBuild
 
     public static string Verb(VerifyMode mode) => mode == VerifyMode.Test ? "test" : "build";
 
-    public static IReadOnlyList<string> Command(AgentRunSpec spec, VerifyMode mode)
+    /// <param name="frame">Test mode: the line that frames each test report in the output.</param>
+    public static IReadOnlyList<string> Command(AgentRunSpec spec, VerifyMode mode, string frame = "")
     {
-        var command = new List<string> { "sh", "-c", Script, "sh", Verb(mode) };
+        if (mode == VerifyMode.Test)
+        {
+            return ["sh", "-c", TestScript, "sh", frame, .. TestedProjects(spec)];
+        }
+        var command = new List<string> { "sh", "-c", BuildScript, "sh" };
         if (spec.Preset.ProjectFileName.Length > 0)
         {
             command.Add(spec.Preset.ProjectFileName);
@@ -62,18 +85,47 @@ internal static class SandboxBuild
         return command;
     }
 
+    /// <summary>The test projects that cover the project; else the project (or solution) itself, or the folder's.</summary>
+    public static IReadOnlyList<string> TestedProjects(AgentRunSpec spec) =>
+        spec.Preset.TestProjects is { Count: > 0 } tests ? tests
+        : spec.Preset.ProjectFileName.Length > 0 ? [spec.Preset.ProjectFileName]
+        : ["."];
+
     /// <param name="copy">Copy mode: the tree to build (the agent's), copied in; null to mount the user's tree read-only.</param>
     public static async Task<VerificationResult> RunAsync(
         AgentRunSpec spec, string imageTag, IContainerEngine engine, VerifyMode mode, ISandboxLog log, CancellationToken cancellationToken, WorkspaceCopy? copy = null)
     {
         var verb = Verb(mode);
         log.Important($"{spec.Label}: dotnet {verb} inside the sandbox.");
-        var command = Command(spec, mode);
+        // A frame no output of the code under test can know in advance.
+        var frame = $"@@agentsandbox-test-report-{Guid.NewGuid():N}";
+        var command = Command(spec, mode, frame);
         log.Detail($"Command: {Text.CommandLine(command)}");
         var environment = BuildSettings.With(spec.BuildEnvironment.Variables);
         var output = new List<string>();
+        var reports = new List<string>();
+        var report = new System.Text.StringBuilder();
+        var inReport = false;
         void Collect(string line)
         {
+            if (line == frame)
+            {
+                if (inReport)
+                {
+                    reports.Add(Decode(report.ToString()));
+                    report.Clear();
+                }
+                inReport = !inReport;
+                return;
+            }
+            if (inReport)
+            {
+                if (report.Length + line.Length <= MaxReportChars)
+                {
+                    report.Append(line.Trim());
+                }
+                return;
+            }
             // The agent's credentials too: code it wrote may print one (a test's failure message).
             line = spec.Redact(line);
             log.Detail(line);
@@ -117,6 +169,22 @@ internal static class SandboxBuild
         {
             throw Diagnostics.OutsideWorkspace(outside.Message, spec.WorkspaceRoot);
         }
-        return new VerificationResult(mode, exitCode, diagnostics, stopwatch.ElapsedMilliseconds, output.TakeLast(OutputTailLines).ToList());
+        var tests = mode == VerifyMode.Test ? TestRun.FromReports(TestedProjects(spec), reports, BuildDirectory) : null;
+        return new VerificationResult(mode, exitCode, diagnostics, stopwatch.ElapsedMilliseconds, output.TakeLast(OutputTailLines).ToList()) { Tests = tests };
+    }
+
+    /// <summary>A report as printed: base64, possibly cut short (then what was read is XML that fails to parse, and counts nothing).</summary>
+    private static string Decode(string base64)
+    {
+        var usable = base64.Length - base64.Length % 4;
+        try
+        {
+            // VSTest writes its TRX with a byte order mark, which XML parsing of a string refuses.
+            return System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(base64[..usable])).TrimStart('\uFEFF');
+        }
+        catch (FormatException)
+        {
+            return "";
+        }
     }
 }

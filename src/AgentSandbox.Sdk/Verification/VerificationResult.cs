@@ -12,7 +12,21 @@ internal sealed record VerificationResult(VerifyMode Mode, long ExitCode, IReadO
     /// <summary>The last few non-blank output lines on one line, for a message about a failure its diagnostics do not explain.</summary>
     public string LastLines => string.Join(" / ", OutputTail.Where(line => line.Trim().Length > 0).TakeLast(3).Select(line => line.Trim()));
 
-    public bool Succeeded => ExitCode == 0 && !Diagnostics.Any(d => d.IsError);
+    /// <summary>Test mode: what the test platform's reports say ran.</summary>
+    public TestRun? Tests { get; init; }
+
+    /// <summary>Test mode: `dotnet test` built and ended well but ran no test at all, which proves nothing.</summary>
+    public bool RanNoTest => Mode == VerifyMode.Test && BuiltAndExitedWell && Tests is not { Total: > 0 };
+
+    public bool Succeeded => BuiltAndExitedWell && !RanNoTest && Tests is not { Failed: > 0 };
+
+    private bool BuiltAndExitedWell => ExitCode == 0 && !Diagnostics.Any(d => d.IsError);
+    /// <summary>"dotnet build passed", "dotnet test passed (12 tests: 12 passed)", "dotnet test failed (2 of 12 tests failed)", "dotnet test ran no test".</summary>
+    public string Outcome =>
+        RanNoTest ? "dotnet test ran no test"
+        : Tests is { Total: > 0 } tests ? $"dotnet {Verb} {(Succeeded ? "passed" : "failed")} ({tests.Describe()})"
+        : $"dotnet {Verb} {(Succeeded ? "passed" : "failed")}";
+
     public int ErrorCount => Diagnostics.Count(d => d.IsError);
     public int WarningCount => Diagnostics.Count(d => !d.IsError);
 }
