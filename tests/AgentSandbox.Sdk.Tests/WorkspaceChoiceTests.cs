@@ -62,7 +62,7 @@ public sealed class WorkspaceChoiceTests : IDisposable
     }
 
     [Fact]
-    public void A_local_feed_a_nuget_config_names_is_held_too_relative_to_the_config_as_NuGet_reads_it()
+    public void A_local_feed_a_nuget_config_names_does_not_widen_it_being_mounted_read_only_instead()
     {
         _temp.Write("work/samples/nuget.config", """
             <configuration>
@@ -76,7 +76,7 @@ public sealed class WorkspaceChoiceTests : IDisposable
         _temp.CreateDirectory("work/artifacts/packages");
         var project = _temp.CreateDirectory("work/samples/App");
 
-        Assert.Equal(_temp.Combine("work"), Choose(project).Root);
+        Assert.Equal(_temp.Combine("work/samples"), Choose(project).Root);
     }
 
     [Fact]

@@ -52,6 +52,9 @@ internal static class Diagnostics
     public static AgentSandboxException PromptTooLong(string agent, int bytes, int limit) => new("AGS1015",
         $"The prompt is {bytes / 1024} KiB, more than {agent} can take as an argument ({limit / 1024} KiB) and it reads no prompt from standard input: shorten it, put the long part in a file of the workspace and name that file in the prompt, or use Claude Code or Codex, which take a prompt of any size.");
 
+    public static AgentSandboxException FeedNotMountable(string feed, string config, string problem) => new("AGS1016",
+        $"The local feed '{feed}' that {config} names is outside the sandbox's workspace, and the sandbox's restore cannot be given it read-only: {problem}. Move the feed into the repository, point the nuget.config at a narrower folder, or set AgentWorkspaceRoot to a folder that holds it.");
+
     public static Warning HostVariableNotSet(string property, string name) => new("AGS1101",
         $"{property} names '{name}', which is not set in the build's environment, so the sandbox does not get it: export it or remove it from the list.");
 

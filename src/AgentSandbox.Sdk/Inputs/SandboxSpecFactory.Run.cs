@@ -95,7 +95,8 @@ internal static partial class SandboxSpecFactory
                 : NetworkName().IsMatch(inputs.Runtime.Trim()) ? inputs.Runtime.Trim()
                 : throw Diagnostics.InvalidValue("AgentRuntime", inputs.Runtime.Trim(), "give the name of a runtime the engine has, such as runsc"),
             RuntimeFallback = string.IsNullOrWhiteSpace(inputs.RuntimeFallback) || ParseBool(inputs.RuntimeFallback, "AgentRuntimeFallback"),
-            ExtraMounts = inputs.ExtraMounts.Select(mount => ParseMount(mount.Source, mount.Target, mount.ReadOnly, projectDirectory)).ToList(),
+            ExtraMounts = [.. inputs.ExtraMounts.Select(mount => ParseMount(mount.Source, mount.Target, mount.ReadOnly, projectDirectory)),
+                .. FeedMounts(workspace.Root, workingDirectory)],
         };
 
         // A setting the chosen CLI (or its version) does not have is dropped with a warning rather than passed on to fail.
@@ -341,15 +342,7 @@ internal static partial class SandboxSpecFactory
         var path = Path.GetFullPath(source.Trim(), projectDirectory);
         // What the container would really get: the path with every link on it resolved.
         var real = Path.Exists(path) ? RealPath(path) : null;
-        var home = Path.TrimEndingDirectorySeparator(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
-        string? problem = real is null ? "it does not exist"
-            : Path.GetFileName(real).Contains("docker.sock", StringComparison.OrdinalIgnoreCase) || Path.GetFileName(real).EndsWith(".sock", StringComparison.OrdinalIgnoreCase)
-                ? "it is an engine's socket, through which the agent would command the machine"
-            : Path.GetPathRoot(real) == real ? "it is the file system's root"
-            : home.Length > 0 && SandboxPaths.IsWithin(real, home) ? "it is your home folder or holds it"
-            : Directory.Exists(real) && Directory.EnumerateFiles(real, "*.sock", new EnumerationOptions { IgnoreInaccessible = true, RecurseSubdirectories = false }).Any()
-                ? "it holds sockets (such as an engine's)"
-            : null;
+        var problem = HostMountProblem(real);
         var inside = string.IsNullOrWhiteSpace(target) ? "" : target.Trim();
         if (problem is null && (!inside.StartsWith('/') || inside == "/" || inside.Split('/').Contains("..") || inside.TrimEnd('/') == SandboxPaths.Workspace || inside.StartsWith(SandboxPaths.Workspace + "/", StringComparison.Ordinal)))
         {
@@ -358,6 +351,36 @@ internal static partial class SandboxSpecFactory
         return problem is null
             ? new SandboxMount(real!, inside, string.IsNullOrWhiteSpace(readOnly) || ParseBool(readOnly, "AgentExtraMount's ReadOnly"))
             : throw Diagnostics.MountRefused(source.Trim(), problem);
+    }
+
+    /// <summary>Why a host path (links resolved; null when it does not exist) may not go into the sandbox; null when it may.</summary>
+    private static string? HostMountProblem(string? real)
+    {
+        var home = Path.TrimEndingDirectorySeparator(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
+        return real is null ? "it does not exist"
+            : Path.GetFileName(real).Contains("docker.sock", StringComparison.OrdinalIgnoreCase) || Path.GetFileName(real).EndsWith(".sock", StringComparison.OrdinalIgnoreCase)
+                ? "it is an engine's socket, through which the agent would command the machine"
+            : Path.GetPathRoot(real) == real ? "it is the file system's root"
+            : home.Length > 0 && SandboxPaths.IsWithin(real, home) ? "it is your home folder or holds it"
+            : Directory.Exists(real) && Directory.EnumerateFiles(real, "*.sock", new EnumerationOptions { IgnoreInaccessible = true, RecurseSubdirectories = false }).Any()
+                ? "it holds sockets (such as an engine's)"
+            : null;
+    }
+
+    /// <summary>
+    /// The local feeds outside the workspace that its nuget.config files name, read-only where the sandbox's restore
+    /// looks for them; a feed that cannot go there is AGS1016 before anything runs, never NU1101 for the agent to chase.
+    /// </summary>
+    private static IEnumerable<SandboxMount> FeedMounts(string workspaceRoot, string workingDirectory)
+    {
+        foreach (var feed in LocalFeeds.OutsideWorkspace(workspaceRoot, workingDirectory))
+        {
+            var real = RealPath(feed.HostPath);
+            var problem = HostMountProblem(real)
+                ?? (SandboxPaths.IsWithin(real, workspaceRoot) ? "it holds the workspace, which would then be readable twice and beyond it" : null)
+                ?? LocalFeeds.ContainerPathProblem(feed.ContainerPath);
+            yield return problem is null ? new SandboxMount(real, feed.ContainerPath, ReadOnly: true) : throw Diagnostics.FeedNotMountable(feed.HostPath, feed.Config, problem);
+        }
     }
 
     private static string RealPath(string path)

@@ -1,5 +1,4 @@
 using AgentSandbox.Common;
-using System.Xml.Linq;
 
 namespace AgentSandbox.Workspace;
 
@@ -38,8 +37,9 @@ internal sealed record WorkspaceChoice(string Root, WorkspaceReason Reason, IRea
 
     /// <summary>
     /// The folder the sandbox build needs: the repository root when the project is in a git repository, else the
-    /// project's (or solution's) folder, widened to hold every input its build reads from above it (nuget.config files
-    /// and the local feeds they name, global.json, Directory.Build.*, Directory.Packages.props, referenced projects).
+    /// project's (or solution's) folder, widened to hold every input its build reads from above it (nuget.config files,
+    /// global.json, Directory.Build.*, Directory.Packages.props, referenced projects). Local feeds do not widen it:
+    /// those outside it are mounted read-only (<see cref="LocalFeeds"/>).
     /// Never the file system's root, a home folder or a folder above one, nor the temporary folder: an input only
     /// reachable that way is left out (and named), since the agent may read and change everything in the workspace.
     /// </summary>
@@ -82,7 +82,7 @@ internal sealed record WorkspaceChoice(string Root, WorkspaceReason Reason, IRea
         return new WorkspaceChoice(root, WorkspaceReason.BuildInputs, leftOut);
     }
 
-    /// <summary>What the build reads from the folders above the project without MSBuild naming it: nuget.config files, their local feeds, global.json.</summary>
+    /// <summary>What the build reads from the folders above the project without MSBuild naming it: nuget.config files and global.json.</summary>
     private static IEnumerable<string> DiscoveredInputs(string subject)
     {
         for (var directory = new DirectoryInfo(subject); directory is not null; directory = directory.Parent)
@@ -96,28 +96,6 @@ internal sealed record WorkspaceChoice(string Root, WorkspaceReason Reason, IRea
         foreach (var config in NuGetConfigs.AtOrAbove(subject))
         {
             yield return config;
-            foreach (var feed in LocalFeeds(config))
-            {
-                yield return feed;
-            }
-        }
-    }
-
-    /// <summary>The packageSources of a nuget.config that are folders, resolved as NuGet does (relative to the file).</summary>
-    public static IReadOnlyList<string> LocalFeeds(string nugetConfig)
-    {
-        try
-        {
-            var sources = XDocument.Load(nugetConfig).Root?.Element("packageSources")?.Elements("add") ?? [];
-            return sources.Select(source => source.Attribute("value")?.Value.Trim())
-                .Where(value => !string.IsNullOrEmpty(value) && !value.Contains("://", StringComparison.Ordinal) && !value.Contains('%'))
-                .Select(value => Path.GetFullPath(value!.Replace('\\', Path.DirectorySeparatorChar), Path.GetDirectoryName(nugetConfig)!))
-                .ToList();
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or System.Xml.XmlException)
-        {
-            // NuGet reports a config it cannot read itself, in the restore.
-            return [];
         }
     }
 
