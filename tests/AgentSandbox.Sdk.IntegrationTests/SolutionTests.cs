@@ -89,6 +89,42 @@ public sealed class SolutionTests
         Assert.Equal("", Shell.LeftoverContainers(Path.Combine(root, "A")) + Shell.LeftoverContainers(Path.Combine(root, "B")) + Shell.LeftoverContainers(Path.Combine(root, "C")));
     }
 
+    [Fact]
+    public void A_solution_level_run_with_a_project_without_the_package_fails_with_AGS1017_before_any_agent_runs()
+    {
+        using var app = new TestProject(name: "App");
+        var root = WriteSolution(app, "Lib");
+        // A test project without the package, as GuardClauses' is: it has no agent targets at all.
+        Directory.CreateDirectory(Path.Combine(root, "Lib.Tests"));
+        File.WriteAllText(Path.Combine(root, "Lib.Tests", "Lib.Tests.csproj"), """
+            <Project Sdk="Microsoft.NET.Sdk"><PropertyGroup><TargetFramework>net10.0</TargetFramework></PropertyGroup></Project>
+            """);
+        File.WriteAllText(Path.Combine(root, "Sol.slnx"), File.ReadAllText(Path.Combine(root, "Sol.slnx")).Replace("</Solution>", "  <Project Path=\"Lib.Tests/Lib.Tests.csproj\" />\n</Solution>"));
+        File.WriteAllText(Path.Combine(root, "Directory.Build.props"), """
+            <Project>
+              <PropertyGroup>
+                <AgentKind>custom</AgentKind>
+                <AgentCommand>sh;-c;touch ran.txt</AgentCommand>
+              </PropertyGroup>
+            </Project>
+            """);
+
+        // In the solution's order, the first project gets there first and refuses.
+        var (exitCode, output) = Shell.RunIn(root, "dotnet", "build", "Sol.slnx", "-m:1", "-t:AgentRun", "-p:AgentPrompt=Tidy", "-tl:off", "-nodeReuse:false");
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("error AGS1017: AgentRun for Sol.slnx runs one agent for the whole solution, but Lib.Tests does not import AgentSandbox.Sdk", output);
+        Assert.False(File.Exists(Path.Combine(root, "ran.txt")));
+        Assert.DoesNotContain("Building sandbox image", output);
+
+        // In parallel, MSBuild may reach the project without the target first and stop the build with MSB4057: either
+        // way no agent runs.
+        (exitCode, output) = Shell.RunIn(root, "dotnet", "build", "Sol.slnx", "-t:AgentRun", "-p:AgentPrompt=Tidy", "-tl:off", "-nodeReuse:false");
+
+        Assert.NotEqual(0, exitCode);
+        Assert.False(File.Exists(Path.Combine(root, "ran.txt")), output);
+    }
+
     /// <summary>
     /// Sol.slnx beside <paramref name="first"/>'s folder: that project first, then a library project of each name.
     /// </summary>

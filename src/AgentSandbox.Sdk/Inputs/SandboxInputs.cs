@@ -70,6 +70,9 @@ internal sealed record SandboxInputs
 
     /// <summary>The solution, in a solution-level run: the agent works on it as a whole, from its folder.</summary>
     public string? SolutionFile { get; init; }
+
+    /// <summary>In a solution-level run: the solution's projects that do not import AgentSandbox.Sdk, full paths.</summary>
+    public IReadOnlyList<string> SolutionProjectsWithoutPackage { get; init; } = [];
     public string? Verify { get; init; }
     public string? MaxIterations { get; init; }
     public string? ReviewFailOn { get; init; }

@@ -43,6 +43,10 @@ internal static partial class SandboxSpecFactory
     {
         var projectDirectory = Path.GetFullPath(inputs.ProjectDirectory);
         var solution = string.IsNullOrWhiteSpace(inputs.SolutionFile) ? null : Path.GetFullPath(inputs.SolutionFile.Trim(), projectDirectory);
+        if (solution is not null && inputs.SolutionProjectsWithoutPackage.Count > 0)
+        {
+            throw Diagnostics.SolutionProjectsWithoutPackage(target, Path.GetFileName(solution), inputs.SolutionProjectsWithoutPackage.Select(Path.GetFileNameWithoutExtension).OfType<string>().ToList());
+        }
         // A solution-level run works from the solution's folder, on the solution; AgentWorkspace narrows it to a folder of it.
         var workingDirectory = solution is null ? projectDirectory : Path.GetDirectoryName(solution)!;
         var narrowed = NarrowWorkspace(inputs, target, workingDirectory);

@@ -84,6 +84,9 @@ public sealed partial class RunAgent
 
     /// <summary>The solution of a solution-level run, when this project runs it; empty otherwise.</summary>
     public string? SolutionFile { get; set; }
+
+    /// <summary>The solution's projects that do not import AgentSandbox.Sdk (a solution-level run refuses them).</summary>
+    public string? SolutionProjectsWithoutPackage { get; set; }
     public string? Verify { get; set; }
     public string? MaxIterations { get; set; }
     public string? ReviewFailOn { get; set; }

@@ -60,6 +60,7 @@ public sealed partial class RunAgent : SandboxImageTask
             RefactorScope = RefactorScope,
             TestScope = TestScope,
             TestProjects = Lists.Split(TestProjects),
+            SolutionProjectsWithoutPackage = Lists.Split(SolutionProjectsWithoutPackage),
             ReviewScope = ReviewScope,
         });
         foreach (var warning in warnings)
