@@ -27,7 +27,9 @@ public sealed class DryRunTests
             Assert.Contains(option, commands[1]);
         }
         Assert.DoesNotContain("sk-fake-key", string.Join("\n", commands));
-        Assert.DoesNotContain("--mount", commands[1]);
+        // Nothing of the host: the package cache is the engine's volume.
+        Assert.DoesNotContain("type=bind", commands[1]);
+        Assert.Contains("--mount 'type=volume,source=agentsandbox-nuget-", commands[1]);
         Assert.StartsWith("docker cp - agentsandbox-agentrun-agent-", commands[2]);
         Assert.StartsWith("docker start --attach", commands[3]);
         Assert.EndsWith(":/workspace - > returned.tar", commands[4]);

@@ -30,8 +30,33 @@ public sealed class SandboxContainerTests : IDisposable
             ContainerEnvironment.Empty.With((environment ?? []).Select(e => e.Split('=', 2)).Select(p => KeyValuePair.Create(p[0], p[1]))),
             readOnlyWorkspace, workingDirectory));
 
+    /// <summary>What the container gets of the host and of its own, without the package cache (<see cref="The_package_cache_is_a_volume_of_the_workspace_s_own_in_every_container_unless_turned_off"/>).</summary>
     private static List<MountView> Mounts(CreateContainerParameters container) =>
-        container.HostConfig!.Mounts!.Select(m => new MountView(m.Type, m.Source, m.Target, m.ReadOnly == true)).ToList();
+        container.HostConfig!.Mounts!.Where(m => m.Target != SandboxPaths.PackageCache).Select(m => new MountView(m.Type, m.Source, m.Target, m.ReadOnly == true)).ToList();
+
+    [Fact]
+    public void The_package_cache_is_a_volume_of_the_workspace_s_own_in_every_container_unless_turned_off()
+    {
+        var other = _temp.CreateDirectory("other");
+        var agent = Create(Spec(), false).HostConfig!.Mounts!.Single(m => m.Target == SandboxPaths.PackageCache);
+        var build = Create(Spec(), true, purpose: "build").HostConfig!.Mounts!.Single(m => m.Target == SandboxPaths.PackageCache);
+        var elsewhere = Create(Spec(projectDirectory: other), false).HostConfig!.Mounts!.Single(m => m.Target == SandboxPaths.PackageCache);
+        var off = Specs.RunSpec(Specs.Run(_temp.Path) with { PackageCache = "false" });
+
+        Assert.Equal("volume", agent.Type);
+        Assert.StartsWith("agentsandbox-nuget-", agent.Source);
+        Assert.Equal(agent.Source, build.Source);
+        Assert.NotEqual(agent.Source, elsewhere.Source);
+        Assert.False(agent.ReadOnly == true);
+        // Found again by AgentSandboxClean (the version label), never taken for a run's leftover (no process labels).
+        var labels = agent.VolumeOptions!.Labels!;
+        Assert.Equal("nuget", labels["org.agentsandbox.cache"]);
+        Assert.Equal(_temp.Path, labels["org.agentsandbox.workspace"]);
+        Assert.True(labels.ContainsKey(RunIdentity.VersionLabel));
+        Assert.False(labels.ContainsKey(RunIdentity.ProcessLabel));
+        Assert.Null(off.PackageCacheVolume);
+        Assert.DoesNotContain(Create(off, false).HostConfig!.Mounts!, m => m.Target == SandboxPaths.PackageCache);
+    }
 
     [Theory]
     [InlineData(false)]

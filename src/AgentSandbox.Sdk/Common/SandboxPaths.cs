@@ -6,6 +6,9 @@ internal static class SandboxPaths
     /// <summary>Where the workspace root is mounted (or copied) in every container.</summary>
     public const string Workspace = "/workspace";
 
+    /// <summary>NuGet's global packages folder in every container (NUGET_PACKAGES): the package cache's volume, when there is one.</summary>
+    public const string PackageCache = "/var/cache/agentsandbox/nuget";
+
     /// <summary>Whether a host path is <paramref name="folder"/> itself or lies inside it (full paths, compared as text).</summary>
     public static bool IsWithin(string folder, string path)
     {

@@ -47,6 +47,14 @@ internal static class SandboxContainer
         {
             Runtime = spec.Runtime,
             Stdin = stdin,
+            Caches = spec.PackageCacheVolume is { } volume
+                ? [new ContainerCache(volume, SandboxPaths.PackageCache, new Dictionary<string, string>
+                {
+                    [RunIdentity.VersionLabel] = spec.Identity.Labels[RunIdentity.VersionLabel],
+                    [RunIdentity.LabelPrefix + "cache"] = "nuget",
+                    [RunIdentity.LabelPrefix + "workspace"] = spec.WorkspaceRoot,
+                })]
+                : [],
             Scratch = [new ScratchFolder("/tmp", spec.Limits.TmpBytes),
                 // A read-only root leaves the agent its home (its CLI's settings and caches) in memory, as its own.
                 .. spec.ReadOnlyRootFilesystem

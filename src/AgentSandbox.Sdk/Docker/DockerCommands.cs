@@ -60,6 +60,10 @@ internal static class DockerCommands
         {
             options.AddRange(["--mount", $"type=bind,source={mount.Source},target={mount.Target}{(mount.ReadOnly ? ",readonly" : "")}"]);
         }
+        foreach (var cache in request.Caches)
+        {
+            options.AddRange(["--mount", $"type=volume,source={cache.Name},target={cache.Target}"]);
+        }
         foreach (var name in request.Environment.Keys.Order(StringComparer.Ordinal))
         {
             options.AddRange(["--env", name]);

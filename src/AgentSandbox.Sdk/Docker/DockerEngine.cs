@@ -120,10 +120,13 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
             (c, token) => c.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = filter }, token), cancellationToken).ConfigureAwait(false);
         var networks = await CallAsync("list networks", client,
             (c, token) => c.Networks.ListNetworksAsync(new NetworksListParameters { Filters = filter }, token), cancellationToken).ConfigureAwait(false);
+        var volumes = await CallAsync("list volumes", client,
+            (c, token) => c.Volumes.ListAsync(new VolumesListParameters { Filters = filter }, token), cancellationToken).ConfigureAwait(false);
         return
         [
             .. containers.Select(container => new EngineResource(ResourceKind.Container, container.ID, (container.Names?.FirstOrDefault() ?? container.ID).TrimStart('/'), LabelsOf(container.Labels))),
             .. networks.Select(network => new EngineResource(ResourceKind.Network, network.ID, network.Name, LabelsOf(network.Labels))),
+            .. (volumes.Volumes ?? []).Select(volume => new EngineResource(ResourceKind.Volume, volume.Name, volume.Name, LabelsOf(volume.Labels))),
         ];
     }
 
@@ -155,6 +158,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
                 {
                     ResourceKind.Container => c.Containers.RemoveContainerAsync(resource.Id, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, token),
                     ResourceKind.Network => c.Networks.DeleteNetworkAsync(resource.Id, token),
+                    ResourceKind.Volume => c.Volumes.RemoveAsync(resource.Id, force: true, token),
                     _ => c.Images.DeleteImageAsync(resource.Id, new ImageDeleteParameters { Force = true }, token),
                 }).ConfigureAwait(false);
             }
@@ -485,6 +489,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
             Mounts =
             [
                 .. request.Mounts.Select(mount => new Mount { Type = "bind", Source = mount.Source, Target = mount.Target, ReadOnly = mount.ReadOnly }),
+                .. request.Caches.Select(cache => new Mount { Type = "volume", Source = cache.Name, Target = cache.Target, VolumeOptions = new VolumeOptions { Labels = cache.Labels.ToDictionary() } }),
                 // Removed with the container (RemoveVolumes).
                 .. request.ReadOnlyRootFilesystem && request.Files is { } files ? [new Mount { Type = "volume", Target = files.Folder }] : (Mount[])[],
             ],

@@ -32,6 +32,9 @@ internal sealed record ContainerRequest(
     /// <summary>Written to the container's standard input once it has started, which then ends; null for none. May be long (a prompt).</summary>
     public string? Stdin { get; init; }
 
+    /// <summary>Folders kept between runs (a package cache), each made by the engine on first use with its labels.</summary>
+    public IReadOnlyList<ContainerCache> Caches { get; init; } = [];
+
     /// <summary>Folders in memory, size-limited (/tmp, and the home folder when the root file system is read-only).</summary>
     public IReadOnlyList<ScratchFolder> Scratch { get; init; } = [];
 
@@ -94,6 +97,13 @@ internal sealed record EgressGateway(
     public override string ToString() => $"{Alias} ({Image}: {Command[0]}, reaching out through {OutsideNetwork})";
 }
 
+/// <summary>
+/// A folder that outlives the container: the engine's named volume (a cluster's persistent volume claim), made on
+/// first use, starting as the image has <paramref name="Target"/> (its owner, so the sandbox user may write to it).
+/// </summary>
+/// <param name="Labels">What finds it again: AgentSandboxClean removes it.</param>
+internal sealed record ContainerCache(string Name, string Target, IReadOnlyDictionary<string, string> Labels);
+
 /// <summary>A host directory in the container.</summary>
 internal sealed record ContainerMount(string Source, string Target, bool ReadOnly);
 
@@ -125,6 +135,7 @@ internal enum ResourceKind
 {
     Container,
     Network,
+    Volume,
     Image,
 }
 

@@ -8,7 +8,7 @@ internal interface IContainerEngine
 {
     Task<bool> NetworkExistsAsync(string network, CancellationToken cancellationToken);
 
-    /// <summary>Every container and network that carries <paramref name="label"/>, with its labels.</summary>
+    /// <summary>Every container, network and volume (a cache) that carries <paramref name="label"/>, with its labels.</summary>
     Task<IReadOnlyList<EngineResource>> ListLabelledAsync(string label, CancellationToken cancellationToken);
 
     /// <summary>Removes a container (running or not, with its anonymous volumes), a network or an image; one already gone is no error.</summary>

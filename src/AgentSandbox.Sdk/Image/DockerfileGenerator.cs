@@ -95,7 +95,7 @@ internal static class DockerfileGenerator
         if (spec.User.IsRoot)
         {
             Line("# The build runs as root, so the agent does too (see warning AGS4101).");
-            Line($"RUN mkdir -p {SandboxPaths.Workspace}");
+            Line($"RUN mkdir -p {SandboxPaths.Workspace} {SandboxPaths.PackageCache}");
             Line("ENV HOME=/root");
         }
         else
@@ -113,12 +113,16 @@ internal static class DockerfileGenerator
             Line($"        useradd -l -u {uid} -g {gid} -d {AgentHome} -M -s /bin/sh agentsandbox 2>/dev/null \\");
             Line($"            || adduser -D -H -u {uid} -G \"$group\" -h {AgentHome} -s /bin/sh agentsandbox; \\");
             Line("    fi; \\");
-            Line($"    mkdir -p {AgentHome} {SandboxPaths.Workspace}; \\");
-            // The workspace folder too: with AgentReadOnlyRootFilesystem it is a volume, which starts as the image has it.
-            Line($"    chown {uid}:{gid} {AgentHome} {SandboxPaths.Workspace}");
+            Line($"    mkdir -p {AgentHome} {SandboxPaths.Workspace} {SandboxPaths.PackageCache}; \\");
+            // The workspace folder too: with AgentReadOnlyRootFilesystem it is a volume, which starts as the image has
+            // it; so does the package cache's volume.
+            Line($"    chown {uid}:{gid} {AgentHome} {SandboxPaths.Workspace} {SandboxPaths.PackageCache}");
             Line($"ENV HOME={AgentHome}");
             Line($"USER {uid}:{gid}");
         }
+        // Every restore in the sandbox (the agent's and the verifying builds') uses one folder, kept between runs in a
+        // volume of the workspace's own when AgentPackageCache is on.
+        Line($"ENV NUGET_PACKAGES={SandboxPaths.PackageCache}");
         if (spec.EnableWindowsTargeting)
         {
             Line("# The project targets Windows; the SDK builds it on Linux with this (it cannot run it).");

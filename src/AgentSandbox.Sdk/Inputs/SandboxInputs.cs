@@ -46,6 +46,9 @@ internal sealed record SandboxInputs
     public IReadOnlyList<string> BuildInputs { get; init; } = [];
 
     public string? WorkspaceMode { get; init; }
+
+    /// <summary>AgentPackageCache: true (default) keeps the sandbox's NuGet packages in a volume per workspace.</summary>
+    public string? PackageCache { get; init; }
     public IReadOnlyList<string> ProtectedPaths { get; init; } = [];
     public string? AllowProtectedChanges { get; init; }
     public string? CheckpointsToKeep { get; init; }

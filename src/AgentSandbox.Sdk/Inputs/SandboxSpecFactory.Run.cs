@@ -99,6 +99,8 @@ internal static partial class SandboxSpecFactory
                 : NetworkName().IsMatch(inputs.Runtime.Trim()) ? inputs.Runtime.Trim()
                 : throw Diagnostics.InvalidValue("AgentRuntime", inputs.Runtime.Trim(), "give the name of a runtime the engine has, such as runsc"),
             RuntimeFallback = string.IsNullOrWhiteSpace(inputs.RuntimeFallback) || ParseBool(inputs.RuntimeFallback, "AgentRuntimeFallback"),
+            PackageCacheVolume = string.IsNullOrWhiteSpace(inputs.PackageCache) || ParseBool(inputs.PackageCache, "AgentPackageCache")
+                ? PackageCacheVolume(workspace.Root) : null,
             ExtraMounts = [.. inputs.ExtraMounts.Select(mount => ParseMount(mount.Source, mount.Target, mount.ReadOnly, projectDirectory)),
                 .. FeedMounts(workspace.Root, workingDirectory)],
         };
@@ -356,6 +358,10 @@ internal static partial class SandboxSpecFactory
             ? new SandboxMount(real!, inside, string.IsNullOrWhiteSpace(readOnly) || ParseBool(readOnly, "AgentExtraMount's ReadOnly"))
             : throw Diagnostics.MountRefused(source.Trim(), problem);
     }
+
+    /// <summary>One package cache per workspace (a repository's projects share their packages), named after its path.</summary>
+    private static string PackageCacheVolume(string workspaceRoot) =>
+        "agentsandbox-nuget-" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(workspaceRoot)))[..16].ToLowerInvariant();
 
     /// <summary>Why a host path (links resolved; null when it does not exist) may not go into the sandbox; null when it may.</summary>
     private static string? HostMountProblem(string? real)

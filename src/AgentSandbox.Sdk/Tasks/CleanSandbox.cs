@@ -5,8 +5,8 @@ using AgentSandbox.Spec;
 namespace AgentSandbox.Tasks;
 
 /// <summary>
-/// AgentSandboxClean: removes every container and network of ours from the engine (running ones too: other builds'
-/// runs end with AGS2xxx), and with AgentCleanImages=true the sandbox images. Nothing without our labels.
+/// AgentSandboxClean: removes every container, network and package cache volume of ours from the engine (running ones
+/// too: other builds' runs end with AGS2xxx), and with AgentCleanImages=true the sandbox images. Nothing without our labels.
 /// </summary>
 public sealed class CleanSandbox : AgentSandboxTask
 {
@@ -24,14 +24,15 @@ public sealed class CleanSandbox : AgentSandboxTask
         {
             ours.AddRange(await engine.ListImagesLabelledAsync(RunIdentity.LabelPrefix + "generated", cancellationToken).ConfigureAwait(false));
         }
-        // Containers, then the networks they were on, then the images they ran.
+        // Containers, then the networks they were on and the volumes they used, then the images they ran.
         foreach (var resource in ours.OrderBy(resource => resource.Kind))
         {
             await engine.RemoveAsync(resource, cancellationToken).ConfigureAwait(false);
             log.Info($"Removed {resource.Kind.ToString().ToLowerInvariant()} {resource.Name}.");
         }
         log.Important($"AgentSandboxClean: removed {Common.Text.Count(ours.Count(r => r.Kind == ResourceKind.Container), "container")}, " +
-            $"{Common.Text.Count(ours.Count(r => r.Kind == ResourceKind.Network), "network")}" +
+            $"{Common.Text.Count(ours.Count(r => r.Kind == ResourceKind.Network), "network")}, " +
+            $"{Common.Text.Count(ours.Count(r => r.Kind == ResourceKind.Volume), "package cache")}" +
             (CleanImages ? $" and {Common.Text.Count(ours.Count(r => r.Kind == ResourceKind.Image), "image")}" : " (AgentCleanImages=true removes the sandbox images too)") +
             $" of AgentSandbox's from {engine.Endpoint}.");
     }

@@ -34,6 +34,9 @@ public sealed partial class RunAgent
     /// <summary>AgentWorkspaceMode: copy (the default) or mount.</summary>
     public string? WorkspaceMode { get; set; }
 
+    /// <summary>AgentPackageCache: true (default) keeps the sandbox's NuGet packages between builds and runs in a volume per workspace.</summary>
+    public string? PackageCache { get; set; }
+
     /// <summary>The Pattern metadata of the AgentProtectedPath items, ;-separated globs.</summary>
     public string? ProtectedPaths { get; set; }
 

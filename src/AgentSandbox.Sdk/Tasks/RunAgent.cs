@@ -60,6 +60,7 @@ public sealed partial class RunAgent : SandboxImageTask
             RefactorScope = RefactorScope,
             TestScope = TestScope,
             TestProjects = Lists.Split(TestProjects),
+            PackageCache = PackageCache,
             SolutionProjectsWithoutPackage = Lists.Split(SolutionProjectsWithoutPackage),
             ReviewScope = ReviewScope,
         });
