@@ -23,6 +23,19 @@ public sealed class EgressSpecTests : IDisposable
         name => variables.FirstOrDefault(variable => variable.Name == name).Value;
 
     [Fact]
+    public void Behind_the_allowlist_NuGet_checks_certificate_revocation_offline_unless_the_build_s_variables_say_otherwise()
+    {
+        var allowlist = Specs.RunSpec(Allowlist(), Host(("ANTHROPIC_API_KEY", Key)));
+        var online = Specs.RunSpec(Allowlist() with { BuildEnvironmentVariables = "NUGET_CERT_REVOCATION_MODE" }, Host(("ANTHROPIC_API_KEY", Key), ("NUGET_CERT_REVOCATION_MODE", "online")));
+        var bridge = Specs.RunSpec(Allowlist() with { Network = "bridge" }, Host(("ANTHROPIC_API_KEY", Key)));
+
+        Assert.Equal("offline", allowlist.Environment.Variables["NUGET_CERT_REVOCATION_MODE"]);
+        Assert.Equal("offline", allowlist.BuildEnvironment.Variables["NUGET_CERT_REVOCATION_MODE"]);
+        Assert.Equal("online", online.BuildEnvironment.Variables["NUGET_CERT_REVOCATION_MODE"]);
+        Assert.False(bridge.BuildEnvironment.Variables.ContainsKey("NUGET_CERT_REVOCATION_MODE"));
+    }
+
+    [Fact]
     public void The_agent_gets_the_runs_token_and_the_proxys_address_and_the_proxy_gets_the_key()
     {
         var spec = Specs.RunSpec(Allowlist(), Host(("ANTHROPIC_API_KEY", Key), ("HTTPS_PROXY", "http://user:corp-pass@proxy.corp:3128")));

@@ -87,10 +87,18 @@ internal static partial class SandboxSpecFactory
             // curl reads only the lower-case http_proxy.
             ["http_proxy"] = EgressPolicy.ProxyUrl, ["https_proxy"] = EgressPolicy.ProxyUrl, ["no_proxy"] = NoProxyInside,
         };
-        environment = environment.Without(ProxyVariables.Names).With(inside, secret: false);
-        buildEnvironment = buildEnvironment.Without(ProxyVariables.Names).With(inside, secret: false);
+        environment = RevocationOffline(environment.Without(ProxyVariables.Names).With(inside, secret: false));
+        buildEnvironment = RevocationOffline(buildEnvironment.Without(ProxyVariables.Names).With(inside, secret: false));
         return (new EgressPolicy(egressNetwork, allowed, apis, token, secrets), environment, buildEnvironment, invocation);
     }
+
+    /// <summary>
+    /// NuGet checks the revocation of signed packages' certificates at their CAs' CRL and OCSP hosts, which the
+    /// allowlist refuses (hundreds of refusals and an AGS4105 per host on a cold restore): the sandbox's restore
+    /// verifies the signatures offline, unless the build's variables say otherwise.
+    /// </summary>
+    private static ContainerEnvironment RevocationOffline(ContainerEnvironment environment) =>
+        environment.HasValue("NUGET_CERT_REVOCATION_MODE") ? environment : environment.With("NUGET_CERT_REVOCATION_MODE", "offline", secret: false);
 
     private static int FirstFreePort(List<ProxiedApi> apis) => EgressPolicy.FirstApiPort + apis.Count;
 
