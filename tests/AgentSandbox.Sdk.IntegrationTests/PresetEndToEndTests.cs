@@ -79,7 +79,7 @@ public sealed class PresetEndToEndTests
     }
 
     [DockerFact]
-    public async Task AgentFixWorksAcrossProjectsByDefaultAndSaysSoWhenAgentWorkspaceRootLeavesOneOut()
+    public async Task AgentFixWorksAcrossProjectsByDefaultAndRefusesAnAgentWorkspaceRootThatLeavesOneOut()
     {
         const string apiKey = "sk-ant-e2e-fix-root";
         await using var api = FakeAnthropicApi.Start(
@@ -99,13 +99,14 @@ public sealed class PresetEndToEndTests
         File.WriteAllText(Path.Combine(root, "Lib", "Greeter.cs"), "public static class Greeter { public static string Greeting() { return \"Hello\" } }\n");
         File.WriteAllText(Path.Combine(project.Directory, "Program.cs"), "Console.WriteLine(Greeter.Greeting());\n");
 
-        // Narrowed to the project directory, the sibling project is out of reach, and the run says so.
+        // Narrowed to the project directory, the sibling project is out of reach: the run says so before anything runs.
         var confined = project.Build("AgentFix", Properties(("AgentWorkspaceRoot", ".")));
 
         Assert.False(confined.Succeeded, confined.Log);
         var error = Assert.Single(confined.Errors);
-        Assert.Equal("AGS4007", error.Code);
-        Assert.Contains("set AgentWorkspaceRoot", error.Text);
+        Assert.Equal("AGS1018", error.Code);
+        Assert.Contains($"set AgentWorkspaceRoot to {root}, which holds it", error.Text);
+        Assert.DoesNotContain(confined.Messages, m => m.Text.Contains("dotnet build inside the sandbox", StringComparison.Ordinal));
         Assert.DoesNotContain(api.Requests, r => r.Kind == RequestKind.ConversationTurn);
 
         // By default the workspace holds what the project references.

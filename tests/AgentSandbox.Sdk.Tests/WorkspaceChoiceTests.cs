@@ -1,3 +1,4 @@
+using AgentSandbox.Errors;
 using AgentSandbox.Inputs;
 using AgentSandbox.Sdk.Tests.TestSupport;
 using AgentSandbox.Workspace;
@@ -149,19 +150,52 @@ public sealed class WorkspaceChoiceTests : IDisposable
     }
 
     [Fact]
-    public void The_spec_factory_warns_with_AGS1103_for_what_it_left_out_and_AgentWorkspaceRoot_overrides_the_choice()
+    public void The_spec_factory_warns_with_AGS1103_for_a_restore_input_it_left_out_and_refuses_a_build_input_with_AGS1018()
     {
         _temp.CreateDirectory("repo/.git");
         var project = _temp.CreateDirectory("repo/App");
+        // Beside the test's folder in the temporary folder: only the temporary folder itself would hold both.
+        using var elsewhere = new TempDirectory();
+        var config = elsewhere.Write("nuget.config", "<configuration />");
 
-        var (spec, warnings) = Specs.Create(Specs.Run(project, "Do it") with { BuildInputs = ["/etc/hostname"] });
-        var given = Specs.RunSpec(Specs.Run(project, "Do it") with { WorkspaceRoot = project, BuildInputs = ["/etc/hostname"] });
+        var (spec, warnings) = Specs.Create(Specs.Run(project, "Do it") with { BuildInputs = [config] });
+        var refused = Assert.Throws<AgentSandboxException>(() => Specs.Create(Specs.Run(project, "Do it") with { BuildInputs = ["/etc/hostname"] }));
 
         Assert.Equal(_temp.Combine("repo"), spec.Run!.WorkspaceRoot);
         Assert.Equal("AGS1103", Assert.Single(warnings).Code);
-        Assert.Contains("'/etc/hostname'", warnings[0].Message);
-        Assert.Equal(project, given.WorkspaceRoot);
+        Assert.Contains($"'{config}'", warnings[0].Message);
+        Assert.Equal("AGS1018", refused.Code);
+        Assert.Contains("'/etc/hostname'", refused.Message);
+        Assert.Contains("move it into the repository", refused.Message);
+    }
+
+    [Fact]
+    public void AgentWorkspaceRoot_overrides_the_choice_and_one_that_leaves_out_what_the_build_reads_is_AGS1018_naming_the_root_that_holds_it()
+    {
+        var project = _temp.CreateDirectory("repo/App");
+        var reference = _temp.Write("repo/Lib/Lib.csproj", "<Project />");
+
+        var given = Specs.RunSpec(Specs.Run(project, "Do it") with { WorkspaceRoot = _temp.Combine("repo"), BuildInputs = [reference] });
+        var refused = Assert.Throws<AgentSandboxException>(() => Specs.RunSpec(Specs.Run(project, "Do it") with { WorkspaceRoot = project, BuildInputs = [reference] }));
+
+        Assert.Equal(_temp.Combine("repo"), given.WorkspaceRoot);
         Assert.Equal(WorkspaceReason.Given, given.Workspace.Reason);
+        Assert.Equal("AGS1018", refused.Code);
+        Assert.Contains($"'{reference}'", refused.Message);
+        Assert.Contains($"set AgentWorkspaceRoot to {_temp.Combine("repo")}, which holds it", refused.Message);
+    }
+
+    [Fact]
+    public void Imports_of_the_project_and_its_Directory_Build_props_widen_the_workspace_too()
+    {
+        var project = _temp.CreateDirectory("work/src/App");
+        var props = _temp.Write("work/src/Directory.Build.props", """<Project><Import Project="$([MSBuild]::GetPathOfFileAbove('Directory.Build.props', '$(MSBuildThisFileDirectory)../'))" /></Project>""");
+        _temp.Write("work/Directory.Build.props", """<Project><Import Project="eng/Versions.props" /></Project>""");
+        _temp.Write("work/eng/Versions.props", "<Project />");
+
+        var spec = Specs.RunSpec(Specs.Run(project, "Do it") with { BuildInputs = [props] });
+
+        Assert.Equal(_temp.Combine("work"), spec.WorkspaceRoot);
     }
 
     [Fact]

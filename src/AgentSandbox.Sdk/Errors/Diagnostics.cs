@@ -58,6 +58,9 @@ internal static class Diagnostics
     public static AgentSandboxException SolutionProjectsWithoutPackage(string target, string solution, IReadOnlyList<string> projects) => new("AGS1017",
         $"{target} for {solution} runs one agent for the whole solution, but {string.Join(", ", projects)} {(projects.Count == 1 ? "does" : "do")} not import AgentSandbox.Sdk, so MSBuild would stop on them with MSB4057 after the agent changed the tree; nothing was run: put the PackageReference in a Directory.Build.props that every project imports, or run {target} on one project (dotnet build src/MyLib -t:{target}).");
 
+    public static AgentSandboxException BuildInputOutsideWorkspace(string input, string workspaceRoot, string fix) => new("AGS1018",
+        $"The project's build reads '{input}', which the sandbox's workspace '{workspaceRoot}' does not hold, so the build inside the sandbox would quietly differ from yours; nothing was run: {fix}.");
+
     public static Warning HostVariableNotSet(string property, string name) => new("AGS1101",
         $"{property} names '{name}', which is not set in the build's environment, so the sandbox does not get it: export it or remove it from the list.");
 

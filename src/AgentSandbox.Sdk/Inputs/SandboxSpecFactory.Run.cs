@@ -138,20 +138,52 @@ internal static partial class SandboxSpecFactory
         return agent.TakesPromptOnStdin ? true : throw Diagnostics.PromptTooLong(agent.DisplayName, bytes, LongestPromptArgument);
     }
 
-    /// <summary>AgentWorkspaceRoot (the project's folder or one above it), else the folder the build's inputs and repository make.</summary>
+    /// <summary>
+    /// AgentWorkspaceRoot (the project's folder or one above it), else the folder the build's inputs and repository
+    /// make. A file the project's evaluation reads (an import, a referenced project, a signing key, a linked source
+    /// file) outside the workspace is AGS1018 before anything runs: the sandbox's build would quietly differ from
+    /// yours. The restore's nuget.config files and global.json above it are warned of (AGS1103), or, for a restore that
+    /// then fails, AGS4007.
+    /// </summary>
     private static WorkspaceChoice ChooseWorkspace(SandboxInputs inputs, string workingDirectory, List<Warning> warnings)
     {
+        var buildInputs = inputs.BuildInputs.Where(input => !string.IsNullOrWhiteSpace(input)).Select(input => Path.GetFullPath(input.Trim(), workingDirectory)).ToList();
+        // This package's own build files are not the project's: the sandbox's builds do not run agents.
+        var evaluated = buildInputs.Concat(MSBuildImports.Reached(buildInputs.Where(IsMSBuildFile).Prepend(inputs.ProjectFile ?? ""), workingDirectory))
+            .Where(input => (File.Exists(input) || Directory.Exists(input)) && Path.GetFileNameWithoutExtension(input) != "AgentSandbox.Sdk")
+            .Distinct(StringComparer.Ordinal).ToList();
         if (string.IsNullOrWhiteSpace(inputs.WorkspaceRoot))
         {
-            var choice = WorkspaceChoice.Choose(workingDirectory, inputs.BuildInputs, WorkspaceChoice.ProtectedDirectories);
+            var choice = WorkspaceChoice.Choose(workingDirectory, evaluated, WorkspaceChoice.ProtectedDirectories);
+            if (choice.LeftOut.FirstOrDefault(input => !IsRestoreInput(input)) is { } unreachable)
+            {
+                throw Diagnostics.BuildInputOutsideWorkspace(unreachable, choice.Root,
+                    "move it into the repository: a workspace holding it would hand the agent your home, temporary or system folder");
+            }
             warnings.AddRange(choice.LeftOut.Select(input => Diagnostics.InputOutsideWorkspace(input, choice.Root)));
             return choice;
         }
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(inputs.WorkspaceRoot.Trim(), workingDirectory));
-        return Directory.Exists(root) && SandboxPaths.IsWithin(root, workingDirectory)
-            ? new WorkspaceChoice(root, WorkspaceReason.Given, [])
-            : throw Diagnostics.InvalidValue("AgentWorkspaceRoot", root, "give the project's folder or an existing folder above it, such as the repository root");
+        if (!Directory.Exists(root) || !SandboxPaths.IsWithin(root, workingDirectory))
+        {
+            throw Diagnostics.InvalidValue("AgentWorkspaceRoot", root, "give the project's folder or an existing folder above it, such as the repository root");
+        }
+        if (evaluated.FirstOrDefault(input => !SandboxPaths.IsWithin(root, input)) is { } outside)
+        {
+            var holding = WorkspaceChoice.Choose(workingDirectory, [outside], WorkspaceChoice.ProtectedDirectories);
+            throw Diagnostics.BuildInputOutsideWorkspace(outside, root, holding.LeftOut.Count == 0
+                ? $"set AgentWorkspaceRoot to {holding.Root}, which holds it, or leave AgentWorkspaceRoot unset"
+                : "move it into the repository, or leave AgentWorkspaceRoot unset");
+        }
+        return new WorkspaceChoice(root, WorkspaceReason.Given, []);
     }
+
+    private static bool IsMSBuildFile(string path) =>
+        Path.GetExtension(path).ToLowerInvariant() is ".props" or ".targets" or ".csproj" or ".fsproj" or ".vbproj" or ".proj";
+
+    /// <summary>What only the restore or the SDK's choice reads: NuGet finds the first, the image follows the second.</summary>
+    private static bool IsRestoreInput(string path) =>
+        Path.GetFileName(path).Equals("nuget.config", StringComparison.OrdinalIgnoreCase) || Path.GetFileName(path).Equals("global.json", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// AgentWorkspace: the agent sees only this folder of the project. Refused when it would show more (the file
