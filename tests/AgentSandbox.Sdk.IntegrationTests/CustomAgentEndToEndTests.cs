@@ -242,8 +242,11 @@ public sealed class CustomAgentEndToEndTests
         Assert.True(networkDocument.RootElement[0].GetProperty("Internal").GetBoolean());
         Assert.Equal("true", networkDocument.RootElement[0].GetProperty("Options").GetProperty("com.docker.network.bridge.inhibit_ipv4").GetString());
         Assert.NotEqual(0, Shell.Run("docker", "network", "inspect", network).ExitCode);
-        // Copy mode: nothing of the machine is mounted, least of all the engine's socket.
-        Assert.Empty(document.RootElement[0].GetProperty("Mounts").EnumerateArray());
+        // Copy mode: nothing of the machine is mounted, least of all the engine's socket; the one mount is the
+        // workspace's package cache, a volume of the engine's own.
+        var mount = Assert.Single(document.RootElement[0].GetProperty("Mounts").EnumerateArray());
+        Assert.Equal(("volume", "/var/cache/agentsandbox/nuget"), (mount.GetProperty("Type").GetString(), mount.GetProperty("Destination").GetString()));
+        Assert.StartsWith("agentsandbox-nuget-", mount.GetProperty("Name").GetString());
         Assert.DoesNotContain("docker.sock", inspected);
     }
 
