@@ -200,4 +200,31 @@ public sealed class RunReportPresetTests : IDisposable
     {
         Assert.EndsWith("; dotnet test failed.", RunReport.Summarize(Result(verification: new VerificationResult(VerifyMode.Test, 1, [], 10, [])), "Claude Code"));
     }
+
+    [Fact]
+    public void Tests_that_ran_none_are_AGS4024_failed_tests_are_errors_at_their_lines_on_one_line_and_uncounted_ones_AGS4107()
+    {
+        var project = _temp.CreateDirectory("App");
+        var none = new VerificationResult(VerifyMode.Test, 0, [], 10, []) { Tests = new TestRun(["T/T.csproj"], [], 0, 0, 0, 0, []) };
+        var failed = new VerificationResult(VerifyMode.Test, 1, [], 10, [])
+        {
+            Tests = new TestRun(["T/T.csproj"], [], 2, 1, 1, 0, [new FailedTest("T.Adds", "Assert.Equal() Failure\nExpected: 5\nActual:   6", "T/TTests.cs", 12)]),
+        };
+        var uncounted = new VerificationResult(VerifyMode.Test, 0, [], 10, []) { Tests = new TestRun(["U/U.csproj"], ["U/U.csproj"], 0, 0, 0, 0, []) };
+        var log = new RecordingLog();
+        var quiet = new RecordingLog();
+
+        var noTest = Reports.Report(Result(verification: none, target: "AgentTest"), Spec("Test"), ResultPath, new RecordingLog());
+        var failure = Reports.Report(Result(verification: failed, target: "AgentTest"), Spec("Test", projectDirectory: project, workspaceRoot: _temp.Path), ResultPath, log);
+        var unknown = Reports.Report(Result(verification: uncounted, target: "AgentTest"), Spec("Test"), ResultPath, quiet);
+
+        Assert.Equal("AGS4024", noTest?.Code);
+        Assert.Contains("dotnet test ran no test inside the sandbox (T/T.csproj)", noTest!.Message);
+        Assert.Equal("AGS4004", failure?.Code);
+        var problem = Assert.Single(log.Problems);
+        Assert.Equal((Path.Combine(_temp.Path, "T", "TTests.cs"), 12), (problem.File, problem.Line));
+        Assert.Equal("T.Adds failed: Assert.Equal() Failure / Expected: 5 / Actual:   6", problem.Message);
+        Assert.Null(unknown);
+        Assert.Equal("AGS4107", Assert.Single(quiet.Warnings).Code);
+    }
 }

@@ -35,21 +35,24 @@ public sealed class SandboxBuildTests : IDisposable
     public void Without_a_project_file_dotnet_finds_the_project_itself()
     {
         Assert.Equal(["sh", "-nologo", "-clp:NoSummary"], SandboxBuild.Command(Spec(projectFile: null), VerifyMode.Build).Skip(3));
-        Assert.Equal(["sh", "frame", "."], SandboxBuild.Command(Spec(projectFile: null), VerifyMode.Test, "frame").Skip(3));
+        Assert.Equal(["sh", "frame", "vstest:."], SandboxBuild.Command(Spec(projectFile: null), VerifyMode.Test, "frame").Skip(3));
     }
 
     [Fact]
     public void Test_command_tests_each_test_project_that_covers_the_project_and_frames_their_reports()
     {
         var spec = Spec();
-        spec = spec with { Preset = spec.Preset with { TestProjects = ["test/A.Tests/A.Tests.csproj", "test/B Tests/B.Tests.csproj"] } };
+        spec = spec with { Preset = spec.Preset with { TestProjects = [new("test/A.Tests/A.Tests.csproj", TestPlatform.VSTest), new("test/B Tests/B.Tests.csproj", TestPlatform.TestingPlatformXunit)] } };
 
         var command = SandboxBuild.Command(spec, VerifyMode.Test, "@@frame");
 
-        Assert.Equal(["sh", "@@frame", "test/A.Tests/A.Tests.csproj", "test/B Tests/B.Tests.csproj"], command.Skip(3));
+        Assert.Equal(["sh", "@@frame", "vstest:test/A.Tests/A.Tests.csproj", "xunit:test/B Tests/B.Tests.csproj"], command.Skip(3));
         var script = Script(command);
-        // Every project is tested (a failure does not stop the loop), each into a report folder of its own.
-        Assert.Contains("for project do n=$((n+1)); dotnet test \"$project\" -nologo -clp:NoSummary --logger 'trx;LogFilePrefix=agentsandbox' --results-directory /tmp/agentsandbox-test-results/$n || ", script);
+        // Every project is tested (a failure does not stop the loop), each into a report folder of its own, with the report its platform writes.
+        Assert.Contains("results=/tmp/agentsandbox-test-results/$n; ", script);
+        Assert.Contains("vstest) set -- --logger 'trx;LogFilePrefix=agentsandbox' --results-directory \"$results\";; ", script);
+        Assert.Contains("xunit) set -- \"-p:TestingPlatformCommandLineArguments=--report-xunit-trx --results-directory $results\";; ", script);
+        Assert.Contains("dotnet test \"$project\" -nologo -clp:NoSummary \"$@\" || ", script);
         Assert.Contains("base64 \"$report\"", script);
         Assert.EndsWith("exit $status", script);
         Assert.DoesNotContain("A.Tests", script);
@@ -58,7 +61,7 @@ public sealed class SandboxBuildTests : IDisposable
     [Fact]
     public void Test_command_without_test_projects_tests_the_project_itself()
     {
-        Assert.Equal(["sh", "f", "App.csproj"], SandboxBuild.Command(Spec(), VerifyMode.Test, "f").Skip(3));
+        Assert.Equal(["sh", "f", "vstest:App.csproj"], SandboxBuild.Command(Spec(), VerifyMode.Test, "f").Skip(3));
     }
 
     [Fact]

@@ -166,7 +166,7 @@ public sealed class StepSummaryTests : IDisposable
     {
         var failed = new VerificationResult(VerifyMode.Build, 1,
             [new BuildDiagnostic(true, "A.cs", 1, 1, "CS1", "x"), new BuildDiagnostic(true, "B.cs", 2, 1, "CS2", "y"), new BuildDiagnostic(false, "C.cs", 3, 1, "CS3", "z")], 900, []);
-        var passed = new VerificationResult(VerifyMode.Test, 0, [], 900, []) { Tests = new TestRun(["T.csproj"], 3, 2, 0, 1, []) };
+        var passed = new VerificationResult(VerifyMode.Test, 0, [], 900, []) { Tests = new TestRun(["T.csproj"], [], 3, 2, 0, 1, []) };
         var untested = new VerificationResult(VerifyMode.Test, 0, [], 900, []);
 
         var lines = Lines(StepSummary.Render(Result(verification: failed, iterations: 2), Spec(preset: "Fix")));

@@ -15,9 +15,10 @@ public sealed class TestProjectsTests : IDisposable
     private static string Tests(string reference, string marker = """<PackageReference Include="Microsoft.NET.Test.Sdk" Version="18.0.1" />""") =>
         $"""<Project Sdk="Microsoft.NET.Sdk"><ItemGroup>{marker}<ProjectReference Include="{reference}" /></ItemGroup></Project>""";
 
-    private IReadOnlyList<string> Covering(string project) =>
-        TestProjects.Covering(_temp.Combine(project), TestProjects.InFolder(_temp.Path), _temp.Path, path => File.Exists(path) ? File.ReadAllText(path) : null)
-            .Select(path => Path.GetRelativePath(_temp.Path, path).Replace('\\', '/')).ToList();
+    private IReadOnlyList<TestedProject> Found(string project) =>
+        TestProjects.Covering(_temp.Combine(project), TestProjects.InFolder(_temp.Path), _temp.Path, path => File.Exists(path) ? File.ReadAllText(path) : null);
+
+    private IReadOnlyList<string> Covering(string project) => Found(project).Select(test => test.Path).ToList();
 
     [Fact]
     public void Test_projects_that_reference_the_project_directly_or_through_another_cover_it()
@@ -73,5 +74,34 @@ public sealed class TestProjectsTests : IDisposable
         _temp.Write("T/T.csproj", Tests("../A/A.csproj"));
 
         Assert.Empty(Covering("Lib/Lib.csproj"));
+    }
+
+    [Theory]
+    [InlineData("""<PackageReference Include="Microsoft.NET.Test.Sdk" /><PackageReference Include="xunit" />""", "", nameof(TestPlatform.VSTest))]
+    [InlineData("""<PackageReference Include="xunit.v3" />""", "<TestingPlatformDotnetTestSupport>true</TestingPlatformDotnetTestSupport>", nameof(TestPlatform.TestingPlatformXunit))]
+    [InlineData("""<PackageReference Include="MSTest" />""", "<EnableMSTestRunner>true</EnableMSTestRunner>", nameof(TestPlatform.TestingPlatformTrx))]
+    [InlineData("""<PackageReference Include="TUnit" />""", "", nameof(TestPlatform.TestingPlatformUnreported))]
+    [InlineData("""<PackageReference Include="TUnit" /><PackageReference Include="Microsoft.Testing.Extensions.TrxReport" />""", "", nameof(TestPlatform.TestingPlatformTrx))]
+    [InlineData("""<PackageReference Include="NUnit" /><PackageReference Include="NUnit3TestAdapter" />""", "<EnableNUnitRunner>true</EnableNUnitRunner>", nameof(TestPlatform.TestingPlatformUnreported))]
+    public void Each_test_project_is_run_with_the_report_its_platform_writes(string packages, string properties, string platform)
+    {
+        _temp.Write("Lib/Lib.csproj", Library);
+        _temp.Write("Lib.Tests/Lib.Tests.csproj", $"""<Project Sdk="Microsoft.NET.Sdk"><PropertyGroup>{properties}</PropertyGroup><ItemGroup>{packages}<ProjectReference Include="../Lib/Lib.csproj" /></ItemGroup></Project>""");
+
+        Assert.Equal(new TestedProject("Lib.Tests/Lib.Tests.csproj", Enum.Parse<TestPlatform>(platform)), Assert.Single(Found("Lib/Lib.csproj")));
+    }
+
+    [Fact]
+    public void MSTest_Sdk_runs_on_the_testing_platform_with_its_TRX_report_unless_UseVSTest_and_a_Directory_Build_props_may_say_so()
+    {
+        _temp.Write("Lib/Lib.csproj", Library);
+        _temp.Write("A.Tests/A.Tests.csproj", """<Project Sdk="MSTest.Sdk/3.8.0"><ItemGroup><ProjectReference Include="../Lib/Lib.csproj" /></ItemGroup></Project>""");
+        _temp.Write("B.Tests/B.Tests.csproj", """<Project Sdk="MSTest.Sdk/3.8.0"><PropertyGroup><UseVSTest>true</UseVSTest></PropertyGroup><ItemGroup><ProjectReference Include="../Lib/Lib.csproj" /></ItemGroup></Project>""");
+        _temp.Write("C/Directory.Build.props", """<Project><PropertyGroup><TestingPlatformDotnetTestSupport>true</TestingPlatformDotnetTestSupport></PropertyGroup></Project>""");
+        _temp.Write("C/C.Tests/C.Tests.csproj", """<Project Sdk="Microsoft.NET.Sdk"><ItemGroup><PackageReference Include="xunit.v3" /><ProjectReference Include="../../Lib/Lib.csproj" /></ItemGroup></Project>""");
+
+        Assert.Equal(
+            [new("A.Tests/A.Tests.csproj", TestPlatform.TestingPlatformTrx), new("B.Tests/B.Tests.csproj", TestPlatform.VSTest), new("C/C.Tests/C.Tests.csproj", TestPlatform.TestingPlatformXunit)],
+            Found("Lib/Lib.csproj"));
     }
 }

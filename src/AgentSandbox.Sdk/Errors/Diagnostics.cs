@@ -200,6 +200,9 @@ internal static class Diagnostics
     public static Warning TokenlessCaller(string label, string api, int requests) => new("AGS4106",
         $"{label}: {requests} request(s) to the credential proxy for {api} came without the run's token and were refused: something in the sandbox other than the agent's own API client tried to use your credential; check what the agent ran.");
 
+    public static Warning TestsNotCounted(string label, IEnumerable<string> projects) => new("AGS4107",
+        $"{label}: the tests of {string.Join(", ", projects)} ran on Microsoft.Testing.Platform without a TRX report, so how many ran, passed and failed is unknown (only dotnet test's exit code counts): add the Microsoft.Testing.Extensions.TrxReport package to them.");
+
     /// <summary>
     /// An AgentReview finding at its place in the user's code; an error when AgentReviewFailOn says so. The finding's
     /// own severity is named only where it differs from the level it is reported at ("warning AGS4201: error: …").

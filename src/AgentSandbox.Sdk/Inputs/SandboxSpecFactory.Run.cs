@@ -264,23 +264,21 @@ internal static partial class SandboxSpecFactory
     /// in the workspace), else the project itself when it is one, else the workspace's test projects that reference
     /// it. A solution-level run tests the solution, which holds them.
     /// </summary>
-    private static IReadOnlyList<string> FindTestProjects(SandboxInputs inputs, string? buildFile, string workingDirectory, string workspaceRoot)
+    private static IReadOnlyList<TestedProject> FindTestProjects(SandboxInputs inputs, string? buildFile, string workingDirectory, string workspaceRoot)
     {
-        string Relative(string path) => Path.GetRelativePath(workspaceRoot, path).Replace('\\', '/');
+        static string? Read(string path) => File.Exists(path) ? File.ReadAllText(path) : null;
         if (inputs.TestProjects.Count > 0)
         {
             return inputs.TestProjects.Select(item => Path.GetFullPath(item.Trim(), workingDirectory)).Distinct(StringComparer.Ordinal).Select(path =>
                 !File.Exists(path) ? throw Diagnostics.InvalidValue("AgentTestProject", path, "give the path of an existing test project file")
                 : !SandboxPaths.IsWithin(workspaceRoot, path) ? throw Diagnostics.InvalidValue("AgentTestProject", path, $"it is outside the workspace {workspaceRoot}; set AgentWorkspaceRoot to a folder that holds both")
-                : Relative(path)).ToList();
+                : TestProjects.Named(path, workspaceRoot, Read)).ToList();
         }
         if (string.IsNullOrWhiteSpace(buildFile) || IsSolution(buildFile))
         {
             return [];
         }
-        var project = Path.GetFullPath(buildFile.Trim(), workingDirectory);
-        return TestProjects.Covering(project, TestProjects.InFolder(workspaceRoot), workspaceRoot, path => File.Exists(path) ? File.ReadAllText(path) : null)
-            .Select(Relative).ToList();
+        return TestProjects.Covering(Path.GetFullPath(buildFile.Trim(), workingDirectory), TestProjects.InFolder(workspaceRoot), workspaceRoot, Read);
     }
 
     private static bool IsSolution(string file) =>

@@ -49,7 +49,7 @@ internal static class PresetPrompts
                 prompt.AppendLine($"Code to cover: {scope}.");
                 if (preset.TestProjects is { Count: > 0 } tests)
                 {
-                    var paths = tests.Select(test => $"{SandboxPaths.Workspace}/{test}").ToList();
+                    var paths = tests.Select(test => $"{SandboxPaths.Workspace}/{test.Path}").ToList();
                     prompt.AppendLine($"The tests that cover it are in {string.Join(", ", paths)}: add to them with the test framework they use. Change production code only to fix a bug a test reveals, and say so.");
                     prompt.AppendLine($"The tests must pass: run {string.Join(" and ", paths.Select(path => $"`dotnet test {path}`"))} and fix what fails.");
                 }

@@ -73,6 +73,10 @@ internal static class RunReport
     /// <summary>Logs the summary, the changed files, planted git metadata, the review's findings and the sandbox build's errors.</summary>
     public static void Log(AgentRunResult result, AgentRunSpec spec, ISandboxLog log)
     {
+        if (result.Verification?.Tests is { Uncounted.Count: > 0 } uncounted)
+        {
+            log.Warn(Diagnostics.TestsNotCounted(spec.Label, uncounted.Uncounted));
+        }
         // One message, so that the builds of other projects cannot interleave with its lines.
         log.Important(string.Join("\n", result.ChangedFiles.Select(file => $"  {file.Change.ToString().ToLowerInvariant()}: {file.Path}")
             .Prepend($"{spec.Label}: {Summarize(result, spec.Agent.Describe(spec.Invocation.Version))}")));
@@ -109,8 +113,9 @@ internal static class RunReport
             // Each failed test by name, at the line of the test code it failed at when its stack trace says.
             foreach (var test in verification.Tests?.Failures ?? [])
             {
-                log.Problem(new SourceProblem(true, "sandbox test", null, SandboxPaths.OnHost(spec.WorkspaceRoot, test.File), test.Line, 0,
-                    $"{test.Name} failed: {test.Message}"));
+                // One line: a build log shows each line of a message as an error of its own.
+                var message = string.Join(" / ", test.Message.Split('\n').Select(line => line.Trim()).Where(line => line.Length > 0));
+                log.Problem(new SourceProblem(true, "sandbox test", null, SandboxPaths.OnHost(spec.WorkspaceRoot, test.File), test.Line, 0, $"{test.Name} failed: {message}"));
             }
         }
     }

@@ -39,7 +39,7 @@ internal sealed record PresetSpec(
     /// Test mode: the test projects that cover the project (AgentTestProject items, else those found in the
     /// workspace), relative to the workspace root; empty to test the project (or solution) itself.
     /// </summary>
-    public IReadOnlyList<string> TestProjects { get; init; } = [];
+    public IReadOnlyList<Project.TestedProject> TestProjects { get; init; } = [];
 
     /// <summary>A review only reads: the project is mounted read-only, so the files stay as they were.</summary>
     public bool ReadOnlyWorkspace => Kind == AgentPreset.Review;

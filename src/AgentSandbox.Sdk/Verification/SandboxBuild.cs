@@ -4,6 +4,7 @@ using AgentSandbox.Containers;
 using AgentSandbox.Docker;
 using AgentSandbox.Errors;
 using AgentSandbox.Logging;
+using AgentSandbox.Project;
 using AgentSandbox.Spec;
 using AgentSandbox.Workspace;
 
@@ -43,12 +44,19 @@ internal static class SandboxBuild
     /// <summary>Where each test project's TRX report goes, in a folder of its own (a report's name holds only the second it was written).</summary>
     private const string ReportsDirectory = "/tmp/agentsandbox-test-results";
 
-    // $1 is the line that frames each report; the rest are the test projects. Every project is tested, failing or not;
-    // then the reports are printed (base64 between two framing lines, as the output is the one way back on every
-    // engine), and the script exits as the first failing `dotnet test` did.
+    // $1 is the line that frames each report; the rest are the test projects, each as platform:path. Every project is
+    // tested, failing or not, with the report its platform writes (VSTest's trx logger, Microsoft.Testing.Platform's
+    // --report-trx, xunit.v3's own --report-xunit-trx); then the reports are printed (base64 between two framing lines,
+    // as the output is the one way back on every engine), and the script exits as the first failing `dotnet test` did.
     private const string TestScript = CopyIn +
         "frame=$1; shift; status=0; n=0; " +
-        "for project do n=$((n+1)); dotnet test \"$project\" -nologo -clp:NoSummary --logger 'trx;LogFilePrefix=agentsandbox' --results-directory " + ReportsDirectory + "/$n || { s=$?; [ $status -ne 0 ] || status=$s; }; done; " +
+        "for entry do n=$((n+1)); platform=${entry%%:*}; project=${entry#*:}; results=" + ReportsDirectory + "/$n; " +
+        "case $platform in " +
+        "vstest) set -- --logger 'trx;LogFilePrefix=agentsandbox' --results-directory \"$results\";; " +
+        "trx) set -- \"-p:TestingPlatformCommandLineArguments=--report-trx --results-directory $results\";; " +
+        "xunit) set -- \"-p:TestingPlatformCommandLineArguments=--report-xunit-trx --results-directory $results\";; " +
+        "*) set --;; esac; " +
+        "dotnet test \"$project\" -nologo -clp:NoSummary \"$@\" || { s=$?; [ $status -ne 0 ] || status=$s; }; done; " +
         "for report in $(find " + ReportsDirectory + " -name '*.trx' 2>/dev/null); do echo \"$frame\"; base64 \"$report\"; echo \"$frame\"; done; " +
         "exit $status";
 
@@ -74,7 +82,7 @@ internal static class SandboxBuild
     {
         if (mode == VerifyMode.Test)
         {
-            return ["sh", "-c", TestScript, "sh", frame, .. TestedProjects(spec)];
+            return ["sh", "-c", TestScript, "sh", frame, .. TestedProjects(spec).Select(Entry)];
         }
         var command = new List<string> { "sh", "-c", BuildScript, "sh" };
         if (spec.Preset.ProjectFileName.Length > 0)
@@ -85,11 +93,19 @@ internal static class SandboxBuild
         return command;
     }
 
-    /// <summary>The test projects that cover the project; else the project (or solution) itself, or the folder's.</summary>
-    public static IReadOnlyList<string> TestedProjects(AgentRunSpec spec) =>
+    /// <summary>The test projects that cover the project; else the project (or solution) itself, or the folder's, as VSTest runs them.</summary>
+    public static IReadOnlyList<TestedProject> TestedProjects(AgentRunSpec spec) =>
         spec.Preset.TestProjects is { Count: > 0 } tests ? tests
-        : spec.Preset.ProjectFileName.Length > 0 ? [spec.Preset.ProjectFileName]
-        : ["."];
+        : [new TestedProject(spec.Preset.ProjectFileName.Length > 0 ? spec.Preset.ProjectFileName : ".", TestPlatform.VSTest)];
+
+    /// <summary>A test project as the test script takes it: platform:path.</summary>
+    private static string Entry(TestedProject project) => project.Platform switch
+    {
+        TestPlatform.VSTest => "vstest:",
+        TestPlatform.TestingPlatformTrx => "trx:",
+        TestPlatform.TestingPlatformXunit => "xunit:",
+        _ => "unreported:",
+    } + project.Path;
 
     /// <param name="copy">Copy mode: the tree to build (the agent's), copied in; null to mount the user's tree read-only.</param>
     public static async Task<VerificationResult> RunAsync(

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using System.Xml;
 using System.Xml.Linq;
+using AgentSandbox.Project;
 
 namespace AgentSandbox.Verification;
 
@@ -14,7 +15,8 @@ internal sealed record FailedTest(string Name, string Message, string? File, int
 /// Microsoft.Testing.Platform's --report-trx), never from its console output, which the code under test shares.
 /// </summary>
 /// <param name="Projects">The test projects run, relative to the workspace.</param>
-internal sealed partial record TestRun(IReadOnlyList<string> Projects, int Total, int Passed, int Failed, int Skipped, IReadOnlyList<FailedTest> Failures)
+/// <param name="Uncounted">Those of them whose tests no report counts (Microsoft.Testing.Platform without a TRX report).</param>
+internal sealed partial record TestRun(IReadOnlyList<string> Projects, IReadOnlyList<string> Uncounted, int Total, int Passed, int Failed, int Skipped, IReadOnlyList<FailedTest> Failures)
 {
     /// <summary>How many failed tests are kept with their messages; the counts hold them all.</summary>
     private const int FailuresKept = 50;
@@ -26,14 +28,20 @@ internal sealed partial record TestRun(IReadOnlyList<string> Projects, int Total
     [GeneratedRegex(@" in (?<file>/.+?):line (?<line>\d+)", RegexOptions.CultureInvariant)]
     private static partial Regex Frame();
 
-    /// <summary>"12 tests: 11 passed, 1 skipped", "2 of 12 tests failed".</summary>
-    public string Describe() => Failed > 0
-        ? $"{Failed} of {Common.Text.Count(Total, "test")} failed"
-        : $"{Common.Text.Count(Total, "test")}: {Passed} passed" + (Skipped > 0 ? $", {Skipped} skipped" : "");
+    /// <summary>"12 tests: 11 passed, 1 skipped", "2 of 12 tests failed", "… ; tests of T.csproj not counted".</summary>
+    public string Describe()
+    {
+        var counted = Failed > 0
+            ? $"{Failed} of {Common.Text.Count(Total, "test")} failed"
+            : Total > 0 ? $"{Common.Text.Count(Total, "test")}: {Passed} passed" + (Skipped > 0 ? $", {Skipped} skipped" : "")
+            : null;
+        var uncounted = Uncounted.Count > 0 ? $"tests of {string.Join(", ", Uncounted)} not counted" : null;
+        return string.Join("; ", new[] { counted, uncounted }.OfType<string>());
+    }
 
     /// <summary>The results of every report together; a report that cannot be read counts nothing.</summary>
     /// <param name="buildDirectory">Where the tests were built: stack trace frames under it are the project's code.</param>
-    public static TestRun FromReports(IReadOnlyList<string> projects, IEnumerable<string> reports, string buildDirectory)
+    public static TestRun FromReports(IReadOnlyList<TestedProject> projects, IEnumerable<string> reports, string buildDirectory)
     {
         int passed = 0, failed = 0, skipped = 0;
         var failures = new List<FailedTest>();
@@ -68,7 +76,9 @@ internal sealed partial record TestRun(IReadOnlyList<string> Projects, int Total
                 }
             }
         }
-        return new TestRun(projects, passed + failed + skipped, passed, failed, skipped, failures);
+        return new TestRun(projects.Select(project => project.Path).ToList(),
+            projects.Where(project => project.Platform == TestPlatform.TestingPlatformUnreported).Select(project => project.Path).ToList(),
+            passed + failed + skipped, passed, failed, skipped, failures);
     }
 
     private static FailedTest Failure(XElement result, string buildDirectory)

@@ -16,15 +16,15 @@ internal sealed record VerificationResult(VerifyMode Mode, long ExitCode, IReadO
     public TestRun? Tests { get; init; }
 
     /// <summary>Test mode: `dotnet test` built and ended well but ran no test at all, which proves nothing.</summary>
-    public bool RanNoTest => Mode == VerifyMode.Test && BuiltAndExitedWell && Tests is not { Total: > 0 };
+    public bool RanNoTest => Mode == VerifyMode.Test && BuiltAndExitedWell && Tests is not { Total: > 0 } && Tests is not { Uncounted.Count: > 0 };
 
     public bool Succeeded => BuiltAndExitedWell && !RanNoTest && Tests is not { Failed: > 0 };
 
     private bool BuiltAndExitedWell => ExitCode == 0 && !Diagnostics.Any(d => d.IsError);
-    /// <summary>"dotnet build passed", "dotnet test passed (12 tests: 12 passed)", "dotnet test failed (2 of 12 tests failed)", "dotnet test ran no test".</summary>
+    /// <summary>"dotnet build passed", "dotnet test passed (12 tests: 12 passed)", "dotnet test failed (2 of 12 tests failed)", "dotnet test ran no test", "dotnet test passed (tests of T.csproj not counted)".</summary>
     public string Outcome =>
         RanNoTest ? "dotnet test ran no test"
-        : Tests is { Total: > 0 } tests ? $"dotnet {Verb} {(Succeeded ? "passed" : "failed")} ({tests.Describe()})"
+        : Tests is { Total: > 0 } or { Uncounted.Count: > 0 } ? $"dotnet {Verb} {(Succeeded ? "passed" : "failed")} ({Tests.Describe()})"
         : $"dotnet {Verb} {(Succeeded ? "passed" : "failed")}";
 
     public int ErrorCount => Diagnostics.Count(d => d.IsError);

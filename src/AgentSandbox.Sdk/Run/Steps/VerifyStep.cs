@@ -36,8 +36,7 @@ internal sealed class VerifyStep : IAgentRunStep
             changes.TryGetValue(path, out var change) ? change.Change == FileChange.Deleted || change.StagedFile is null ? null : File.ReadAllText(change.StagedFile)
             : File.Exists(path) ? File.ReadAllText(path) : null;
         var candidates = TestProjects.InFolder(root).Concat(changes.Keys.Where(path => path.EndsWith("proj", StringComparison.OrdinalIgnoreCase))).Distinct(StringComparer.Ordinal).ToList();
-        var found = TestProjects.Covering(Path.GetFullPath(project, root), candidates, root, Read)
-            .Select(path => Path.GetRelativePath(root, path).Replace('\\', '/')).ToList();
+        var found = TestProjects.Covering(Path.GetFullPath(project, root), candidates, root, Read);
         return found.Count > 0 ? spec with { Preset = spec.Preset with { TestProjects = found } } : spec;
     }
 }
