@@ -16,7 +16,7 @@ public sealed class PresetEndToEndTests
     private const string FixedProgram = "Console.WriteLine(\"Hello, World!\");\n";
 
     private static Dictionary<string, string> Properties(params (string Name, string Value)[] more) =>
-        SandboxProperties.ForTests([("AgentBaseImage", TestDocker.SdkImage), ("AgentNetwork", "host"), .. more]);
+        SandboxProperties.ForSandboxBuilds(more);
 
     [DockerFact]
     public async Task AgentFixHandsTheBuildErrorsToTheAgentAndEndsWithACleanBuild()

@@ -14,7 +14,7 @@ namespace AgentSandbox.Sdk.IntegrationTests;
 public sealed class RealRepositoryTests
 {
     private static Dictionary<string, string> Properties(params (string Name, string Value)[] more) =>
-        SandboxProperties.ForTests([("AgentBaseImage", TestDocker.SdkImage), ("AgentNetwork", "host"), .. more]);
+        SandboxProperties.ForSandboxBuilds(more);
 
     [DockerFact]
     public async Task AgentFix_is_shown_the_real_compile_error_and_restores_from_the_feed_outside_the_repository()

@@ -16,4 +16,8 @@ public static class SandboxProperties
         }
         return properties;
     }
+
+    /// <summary>For targets that build the project inside the sandbox: the local .NET SDK stand-in, and the host's network for the scripted API.</summary>
+    public static Dictionary<string, string> ForSandboxBuilds(params (string Name, string Value)[] more) =>
+        ForTests([("AgentBaseImage", TestDocker.SdkImage), ("AgentNetwork", "host"), .. more]);
 }
