@@ -107,4 +107,25 @@ public sealed class SandboxBuildTests : IDisposable
         Assert.Contains($"cd {SandboxBuild.BuildDirectory};", script);
         Assert.Equal("src/A.cs", BuildOutputParser.Parse($"{SandboxBuild.BuildDirectory}/src/A.cs(1,1): error CS1: x", SandboxBuild.BuildDirectory)?.File);
     }
+
+    [Fact]
+    public async Task Test_reports_come_back_framed_in_the_output_never_reach_the_log_and_a_forged_frame_counts_nothing()
+    {
+        var spec = Specs.RunSpec(Specs.Run(_temp.Path) with { ProjectFile = _temp.Combine("App.csproj"), Network = "none" });
+        const string Trx = """<?xml version="1.0"?><TestRun><Results><UnitTestResult testName="A.One" outcome="Passed" /><UnitTestResult testName="A.Two" outcome="NotExecuted" /></Results></TestRun>""";
+        var encoded = Convert.ToBase64String([0xEF, 0xBB, 0xBF, .. System.Text.Encoding.UTF8.GetBytes(Trx)]);
+        var engine = new FakeEngine().ThenRun(request =>
+        {
+            var frame = request.Command[4];
+            return new ContainerScript(0, ["Passed!", frame, encoded[..40], encoded[40..], frame, frame, "not a report", frame]);
+        });
+        var log = new RecordingLog();
+
+        var result = await SandboxBuild.RunAsync(spec, "agentsandbox:0123456789abcdef", engine, VerifyMode.Test, log, CancellationToken.None);
+
+        Assert.Equal((2, 1, 1), (result.Tests!.Total, result.Tests.Passed, result.Tests.Skipped));
+        Assert.True(result.Succeeded);
+        Assert.Equal(["Passed!"], result.OutputTail);
+        Assert.DoesNotContain(log.Detail, line => line.Contains(encoded[..40], StringComparison.Ordinal) || line.Contains("not a report", StringComparison.Ordinal));
+    }
 }

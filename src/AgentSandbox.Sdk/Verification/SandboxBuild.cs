@@ -60,7 +60,10 @@ internal static class SandboxBuild
         "for report in $(find " + ReportsDirectory + " -name '*.trx' 2>/dev/null); do echo \"$frame\"; base64 \"$report\"; echo \"$frame\"; done; " +
         "exit $status";
 
-    /// <summary>The most report text taken back from one test run; a larger report is cut and counts only what was read.</summary>
+    /// <summary>
+    /// The most report text taken back from one test run, all reports together: the code under test can print frames
+    /// too, and must not fill the build's memory. A report cut short is no XML and counts nothing.
+    /// </summary>
     private const int MaxReportChars = 64 * 1024 * 1024;
 
     /// <summary>How many of the build's last output lines are kept for a message about a failure its diagnostics do not explain.</summary>
@@ -122,6 +125,7 @@ internal static class SandboxBuild
         var reports = new List<string>();
         var report = new System.Text.StringBuilder();
         var inReport = false;
+        long reportChars = 0;
         void Collect(string line)
         {
             if (line == frame)
@@ -136,9 +140,10 @@ internal static class SandboxBuild
             }
             if (inReport)
             {
-                if (report.Length + line.Length <= MaxReportChars)
+                if (reportChars + line.Length <= MaxReportChars)
                 {
                     report.Append(line.Trim());
+                    reportChars += line.Length;
                 }
                 return;
             }
