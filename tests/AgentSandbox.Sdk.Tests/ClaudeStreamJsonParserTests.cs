@@ -29,6 +29,7 @@ public sealed class ClaudeStreamJsonParserTests
         var events = ParseRecording("claude-2.1.328-edit.jsonl");
 
         Assert.Collection(events,
+            e => Assert.Equal(new AgentSessionStarted("5dd5f123-4354-4899-baf1-833f74bc73b8"), e),
             e => Assert.Equal(new AgentToolCall("Read Program.cs"), e),
             e => Assert.Equal(new AgentToolCall("Edit Program.cs"), e),
             e => Assert.Equal(new AgentMessage("AGENT-SUMMARY: greeting changed by the scripted model"), e),

@@ -34,6 +34,7 @@ public sealed class CodexJsonParserTests
         var events = ParseRecording("codex-0.169.0-edit.jsonl", Current);
 
         Assert.Collection(events,
+            e => Assert.Equal(new AgentSessionStarted("01a21b6f-9545-7880-bbf1-462d25b43904"), e),
             e => Assert.Equal(new AgentToolCall("Bash: sed -i 's/Hello, World!/Hello, Agent!/' Program.cs && echo edited"), e),
             e => Assert.Equal(new AgentMessage("AGENT-SUMMARY: greeting changed by the scripted model"), e),
             e => Assert.IsType<AgentFinished>(e));
@@ -234,7 +235,6 @@ public sealed class CodexJsonParserTests
     }
 
     [Theory]
-    [InlineData("""{"type":"thread.started","thread_id":"t"}""")]
     [InlineData("""{"type":"turn.started"}""")]
     [InlineData("""{"type":"item.completed"}""")]
     [InlineData("""{"type":"item.completed","item":"text"}""")]
@@ -348,5 +348,12 @@ public sealed class CodexJsonParserTests
         var events = ParseAs(version, """{"type":"turn.completed","usage":{"input_tokens":1,"output_tokens":1}}""");
 
         Assert.Equal(threadEvents, events.Count == 1);
+    }
+
+    [Fact]
+    public void The_thread_id_is_the_session_a_later_run_continues()
+    {
+        Assert.Equal(new AgentSessionStarted("01a21b6f-9545-7880-bbf1-462d25b43904"),
+            Assert.Single(Parse("""{"type":"thread.started","thread_id":"01a21b6f-9545-7880-bbf1-462d25b43904"}""")));
     }
 }

@@ -238,7 +238,7 @@ public sealed class DockerfileGeneratorTests : IDisposable
         var dockerfile = DockerfileGenerator.Generate(Create(user: new HostUser(1000, 1000)));
 
         Assert.Contains("useradd -l -u 1000 -g 1000 -d /home/agent", dockerfile);
-        Assert.Contains("chown 1000:1000 /home/agent /workspace", dockerfile);
+        Assert.Contains("chown -R 1000:1000 /home/agent /workspace", dockerfile);
         Assert.Contains("ENV HOME=/home/agent", Lines(dockerfile));
         Assert.Equal("USER 1000:1000", Lines(dockerfile).Last(line => line.StartsWith("USER ", StringComparison.Ordinal)));
     }

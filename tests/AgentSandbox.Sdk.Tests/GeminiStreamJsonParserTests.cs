@@ -29,6 +29,7 @@ public sealed class GeminiStreamJsonParserTests
         var events = ParseRecording(recording, version);
 
         Assert.Collection(events,
+            e => Assert.IsType<AgentSessionStarted>(e),
             e => Assert.Equal(new AgentMessage("I will create the file."), e),
             e => Assert.Equal(new AgentToolCall(toolCall), e),
             e => Assert.Equal(new AgentMessage("Done. I created hello.txt for you."), e),
@@ -109,9 +110,9 @@ public sealed class GeminiStreamJsonParserTests
     }
 
     [Fact]
-    public void User_messages_and_init_give_nothing()
+    public void User_messages_and_an_init_without_a_session_give_nothing()
     {
-        Assert.Empty(Parse("""{"type":"init","session_id":"s","model":"auto"}""", """{"type":"message","role":"user","content":"Do it"}"""));
+        Assert.Empty(Parse("""{"type":"init","model":"auto"}""", """{"type":"message","role":"user","content":"Do it"}"""));
     }
 
     [Theory]
@@ -265,5 +266,12 @@ public sealed class GeminiStreamJsonParserTests
     public void Text_output_is_the_models_words()
     {
         Assert.Equal([new AgentMessage("I will create the file.Done. I created hello.txt for you.")], ParseRecording("gemini-0.2.2-edit.txt", "0.2.2"));
+    }
+
+    [Fact]
+    public void The_init_event_s_session_id_is_the_session_a_later_run_continues()
+    {
+        Assert.Equal(new AgentSessionStarted("8c0d2c9e-1111-2222-3333-444455556666"),
+            Assert.Single(Parse("""{"type":"init","timestamp":"2026-12-02T07:00:00.000Z","session_id":"8c0d2c9e-1111-2222-3333-444455556666","model":"gemini-2.5-pro"}""")));
     }
 }

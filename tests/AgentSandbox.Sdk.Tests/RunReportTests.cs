@@ -41,6 +41,9 @@ public sealed class RunReportTests : IDisposable
         Assert.Equal(
             "Claude Code succeeded: 3 turns, 0.7 s, $0.0004, 30 tokens in / 15 out; 1 file changed.",
             RunReport.Summarize(Result(), "Claude Code"));
+        Assert.Equal(
+            "Claude Code succeeded: 3 turns, 0.7 s, $0.0004, 30 tokens in / 15 out, session 5dd5f123; 1 file changed.",
+            RunReport.Summarize(Result() with { SessionId = "5dd5f123" }, "Claude Code"));
     }
 
     [Fact]

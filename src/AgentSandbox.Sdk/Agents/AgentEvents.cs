@@ -9,6 +9,9 @@ internal sealed record AgentMessage(string Text) : AgentEvent;
 /// <summary>A tool call, described the way a person would say it: "Edit Program.cs", "Bash: dotnet test".</summary>
 internal sealed record AgentToolCall(string Description) : AgentEvent;
 
+/// <summary>The CLI's id of the conversation (Claude Code's session, Codex's thread, Gemini CLI's session): a later run can continue it.</summary>
+internal sealed record AgentSessionStarted(string Id) : AgentEvent;
+
 /// <summary>Something the CLI itself reports that is not the agent's work (retries, warnings).</summary>
 internal sealed record AgentNotice(string Text) : AgentEvent;
 

@@ -53,6 +53,9 @@ internal sealed class ClaudeCodeProfile : IAgentProfile
     /// <summary>`claude -p` without a prompt argument reads it from standard input.</summary>
     public bool TakesPromptOnStdin => true;
 
+    /// <summary>The transcripts, by working directory: `--resume &lt;session_id&gt;` continues one.</summary>
+    public string SessionFolder => ".claude/projects";
+
     public IReadOnlyList<string> BuildCommand(AgentInvocation invocation)
     {
         var command = new List<string>
@@ -73,6 +76,10 @@ internal sealed class ClaudeCodeProfile : IAgentProfile
         if (invocation.MaxBudgetUsd is { } budget)
         {
             command.AddRange(["--max-budget-usd", budget.ToString(CultureInfo.InvariantCulture)]);
+        }
+        if (invocation.ResumeSession is { } session)
+        {
+            command.AddRange(["--resume", session]);
         }
         command.AddRange(invocation.ExtraArguments ?? []);
         // After "--", so that a prompt starting with "-" (a Markdown list) is never taken for an option.
@@ -124,6 +131,10 @@ internal sealed class ClaudeCodeProfile : IAgentProfile
 
         private static List<AgentEvent> ParseSystem(JsonElement root)
         {
+            if (String(root, "subtype") == "init" && String(root, "session_id") is { Length: > 0 } session)
+            {
+                return [new AgentSessionStarted(session)];
+            }
             if (String(root, "subtype") != "api_retry")
             {
                 return [];

@@ -188,6 +188,8 @@ internal sealed partial class CodexProfile : IAgentProfile
         {
             switch (String(root, "type"))
             {
+                case "thread.started" when String(root, "thread_id") is { Length: > 0 } thread:
+                    return [new AgentSessionStarted(thread)];
                 case "item.started" or "item.updated" or "item.completed" when Object(root, "item") is { ValueKind: JsonValueKind.Object } item:
                     return ParseItem(item, completed: String(root, "type") == "item.completed");
                 case "error":

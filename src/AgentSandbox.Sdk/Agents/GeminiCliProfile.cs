@@ -175,6 +175,10 @@ internal sealed partial class GeminiCliProfile : IAgentProfile
                 // Without "delta" the event is a whole message.
                 return root.TryGetProperty("delta", out var delta) && delta.ValueKind == JsonValueKind.True ? [] : Flush();
             }
+            if (type == "init" && String(root, "session_id") is { Length: > 0 } session)
+            {
+                return [new AgentSessionStarted(session)];
+            }
             if (type is null or "init" or "message")
             {
                 return [];

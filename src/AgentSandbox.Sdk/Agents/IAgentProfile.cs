@@ -76,6 +76,14 @@ internal interface IAgentProfile
     /// <summary>Whether the CLI takes its prompt on standard input (<see cref="AgentInvocation.PromptOnStdin"/>): the way for prompts too long for an argument.</summary>
     bool TakesPromptOnStdin => false;
 
+    /// <summary>
+    /// Where, under the agent's home, the CLI keeps its conversations: kept between runs in a volume of the project's
+    /// and agent's own, so that a later run (AgentResume, AgentFix's next round) continues one. Only the conversations:
+    /// settings, hooks or memory files beside them would let one run steer every later one. Null for a CLI that
+    /// cannot continue a session here.
+    /// </summary>
+    string? SessionFolder => null;
+
     /// <summary>The full command line (executable first), one argument per element: it never goes through a shell.</summary>
     IReadOnlyList<string> BuildCommand(AgentInvocation invocation);
 
@@ -100,6 +108,7 @@ internal enum AgentSetting
 /// <param name="BaseUrl">The host's value of the profile's <see cref="IAgentProfile.BaseUrlVariable"/>, for CLIs that take it as an argument.</param>
 /// <param name="CredentialVariable">The first of the profile's credential variables the container gets, for CLIs that are told its name.</param>
 /// <param name="PromptOnStdin">The prompt goes to the CLI's standard input, not its command line (a prompt too long for an argument).</param>
+/// <param name="ResumeSession">The session (kept in <see cref="IAgentProfile.SessionFolder"/>) this run continues; null for a new one.</param>
 internal sealed record AgentInvocation(
     string Prompt,
     NuGetVersion Version,
@@ -109,4 +118,5 @@ internal sealed record AgentInvocation(
     decimal? MaxBudgetUsd = null,
     string? BaseUrl = null,
     string? CredentialVariable = null,
-    bool PromptOnStdin = false);
+    bool PromptOnStdin = false,
+    string? ResumeSession = null);

@@ -47,14 +47,9 @@ internal static class SandboxContainer
         {
             Runtime = spec.Runtime,
             Stdin = stdin,
-            Caches = spec.PackageCacheVolume is { } volume
-                ? [new ContainerCache(volume, SandboxPaths.PackageCache, new Dictionary<string, string>
-                {
-                    [RunIdentity.VersionLabel] = spec.Identity.Labels[RunIdentity.VersionLabel],
-                    [RunIdentity.LabelPrefix + "cache"] = "nuget",
-                    [RunIdentity.LabelPrefix + "workspace"] = spec.WorkspaceRoot,
-                })]
-                : [],
+            Caches = [.. spec.PackageCacheVolume is { } volume ? [Kept(spec, volume, SandboxPaths.PackageCache, "nuget")] : (ContainerCache[])[],
+                // The agent's own container only: builds have no business with its conversations.
+                .. agentCredentials && spec.Sessions is { } sessions ? [Kept(spec, sessions.Volume, sessions.Folder, "session")] : (ContainerCache[])[]],
             Scratch = [new ScratchFolder("/tmp", spec.Limits.TmpBytes),
                 // A read-only root leaves the agent its home (its CLI's settings and caches) in memory, as its own.
                 .. spec.ReadOnlyRootFilesystem
@@ -74,6 +69,14 @@ internal static class SandboxContainer
                 policy.Configuration(withCredentials: agentCredentials, byName: true).ToJson()) : null,
         };
     }
+
+    /// <summary>A volume kept between runs, labelled so that AgentSandboxClean finds it and the orphan sweep (which looks for a run's process) never does.</summary>
+    private static ContainerCache Kept(AgentRunSpec spec, string volume, string target, string kind) => new(volume, target, new Dictionary<string, string>
+    {
+        [RunIdentity.VersionLabel] = spec.Identity.Labels[RunIdentity.VersionLabel],
+        [RunIdentity.LabelPrefix + "cache"] = kind,
+        [RunIdentity.LabelPrefix + "workspace"] = spec.WorkspaceRoot,
+    });
 
     /// <summary>
     /// The workspace root at the workspace path; every .git in it (the root's, nested repositories', submodules')

@@ -203,6 +203,9 @@ internal static class Diagnostics
     public static Warning TestsNotCounted(string label, IEnumerable<string> projects) => new("AGS4107",
         $"{label}: the tests of {string.Join(", ", projects)} ran on Microsoft.Testing.Platform without a TRX report, so how many ran, passed and failed is unknown (only dotnet test's exit code counts): add the Microsoft.Testing.Extensions.TrxReport package to them.");
 
+    public static Warning SessionNotResumed(string agent, string reason) => new("AGS4108",
+        $"{agent} starts a fresh session instead of continuing one: {reason}.");
+
     /// <summary>
     /// An AgentReview finding at its place in the user's code; an error when AgentReviewFailOn says so. The finding's
     /// own severity is named only where it differs from the level it is reported at ("warning AGS4201: error: …").

@@ -95,7 +95,7 @@ internal static class DockerfileGenerator
         if (spec.User.IsRoot)
         {
             Line("# The build runs as root, so the agent does too (see warning AGS4101).");
-            Line($"RUN mkdir -p {SandboxPaths.Workspace} {SandboxPaths.PackageCache}");
+            Line($"RUN mkdir -p {SandboxPaths.Workspace} {SandboxPaths.PackageCache}{(spec.Agent.SessionFolder is { } rootSessions ? $" /root/{rootSessions}" : "")}");
             Line("ENV HOME=/root");
         }
         else
@@ -113,10 +113,12 @@ internal static class DockerfileGenerator
             Line($"        useradd -l -u {uid} -g {gid} -d {AgentHome} -M -s /bin/sh agentsandbox 2>/dev/null \\");
             Line($"            || adduser -D -H -u {uid} -G \"$group\" -h {AgentHome} -s /bin/sh agentsandbox; \\");
             Line("    fi; \\");
-            Line($"    mkdir -p {AgentHome} {SandboxPaths.Workspace} {SandboxPaths.PackageCache}; \\");
+            // The agent's session folder: the volume that keeps its conversations starts as the image has it.
+            var sessions = spec.Agent.SessionFolder is { } folder ? $" {AgentHome}/{folder}" : "";
+            Line($"    mkdir -p {AgentHome} {SandboxPaths.Workspace} {SandboxPaths.PackageCache}{sessions}; \\");
             // The workspace folder too: with AgentReadOnlyRootFilesystem it is a volume, which starts as the image has
-            // it; so does the package cache's volume.
-            Line($"    chown {uid}:{gid} {AgentHome} {SandboxPaths.Workspace} {SandboxPaths.PackageCache}");
+            // it; so do the package cache's volume and the sessions'.
+            Line($"    chown -R {uid}:{gid} {AgentHome} {SandboxPaths.Workspace} {SandboxPaths.PackageCache}");
             Line($"ENV HOME={AgentHome}");
             Line($"USER {uid}:{gid}");
         }

@@ -47,6 +47,12 @@ internal sealed record SandboxInputs
 
     public string? WorkspaceMode { get; init; }
 
+    /// <summary>AgentResume: continue the last session of this target and agent.</summary>
+    public string? Resume { get; init; }
+
+    /// <summary>AgentSessionId: the session to continue.</summary>
+    public string? SessionId { get; init; }
+
     /// <summary>AgentPackageCache: true (default) keeps the sandbox's NuGet packages in a volume per workspace.</summary>
     public string? PackageCache { get; init; }
     public IReadOnlyList<string> ProtectedPaths { get; init; } = [];

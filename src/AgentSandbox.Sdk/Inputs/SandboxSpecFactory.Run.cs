@@ -76,6 +76,8 @@ internal static partial class SandboxSpecFactory
             CredentialVariable = agent.CredentialVariables.FirstOrDefault(environment.HasValue),
             PromptOnStdin = PromptOnStdin(agent, invocation.Prompt),
         };
+        var readOnlyRoot = ParseBool(inputs.ReadOnlyRootFilesystem, "AgentReadOnlyRootFilesystem");
+        (var sessions, invocation) = Sessions(agent, inputs, preset.Kind, user, readOnlyRoot, workingDirectory, identity, invocation, warnings);
         var buildEnvironment = BuildToolEnvironment(Lists.Split(inputs.BuildEnvironmentVariables), hostEnvironment, warnings);
         EgressPolicy? egress = null;
         if (network == AllowlistNetwork)
@@ -93,7 +95,8 @@ internal static partial class SandboxSpecFactory
         {
             Limits = limits,
             Egress = egress,
-            ReadOnlyRootFilesystem = ParseBool(inputs.ReadOnlyRootFilesystem, "AgentReadOnlyRootFilesystem"),
+            ReadOnlyRootFilesystem = readOnlyRoot,
+            Sessions = sessions,
             Timeout = ParseDuration(inputs.Timeout, "AgentTimeout") ?? AgentRunSpec.DefaultTimeout,
             Runtime = string.IsNullOrWhiteSpace(inputs.Runtime) ? null
                 : NetworkName().IsMatch(inputs.Runtime.Trim()) ? inputs.Runtime.Trim()
@@ -388,6 +391,49 @@ internal static partial class SandboxSpecFactory
             ? new SandboxMount(real!, inside, string.IsNullOrWhiteSpace(readOnly) || ParseBool(readOnly, "AgentExtraMount's ReadOnly"))
             : throw Diagnostics.MountRefused(source.Trim(), problem);
     }
+
+    /// <summary>
+    /// Where the agent's conversations are kept, and which one this run continues: AgentSessionId, else with
+    /// AgentResume the last one of this target (found when the run starts), else none. They are kept between runs only
+    /// when the user asks for it (AgentResume, AgentSessionId): a kept conversation, and what a CLI keeps beside it
+    /// (Claude Code's memory), is how one run can steer the next. AgentFix's rounds keep theirs for the run alone. A CLI
+    /// that cannot continue a session here, or a read-only root that leaves it no place to keep one, starts a fresh
+    /// one with AGS4108.
+    /// </summary>
+    private static (AgentSessions?, AgentInvocation) Sessions(
+        IAgentProfile agent, SandboxInputs inputs, AgentPreset preset, HostUser user, bool readOnlyRoot, string workingDirectory, RunIdentity identity,
+        AgentInvocation invocation, List<Warning> warnings)
+    {
+        var resume = ParseBool(inputs.Resume, "AgentResume");
+        var sessionId = string.IsNullOrWhiteSpace(inputs.SessionId) ? null : inputs.SessionId.Trim();
+        if (sessionId is not null && !IsSessionId(sessionId))
+        {
+            throw Diagnostics.InvalidValue("AgentSessionId", sessionId, "give a session id as an earlier run's result.json names it (sessionId)");
+        }
+        if (agent.SessionFolder is null || readOnlyRoot)
+        {
+            if (resume || sessionId is not null)
+            {
+                warnings.Add(Diagnostics.SessionNotResumed(agent.DisplayName, agent.SessionFolder is null
+                    ? "it cannot continue a session here (Claude Code can)"
+                    : "AgentReadOnlyRootFilesystem leaves it no place to keep its sessions"));
+            }
+            return (null, invocation);
+        }
+        var folder = $"{(user.IsRoot ? "/root" : Image.DockerfileGenerator.AgentHome)}/{agent.SessionFolder}";
+        if (resume || sessionId is not null)
+        {
+            var volume = "agentsandbox-session-" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{workingDirectory}\n{agent.Kind}")))[..16].ToLowerInvariant();
+            return (new AgentSessions(volume, folder, ResumeLast: resume && sessionId is null), invocation with { ResumeSession = sessionId });
+        }
+        return (preset == AgentPreset.Fix ? new AgentSessions($"agentsandbox-session-run-{identity.RunId}", folder, ResumeLast: false, Discard: true) : null, invocation);
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$", RegexOptions.CultureInvariant)]
+    private static partial Regex SessionIdText();
+
+    /// <summary>Whether a text can be a CLI's session id: what goes to --resume is never an option or a path.</summary>
+    public static bool IsSessionId(string text) => SessionIdText().IsMatch(text);
 
     /// <summary>One package cache per workspace (a repository's projects share their packages), named after its path.</summary>
     private static string PackageCacheVolume(string workspaceRoot) =>

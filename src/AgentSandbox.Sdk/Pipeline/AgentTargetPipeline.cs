@@ -3,6 +3,7 @@ using AgentSandbox.Docker;
 using AgentSandbox.Containers;
 using AgentSandbox.Errors;
 using AgentSandbox.Image;
+using AgentSandbox.Inputs;
 using AgentSandbox.Logging;
 using AgentSandbox.Presets;
 using AgentSandbox.Project;
@@ -43,6 +44,22 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         }
     }
 
+    /// <summary>AgentResume: the session the last run of this target left, read before its result.json goes; a fresh one with AGS4108 when there is none.</summary>
+    private AgentRunSpec ResumeLast(AgentRunSpec run, string resultPath)
+    {
+        if (run.Sessions is not { ResumeLast: true })
+        {
+            return run;
+        }
+        if (ResultDocument.SessionOf(resultPath, run.Agent.Kind) is { } session && SandboxSpecFactory.IsSessionId(session))
+        {
+            log.Info($"{run.Label}: continuing session {session}.");
+            return run with { Invocation = run.Invocation with { ResumeSession = session } };
+        }
+        log.Warn(Diagnostics.SessionNotResumed(run.Agent.DisplayName, $"no earlier {run.TargetName} of it in this project left a session to continue"));
+        return run;
+    }
+
     private async Task<AgentTargetOutcome> RunAfterSweepStartedAsync(
         SandboxSpec spec, SandboxBuildContext context, string resultPath, CancellationToken cancellationToken, Func<AgentSandboxException>? whyStopped)
     {
@@ -51,6 +68,7 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         // An old result must never pass for this run's, whatever stops this run.
         // Mount mode with an agent user of its own: folders that user owns are not trusted.
         var agentUid = run.Policy.Mode == WorkspaceMode.Mount && run.User.Uid != HostUser.Current().Uid ? run.User.Uid : (uint?)null;
+        run = ResumeLast(run, resultPath);
         SafeFiles.Delete(resultPath, run.WorkspaceRoot, agentUid);
         // Mount mode only: in copy mode the build writes the agent's files to the tree, as the build's own user.
         if (run.User.IsRoot && run.Policy.Mode == WorkspaceMode.Mount)

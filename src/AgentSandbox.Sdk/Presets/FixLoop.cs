@@ -48,10 +48,15 @@ internal sealed class FixLoop(AgentRunner rounds)
                 }
                 var number = iterations.Count + 1;
                 log.Important($"{spec.Label}: iteration {number}/{preset.MaxIterations}: the build has {Text.Count(build.ErrorCount, "error")} and {Text.Count(build.WarningCount, "warning")}.");
-                // The loop builds after each round itself; the round's own verification would only build twice.
+                // The loop builds after each round itself; the round's own verification would only build twice. A round
+                // after the first continues the last one's session, where the CLI keeps them: the agent keeps what it learned.
                 var round = spec with
                 {
-                    Invocation = spec.Invocation with { Prompt = PresetPrompts.Compose(preset, FixInput(build)) },
+                    Invocation = spec.Invocation with
+                    {
+                        Prompt = PresetPrompts.Compose(preset, FixInput(build)),
+                        ResumeSession = spec.Sessions is not null && runs.LastOrDefault()?.SessionId is { } last ? last : spec.Invocation.ResumeSession,
+                    },
                     Preset = preset with { Verify = VerifyMode.None },
                 };
                 var run = await rounds.RunAsync(round, imageTag, engine, log, cancellationToken, copy, current, checkpoint).ConfigureAwait(false);
@@ -79,6 +84,28 @@ internal sealed class FixLoop(AgentRunner rounds)
         {
             // Like a single run: the failure travels in the result, so result.json is written either way.
             return Combined(build, exception);
+        }
+        finally
+        {
+            await DiscardSessionsAsync(spec, engine, log).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The rounds' conversations, when they were kept for this run only; what cannot be removed now AgentSandboxClean removes.</summary>
+    private static async Task DiscardSessionsAsync(AgentRunSpec spec, IContainerEngine engine, ISandboxLog log)
+    {
+        if (spec.Sessions is not { Discard: true } sessions)
+        {
+            return;
+        }
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await engine.RemoveAsync(new EngineResource(ResourceKind.Volume, sessions.Volume, sessions.Volume, new Dictionary<string, string>()), timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception failure) when (failure is AgentSandboxException or OperationCanceledException)
+        {
+            log.Info($"{spec.Label}: the rounds' session volume {sessions.Volume} was not removed ({failure.Message}); AgentSandboxClean removes it.");
         }
     }
 
@@ -125,6 +152,7 @@ internal sealed class FixLoop(AgentRunner rounds)
             ReportedOutcome = runs.All(run => run.ReportedOutcome),
             LastWords = last?.LastWords,
             CredentialRejectedStatus = last?.CredentialRejectedStatus,
+            SessionId = last?.SessionId,
             Failure = failure,
             Verification = verification,
             Iterations = iterations,

@@ -69,6 +69,10 @@ internal sealed record ResultDocument(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Checkpoint { get; init; }
 
+    /// <summary>The agent CLI's session (thread) id; absent when the CLI reported none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? SessionId { get; init; }
+
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true,
@@ -77,6 +81,37 @@ internal sealed record ResultDocument(
     };
 
     /// <param name="error">The coded error the target ends with, if any.</param>
+    /// <summary>Largest result.json read back; an earlier run's is a few kilobytes.</summary>
+    private const int MaxReadBack = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// The session an earlier run of the same target left, when that run was of <paramref name="agent"/>; null when
+    /// there is no such result.json, or it names none. Mount mode lets an agent write the file: what is read is a
+    /// session id for the CLI's --resume, checked like AgentSessionId by the caller, nothing more.
+    /// </summary>
+    public static string? SessionOf(string resultPath, string agent)
+    {
+        try
+        {
+            var file = new FileInfo(resultPath);
+            if (!file.Exists || file.Length > MaxReadBack || file.LinkTarget is not null)
+            {
+                return null;
+            }
+            using var document = JsonDocument.Parse(File.ReadAllText(resultPath));
+            var root = document.RootElement;
+            return root.ValueKind == JsonValueKind.Object
+                && root.TryGetProperty("agent", out var kind) && kind.ValueKind == JsonValueKind.String && kind.GetString() == agent
+                && root.TryGetProperty("sessionId", out var session) && session.ValueKind == JsonValueKind.String
+                ? session.GetString()
+                : null;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return null;
+        }
+    }
+
     public static ResultDocument From(AgentRunResult result, AgentRunSpec spec, AgentSandboxException? error) => new(
         CurrentSchemaVersion,
         result.Target,
@@ -105,6 +140,7 @@ internal sealed record ResultDocument(
         Applied = result.Applied,
         Patch = result.PatchFile,
         Checkpoint = result.Checkpoint,
+        SessionId = result.SessionId,
         Branch = result.Branch,
         Refused = result.Refusals?.Select(refusal => new ResultRefusal(JsonNamingPolicy.CamelCase.ConvertName(refusal.Kind.ToString()), refusal.Path)).ToList(),
     };

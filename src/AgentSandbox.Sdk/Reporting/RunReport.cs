@@ -162,6 +162,10 @@ internal static class RunReport
         {
             facts.Add(string.Create(CultureInfo.InvariantCulture, $"{input} tokens in / {output} out"));
         }
+        if (result.SessionId is { } session)
+        {
+            facts.Add($"session {session}");
+        }
         // AgentFix without a round: the agent never ran, so it neither succeeded nor failed.
         var verdict = result.Iterations is { Count: 0 }
             ? result.Success ? $"the build was already clean, so {agentName} did not run" : $"{agentName} did not run"

@@ -69,6 +69,9 @@ internal sealed class AgentRunContext(AgentRunSpec spec, string imageTag, IConta
 
     /// <summary>The HTTP status with which the agent's API refused the credential, when it did.</summary>
     public int? CredentialRejected { get; set; }
+
+    /// <summary>The CLI's session (thread) id, when it reported one.</summary>
+    public string? SessionId { get; set; }
     public string? LastMessage => Messages.Count > 0 ? Messages[^1] : null;
 
     /// <summary>What the agent said, in order (AgentReview's findings may be spread over several messages): the latest <see cref="MessagesKept"/> characters.</summary>
@@ -151,6 +154,7 @@ internal sealed class AgentRunContext(AgentRunSpec spec, string imageTag, IConta
             ReviewUnanswered = ReviewUnanswered,
             After = After,
             ReportedOutcome = outcome is not null,
+            SessionId = SessionId,
             Verification = Verification,
             Findings = Findings,
             FailOn = Spec.Preset.FailOn,

@@ -78,6 +78,9 @@ internal sealed record AgentRunResult(
     /// <summary>Set when the API refused the credential and the run was stopped.</summary>
     public int? CredentialRejectedStatus { get; init; }
 
+    /// <summary>The CLI's session (thread) id: a later run continues the conversation with it (AgentResume, AgentFix's rounds).</summary>
+    public string? SessionId { get; init; }
+
     /// <summary>Why the run could not finish (engine, network, cancellation); rethrown after result.json is written.</summary>
     public Exception? Failure { get; init; }
 

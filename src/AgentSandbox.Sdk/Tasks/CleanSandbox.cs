@@ -5,8 +5,9 @@ using AgentSandbox.Spec;
 namespace AgentSandbox.Tasks;
 
 /// <summary>
-/// AgentSandboxClean: removes every container, network and package cache volume of ours from the engine (running ones
-/// too: other builds' runs end with AGS2xxx), and with AgentCleanImages=true the sandbox images. Nothing without our labels.
+/// AgentSandboxClean: removes every container, network and volume (package caches, agent sessions) of ours from the
+/// engine (running ones too: other builds' runs end with AGS2xxx), and with AgentCleanImages=true the sandbox images.
+/// Nothing without our labels.
 /// </summary>
 public sealed class CleanSandbox : AgentSandboxTask
 {
@@ -32,7 +33,7 @@ public sealed class CleanSandbox : AgentSandboxTask
         }
         log.Important($"AgentSandboxClean: removed {Common.Text.Count(ours.Count(r => r.Kind == ResourceKind.Container), "container")}, " +
             $"{Common.Text.Count(ours.Count(r => r.Kind == ResourceKind.Network), "network")}, " +
-            $"{Common.Text.Count(ours.Count(r => r.Kind == ResourceKind.Volume), "package cache")}" +
+            $"{Common.Text.Count(ours.Count(r => r.Kind == ResourceKind.Volume), "volume")} (package caches and agent sessions)" +
             (CleanImages ? $" and {Common.Text.Count(ours.Count(r => r.Kind == ResourceKind.Image), "image")}" : " (AgentCleanImages=true removes the sandbox images too)") +
             $" of AgentSandbox's from {engine.Endpoint}.");
     }

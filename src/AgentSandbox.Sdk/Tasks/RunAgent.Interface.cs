@@ -34,6 +34,12 @@ public sealed partial class RunAgent
     /// <summary>AgentWorkspaceMode: copy (the default) or mount.</summary>
     public string? WorkspaceMode { get; set; }
 
+    /// <summary>AgentResume: true continues the last session of this target and agent in the project.</summary>
+    public string? Resume { get; set; }
+
+    /// <summary>AgentSessionId: the session to continue (a sessionId of an earlier result.json).</summary>
+    public string? SessionId { get; set; }
+
     /// <summary>AgentPackageCache: true (default) keeps the sandbox's NuGet packages between builds and runs in a volume per workspace.</summary>
     public string? PackageCache { get; set; }
 

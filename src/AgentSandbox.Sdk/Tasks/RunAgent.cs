@@ -61,6 +61,8 @@ public sealed partial class RunAgent : SandboxImageTask
             TestScope = TestScope,
             TestProjects = Lists.Split(TestProjects),
             PackageCache = PackageCache,
+            Resume = Resume,
+            SessionId = SessionId,
             SolutionProjectsWithoutPackage = Lists.Split(SolutionProjectsWithoutPackage),
             ReviewScope = ReviewScope,
         });

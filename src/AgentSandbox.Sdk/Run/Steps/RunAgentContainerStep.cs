@@ -118,6 +118,9 @@ internal sealed class RunAgentContainerStep : IAgentRunStep
             case AgentFinished finished:
                 context.Outcome = finished.Outcome;
                 break;
+            case AgentSessionStarted session:
+                context.SessionId = session.Id;
+                break;
         }
     }
 }
