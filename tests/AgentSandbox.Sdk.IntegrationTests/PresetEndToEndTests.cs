@@ -378,6 +378,48 @@ public sealed class PresetEndToEndTests
         using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.SandboxDirectory, "AgentReview", "result.json")));
         Assert.Equal(2, result.RootElement.GetProperty("findings").GetArrayLength());
         Assert.Equal(0, result.RootElement.GetProperty("changedFiles").GetArrayLength());
+        Assert.Matches("^[0-9a-f]{64}$", result.RootElement.GetProperty("cache").GetProperty("key").GetString());
+        Assert.False(result.RootElement.GetProperty("cache").GetProperty("hit").GetBoolean());
+    }
+
+    [DockerFact]
+    public async Task AgentReviewOfAnUnchangedProjectIsSkippedWithTheSameFindingsAndAChangedFileRunsItAgain()
+    {
+        const string apiKey = "sk-ant-e2e-review-again";
+        await using var api = FakeAnthropicApi.Start([new TextTurn("FINDING warning Program.cs:1: The greeting is hard-coded."), new TextTurn("FINDING warning Program.cs:2: A second line now.")], apiKey);
+        using var environment = EnvironmentScope.WithApi(apiKey, api.BaseUrl);
+        using var project = new TestProject();
+        var program = Path.Combine(project.Directory, "Program.cs");
+        var first = project.Build("AgentReview", Properties(("AgentReviewFailOn", "none")));
+        var requests = api.Requests.Count;
+        using var firstResult = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.SandboxDirectory, "AgentReview", "result.json")));
+
+        var again = project.Build("AgentReview", Properties(("AgentReviewFailOn", "none")));
+
+        Assert.True(first.Succeeded, first.Log);
+        Assert.True(again.Succeeded, again.Log);
+        // Nothing the review reads changed: no request to the API, the same finding at its line, the run it repeats named.
+        Assert.Equal(requests, api.Requests.Count);
+        var finding = Assert.Single(again.Warnings, w => w.Code == "AGS4201");
+        Assert.Equal((program, 1, "The greeting is hard-coded."), (finding.File, finding.Line, finding.Text));
+        var repeated = firstResult.RootElement.GetProperty("cache").GetProperty("run").GetString();
+        Assert.Contains(again.Messages, m => m.Text == $"AgentReview for Sample: skipped: nothing it reads changed since its last successful run ({repeated}); AgentForce=true runs it anyway.");
+        using (var skipped = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.SandboxDirectory, "AgentReview", "result.json"))))
+        {
+            var cache = skipped.RootElement.GetProperty("cache");
+            Assert.True(cache.GetProperty("hit").GetBoolean());
+            Assert.Equal(firstResult.RootElement.GetProperty("cache").GetProperty("key").GetString(), cache.GetProperty("key").GetString());
+            Assert.Equal(repeated, cache.GetProperty("run").GetString());
+            Assert.Equal(1, skipped.RootElement.GetProperty("findings").GetArrayLength());
+        }
+
+        // One changed file: the review runs again.
+        File.AppendAllText(program, "Console.WriteLine(\"Again\");\n");
+        var changed = project.Build("AgentReview", Properties(("AgentReviewFailOn", "none")));
+
+        Assert.True(changed.Succeeded, changed.Log);
+        Assert.True(api.Requests.Count > requests);
+        Assert.Contains(changed.Warnings, w => w.Code == "AGS4201" && w.Text == "A second line now." && w.Line == 2);
     }
 
     [DockerFact]

@@ -119,8 +119,9 @@ public sealed class RealRepositoryTests
         Directory.Move(repository.Feed, repository.Feed + ".gone");
         Directory.CreateDirectory(repository.Feed);
 
-        var cached = repository.Build("AgentTest", Properties());
-        var uncached = repository.Build("AgentTest", Properties(("AgentPackageCache", "false")));
+        // AgentForce: the same inputs would otherwise skip the runs altogether.
+        var cached = repository.Build("AgentTest", Properties(("AgentForce", "true")));
+        var uncached = repository.Build("AgentTest", Properties(("AgentPackageCache", "false"), ("AgentForce", "true")));
 
         Assert.True(cached.Succeeded, cached.Log);
         Assert.False(uncached.Succeeded, uncached.Log);

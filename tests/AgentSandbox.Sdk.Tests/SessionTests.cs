@@ -84,10 +84,10 @@ public sealed class SessionTests : IDisposable
         var codex = _temp.Write("codex.json", """{ "agent": "codex", "sessionId": "01a21b6f" }""");
         var broken = _temp.Write("broken.json", """{ "agent": "claude", "sessionId": """);
 
-        Assert.Equal("5dd5f123", ResultDocument.SessionOf(path, "claude"));
-        Assert.Null(ResultDocument.SessionOf(codex, "claude"));
-        Assert.Null(ResultDocument.SessionOf(broken, "claude"));
-        Assert.Null(ResultDocument.SessionOf(_temp.Combine("missing.json"), "claude"));
+        Assert.Equal(("claude", "5dd5f123"), (ResultDocument.ReadPrevious(path)?.Agent, ResultDocument.ReadPrevious(path)?.SessionId));
+        Assert.Equal("codex", ResultDocument.ReadPrevious(codex)?.Agent);
+        Assert.Null(ResultDocument.ReadPrevious(broken));
+        Assert.Null(ResultDocument.ReadPrevious(_temp.Combine("missing.json")));
     }
 
     [Fact]

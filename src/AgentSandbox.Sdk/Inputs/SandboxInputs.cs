@@ -47,6 +47,9 @@ internal sealed record SandboxInputs
 
     public string? WorkspaceMode { get; init; }
 
+    /// <summary>AgentForce: run even when nothing changed since the last success.</summary>
+    public string? Force { get; init; }
+
     /// <summary>AgentResume: continue the last session of this target and agent.</summary>
     public string? Resume { get; init; }
 

@@ -97,6 +97,7 @@ internal static partial class SandboxSpecFactory
             Egress = egress,
             ReadOnlyRootFilesystem = readOnlyRoot,
             Sessions = sessions,
+            Force = ParseBool(inputs.Force, "AgentForce"),
             Timeout = ParseDuration(inputs.Timeout, "AgentTimeout") ?? AgentRunSpec.DefaultTimeout,
             Runtime = string.IsNullOrWhiteSpace(inputs.Runtime) ? null
                 : NetworkName().IsMatch(inputs.Runtime.Trim()) ? inputs.Runtime.Trim()

@@ -45,13 +45,13 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
     }
 
     /// <summary>AgentResume: the session the last run of this target left, read before its result.json goes; a fresh one with AGS4108 when there is none.</summary>
-    private AgentRunSpec ResumeLast(AgentRunSpec run, string resultPath)
+    private AgentRunSpec ResumeLast(AgentRunSpec run, PreviousRun? previous)
     {
         if (run.Sessions is not { ResumeLast: true })
         {
             return run;
         }
-        if (ResultDocument.SessionOf(resultPath, run.Agent.Kind) is { } session && SandboxSpecFactory.IsSessionId(session))
+        if (previous is { SessionId: { } session } && previous.Agent == run.Agent.Kind && SandboxSpecFactory.IsSessionId(session))
         {
             log.Info($"{run.Label}: continuing session {session}.");
             return run with { Invocation = run.Invocation with { ResumeSession = session } };
@@ -68,7 +68,8 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         // An old result must never pass for this run's, whatever stops this run.
         // Mount mode with an agent user of its own: folders that user owns are not trusted.
         var agentUid = run.Policy.Mode == WorkspaceMode.Mount && run.User.Uid != HostUser.Current().Uid ? run.User.Uid : (uint?)null;
-        run = ResumeLast(run, resultPath);
+        var previous = ResultDocument.ReadPrevious(resultPath);
+        run = ResumeLast(run, previous);
         SafeFiles.Delete(resultPath, run.WorkspaceRoot, agentUid);
         // Mount mode only: in copy mode the build writes the agent's files to the tree, as the build's own user.
         if (run.User.IsRoot && run.Policy.Mode == WorkspaceMode.Mount)
@@ -111,11 +112,22 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
             }
             using (copy)
             {
-                result = (await PresetRunner.RunAsync(run, imageTag, containers, log, cancellationToken, copy).ConfigureAwait(false)).StoppedBy(whyStopped);
-                // Not the build's token: a stopped run applies nothing, but still writes its result.
-                using (await WorkspaceLock.AcquireAsync(run.WorkspaceRoot, run.Label, Reading, CancellationToken.None).ConfigureAwait(false))
+                var key = RunCacheKey.Of(run, imageTag, copy.Before);
+                if (!run.Force && previous is { Success: true } && previous.CacheKey == key)
                 {
-                    result = Deliver(result, run, copy, patchPath, toUserTree: true);
+                    // Nothing the run reads changed since it last succeeded: the same agent would be paid to say the same.
+                    var repeated = previous.CacheRun ?? "an earlier run";
+                    log.Important($"{run.Label}: skipped: nothing it reads changed since its last successful run ({repeated}); AgentForce=true runs it anyway.");
+                    result = AgentRunResult.Skipped(run, imageTag, new RunCache(key, Hit: true, repeated), previous.Findings);
+                }
+                else
+                {
+                    result = (await PresetRunner.RunAsync(run, imageTag, containers, log, cancellationToken, copy).ConfigureAwait(false)).StoppedBy(whyStopped);
+                    // Not the build's token: a stopped run applies nothing, but still writes its result.
+                    using (await WorkspaceLock.AcquireAsync(run.WorkspaceRoot, run.Label, Reading, CancellationToken.None).ConfigureAwait(false))
+                    {
+                        result = Deliver(result, run, copy, patchPath, toUserTree: true) with { Cache = new RunCache(key, Hit: false, run.Identity.RunId) };
+                    }
                 }
             }
         }

@@ -2,6 +2,7 @@ using AgentSandbox.Common;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AgentSandbox.Errors;
+using AgentSandbox.Review;
 using AgentSandbox.Run;
 using AgentSandbox.Spec;
 using AgentSandbox.Verification;
@@ -69,6 +70,10 @@ internal sealed record ResultDocument(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Checkpoint { get; init; }
 
+    /// <summary>Copy mode: the run's cache key, whether it was a hit (the run was skipped) and the run whose outcome this is.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public RunCache? Cache { get; init; }
+
     /// <summary>The agent CLI's session (thread) id; absent when the CLI reported none.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? SessionId { get; init; }
@@ -85,11 +90,12 @@ internal sealed record ResultDocument(
     private const int MaxReadBack = 16 * 1024 * 1024;
 
     /// <summary>
-    /// The session an earlier run of the same target left, when that run was of <paramref name="agent"/>; null when
-    /// there is no such result.json, or it names none. Mount mode lets an agent write the file: what is read is a
-    /// session id for the CLI's --resume, checked like AgentSessionId by the caller, nothing more.
+    /// What the last run of the same target recorded, for the run that follows it: its agent, whether it succeeded,
+    /// its session, its cache key and its findings; null when there is no readable result.json. Mount mode lets an agent
+    /// write the file, so what is read here is checked by whoever uses it (a session id like AgentSessionId; a cache key
+    /// only ever matches a key computed now).
     /// </summary>
-    public static string? SessionOf(string resultPath, string agent)
+    public static PreviousRun? ReadPrevious(string resultPath)
     {
         try
         {
@@ -100,13 +106,30 @@ internal sealed record ResultDocument(
             }
             using var document = JsonDocument.Parse(File.ReadAllText(resultPath));
             var root = document.RootElement;
-            return root.ValueKind == JsonValueKind.Object
-                && root.TryGetProperty("agent", out var kind) && kind.ValueKind == JsonValueKind.String && kind.GetString() == agent
-                && root.TryGetProperty("sessionId", out var session) && session.ValueKind == JsonValueKind.String
-                ? session.GetString()
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+            string? Text(JsonElement element, string name) =>
+                element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+            var cache = root.TryGetProperty("cache", out var cached) ? cached : default;
+            var findings = root.TryGetProperty("findings", out var list) && list.ValueKind == JsonValueKind.Array
+                ? list.EnumerateArray()
+                    .Where(item => item.ValueKind == JsonValueKind.Object && item.TryGetProperty("line", out var line) && line.ValueKind == JsonValueKind.Number)
+                    .Select(item => (Severity: Text(item, "severity"), File: Text(item, "file"), Line: item.GetProperty("line").GetInt32(), Message: Text(item, "message")))
+                    .Where(item => item.File is not null && item.Message is not null && Enum.TryParse<FindingSeverity>(item.Severity, ignoreCase: true, out _))
+                    .Select(item => new ReviewFinding(Enum.Parse<FindingSeverity>(item.Severity!, ignoreCase: true), item.File!, item.Line, item.Message!))
+                    .ToList()
                 : null;
+            return new PreviousRun(
+                Text(root, "agent") ?? "",
+                root.TryGetProperty("success", out var success) && success.ValueKind == JsonValueKind.True,
+                Text(root, "sessionId"),
+                Text(cache, "key"),
+                Text(cache, "run"),
+                findings);
         }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or JsonException)
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or JsonException or FormatException or InvalidOperationException)
         {
             return null;
         }
@@ -141,6 +164,7 @@ internal sealed record ResultDocument(
         Patch = result.PatchFile,
         Checkpoint = result.Checkpoint,
         SessionId = result.SessionId,
+        Cache = result.Cache,
         Branch = result.Branch,
         Refused = result.Refusals?.Select(refusal => new ResultRefusal(JsonNamingPolicy.CamelCase.ConvertName(refusal.Kind.ToString()), refusal.Path)).ToList(),
     };
@@ -180,3 +204,7 @@ internal sealed record ResultVerification(
         Tests = verification.Tests,
     };
 }
+
+/// <summary>What a run's result.json recorded for the next run of the same target.</summary>
+/// <param name="Findings">AgentReview's findings; null for the other targets.</param>
+internal sealed record PreviousRun(string Agent, bool Success, string? SessionId, string? CacheKey, string? CacheRun, IReadOnlyList<ReviewFinding>? Findings);

@@ -166,8 +166,9 @@ internal static class RunReport
         {
             facts.Add($"session {session}");
         }
-        // AgentFix without a round: the agent never ran, so it neither succeeded nor failed.
-        var verdict = result.Iterations is { Count: 0 }
+        // AgentFix without a round: the agent never ran, so it neither succeeded nor failed; nor did a skipped run's.
+        var verdict = result.Cache is { Hit: true } cache ? $"{agentName} did not run, as nothing changed since {cache.Run}"
+            : result.Iterations is { Count: 0 }
             ? result.Success ? $"the build was already clean, so {agentName} did not run" : $"{agentName} did not run"
             : $"{agentName} {(result.Success ? "succeeded" : "failed")}";
         return $"{verdict}: {string.Join(", ", facts)}; {Outcome(result, namedFiles: 0)}.";

@@ -78,6 +78,9 @@ internal sealed record AgentRunResult(
     /// <summary>Set when the API refused the credential and the run was stopped.</summary>
     public int? CredentialRejectedStatus { get; init; }
 
+    /// <summary>Copy mode: the run's cache key; a hit is a run skipped because nothing it reads changed since its last success.</summary>
+    public RunCache? Cache { get; init; }
+
     /// <summary>The CLI's session (thread) id: a later run continues the conversation with it (AgentResume, AgentFix's rounds).</summary>
     public string? SessionId { get; init; }
 
@@ -96,6 +99,22 @@ internal sealed record AgentRunResult(
         && !(Findings ?? []).Any(finding => finding.FailsBuild(FailOn));
 
     /// <summary>A run that stopped before its agent started (the image could not be made, the build was cancelled).</summary>
+    /// <summary>
+    /// A run skipped because its cache key is that of the last successful run of the same target: nothing ran, nothing
+    /// changed, and an AgentReview reports that run's findings again.
+    /// </summary>
+    public static AgentRunResult Skipped(AgentRunSpec spec, string image, RunCache cache, IReadOnlyList<Review.ReviewFinding>? findings) => new(
+        spec.TargetName, spec.Agent.Kind, spec.Invocation.Version.ToNormalizedString(), image,
+        ExitCode: null, DurationMs: 0, NumTurns: null, CostUsd: null, InputTokens: null, OutputTokens: null, FinalText: null,
+        Errors: [], PermissionDenials: 0, ChangedFiles: [])
+    {
+        FailOn = spec.Preset.FailOn,
+        AgentSucceeded = true,
+        ReportedOutcome = true,
+        Findings = findings,
+        Cache = cache,
+    };
+
     public static AgentRunResult NotRun(AgentRunSpec spec, string image, Exception failure) => new(
         spec.TargetName, spec.Agent.Kind, spec.Invocation.Version.ToNormalizedString(), image,
         ExitCode: null, DurationMs: 0, NumTurns: null, CostUsd: null, InputTokens: null, OutputTokens: null, FinalText: null,
@@ -130,3 +149,6 @@ internal sealed record AgentRunResult(
 
 /// <summary>One round of AgentFix: the build's problems going in, and what the agent made of them.</summary>
 internal sealed record FixIteration(int Number, int Errors, int Warnings, bool AgentSucceeded, int? NumTurns, decimal? CostUsd, long DurationMs);
+
+/// <summary>A run's cache key, whether it was a hit, and the run whose outcome the result is (this one, or the one a hit repeats).</summary>
+internal sealed record RunCache(string Key, bool Hit, string Run);

@@ -41,6 +41,9 @@ internal sealed record AgentRunSpec(
     /// <summary>AgentRuntimeFallback: a runtime the engine does not have falls back to its default, with a warning, instead of failing.</summary>
     public bool RuntimeFallback { get; init; } = true;
 
+    /// <summary>AgentForce: run even when nothing the run reads changed since its last success.</summary>
+    public bool Force { get; init; }
+
     /// <summary>The agent's conversations kept between runs (AgentResume, AgentFix's rounds); null for a CLI that cannot continue one.</summary>
     public AgentSessions? Sessions { get; init; }
 

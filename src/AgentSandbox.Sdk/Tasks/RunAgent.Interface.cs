@@ -34,6 +34,9 @@ public sealed partial class RunAgent
     /// <summary>AgentWorkspaceMode: copy (the default) or mount.</summary>
     public string? WorkspaceMode { get; set; }
 
+    /// <summary>AgentForce: true runs the target even when nothing it reads changed since its last successful run.</summary>
+    public string? Force { get; set; }
+
     /// <summary>AgentResume: true continues the last session of this target and agent in the project.</summary>
     public string? Resume { get; set; }
 

@@ -62,6 +62,7 @@ public sealed partial class RunAgent : SandboxImageTask
             TestProjects = Lists.Split(TestProjects),
             PackageCache = PackageCache,
             Resume = Resume,
+            Force = Force,
             SessionId = SessionId,
             SolutionProjectsWithoutPackage = Lists.Split(SolutionProjectsWithoutPackage),
             ReviewScope = ReviewScope,
