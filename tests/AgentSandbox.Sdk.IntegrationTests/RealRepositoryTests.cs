@@ -126,7 +126,6 @@ public sealed class RealRepositoryTests
         Assert.True(cached.Succeeded, cached.Log);
         Assert.False(uncached.Succeeded, uncached.Log);
         Assert.Contains(uncached.Errors, e => e.Code == "AGS4011");
-        Assert.Equal(0, Shell.Run("sh", "-c", $"docker volume ls -q --filter label=org.agentsandbox.workspace={repository.Root} | xargs -r docker volume rm -f").ExitCode);
     }
 
     private static string Tests(params string[] facts) => $$"""
@@ -219,6 +218,7 @@ public sealed class RealRepositoryTests
 
         public void Dispose()
         {
+            Shell.RemoveKeptVolumes(_top);
             try
             {
                 Directory.Delete(_top, recursive: true);

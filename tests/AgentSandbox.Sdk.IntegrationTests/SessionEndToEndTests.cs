@@ -13,20 +13,9 @@ public sealed class SessionEndToEndTests
 
     private static List<RecordedRequest> Turns(FakeAnthropicApi api) => api.Requests.Where(r => r.Kind == RequestKind.ConversationTurn).ToList();
 
-    /// <summary>The session volumes of a workspace: none may be left, however the test ends.</summary>
-    private sealed class SessionVolumes(string workspace) : IDisposable
-    {
-        public string List() =>
-            Shell.Run("docker", "volume", "ls", "-q", "--filter", $"label=org.agentsandbox.workspace={workspace}", "--filter", "label=org.agentsandbox.cache=session").Output.Trim();
-
-        public void Dispose()
-        {
-            foreach (var volume in List().Split('\n', StringSplitOptions.RemoveEmptyEntries))
-            {
-                Shell.Run("docker", "volume", "rm", "-f", volume);
-            }
-        }
-    }
+    /// <summary>The session volumes the engine keeps for a workspace (the test project removes them when it goes).</summary>
+    private static string SessionVolumes(string workspace) =>
+        Shell.Run("docker", "volume", "ls", "-q", "--filter", $"label=org.agentsandbox.workspace={workspace}", "--filter", "label=org.agentsandbox.cache=session").Output.Trim();
 
     [DockerFact]
     public async Task A_resumed_run_carries_the_earlier_conversation()
@@ -35,7 +24,6 @@ public sealed class SessionEndToEndTests
         await using var api = FakeAnthropicApi.Start([new TextTurn("Noted: kumquat."), new TextTurn("The word was kumquat.")], apiKey);
         using var environment = EnvironmentScope.WithApi(apiKey, api.BaseUrl);
         using var project = new TestProject();
-        using var volumes = new SessionVolumes(project.Directory);
 
         // The first run asks for its session to be kept; there is none to continue yet.
         var first = project.Build("AgentRun", SandboxProperties.ForSandboxBuilds(("AgentPrompt", "Remember the word kumquat."), ("AgentResume", "true")));
@@ -56,7 +44,7 @@ public sealed class SessionEndToEndTests
         Assert.Matches("^[0-9a-f-]{36}$", result.RootElement.GetProperty("sessionId").GetString());
         Console.WriteLine($"resumed run: first request {Messages(resumed)} messages, {resumed.Body!.ToJsonString().Length} bytes; a fresh run's {fresh} messages, {Turns(api)[0].Body!.ToJsonString().Length} bytes");
         // Kept for the next run: the one volume of this project and agent.
-        Assert.StartsWith("agentsandbox-session-", volumes.List());
+        Assert.StartsWith("agentsandbox-session-", SessionVolumes(project.Directory));
     }
 
     [DockerFact]
@@ -71,7 +59,6 @@ public sealed class SessionEndToEndTests
         ], apiKey);
         using var environment = EnvironmentScope.WithApi(apiKey, api.BaseUrl);
         using var project = new TestProject();
-        using var volumes = new SessionVolumes(project.Directory);
         File.WriteAllText(Path.Combine(project.Directory, "Program.cs"), "Console.WriteLine(\"Hello, World!\")\n");
 
         var run = project.Build("AgentFix", SandboxProperties.ForSandboxBuilds());
@@ -85,6 +72,6 @@ public sealed class SessionEndToEndTests
         Assert.True(Messages(secondRound) >= fresh + 2, $"{fresh} messages fresh: {secondRound.Body!.ToJsonString()}");
         Console.WriteLine($"AgentFix round 2: first request {Messages(secondRound)} messages, {secondRound.Body!.ToJsonString().Length} bytes; round 1's {fresh} messages, {turns[0].Body!.ToJsonString().Length} bytes");
         // The rounds' session was the run's alone.
-        Assert.Equal("", volumes.List());
+        Assert.Equal("", SessionVolumes(project.Directory));
     }
 }

@@ -65,6 +65,7 @@ public sealed class TestProject : IDisposable
 
     public void Dispose()
     {
+        Shell.RemoveKeptVolumes(_root);
         try
         {
             System.IO.Directory.Delete(_root, recursive: true);
