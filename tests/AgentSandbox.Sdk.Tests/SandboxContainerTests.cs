@@ -54,6 +54,10 @@ public sealed class SandboxContainerTests : IDisposable
         Assert.Equal(_temp.Path, labels["org.agentsandbox.workspace"]);
         Assert.True(labels.ContainsKey(RunIdentity.VersionLabel));
         Assert.False(labels.ContainsKey(RunIdentity.ProcessLabel));
+        // Worktree mode works on a worktree of the workspace; the cache stays the workspace's, label and all.
+        var onWorktree = Spec() with { Workspace = Spec().Workspace with { Root = _temp.CreateDirectory("worktree") } };
+        var worktreeCache = Create(onWorktree, false).HostConfig!.Mounts!.Single(m => m.Target == SandboxPaths.PackageCache);
+        Assert.Equal((agent.Source, _temp.Path), (worktreeCache.Source, worktreeCache.VolumeOptions!.Labels!["org.agentsandbox.workspace"]));
         Assert.Null(off.PackageCacheVolume);
         Assert.DoesNotContain(Create(off, false).HostConfig!.Mounts!, m => m.Target == SandboxPaths.PackageCache);
     }

@@ -105,6 +105,7 @@ internal static partial class SandboxSpecFactory
             RuntimeFallback = string.IsNullOrWhiteSpace(inputs.RuntimeFallback) || ParseBool(inputs.RuntimeFallback, "AgentRuntimeFallback"),
             PackageCacheVolume = string.IsNullOrWhiteSpace(inputs.PackageCache) || ParseBool(inputs.PackageCache, "AgentPackageCache")
                 ? PackageCacheVolume(workspace.Root) : null,
+            KeptVolumesWorkspace = workspace.Root,
             ExtraMounts = [.. inputs.ExtraMounts.Select(mount => ParseMount(mount.Source, mount.Target, mount.ReadOnly, projectDirectory)),
                 .. FeedMounts(workspace.Root, workingDirectory)],
         };

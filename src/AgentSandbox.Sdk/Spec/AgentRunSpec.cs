@@ -50,6 +50,9 @@ internal sealed record AgentRunSpec(
     /// <summary>AgentPackageCache: the volume that keeps the sandbox's NuGet packages between builds and runs of this workspace; null for none.</summary>
     public string? PackageCacheVolume { get; init; }
 
+    /// <summary>The workspace the kept volumes (package cache, sessions) belong to, as their label says: the user's, also while a run works on a worktree of it.</summary>
+    public string? KeptVolumesWorkspace { get; init; }
+
     /// <summary>AgentExtraMount: more of the machine in every container, checked (never the engine's socket, /, or a home folder).</summary>
     public IReadOnlyList<SandboxMount> ExtraMounts { get; init; } = [];
 
