@@ -128,4 +128,18 @@ public sealed class SandboxBuildTests : IDisposable
         Assert.Equal(["Passed!"], result.OutputTail);
         Assert.DoesNotContain(log.Detail, line => line.Contains(encoded[..40], StringComparison.Ordinal) || line.Contains("not a report", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task Only_standard_output_carries_reports_a_frame_on_standard_error_is_an_ordinary_line()
+    {
+        var spec = Specs.RunSpec(Specs.Run(_temp.Path) with { ProjectFile = _temp.Combine("App.csproj"), Network = "none" });
+        var engine = new FakeEngine().ThenRun(request => new ContainerScript(0, ["Passed!"], Stderr: [request.Command[4], "on stderr", request.Command[4]]));
+        var log = new RecordingLog();
+
+        var result = await SandboxBuild.RunAsync(spec, "agentsandbox:0123456789abcdef", engine, VerifyMode.Test, log, CancellationToken.None);
+
+        Assert.Contains("on stderr", log.Detail);
+        Assert.Contains("on stderr", result.OutputTail);
+        Assert.Equal(0, result.Tests!.Total);
+    }
 }

@@ -126,7 +126,8 @@ internal static class SandboxBuild
         var report = new System.Text.StringBuilder();
         var inReport = false;
         long reportChars = 0;
-        void Collect(string line)
+        // The script prints the reports on standard output: only there is a frame one, and a line between frames a report's.
+        void CollectStdout(string line)
         {
             if (line == frame)
             {
@@ -147,6 +148,10 @@ internal static class SandboxBuild
                 }
                 return;
             }
+            Collect(line);
+        }
+        void Collect(string line)
+        {
             // The agent's credentials too: code it wrote may print one (a test's failure message).
             line = spec.Redact(line);
             log.Detail(line);
@@ -164,7 +169,7 @@ internal static class SandboxBuild
         {
             var exit = await engine.RunContainerAsync(
                 SandboxContainer.Create(spec, imageTag, verb, command, environment, readOnlyWorkspace: true, workingDirectory: SandboxPaths.Workspace, copy: copy, egress: egress),
-                onStdout: Collect, onStderr: Collect, CancellationToken.None, cancellationToken).ConfigureAwait(false);
+                onStdout: CollectStdout, onStderr: Collect, CancellationToken.None, cancellationToken).ConfigureAwait(false);
             exitCode = exit.Code;
             if (exit.OutOfMemory)
             {
