@@ -104,7 +104,8 @@ internal static partial class SandboxSpecFactory
                 : throw Diagnostics.InvalidValue("AgentRuntime", inputs.Runtime.Trim(), "give the name of a runtime the engine has, such as runsc"),
             RuntimeFallback = string.IsNullOrWhiteSpace(inputs.RuntimeFallback) || ParseBool(inputs.RuntimeFallback, "AgentRuntimeFallback"),
             PackageCacheVolume = string.IsNullOrWhiteSpace(inputs.PackageCache) || ParseBool(inputs.PackageCache, "AgentPackageCache")
-                ? PackageCacheVolume(workspace.Root) : null,
+                // One package cache per workspace: a repository's projects share their packages.
+                ? KeptVolumeName("nuget", workspace.Root) : null,
             KeptVolumesWorkspace = workspace.Root,
             ExtraMounts = [.. inputs.ExtraMounts.Select(mount => ParseMount(mount.Source, mount.Target, mount.ReadOnly, projectDirectory)),
                 .. FeedMounts(workspace.Root, workingDirectory)],
@@ -279,15 +280,12 @@ internal static partial class SandboxSpecFactory
                 : !SandboxPaths.IsWithin(workspaceRoot, path) ? throw Diagnostics.InvalidValue("AgentTestProject", path, $"it is outside the workspace {workspaceRoot}; set AgentWorkspaceRoot to a folder that holds both")
                 : TestProjects.Named(path, workspaceRoot, Read)).ToList();
         }
-        if (string.IsNullOrWhiteSpace(buildFile) || IsSolution(buildFile))
+        if (string.IsNullOrWhiteSpace(buildFile) || !TestProjects.IsProjectFile(buildFile.Trim()))
         {
             return [];
         }
         return TestProjects.Covering(Path.GetFullPath(buildFile.Trim(), workingDirectory), TestProjects.InFolder(workspaceRoot), workspaceRoot, Read);
     }
-
-    private static bool IsSolution(string file) =>
-        Path.GetExtension(file).ToLowerInvariant() is ".sln" or ".slnx" or ".slnf";
 
     /// <summary>One of an enum's names, case-insensitively; not a number or a comma list, which Enum.TryParse would take.</summary>
     private static T ParseChoice<T>(string? value, string property, T fallback) where T : struct, Enum
@@ -425,8 +423,7 @@ internal static partial class SandboxSpecFactory
         var folder = $"{(user.IsRoot ? "/root" : Image.DockerfileGenerator.AgentHome)}/{agent.SessionFolder}";
         if (resume || sessionId is not null)
         {
-            var volume = "agentsandbox-session-" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{workingDirectory}\n{agent.Kind}")))[..16].ToLowerInvariant();
-            return (new AgentSessions(volume, folder, ResumeLast: resume && sessionId is null), invocation with { ResumeSession = sessionId });
+            return (new AgentSessions(KeptVolumeName("session", $"{workingDirectory}\n{agent.Kind}"), folder, ResumeLast: resume && sessionId is null), invocation with { ResumeSession = sessionId });
         }
         return (preset == AgentPreset.Fix ? new AgentSessions($"agentsandbox-session-run-{identity.RunId}", folder, ResumeLast: false, Discard: true) : null, invocation);
     }
@@ -437,9 +434,12 @@ internal static partial class SandboxSpecFactory
     /// <summary>Whether a text can be a CLI's session id: what goes to --resume is never an option or a path.</summary>
     public static bool IsSessionId(string text) => SessionIdText().IsMatch(text);
 
-    /// <summary>One package cache per workspace (a repository's projects share their packages), named after its path.</summary>
-    private static string PackageCacheVolume(string workspaceRoot) =>
-        "agentsandbox-nuget-" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(workspaceRoot)))[..16].ToLowerInvariant();
+    /// <summary>
+    /// The engine volume kept for what <paramref name="owner"/> names (a workspace's path for its package cache, a
+    /// project's and agent's for its sessions): the same owner always gets the same volume.
+    /// </summary>
+    private static string KeptVolumeName(string kind, string owner) =>
+        $"agentsandbox-{kind}-" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(owner)))[..16].ToLowerInvariant();
 
     /// <summary>Why a host path (links resolved; null when it does not exist) may not go into the sandbox; null when it may.</summary>
     private static string? HostMountProblem(string? real)

@@ -48,6 +48,9 @@ internal static class TestProjects
     private static readonly string[] TestingPlatformSwitches =
         ["TestingPlatformDotnetTestSupport", "UseMicrosoftTestingPlatformRunner", "EnableMSTestRunner", "EnableNUnitRunner"];
 
+    /// <summary>Whether a file is a project (a build of one project), not a solution or filter of several.</summary>
+    public static bool IsProjectFile(string path) => Path.GetExtension(path).EndsWith("proj", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The project files in <paramref name="root"/> and below it, build output and hidden folders left out.</summary>
     public static IReadOnlyList<string> InFolder(string root)
     {

@@ -26,7 +26,7 @@ internal sealed class VerifyStep : IAgentRunStep
     {
         var spec = context.Spec;
         var project = spec.Preset.ProjectFileName;
-        if (spec.Preset.Verify != VerifyMode.Test || spec.Preset.TestProjects.Count > 0 || !Path.GetExtension(project).EndsWith("proj", StringComparison.OrdinalIgnoreCase))
+        if (spec.Preset.Verify != VerifyMode.Test || spec.Preset.TestProjects.Count > 0 || !TestProjects.IsProjectFile(project))
         {
             return spec;
         }
@@ -35,7 +35,7 @@ internal sealed class VerifyStep : IAgentRunStep
         string? Read(string path) =>
             changes.TryGetValue(path, out var change) ? change.Change == FileChange.Deleted || change.StagedFile is null ? null : File.ReadAllText(change.StagedFile)
             : File.Exists(path) ? File.ReadAllText(path) : null;
-        var candidates = TestProjects.InFolder(root).Concat(changes.Keys.Where(path => path.EndsWith("proj", StringComparison.OrdinalIgnoreCase))).Distinct(StringComparer.Ordinal).ToList();
+        var candidates = TestProjects.InFolder(root).Concat(changes.Keys.Where(TestProjects.IsProjectFile)).Distinct(StringComparer.Ordinal).ToList();
         var found = TestProjects.Covering(Path.GetFullPath(project, root), candidates, root, Read);
         return found.Count > 0 ? spec with { Preset = spec.Preset with { TestProjects = found } } : spec;
     }
