@@ -47,6 +47,58 @@ public sealed class SessionEndToEndTests
         Assert.StartsWith("agentsandbox-session-", SessionVolumes(project.Directory));
     }
 
+    /// <summary>Codex: `codex exec resume` sends the kept thread's items before the new prompt.</summary>
+    [DockerFact]
+    public async Task A_resumed_Codex_run_carries_the_earlier_thread()
+    {
+        const string apiKey = "sk-proj-e2e-resume";
+        await using var api = FakeOpenAiResponsesApi.Start([new TextTurn("Noted: kumquat."), new TextTurn("The word was kumquat.")], apiKey);
+        using var environment = EnvironmentScope.WithOpenAiApi(apiKey, api.BaseUrl);
+        using var project = new TestProject();
+
+        var resumed = RunTwice(project, () => api.Requests, ("AgentKind", "codex"), ("AgentNetwork", "host"));
+
+        var items = resumed.Body!["input"]!.AsArray().Count;
+        Assert.True(items >= 3, $"{items} input items: {resumed.Body!.ToJsonString()}");
+        Console.WriteLine($"resumed Codex run: first request {items} input items, {resumed.Body!.ToJsonString().Length} bytes");
+    }
+
+    /// <summary>Gemini CLI: --resume finds the chat in the project's kept folder and sends it before the new prompt.</summary>
+    [DockerFact]
+    public async Task A_resumed_Gemini_CLI_run_carries_the_earlier_chat()
+    {
+        const string apiKey = "gemini-e2e-resume";
+        await using var api = FakeGeminiApi.Start([new TextTurn("Noted: kumquat."), new TextTurn("The word was kumquat.")], apiKey);
+        using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["GEMINI_API_KEY"] = apiKey, ["GOOGLE_GEMINI_BASE_URL"] = api.BaseUrl.ToString().TrimEnd('/') });
+        using var project = new TestProject();
+
+        var resumed = RunTwice(project, () => api.Requests, ("AgentKind", "gemini"), ("AgentNetwork", "host"), ("AgentModel", "gemini-2.5-flash"));
+
+        var contents = resumed.Body!["contents"]!.AsArray().Count;
+        Assert.True(contents >= 3, $"{contents} contents: {resumed.Body!.ToJsonString()}");
+        Console.WriteLine($"resumed Gemini CLI run: first request {contents} contents, {resumed.Body!.ToJsonString().Length} bytes");
+    }
+
+    /// <summary>Two AgentResume runs, the second asking about the first: the second run's first model request.</summary>
+    private static RecordedRequest RunTwice(TestProject project, Func<IReadOnlyList<RecordedRequest>> requests, params (string, string)[] agent)
+    {
+        var first = project.Build("AgentRun", SandboxProperties.ForTests([.. agent, ("AgentPrompt", "Remember the word kumquat."), ("AgentResume", "true")]));
+        var afterFirst = requests().Count(r => r.Kind == RequestKind.ConversationTurn);
+        var second = project.Build("AgentRun", SandboxProperties.ForTests([.. agent, ("AgentPrompt", "Which word did I ask you to remember?"), ("AgentResume", "true")]));
+
+        Assert.True(first.Succeeded, first.Log);
+        Assert.True(second.Succeeded, second.Log);
+        Assert.DoesNotContain(second.Warnings, w => w.Code == "AGS4108");
+        Assert.Contains(second.Messages, m => m.Text.StartsWith("Command: ", StringComparison.Ordinal) && m.Text.Contains("resume", StringComparison.Ordinal));
+        var resumed = requests().Where(r => r.Kind == RequestKind.ConversationTurn).ElementAt(afterFirst);
+        var body = resumed.Body!.ToJsonString();
+        Assert.Contains("Remember the word kumquat.", body);
+        Assert.Contains("Noted: kumquat.", body);
+        Assert.Contains("Which word did I ask you to remember?", body);
+        Assert.StartsWith("agentsandbox-session-", SessionVolumes(project.Directory));
+        return resumed;
+    }
+
     [DockerFact]
     public async Task AgentFix_rounds_continue_one_session_whose_volume_goes_with_the_run()
     {

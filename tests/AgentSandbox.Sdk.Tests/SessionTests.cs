@@ -1,4 +1,5 @@
 using AgentSandbox.Containers;
+using AgentSandbox.Docker;
 using AgentSandbox.Errors;
 using AgentSandbox.Image;
 using AgentSandbox.Presets;
@@ -16,9 +17,11 @@ public sealed class SessionTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    private static string? Key(string name) => name == "ANTHROPIC_API_KEY" ? "sk-ant-test" : null;
+    private static string? Key(string name) => name is "ANTHROPIC_API_KEY" or "OPENAI_API_KEY" or "GEMINI_API_KEY" ? "sk-test" : null;
 
-    private (AgentRunSpec Spec, IReadOnlyList<Warning> Warnings) Create(string target = "AgentRun", string? resume = null, string? sessionId = null, string? kind = null, string? readOnlyRoot = null)
+    private (AgentRunSpec Spec, IReadOnlyList<Warning> Warnings) Create(
+        string target = "AgentRun", string? resume = null, string? sessionId = null, string? kind = null, string? readOnlyRoot = null, string? version = null,
+        string? sessionsToKeep = null)
     {
         var (spec, warnings) = Specs.Create(Specs.Run(_temp.Path, target == "AgentRun" ? "Do it" : null, target) with
         {
@@ -27,6 +30,8 @@ public sealed class SessionTests : IDisposable
             AgentKind = kind,
             AgentCommand = kind == "custom" ? "fixer" : null,
             ReadOnlyRootFilesystem = readOnlyRoot,
+            AgentVersion = version,
+            SessionsToKeep = sessionsToKeep,
             ProjectFile = _temp.Combine("App.csproj"),
         }, Key);
         return (spec.Run!, warnings);
@@ -47,6 +52,31 @@ public sealed class SessionTests : IDisposable
         Assert.False(named.Sessions.ResumeLast);
         Assert.Equal(["--resume", "5dd5f123-4354-4899-baf1-833f74bc73b8"], named.Command.SkipWhile(argument => argument != "--resume").Take(2));
         Assert.True(named.Command.ToList().IndexOf("--resume") < named.Command.ToList().IndexOf("--"));
+    }
+
+    [Theory]
+    [InlineData("codex", "/home/agent/.codex/sessions", "resume|--|5dd5f123-4354-4899-baf1-833f74bc73b8|Do it")]
+    [InlineData("gemini", "/home/agent/.gemini/tmp", "--resume=5dd5f123-4354-4899-baf1-833f74bc73b8")]
+    public void Codex_and_Gemini_CLI_continue_a_session_by_id_from_their_own_session_folder(string kind, string folder, string resumeArguments)
+    {
+        var (spec, warnings) = Create(sessionId: "5dd5f123-4354-4899-baf1-833f74bc73b8", kind: kind);
+
+        Assert.Empty(warnings);
+        Assert.Equal(folder, spec.Sessions!.Folder);
+        Assert.Contains(resumeArguments, string.Join("|", spec.Command));
+    }
+
+    [Theory]
+    [InlineData("codex", "0.40.0", "0.44.0")]
+    [InlineData("gemini", "0.11.3", "0.15.4")]
+    public void A_version_that_cannot_resume_by_id_starts_fresh_with_AGS4108_naming_the_version_that_can(string kind, string version, string since)
+    {
+        var (spec, warnings) = Create(resume: "true", kind: kind, version: version);
+
+        Assert.Null(spec.Sessions);
+        Assert.Equal("AGS4108", Assert.Single(warnings).Code);
+        Assert.Contains($"AgentVersion {since} or later", warnings[0].Message);
+        Assert.DoesNotContain("resume", string.Join(" ", spec.Command));
     }
 
     [Fact]
@@ -113,5 +143,29 @@ public sealed class SessionTests : IDisposable
         Assert.All(agents, agent => Assert.Contains(agent.Caches, cache => cache.Name == spec.Sessions.Volume));
         Assert.Contains($"remove volume {spec.Sessions.Volume}", engine.Calls);
         Assert.Equal("s-1", result.SessionId);
+    }
+
+    [Fact]
+    public async Task A_workspace_keeps_the_sessions_used_last_and_AgentSessionsToKeep_bounds_them()
+    {
+        var spec = Create(resume: "true", sessionsToKeep: "2").Spec;
+        Assert.Equal(2, spec.Sessions!.ToKeep);
+        EngineResource Volume(string name, string kind = "session", string? workspace = null) => new(ResourceKind.Volume, name, name, new Dictionary<string, string>
+        {
+            ["org.agentsandbox.version"] = "1", ["org.agentsandbox.cache"] = kind, ["org.agentsandbox.workspace"] = workspace ?? spec.KeptVolumesWorkspace,
+        });
+        var engine = new FakeEngine();
+        engine.Resources.AddRange([Volume("agentsandbox-session-a"), Volume("agentsandbox-session-b"), Volume("agentsandbox-session-c"),
+            Volume("agentsandbox-session-elsewhere", workspace: "/elsewhere"), Volume("agentsandbox-nuget-a", kind: "nuget")]);
+        AgentRunSpec Using(string volume, int toKeep) => spec with { Sessions = spec.Sessions with { Volume = volume, ToKeep = toKeep } };
+
+        await KeptSessions.PruneAsync(Using("agentsandbox-session-a", 3), engine, new RecordingLog());
+        Assert.Empty(engine.Calls);
+        // a was used before c; b has not been used since the index began.
+        await KeptSessions.PruneAsync(Using("agentsandbox-session-c", 2), engine, new RecordingLog());
+
+        Assert.Equal(["remove volume agentsandbox-session-b"], engine.Calls);
+        Assert.Equal(["agentsandbox-session-a", "agentsandbox-session-c", "agentsandbox-session-elsewhere", "agentsandbox-nuget-a"], engine.Resources.Select(r => r.Name));
+        Assert.Equal("AGS1005", Assert.Throws<AgentSandboxException>(() => Create(resume: "true", sessionsToKeep: "0")).Code);
     }
 }

@@ -50,6 +50,12 @@ internal sealed partial class CodexProfile : IAgentProfile
 
     public bool TakesPromptOnStdin => true;
 
+    /// <summary>The rollouts `codex exec resume &lt;thread id&gt;` finds a thread in; nothing of the config beside them.</summary>
+    public string SessionFolder => ".codex/sessions";
+
+    /// <summary>`exec resume` is older (0.39.0 has it), but only thread events name the thread a run can resume.</summary>
+    public NuGetVersion ResumesSince => ThreadEventsSince;
+
     public IReadOnlyList<string> BuildCommand(AgentInvocation invocation)
     {
         // Codex's own sandbox (Landlock, bubblewrap) cannot start in a container, and need not: the container is the boundary.
@@ -65,9 +71,11 @@ internal sealed partial class CodexProfile : IAgentProfile
         }
         command.AddRange(["-c", $"model_provider={ProviderId}", "-c", $"model_providers.{ProviderId}={Provider(invocation)}"]);
         command.AddRange(invocation.ExtraArguments ?? []);
-        // After "--", so that a prompt starting with "-" (a Markdown list) is never taken for an option.
+        // After "--", so that a prompt starting with "-" (a Markdown list) is never taken for an option. exec's options
+        // go before `resume`: every version with `exec resume` takes them there.
+        command.AddRange(invocation.ResumeSession is { } thread ? ["resume", "--", thread] : ["--"]);
         // "-": codex exec reads the prompt from standard input.
-        command.AddRange(["--", invocation.PromptOnStdin ? "-" : invocation.Prompt]);
+        command.Add(invocation.PromptOnStdin ? "-" : invocation.Prompt);
         return command;
     }
 

@@ -20,6 +20,8 @@ internal sealed partial class GeminiCliProfile : IAgentProfile
     internal static readonly NuGetVersion StreamJsonSince = NuGetVersion.Parse("0.11.3");
     // Absent in 0.12.0; GEMINI_CLI_TRUST_WORKSPACE below trusts the folder in the versions between.
     internal static readonly NuGetVersion SkipTrustSince = NuGetVersion.Parse("0.61.0");
+    /// <summary>The oldest version checked to take a session's id after --resume (0.15.4; "latest" and indexes came first).</summary>
+    internal static readonly NuGetVersion ResumeByIdSince = NuGetVersion.Parse("0.15.4");
 
     /// <summary>Before 0.6.1 the output is text: no result event to miss.</summary>
     public bool PrintsResultEvent(NuGetVersion version) => version >= JsonSince;
@@ -71,6 +73,14 @@ internal sealed partial class GeminiCliProfile : IAgentProfile
             : """{"selectedAuthType":"gemini-api-key","usageStatisticsEnabled":false}""",
     };
 
+    /// <summary>
+    /// The per-project folders with the chats that --resume finds: a folder whose .project_root names /workspace is
+    /// found again by a later container. Settings live elsewhere (the system file above, ~/.gemini/settings.json).
+    /// </summary>
+    public string SessionFolder => ".gemini/tmp";
+
+    public NuGetVersion ResumesSince => ResumeByIdSince;
+
     /// <summary>Turn limits exist only as the model.maxSessionTurns setting, not per run; there is no budget.</summary>
     public bool Supports(AgentSetting setting, NuGetVersion version) => setting is not (AgentSetting.MaxTurns or AgentSetting.MaxBudgetUsd);
 
@@ -91,6 +101,10 @@ internal sealed partial class GeminiCliProfile : IAgentProfile
         if (!string.IsNullOrWhiteSpace(invocation.Model))
         {
             command.AddRange(["-m", invocation.Model]);
+        }
+        if (invocation.ResumeSession is { } session)
+        {
+            command.Add($"--resume={session}");
         }
         command.AddRange(invocation.ExtraArguments ?? []);
         return command;

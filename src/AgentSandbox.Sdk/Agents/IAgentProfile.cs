@@ -84,6 +84,12 @@ internal interface IAgentProfile
     /// </summary>
     string? SessionFolder => null;
 
+    /// <summary>The oldest version that continues a session by its id; older ones start a fresh one with AGS4108.</summary>
+    NuGetVersion? ResumesSince => SessionFolder is null ? null : new NuGetVersion(0, 0, 0);
+
+    /// <summary>Whether this version continues a session (<see cref="AgentInvocation.ResumeSession"/>) kept in <see cref="SessionFolder"/>.</summary>
+    bool Resumes(NuGetVersion version) => SessionFolder is not null && ResumesSince is { } since && version >= since;
+
     /// <summary>The full command line (executable first), one argument per element: it never goes through a shell.</summary>
     IReadOnlyList<string> BuildCommand(AgentInvocation invocation);
 

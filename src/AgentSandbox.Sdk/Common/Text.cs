@@ -7,6 +7,10 @@ namespace AgentSandbox.Common;
 /// <summary>Small pieces of text the log and the reports share.</summary>
 internal static partial class Text
 {
+    /// <summary>A short stable name for a text (a path, a project and agent): the start of its SHA-256, lower-case hex.</summary>
+    public static string ShortHash(string text, int length = 16) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..length].ToLowerInvariant();
+
     /// <summary>A duration as AgentTimeout is written: 90s, 45m, 2h, 1h30m.</summary>
     public static string Duration(TimeSpan duration) =>
         duration.TotalSeconds % 60 != 0 || duration < TimeSpan.FromMinutes(1) ? FormattableString.Invariant($"{duration.TotalSeconds:0.#}s")

@@ -75,7 +75,7 @@ internal static class SandboxContainer
     {
         [RunIdentity.VersionLabel] = spec.Identity.Labels[RunIdentity.VersionLabel],
         [RunIdentity.LabelPrefix + "cache"] = kind,
-        [RunIdentity.LabelPrefix + "workspace"] = spec.KeptVolumesWorkspace ?? spec.WorkspaceRoot,
+        [RunIdentity.LabelPrefix + "workspace"] = spec.KeptVolumesWorkspace,
     });
 
     /// <summary>

@@ -53,6 +53,9 @@ internal sealed record SandboxInputs
     /// <summary>AgentResume: continue the last session of this target and agent.</summary>
     public string? Resume { get; init; }
 
+    /// <summary>AgentSessionsToKeep: how many kept sessions of the workspace stay.</summary>
+    public string? SessionsToKeep { get; init; }
+
     /// <summary>AgentSessionId: the session to continue.</summary>
     public string? SessionId { get; init; }
 

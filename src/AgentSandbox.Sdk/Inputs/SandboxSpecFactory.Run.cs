@@ -410,12 +410,15 @@ internal static partial class SandboxSpecFactory
         {
             throw Diagnostics.InvalidValue("AgentSessionId", sessionId, "give a session id as an earlier run's result.json names it (sessionId)");
         }
-        if (agent.SessionFolder is null || readOnlyRoot)
+        var toKeep = ParsePositive(inputs.SessionsToKeep, "AgentSessionsToKeep", "give a whole number of sessions greater than zero") ?? AgentSessions.DefaultToKeep;
+        if (!agent.Resumes(invocation.Version) || readOnlyRoot)
         {
             if (resume || sessionId is not null)
             {
-                warnings.Add(Diagnostics.SessionNotResumed(agent.DisplayName, agent.SessionFolder is null
-                    ? "it cannot continue a session here (Claude Code can)"
+                warnings.Add(Diagnostics.SessionNotResumed(agent.DisplayName, agent.ResumesSince is not { } since
+                    ? "it cannot continue a session here (Claude Code, Codex and Gemini CLI can)"
+                    : !agent.Resumes(invocation.Version)
+                    ? $"version {invocation.Version.ToNormalizedString()} cannot continue one by its id; AgentVersion {since.ToNormalizedString()} or later can"
                     : "AgentReadOnlyRootFilesystem leaves it no place to keep its sessions"));
             }
             return (null, invocation);
@@ -423,7 +426,8 @@ internal static partial class SandboxSpecFactory
         var folder = $"{(user.IsRoot ? "/root" : Image.DockerfileGenerator.AgentHome)}/{agent.SessionFolder}";
         if (resume || sessionId is not null)
         {
-            return (new AgentSessions(KeptVolumeName("session", $"{workingDirectory}\n{agent.Kind}"), folder, ResumeLast: resume && sessionId is null), invocation with { ResumeSession = sessionId });
+            return (new AgentSessions(KeptVolumeName("session", $"{workingDirectory}\n{agent.Kind}"), folder, ResumeLast: resume && sessionId is null, ToKeep: toKeep),
+                invocation with { ResumeSession = sessionId });
         }
         return (preset == AgentPreset.Fix ? new AgentSessions($"agentsandbox-session-run-{identity.RunId}", folder, ResumeLast: false, Discard: true) : null, invocation);
     }
@@ -439,7 +443,7 @@ internal static partial class SandboxSpecFactory
     /// project's and agent's for its sessions): the same owner always gets the same volume.
     /// </summary>
     private static string KeptVolumeName(string kind, string owner) =>
-        $"agentsandbox-{kind}-" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(owner)))[..16].ToLowerInvariant();
+        $"agentsandbox-{kind}-" + Text.ShortHash(owner);
 
     /// <summary>Why a host path (links resolved; null when it does not exist) may not go into the sandbox; null when it may.</summary>
     private static string? HostMountProblem(string? real)

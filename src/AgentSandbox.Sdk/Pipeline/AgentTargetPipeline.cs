@@ -141,6 +141,7 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
             result = result with { Checkpoint = checkpoint?.Id };
         }
 
+        await KeptSessions.PruneAsync(run, containers, log).ConfigureAwait(false);
         var error = RunReport.Verdict(result, run, resultPath);
         ResultDocument.From(result, run, RunReport.RecordedError(result, error)).WriteTo(resultPath, run.WorkspaceRoot, agentUid);
         StepSummary.AppendTo(spec.StepSummaryFile, result, run);

@@ -51,7 +51,9 @@ internal sealed record AgentRunSpec(
     public string? PackageCacheVolume { get; init; }
 
     /// <summary>The workspace the kept volumes (package cache, sessions) belong to, as their label says: the user's, also while a run works on a worktree of it.</summary>
-    public string? KeptVolumesWorkspace { get; init; }
+    public string KeptVolumesWorkspace { get => _keptVolumesWorkspace ?? WorkspaceRoot; init => _keptVolumesWorkspace = value; }
+
+    private readonly string? _keptVolumesWorkspace;
 
     /// <summary>AgentExtraMount: more of the machine in every container, checked (never the engine's socket, /, or a home folder).</summary>
     public IReadOnlyList<SandboxMount> ExtraMounts { get; init; } = [];

@@ -43,6 +43,9 @@ public sealed partial class RunAgent
     /// <summary>AgentSessionId: the session to continue (a sessionId of an earlier result.json).</summary>
     public string? SessionId { get; set; }
 
+    /// <summary>AgentSessionsToKeep: how many of the workspace's kept sessions (one per project and agent) stay, the ones used last (10).</summary>
+    public string? SessionsToKeep { get; set; }
+
     /// <summary>AgentPackageCache: true (default) keeps the sandbox's NuGet packages between builds and runs in a volume per workspace.</summary>
     public string? PackageCache { get; set; }
 

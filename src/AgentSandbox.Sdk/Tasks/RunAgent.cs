@@ -64,6 +64,7 @@ public sealed partial class RunAgent : SandboxImageTask
             Resume = Resume,
             Force = Force,
             SessionId = SessionId,
+            SessionsToKeep = SessionsToKeep,
             SolutionProjectsWithoutPackage = Lists.Split(SolutionProjectsWithoutPackage),
             ReviewScope = ReviewScope,
         });

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 
 namespace AgentSandbox.Workspace;
 
@@ -25,7 +23,7 @@ internal sealed class WorkspaceLock : IDisposable
     {
         // The user's own state folder: another user could plant a link in a shared temporary folder.
         var directory = StateFolder.Of("locks");
-        var name = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(Path.TrimEndingDirectorySeparator(workspaceRoot))))[..24];
+        var name = Common.Text.ShortHash(Path.TrimEndingDirectorySeparator(workspaceRoot), 24);
         var path = Path.Combine(directory, name + ".lock");
         var holderFile = Path.Combine(directory, name + ".holder");
         var told = false;

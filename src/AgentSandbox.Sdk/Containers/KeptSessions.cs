@@ -1,0 +1,87 @@
+using System.Text.Json;
+using AgentSandbox.Docker;
+using AgentSandbox.Errors;
+using AgentSandbox.Logging;
+using AgentSandbox.Spec;
+using AgentSandbox.Workspace;
+
+namespace AgentSandbox.Containers;
+
+/// <summary>
+/// AgentSessionsToKeep: a workspace keeps the session volumes (one per project and agent) used last, and the others go
+/// when a run that kept one ends. The engine knows when a volume was made, not when a run last used it: the build
+/// user's state folder, which no agent reaches, keeps that, one small file per workspace.
+/// </summary>
+internal static class KeptSessions
+{
+    private const string SessionLabel = RunIdentity.LabelPrefix + "cache";
+    private const string WorkspaceLabel = RunIdentity.LabelPrefix + "workspace";
+
+    public static async Task PruneAsync(AgentRunSpec spec, IContainerEngine engine, ISandboxLog log)
+    {
+        if (spec.Sessions is not { Discard: false } sessions)
+        {
+            return;
+        }
+        var indexPath = Path.Combine(StateFolder.Of("sessions"), Common.Text.ShortHash(spec.KeptVolumesWorkspace) + ".json");
+        var usedAt = Read(indexPath);
+        usedAt[sessions.Volume] = DateTimeOffset.UtcNow;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var kept = (await engine.ListLabelledAsync(SessionLabel, timeout.Token).ConfigureAwait(false))
+                .Where(resource => resource.Kind == ResourceKind.Volume
+                    && resource.Labels.GetValueOrDefault(SessionLabel) == "session"
+                    && resource.Labels.GetValueOrDefault(WorkspaceLabel) == spec.KeptVolumesWorkspace)
+                .OrderByDescending(volume => usedAt.GetValueOrDefault(volume.Name))
+                .ToList();
+            foreach (var stale in kept.Skip(sessions.ToKeep))
+            {
+                try
+                {
+                    await engine.RemoveAsync(stale, timeout.Token).ConfigureAwait(false);
+                    log.Info($"{spec.Label}: removed the kept session {stale.Name}, used less lately than the {sessions.ToKeep} AgentSessionsToKeep keeps.");
+                }
+                catch (AgentSandboxException inUse)
+                {
+                    // A run beside this one is using it: it stays until a later run prunes again.
+                    log.Info($"{spec.Label}: the kept session {stale.Name} stays for now ({inUse.Message}).");
+                    continue;
+                }
+            }
+            usedAt = kept.Take(sessions.ToKeep).ToDictionary(volume => volume.Name, volume => usedAt.GetValueOrDefault(volume.Name));
+        }
+        catch (Exception failure) when (failure is AgentSandboxException or OperationCanceledException)
+        {
+            log.Info($"{spec.Label}: kept sessions were not pruned ({failure.Message}); the next run prunes them, AgentSandboxClean removes them.");
+        }
+        Write(indexPath, usedAt);
+    }
+
+    private static Dictionary<string, DateTimeOffset> Read(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<Dictionary<string, DateTimeOffset>>(File.ReadAllText(path)) ?? [];
+        }
+        catch (Exception unreadable) when (unreadable is IOException or JsonException or UnauthorizedAccessException)
+        {
+            // None yet, or spoilt: every volume counts as unused, and this run's is the one used last.
+            return [];
+        }
+    }
+
+    private static void Write(string path, Dictionary<string, DateTimeOffset> usedAt)
+    {
+        try
+        {
+            var partial = $"{path}.{Environment.ProcessId}.tmp";
+            File.WriteAllText(partial, JsonSerializer.Serialize(usedAt));
+            File.Move(partial, path, overwrite: true);
+        }
+        catch (Exception failure) when (failure is IOException or UnauthorizedAccessException)
+        {
+            // Only the order of later pruning suffers.
+        }
+    }
+}
