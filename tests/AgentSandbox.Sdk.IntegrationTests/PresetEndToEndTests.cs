@@ -423,6 +423,38 @@ public sealed class PresetEndToEndTests
     }
 
     [DockerFact]
+    public async Task AScopedAgentReviewInMountModeIsSkippedWhileItsScopeIsUnchangedAndRepeatsItsOwnRecordNotResultJson()
+    {
+        const string apiKey = "sk-ant-e2e-review-mount";
+        await using var api = FakeAnthropicApi.Start([new TextTurn("FINDING warning Program.cs:1: The greeting is hard-coded."), new TextTurn("FINDING warning Program.cs:2: A second line now.")], apiKey);
+        using var environment = EnvironmentScope.WithApi(apiKey, api.BaseUrl);
+        using var project = new TestProject();
+        var program = Path.Combine(project.Directory, "Program.cs");
+        var review = Properties(("AgentReviewFailOn", "none"), ("AgentWorkspaceMode", "mount"), ("AgentReviewScope", "Program.cs"));
+        var first = project.Build("AgentReview", review);
+        var requests = api.Requests.Count;
+        // What an agent of another target could write in mount mode: result.json with findings of its own.
+        var resultPath = Path.Combine(project.SandboxDirectory, "AgentReview", "result.json");
+        File.WriteAllText(resultPath, File.ReadAllText(resultPath).Replace("The greeting is hard-coded.", "All is well.", StringComparison.Ordinal));
+        File.WriteAllText(Path.Combine(project.Directory, "NOTES.md"), "Outside the review's scope.\n");
+
+        var again = project.Build("AgentReview", review);
+
+        Assert.True(first.Succeeded, first.Log);
+        Assert.True(again.Succeeded, again.Log);
+        Assert.Equal(requests, api.Requests.Count);
+        Assert.Equal("The greeting is hard-coded.", Assert.Single(again.Warnings, w => w.Code == "AGS4201").Text);
+        Assert.Contains(again.Messages, m => m.Text.StartsWith("AgentReview for Sample: skipped: nothing it reads changed", StringComparison.Ordinal));
+
+        File.AppendAllText(program, "Console.WriteLine(\"Again\");\n");
+        var changed = project.Build("AgentReview", review);
+
+        Assert.True(changed.Succeeded, changed.Log);
+        Assert.True(api.Requests.Count > requests);
+        Assert.Contains(changed.Warnings, w => w.Code == "AGS4201" && w.Text == "A second line now." && w.Line == 2);
+    }
+
+    [DockerFact]
     public async Task AgentReviewFailsTheBuildOnErrorFindingsByDefault()
     {
         const string apiKey = "sk-ant-e2e-review-fail";

@@ -46,6 +46,19 @@ internal static class FilePattern
         return false;
     }
 
+    /// <summary>Whether a scope entry takes in a file (relative, forward slashes): the file itself, a folder above it, or a glob that matches it.</summary>
+    public static bool Covers(string pattern, string relativePath)
+    {
+        var normalized = pattern.Replace('\\', '/').TrimEnd('/');
+        while (normalized.StartsWith("./", StringComparison.Ordinal))
+        {
+            normalized = normalized[2..];
+        }
+        return normalized.IndexOfAny(['*', '?']) < 0
+            ? relativePath == normalized || relativePath.StartsWith(normalized + "/", StringComparison.Ordinal)
+            : ToRegex(normalized).IsMatch(relativePath);
+    }
+
     /// <summary>Whether a relative path (forward slashes) matches a pattern, case ignored: protected paths hold on any file system.</summary>
     public static bool Matches(string pattern, string relativePath) =>
         ToRegex(pattern.Replace('\\', '/').TrimStart('/'), ignoreCase: true).IsMatch(relativePath);

@@ -98,7 +98,7 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         AgentRunResult result;
         if (run.Policy.Mode == WorkspaceMode.Worktree)
         {
-            result = (await RunInWorktreeAsync(run, imageTag, patchPath, cancellationToken).ConfigureAwait(false)).StoppedBy(whyStopped);
+            result = (await RunInWorktreeAsync(run, imageTag, patchPath, resultPath, cancellationToken).ConfigureAwait(false)).StoppedBy(whyStopped);
         }
         else if (run.Policy.Mode == WorkspaceMode.Copy)
         {
@@ -112,21 +112,16 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
             }
             using (copy)
             {
-                var key = RunCacheKey.Of(run, imageTag, copy.Before);
-                if (!run.Force && previous is { Success: true } && previous.CacheKey == key)
+                var key = RunCacheKey.Of(run, imageTag, copy.Before.Values);
+                result = Unchanged(run, imageTag, key, resultPath) ?? await Ran().ConfigureAwait(false);
+
+                async Task<AgentRunResult> Ran()
                 {
-                    // Nothing the run reads changed since it last succeeded: the same agent would be paid to say the same.
-                    var repeated = previous.CacheRun ?? "an earlier run";
-                    log.Important($"{run.Label}: skipped: nothing it reads changed since its last successful run ({repeated}); AgentForce=true runs it anyway.");
-                    result = AgentRunResult.Skipped(run, imageTag, new RunCache(key, Hit: true, repeated), previous.Findings);
-                }
-                else
-                {
-                    result = (await PresetRunner.RunAsync(run, imageTag, containers, log, cancellationToken, copy).ConfigureAwait(false)).StoppedBy(whyStopped);
+                    var ran = (await PresetRunner.RunAsync(run, imageTag, containers, log, cancellationToken, copy).ConfigureAwait(false)).StoppedBy(whyStopped);
                     // Not the build's token: a stopped run applies nothing, but still writes its result.
                     using (await WorkspaceLock.AcquireAsync(run.WorkspaceRoot, run.Label, Reading, CancellationToken.None).ConfigureAwait(false))
                     {
-                        result = Deliver(result, run, copy, patchPath, toUserTree: true) with { Cache = new RunCache(key, Hit: false, run.Identity.RunId) };
+                        return Deliver(ran, run, copy, patchPath, toUserTree: true) with { Cache = new RunCache(key, Hit: false, run.Identity.RunId) };
                     }
                 }
             }
@@ -135,10 +130,21 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         // Mount mode, from the first snapshot to the last: another run in the same tree meanwhile would pass its changes off as this run's.
         using (await WorkspaceLock.AcquireAsync(run.WorkspaceRoot, run.Label, Waiting, cancellationToken).ConfigureAwait(false))
         {
-            // The agent changes the live tree, so the way back is recorded before it starts.
-            var checkpoint = TakeCheckpoint(run);
-            result = (await PresetRunner.RunAsync(run, imageTag, containers, log, cancellationToken, checkpoint: checkpoint).ConfigureAwait(false)).StoppedBy(whyStopped);
-            result = result with { Checkpoint = checkpoint?.Id };
+            var before = WorkspaceSnapshot.Take(run.WorkspaceRoot);
+            var key = RunCacheKey.Of(run, imageTag, before.Contents);
+            result = Unchanged(run, imageTag, key, resultPath) ?? await Ran().ConfigureAwait(false);
+
+            async Task<AgentRunResult> Ran()
+            {
+                // The agent changes the live tree, so the way back is recorded before it starts.
+                var checkpoint = TakeCheckpoint(run);
+                var ran = (await PresetRunner.RunAsync(run, imageTag, containers, log, cancellationToken, checkpoint: checkpoint, before: before).ConfigureAwait(false)).StoppedBy(whyStopped);
+                return ran with { Checkpoint = checkpoint?.Id, Cache = new RunCache(key, Hit: false, run.Identity.RunId) };
+            }
+        }
+        if (result is { Success: true, Cache: { Hit: false } ran })
+        {
+            new RunRecord(ran.Key, ran.Run, result.Findings ?? []).Write(resultPath);
         }
 
         await KeptSessions.PruneAsync(run, containers, log).ConfigureAwait(false);
@@ -158,6 +164,20 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
 
         void Reading(string holder) =>
             log.Info($"{run.Label}: waiting for {holder} to finish reading or writing the workspace {run.WorkspaceRoot}.");
+    }
+
+    /// <summary>
+    /// A run whose key is that of its target's last successful run, as this machine recorded it: nothing it reads
+    /// changed, and the same agent would be paid to say the same. Its findings are repeated; AgentForce runs it anyway.
+    /// </summary>
+    private AgentRunResult? Unchanged(AgentRunSpec run, string imageTag, string key, string resultPath)
+    {
+        if (run.Force || RunRecord.Read(resultPath) is not { } last || last.Key != key)
+        {
+            return null;
+        }
+        log.Important($"{run.Label}: skipped: nothing it reads changed since its last successful run ({last.Run}); AgentForce=true runs it anyway.");
+        return AgentRunResult.Skipped(run, imageTag, new RunCache(key, Hit: true, last.Run), last.Findings);
     }
 
     /// <summary>
@@ -195,7 +215,7 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
     /// Worktree mode: copy mode on a worktree of the repository made for the run (no lock: the user's tree is not
     /// touched, so agents need not take turns), its checked changes committed to the run's branch.
     /// </summary>
-    private async Task<AgentRunResult> RunInWorktreeAsync(AgentRunSpec run, string imageTag, string patchPath, CancellationToken cancellationToken)
+    private async Task<AgentRunResult> RunInWorktreeAsync(AgentRunSpec run, string imageTag, string patchPath, string resultPath, CancellationToken cancellationToken)
     {
         using var worktree = AgentWorktree.Create(run.WorkspaceRoot, run.Identity.RunId);
         var inWorktree = run with
@@ -204,8 +224,13 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
             Workspace = run.Workspace with { Root = worktree.Map(run.WorkspaceRoot) },
         };
         using var copy = WorkspaceCopy.Pack(inWorktree.WorkspaceRoot, run.User);
+        var key = RunCacheKey.Of(inWorktree, imageTag, copy.Before.Values);
+        if (Unchanged(inWorktree, imageTag, key, resultPath) is { } unchanged)
+        {
+            return unchanged;
+        }
         var result = (await PresetRunner.RunAsync(inWorktree, imageTag, containers, log, cancellationToken, copy).ConfigureAwait(false)).StoppedBy(() => Diagnostics.Cancelled("the build was cancelled"));
-        result = Deliver(result, inWorktree, copy, patchPath, toUserTree: false);
+        result = Deliver(result, inWorktree, copy, patchPath, toUserTree: false) with { Cache = new RunCache(key, Hit: false, run.Identity.RunId) };
         if (result.Applied != true)
         {
             return result;

@@ -21,13 +21,14 @@ internal sealed class FixLoop(AgentRunner rounds)
     private const int DiagnosticsPerRound = 50;
 
     /// <param name="copy">Copy mode: the workspace as the sandbox holds it (each round and build starts from the last round's tree); null to mount the user's tree.</param>
+    /// <param name="taken">Mount mode: the workspace as the caller has just taken it; null to take it here.</param>
     public async Task<AgentRunResult> RunAsync(
         AgentRunSpec spec, string imageTag, IContainerEngine engine, ISandboxLog log, CancellationToken cancellationToken,
-        WorkspaceCopy? copy = null, Checkpoint? checkpoint = null)
+        WorkspaceCopy? copy = null, Checkpoint? checkpoint = null, WorkspaceSnapshot? taken = null)
     {
         var preset = spec.Preset;
         // Each round starts from where the last one left the tree (the sandbox builds in between only read it).
-        var before = copy is null ? WorkspaceSnapshot.Take(spec.WorkspaceRoot) : null;
+        var before = copy is null ? taken ?? WorkspaceSnapshot.Take(spec.WorkspaceRoot) : null;
         var current = before;
         var refusals = new List<ChangeRefusal>();
         var runs = new List<AgentRunResult>();

@@ -13,10 +13,11 @@ namespace AgentSandbox.Presets;
 internal static class PresetRunner
 {
     /// <param name="copy">Copy mode: the workspace as the sandbox holds it; null to mount the user's tree.</param>
+    /// <param name="before">Mount mode: the workspace as the caller has just taken it; null to take it here.</param>
     public static Task<AgentRunResult> RunAsync(
         AgentRunSpec spec, string imageTag, IContainerEngine engine, ISandboxLog log, CancellationToken cancellationToken,
-        WorkspaceCopy? copy = null, Checkpoint? checkpoint = null) =>
+        WorkspaceCopy? copy = null, Checkpoint? checkpoint = null, WorkspaceSnapshot? before = null) =>
         spec.Preset.Kind == AgentPreset.Fix
-            ? new FixLoop(AgentRunner.Default).RunAsync(spec, imageTag, engine, log, cancellationToken, copy, checkpoint)
-            : AgentRunner.Default.RunAsync(spec, imageTag, engine, log, cancellationToken, copy, checkpoint: checkpoint);
+            ? new FixLoop(AgentRunner.Default).RunAsync(spec, imageTag, engine, log, cancellationToken, copy, checkpoint, before)
+            : AgentRunner.Default.RunAsync(spec, imageTag, engine, log, cancellationToken, copy, before, checkpoint);
 }

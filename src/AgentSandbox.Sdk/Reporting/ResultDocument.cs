@@ -90,10 +90,9 @@ internal sealed record ResultDocument(
     private const int MaxReadBack = 16 * 1024 * 1024;
 
     /// <summary>
-    /// What the last run of the same target recorded, for the run that follows it: its agent, whether it succeeded,
-    /// its session, its cache key and its findings; null when there is no readable result.json. Mount mode lets an agent
-    /// write the file, so what is read here is checked by whoever uses it (a session id like AgentSessionId; a cache key
-    /// only ever matches a key computed now).
+    /// What the last run of the same target recorded, for an AgentResume run that follows it: its agent and its
+    /// session; null when there is no readable result.json. Mount mode lets an agent write the file, so the session id
+    /// is checked like AgentSessionId. Whether a run may be skipped is never read from here (see RunRecord).
     /// </summary>
     public static PreviousRun? ReadPrevious(string resultPath)
     {
@@ -112,22 +111,7 @@ internal sealed record ResultDocument(
             }
             string? Text(JsonElement element, string name) =>
                 element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-            var cache = root.TryGetProperty("cache", out var cached) ? cached : default;
-            var findings = root.TryGetProperty("findings", out var list) && list.ValueKind == JsonValueKind.Array
-                ? list.EnumerateArray()
-                    .Where(item => item.ValueKind == JsonValueKind.Object && item.TryGetProperty("line", out var line) && line.ValueKind == JsonValueKind.Number)
-                    .Select(item => (Severity: Text(item, "severity"), File: Text(item, "file"), Line: item.GetProperty("line").GetInt32(), Message: Text(item, "message")))
-                    .Where(item => item.File is not null && item.Message is not null && Enum.TryParse<FindingSeverity>(item.Severity, ignoreCase: true, out _))
-                    .Select(item => new ReviewFinding(Enum.Parse<FindingSeverity>(item.Severity!, ignoreCase: true), item.File!, item.Line, item.Message!))
-                    .ToList()
-                : null;
-            return new PreviousRun(
-                Text(root, "agent") ?? "",
-                root.TryGetProperty("success", out var success) && success.ValueKind == JsonValueKind.True,
-                Text(root, "sessionId"),
-                Text(cache, "key"),
-                Text(cache, "run"),
-                findings);
+            return new PreviousRun(Text(root, "agent") ?? "", Text(root, "sessionId"));
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or JsonException or FormatException or InvalidOperationException)
         {
@@ -207,4 +191,4 @@ internal sealed record ResultVerification(
 
 /// <summary>What a run's result.json recorded for the next run of the same target.</summary>
 /// <param name="Findings">AgentReview's findings; null for the other targets.</param>
-internal sealed record PreviousRun(string Agent, bool Success, string? SessionId, string? CacheKey, string? CacheRun, IReadOnlyList<ReviewFinding>? Findings);
+internal sealed record PreviousRun(string Agent, string? SessionId);

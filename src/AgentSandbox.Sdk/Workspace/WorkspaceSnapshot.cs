@@ -40,6 +40,12 @@ internal sealed class WorkspaceSnapshot
 
     public int FileCount => _hashes.Count;
 
+    /// <summary>The files and links by content, without build output and tool state, as copy mode copies them in: what a run's cache key hashes.</summary>
+    public IEnumerable<TreeEntry> Contents => _hashes.Where(entry => !WorkspaceCopy.IsNotCopied(entry.Key)).Select(entry =>
+        entry.Value.StartsWith(LinkPrefix, StringComparison.Ordinal)
+            ? new TreeEntry(entry.Key, IsLink: true, entry.Value[LinkPrefix.Length..], Executable: false)
+            : new TreeEntry(entry.Key, IsLink: false, entry.Value, Executable: false));
+
     /// <summary>
     /// Every .git directory or file (worktrees, submodules) in the workspace that is not a link, relative, with forward
     /// slashes: what the sandbox mounts read-only.
