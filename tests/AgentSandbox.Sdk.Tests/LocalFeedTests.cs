@@ -47,6 +47,18 @@ public sealed class LocalFeedTests : IDisposable
         Assert.Equal(new SandboxMount(feed, "/feed", ReadOnly: true), Assert.Single(Spec("..\\feed").ExtraMounts));
     }
 
+    [Theory]
+    [InlineData("<clear />")]
+    [InlineData("<remove key=\"local\" />")]
+    public void A_feed_a_nearer_config_clears_or_removes_is_neither_mounted_nor_refused(string nearer)
+    {
+        // "/" could not be mounted (AGS1016), were it still a source.
+        _temp.Write("repo/nuget.config", """<configuration><packageSources><add key="local" value="/" /></packageSources></configuration>""");
+        _temp.Write("repo/src/nuget.config", $"<configuration><packageSources>{nearer}</packageSources></configuration>");
+
+        Assert.Empty(Specs.RunSpec(Specs.Run(_temp.Combine("repo/src/App"))).ExtraMounts);
+    }
+
     [Fact]
     public void A_feed_in_the_workspace_travels_with_it_and_one_that_does_not_exist_is_NuGet_s_to_report()
     {

@@ -1,5 +1,3 @@
-using System.Xml;
-using System.Xml.Linq;
 using AgentSandbox.Common;
 
 namespace AgentSandbox.Workspace;
@@ -22,41 +20,29 @@ internal static class LocalFeeds
     private static readonly string[] ReservedInContainer =
         ["/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/proc", "/root", "/run", "/sbin", "/sys", "/usr", "/var", "/opt/agentsandbox", "/home/agent", SandboxPaths.Workspace];
 
-    /// <summary>The packageSources of a nuget.config that are folders: the value as written, and the folder as NuGet resolves it (relative to the file).</summary>
-    public static IReadOnlyList<(string Value, string Folder)> Named(string nugetConfig)
-    {
-        try
-        {
-            var sources = XDocument.Load(nugetConfig).Root?.Element("packageSources")?.Elements("add") ?? [];
-            return sources.Select(source => source.Attribute("value")?.Value.Trim())
-                .Where(value => !string.IsNullOrEmpty(value) && !value.Contains("://", StringComparison.Ordinal) && !value.Contains('%'))
-                .Select(value => value!.Replace('\\', '/'))
-                .Select(value => (value, Path.GetFullPath(value, Path.GetDirectoryName(nugetConfig)!)))
-                .ToList();
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or XmlException)
-        {
-            // NuGet reports a config it cannot read itself, in the restore.
-            return [];
-        }
-    }
-
-    /// <summary>The existing folder feeds outside <paramref name="workspaceRoot"/> named by the nuget.config files in it at or above <paramref name="directory"/>.</summary>
+    /// <summary>
+    /// The existing folder feeds outside <paramref name="workspaceRoot"/> among the sources a restore in the sandbox
+    /// uses: those the nuget.config files in the workspace at or above <paramref name="directory"/> add and do not
+    /// clear or remove, as NuGet merges them.
+    /// </summary>
     public static IReadOnlyList<LocalFeed> OutsideWorkspace(string workspaceRoot, string directory)
     {
         var feeds = new List<LocalFeed>();
-        foreach (var config in NuGetConfigs.AtOrAbove(directory).Where(config => SandboxPaths.IsWithin(workspaceRoot, config)))
+        foreach (var source in NuGetConfigs.Sources(directory, config => SandboxPaths.IsWithin(workspaceRoot, config)))
         {
-            foreach (var (value, folder) in Named(config))
+            if (source.Config is not { } config || source.Value.Contains("://", StringComparison.Ordinal) || source.Value.Contains('%'))
             {
-                if (!Directory.Exists(folder) || SandboxPaths.IsWithin(workspaceRoot, folder) || feeds.Any(feed => feed.HostPath == folder))
-                {
-                    continue;
-                }
-                var configInContainer = SandboxPaths.InContainer(workspaceRoot, Path.GetDirectoryName(config)!);
-                var containerPath = value.StartsWith('/') ? Path.TrimEndingDirectorySeparator(Path.GetFullPath(value)) : Path.TrimEndingDirectorySeparator(Path.GetFullPath(value, configInContainer));
-                feeds.Add(new LocalFeed(folder, containerPath, config));
+                continue;
             }
+            var value = source.Value.Replace('\\', '/');
+            var folder = Path.GetFullPath(value, Path.GetDirectoryName(config)!);
+            if (!Directory.Exists(folder) || SandboxPaths.IsWithin(workspaceRoot, folder) || feeds.Any(feed => feed.HostPath == folder))
+            {
+                continue;
+            }
+            var configInContainer = SandboxPaths.InContainer(workspaceRoot, Path.GetDirectoryName(config)!);
+            var containerPath = value.StartsWith('/') ? Path.TrimEndingDirectorySeparator(Path.GetFullPath(value)) : Path.TrimEndingDirectorySeparator(Path.GetFullPath(value, configInContainer));
+            feeds.Add(new LocalFeed(folder, containerPath, config));
         }
         return feeds;
     }

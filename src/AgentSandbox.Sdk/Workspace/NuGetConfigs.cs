@@ -15,13 +15,25 @@ internal static class NuGetConfigs
 
     /// <summary>
     /// The hosts (host, or host:port for a port other than 80 and 443) of the http(s) package sources a restore in
-    /// <paramref name="directory"/> uses: nuget.org unless cleared, then each nuget.config from the farthest to the
-    /// nearest, with its clear, add and remove, as NuGet merges them. Local folder feeds have no host.
+    /// <paramref name="directory"/> uses. Local folder feeds have no host.
     /// </summary>
-    public static IReadOnlyList<string> FeedHosts(string directory)
+    public static IReadOnlyList<string> FeedHosts(string directory) =>
+        Sources(directory)
+            .Select(source => Uri.TryCreate(source.Value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp) ? uri : null)
+            .OfType<Uri>()
+            .Select(uri => uri.IsDefaultPort ? uri.IdnHost : $"{uri.IdnHost}:{uri.Port}")
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .ToList();
+
+    /// <summary>
+    /// The package sources a restore in <paramref name="directory"/> uses: nuget.org unless cleared, then each
+    /// nuget.config from the farthest to the nearest, with its clear, add and remove, as NuGet merges them.
+    /// </summary>
+    /// <param name="reads">Which of the nuget.config files the restore reads (the sandbox's: those in its workspace); null for all.</param>
+    public static IReadOnlyList<PackageSource> Sources(string directory, Func<string, bool>? reads = null)
     {
-        var sources = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["nuget.org"] = NuGetOrg };
-        foreach (var file in AtOrAbove(directory).Reverse())
+        var sources = new Dictionary<string, PackageSource>(StringComparer.OrdinalIgnoreCase) { ["nuget.org"] = new("nuget.org", NuGetOrg, Config: null) };
+        foreach (var file in AtOrAbove(directory).Reverse().Where(file => reads?.Invoke(file) ?? true))
         {
             XElement? packageSources;
             try
@@ -30,7 +42,7 @@ internal static class NuGetConfigs
             }
             catch (Exception exception) when (exception is XmlException or IOException or UnauthorizedAccessException)
             {
-                // NuGet fails on it with its own message; the allowlist just has nothing from it.
+                // NuGet fails on it with its own message; nothing comes from it here.
                 continue;
             }
             foreach (var entry in packageSources?.Elements() ?? [])
@@ -41,8 +53,8 @@ internal static class NuGetConfigs
                     case "clear":
                         sources.Clear();
                         break;
-                    case "add" when (string?)entry.Attribute("value") is { Length: > 0 } value:
-                        sources[key] = value;
+                    case "add" when ((string?)entry.Attribute("value"))?.Trim() is { Length: > 0 } value:
+                        sources[key] = new PackageSource(key, value, file);
                         break;
                     case "remove":
                         sources.Remove(key);
@@ -50,12 +62,7 @@ internal static class NuGetConfigs
                 }
             }
         }
-        return sources.Values
-            .Select(value => Uri.TryCreate(value.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp) ? uri : null)
-            .OfType<Uri>()
-            .Select(uri => uri.IsDefaultPort ? uri.IdnHost : $"{uri.IdnHost}:{uri.Port}")
-            .Distinct(StringComparer.OrdinalIgnoreCase)
-            .ToList();
+        return [.. sources.Values];
     }
 
     /// <summary>Each nuget.config (any case, as NuGet finds it on Linux) in <paramref name="directory"/> and the folders above it, nearest first.</summary>
@@ -79,3 +86,8 @@ internal static class NuGetConfigs
         return found;
     }
 }
+
+/// <summary>A package source as the merged configuration has it.</summary>
+/// <param name="Value">As the nuget.config writes it: a URL, or a folder (relative to the config's folder).</param>
+/// <param name="Config">The nuget.config that adds it; null for nuget.org's default.</param>
+internal sealed record PackageSource(string Key, string Value, string? Config);
