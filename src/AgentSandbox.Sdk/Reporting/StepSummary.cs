@@ -50,7 +50,7 @@ internal static class StepSummary
         Line(result.CostUsd is { } cost ? string.Create(CultureInfo.InvariantCulture, $"| Cost | ${cost:0.####} |") : "| Cost | not reported by the agent |");
         if (result.Verification is { } verification)
         {
-            Line($"| Verification | {(verification.ErrorCount > 0 ? $"dotnet {verification.Verb} failed ({verification.ErrorCount} errors)" : verification.Outcome)} |");
+            Line($"| Verification | {verification.Outcome} |");
         }
         if (result.PlantedGitMetadata is { } planted)
         {

@@ -21,9 +21,10 @@ internal sealed record VerificationResult(VerifyMode Mode, long ExitCode, IReadO
     public bool Succeeded => BuiltAndExitedWell && !RanNoTest && Tests is not { Failed: > 0 };
 
     private bool BuiltAndExitedWell => ExitCode == 0 && !Diagnostics.Any(d => d.IsError);
-    /// <summary>"dotnet build passed", "dotnet test passed (12 tests: 12 passed)", "dotnet test failed (2 of 12 tests failed)", "dotnet test ran no test", "dotnet test passed (tests of T.csproj not counted)".</summary>
+    /// <summary>"dotnet build passed", "dotnet build failed (2 errors)", "dotnet test passed (12 tests: 12 passed)", "dotnet test failed (2 of 12 tests failed)", "dotnet test ran no test", "dotnet test passed (tests of T.csproj not counted)".</summary>
     public string Outcome =>
         RanNoTest ? "dotnet test ran no test"
+        : ErrorCount > 0 ? $"dotnet {Verb} failed ({Common.Text.Count(ErrorCount, "error")})"
         : Tests is { Total: > 0 } or { Uncounted.Count: > 0 } ? $"dotnet {Verb} {(Succeeded ? "passed" : "failed")} ({Tests.Describe()})"
         : $"dotnet {Verb} {(Succeeded ? "passed" : "failed")}";
 
