@@ -39,6 +39,30 @@ public sealed class PackageTests : IClassFixture<PackageTests.PackedPackage>
         Assert.DoesNotContain(files, f => f.StartsWith("lib/", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void TaskAssembliesPackedOnLinuxX64CarryReadyToRunCodeBesideTheirIL()
+    {
+        var linuxX64 = OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.X64;
+        using var archive = ZipFile.OpenRead(_package.Path);
+        var assemblies = archive.Entries.Where(e => e.FullName.StartsWith("tasks/net8.0/", StringComparison.Ordinal) && e.FullName.EndsWith(".dll", StringComparison.Ordinal)).ToList();
+
+        Assert.Contains(assemblies, e => e.Name == "Docker.DotNet.dll");
+        foreach (var entry in assemblies)
+        {
+            using var content = new MemoryStream();
+            using (var stream = entry.Open())
+            {
+                stream.CopyTo(content);
+            }
+            content.Position = 0;
+            using var pe = new System.Reflection.PortableExecutable.PEReader(content);
+            var header = pe.PEHeaders.CorHeader!;
+            // IL for every runtime and platform; native code only where it was compiled for.
+            Assert.True(header.MetadataDirectory.Size > 0, entry.FullName);
+            Assert.True((header.ManagedNativeHeaderDirectory.Size > 0) == linuxX64, $"{entry.FullName}: ReadyToRun code {(linuxX64 ? "missing" : "present")}");
+        }
+    }
+
     [Theory]
     [InlineData("net8.0", "mcr.microsoft.com/dotnet/sdk:8.0")]
     [InlineData("net8.0;net10.0", "mcr.microsoft.com/dotnet/sdk:10.0")]
