@@ -146,8 +146,10 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         {
             new RunRecord(ran.Key, ran.Run, result.Findings ?? []).Write(resultPath);
         }
-
-        await KeptSessions.PruneAsync(run, containers, log).ConfigureAwait(false);
+        if (result.Cache is not { Hit: true })
+        {
+            await KeptSessions.PruneAsync(run, containers, log).ConfigureAwait(false);
+        }
         var error = RunReport.Verdict(result, run, resultPath);
         ResultDocument.From(result, run, RunReport.RecordedError(result, error)).WriteTo(resultPath, run.WorkspaceRoot, agentUid);
         StepSummary.AppendTo(spec.StepSummaryFile, result, run);
