@@ -55,6 +55,38 @@ public sealed class WorktreeTests
     }
 
     [DockerFact]
+    public void A_run_on_the_same_commit_as_its_last_successful_one_is_skipped_and_a_new_commit_runs_it_again()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+        var repository = Path.GetDirectoryName(project.Directory)!;
+        File.WriteAllText(Path.Combine(repository, ".gitignore"), "bin/\nobj/\n");
+        Git(repository, "init", "-q");
+        Git(repository, "add", "-A");
+        Git(repository, "commit", "-q", "-m", "first");
+        Dictionary<string, string> Greet() => SandboxProperties.ForTests(("AgentWorkspaceMode", "worktree"), ("AgentKind", "custom"), ("AgentNetwork", "none"),
+            ("AgentPrompt", "Greet"), ("AgentCommand", "sh;-c;sed -i s/World/Agent/ Program.cs"));
+        string Branches() => Git(repository, "branch", "--list", "agent/*");
+
+        var first = project.Build("AgentRun", Greet());
+        var afterFirst = Branches();
+        var again = project.Build("AgentRun", Greet());
+        var afterAgain = Branches();
+        File.WriteAllText(Path.Combine(project.Directory, "README.md"), "A new commit.\n");
+        Git(repository, "add", "-A");
+        Git(repository, "commit", "-q", "-m", "second");
+        var changed = project.Build("AgentRun", Greet());
+
+        Assert.True(first.Succeeded, first.Log);
+        Assert.True(again.Succeeded, again.Log);
+        Assert.Contains(again.Messages, m => m.Text.StartsWith("AgentRun for Sample: skipped: nothing it reads changed", StringComparison.Ordinal));
+        Assert.Equal(afterFirst, afterAgain);
+        Assert.True(changed.Succeeded, changed.Log);
+        Assert.DoesNotContain(changed.Messages, m => m.Text.Contains("skipped", StringComparison.Ordinal));
+        Assert.Equal(2, Branches().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [DockerFact]
     public void Worktree_mode_outside_a_repository_is_AGS1013()
     {
         using var environment = new EnvironmentScope(new Dictionary<string, string?>());
