@@ -90,6 +90,24 @@ public sealed class AgentTargetPipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_root_agent_in_mount_mode_is_AGS4101_when_it_runs_and_a_skipped_run_warns_of_nothing()
+    {
+        _engine.Images.Add("base:1");
+        _engine.ThenRun(new ContainerScript(0, ["looked"]));
+        var inputs = Specs.Run(_temp.Path, "Look") with { WorkspaceMode = "mount", User = "0:0", AgentKind = "custom", AgentCommand = "looker" };
+
+        var ran = await Run(inputs);
+        var warnedWhenRan = _log.Warnings.Count(warning => warning.Code == "AGS4101");
+        var skipped = await Run(inputs);
+
+        Assert.Equal(1, warnedWhenRan);
+        Assert.True(skipped.Result.Cache?.Hit, string.Join("\n", _log.Important));
+        Assert.Equal(1, _log.Warnings.Count(warning => warning.Code == "AGS4101"));
+        Assert.Single(_engine.Containers);
+        Assert.False(ran.Result.Cache?.Hit);
+    }
+
+    [Fact]
     public async Task A_successful_copy_mode_run_applies_its_changes_and_keeps_a_patch_that_undoes_them()
     {
         _engine.Images.Add("base:1");

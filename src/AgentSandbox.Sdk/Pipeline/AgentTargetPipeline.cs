@@ -71,11 +71,6 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         var previous = ResultDocument.ReadPrevious(resultPath);
         run = ResumeLast(run, previous);
         SafeFiles.Delete(resultPath, run.WorkspaceRoot, agentUid);
-        // Mount mode only: in copy mode the build writes the agent's files to the tree, as the build's own user.
-        if (run.User.IsRoot && run.Policy.Mode == WorkspaceMode.Mount)
-        {
-            log.Warn(Diagnostics.RunningAsRoot(run.Agent.DisplayName));
-        }
         string imageTag;
         try
         {
@@ -136,6 +131,12 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
 
             async Task<AgentRunResult> Ran()
             {
+                // Mount mode only, and only when an agent runs: in copy mode the build writes the agent's files to the
+                // tree, as the build's own user.
+                if (run.User.IsRoot)
+                {
+                    log.Warn(Diagnostics.RunningAsRoot(run.Agent.DisplayName));
+                }
                 // The agent changes the live tree, so the way back is recorded before it starts.
                 var checkpoint = TakeCheckpoint(run);
                 var ran = (await PresetRunner.RunAsync(run, imageTag, containers, log, cancellationToken, checkpoint: checkpoint, before: before).ConfigureAwait(false)).StoppedBy(whyStopped);
