@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AgentSandbox.Docker;
 using AgentSandbox.Errors;
 using AgentSandbox.Logging;
@@ -14,8 +13,8 @@ namespace AgentSandbox.Containers;
 /// </summary>
 internal static class KeptSessions
 {
-    private const string SessionLabel = RunIdentity.LabelPrefix + "cache";
-    private const string WorkspaceLabel = RunIdentity.LabelPrefix + "workspace";
+    /// <summary>When each kept session volume of a workspace was last used, by its name.</summary>
+    private const string Folder = "sessions";
 
     public static async Task PruneAsync(AgentRunSpec spec, IContainerEngine engine, ISandboxLog log)
     {
@@ -23,16 +22,15 @@ internal static class KeptSessions
         {
             return;
         }
-        var indexPath = Path.Combine(StateFolder.Of("sessions"), Common.Text.ShortHash(spec.KeptVolumesWorkspace) + ".json");
-        var usedAt = Read(indexPath);
+        var usedAt = StateFolder.ReadJson<Dictionary<string, DateTimeOffset>>(Folder, spec.KeptVolumesWorkspace) ?? [];
         usedAt[sessions.Volume] = DateTimeOffset.UtcNow;
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            var kept = (await engine.ListLabelledAsync(SessionLabel, timeout.Token).ConfigureAwait(false))
+            var kept = (await engine.ListLabelledAsync(RunIdentity.CacheLabel, timeout.Token).ConfigureAwait(false))
                 .Where(resource => resource.Kind == ResourceKind.Volume
-                    && resource.Labels.GetValueOrDefault(SessionLabel) == "session"
-                    && resource.Labels.GetValueOrDefault(WorkspaceLabel) == spec.KeptVolumesWorkspace)
+                    && resource.Labels.GetValueOrDefault(RunIdentity.CacheLabel) == "session"
+                    && resource.Labels.GetValueOrDefault(RunIdentity.WorkspaceLabel) == spec.KeptVolumesWorkspace)
                 .OrderByDescending(volume => usedAt.GetValueOrDefault(volume.Name))
                 .ToList();
             foreach (var stale in kept.Skip(sessions.ToKeep))
@@ -46,7 +44,6 @@ internal static class KeptSessions
                 {
                     // A run beside this one is using it: it stays until a later run prunes again.
                     log.Info($"{spec.Label}: the kept session {stale.Name} stays for now ({inUse.Message}).");
-                    continue;
                 }
             }
             usedAt = kept.Take(sessions.ToKeep).ToDictionary(volume => volume.Name, volume => usedAt.GetValueOrDefault(volume.Name));
@@ -55,33 +52,6 @@ internal static class KeptSessions
         {
             log.Info($"{spec.Label}: kept sessions were not pruned ({failure.Message}); the next run prunes them, AgentSandboxClean removes them.");
         }
-        Write(indexPath, usedAt);
-    }
-
-    private static Dictionary<string, DateTimeOffset> Read(string path)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<Dictionary<string, DateTimeOffset>>(File.ReadAllText(path)) ?? [];
-        }
-        catch (Exception unreadable) when (unreadable is IOException or JsonException or UnauthorizedAccessException)
-        {
-            // None yet, or spoilt: every volume counts as unused, and this run's is the one used last.
-            return [];
-        }
-    }
-
-    private static void Write(string path, Dictionary<string, DateTimeOffset> usedAt)
-    {
-        try
-        {
-            var partial = $"{path}.{Environment.ProcessId}.tmp";
-            File.WriteAllText(partial, JsonSerializer.Serialize(usedAt));
-            File.Move(partial, path, overwrite: true);
-        }
-        catch (Exception failure) when (failure is IOException or UnauthorizedAccessException)
-        {
-            // Only the order of later pruning suffers.
-        }
+        StateFolder.WriteJson(Folder, spec.KeptVolumesWorkspace, usedAt);
     }
 }

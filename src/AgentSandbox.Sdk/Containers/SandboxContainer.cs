@@ -74,8 +74,8 @@ internal static class SandboxContainer
     private static ContainerCache Kept(AgentRunSpec spec, string volume, string target, string kind) => new(volume, target, new Dictionary<string, string>
     {
         [RunIdentity.VersionLabel] = spec.Identity.Labels[RunIdentity.VersionLabel],
-        [RunIdentity.LabelPrefix + "cache"] = kind,
-        [RunIdentity.LabelPrefix + "workspace"] = spec.KeptVolumesWorkspace,
+        [RunIdentity.CacheLabel] = kind,
+        [RunIdentity.WorkspaceLabel] = spec.KeptVolumesWorkspace,
     });
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AgentSandbox.Review;
 using AgentSandbox.Workspace;
 
@@ -12,34 +11,9 @@ namespace AgentSandbox.Run;
 internal sealed record RunRecord(string Key, string Run, IReadOnlyList<ReviewFinding> Findings)
 {
     /// <summary>One record per result.json, that is per project and target.</summary>
-    private static string PathFor(string resultPath) =>
-        Path.Combine(StateFolder.Of("runs"), Common.Text.ShortHash(Path.GetFullPath(resultPath), 24) + ".json");
+    private const string Folder = "runs";
 
-    public static RunRecord? Read(string resultPath)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize<RunRecord>(File.ReadAllText(PathFor(resultPath)));
-        }
-        catch (Exception unreadable) when (unreadable is IOException or UnauthorizedAccessException or JsonException or NotSupportedException)
-        {
-            // None, or spoilt: the run runs.
-            return null;
-        }
-    }
+    public static RunRecord? Read(string resultPath) => StateFolder.ReadJson<RunRecord>(Folder, Path.GetFullPath(resultPath));
 
-    public void Write(string resultPath)
-    {
-        var path = PathFor(resultPath);
-        var partial = $"{path}.{Environment.ProcessId}.tmp";
-        try
-        {
-            File.WriteAllText(partial, JsonSerializer.Serialize(this));
-            File.Move(partial, path, overwrite: true);
-        }
-        catch (Exception failure) when (failure is IOException or UnauthorizedAccessException)
-        {
-            // The next run with these inputs runs again: nothing worse.
-        }
-    }
+    public void Write(string resultPath) => StateFolder.WriteJson(Folder, Path.GetFullPath(resultPath), this);
 }

@@ -21,6 +21,12 @@ internal sealed record RunIdentity(string PackageVersion, string SessionId, stri
     public const string ProcessLabel = LabelPrefix + "pid";
     public const string ProcessStartLabel = LabelPrefix + "pid-started";
 
+    /// <summary>What a volume kept between runs holds: nuget (the package cache) or session (an agent's conversations).</summary>
+    public const string CacheLabel = LabelPrefix + "cache";
+
+    /// <summary>The user's workspace a kept volume belongs to.</summary>
+    public const string WorkspaceLabel = LabelPrefix + "workspace";
+
     /// <summary>The informational version without its source revision: 0.1.0-dev.</summary>
     public static string CurrentPackageVersion { get; } =
         (typeof(RunIdentity).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0")

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace AgentSandbox.Workspace;
 
 /// <summary>
@@ -14,4 +16,38 @@ internal static class StateFolder
         Directory.CreateDirectory(folder);
         return folder;
     }
+
+    /// <summary>
+    /// A small JSON record in the folder <paramref name="name"/>, one per <paramref name="key"/> (a workspace, a
+    /// result.json); null when there is none or it cannot be read, which costs its reader only a fresh start.
+    /// </summary>
+    public static T? ReadJson<T>(string name, string key) where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(File.ReadAllText(JsonPath(name, key)));
+        }
+        catch (Exception unreadable) when (unreadable is IOException or UnauthorizedAccessException or JsonException or NotSupportedException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Writes the record whole or not at all (a build beside this one reads it), and quietly not when it cannot.</summary>
+    public static void WriteJson<T>(string name, string key, T value)
+    {
+        var path = JsonPath(name, key);
+        var partial = $"{path}.{Environment.ProcessId}.tmp";
+        try
+        {
+            File.WriteAllText(partial, JsonSerializer.Serialize(value));
+            File.Move(partial, path, overwrite: true);
+        }
+        catch (Exception failure) when (failure is IOException or UnauthorizedAccessException)
+        {
+            // What the record is for (a skip, the order of pruning) is only an optimisation.
+        }
+    }
+
+    private static string JsonPath(string name, string key) => Path.Combine(Of(name), Common.Text.ShortHash(key, 24) + ".json");
 }
