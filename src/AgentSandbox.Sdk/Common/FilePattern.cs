@@ -12,12 +12,8 @@ internal static class FilePattern
     /// <summary>Whether any file under <paramref name="directory"/> matches <paramref name="pattern"/> (a pattern without wildcards may name a directory).</summary>
     public static bool MatchesAny(string pattern, string directory)
     {
-        var normalized = pattern.Replace('\\', '/');
-        while (normalized.StartsWith("./", StringComparison.Ordinal))
-        {
-            normalized = normalized[2..];
-        }
-        if (normalized.IndexOfAny(['*', '?']) < 0)
+        var normalized = Normalized(pattern);
+        if (!IsGlob(normalized))
         {
             var path = Path.GetFullPath(normalized, directory);
             return File.Exists(path) || Directory.Exists(path);
@@ -49,15 +45,24 @@ internal static class FilePattern
     /// <summary>Whether a scope entry takes in a file (relative, forward slashes): the file itself, a folder above it, or a glob that matches it.</summary>
     public static bool Covers(string pattern, string relativePath)
     {
-        var normalized = pattern.Replace('\\', '/').TrimEnd('/');
+        var normalized = Normalized(pattern).TrimEnd('/');
+        return !IsGlob(normalized)
+            ? relativePath == normalized || relativePath.StartsWith(normalized + "/", StringComparison.Ordinal)
+            : ToRegex(normalized).IsMatch(relativePath);
+    }
+
+    /// <summary>A scope entry with forward slashes and no leading ./, as the user may write it either way.</summary>
+    private static string Normalized(string pattern)
+    {
+        var normalized = pattern.Replace('\\', '/');
         while (normalized.StartsWith("./", StringComparison.Ordinal))
         {
             normalized = normalized[2..];
         }
-        return normalized.IndexOfAny(['*', '?']) < 0
-            ? relativePath == normalized || relativePath.StartsWith(normalized + "/", StringComparison.Ordinal)
-            : ToRegex(normalized).IsMatch(relativePath);
+        return normalized;
     }
+
+    private static bool IsGlob(string pattern) => pattern.IndexOfAny(['*', '?']) >= 0;
 
     /// <summary>Whether a relative path (forward slashes) matches a pattern, case ignored: protected paths hold on any file system.</summary>
     public static bool Matches(string pattern, string relativePath) =>

@@ -411,13 +411,14 @@ internal static partial class SandboxSpecFactory
             throw Diagnostics.InvalidValue("AgentSessionId", sessionId, "give a session id as an earlier run's result.json names it (sessionId)");
         }
         var toKeep = ParsePositive(inputs.SessionsToKeep, "AgentSessionsToKeep", "give a whole number of sessions greater than zero") ?? AgentSessions.DefaultToKeep;
-        if (!agent.Resumes(invocation.Version) || readOnlyRoot)
+        var resumes = agent.Resumes(invocation.Version);
+        if (!resumes || readOnlyRoot)
         {
             if (resume || sessionId is not null)
             {
                 warnings.Add(Diagnostics.SessionNotResumed(agent.DisplayName, agent.ResumesSince is not { } since
                     ? "it cannot continue a session here (Claude Code, Codex and Gemini CLI can)"
-                    : !agent.Resumes(invocation.Version)
+                    : !resumes
                     ? $"version {invocation.Version.ToNormalizedString()} cannot continue one by its id; AgentVersion {since.ToNormalizedString()} or later can"
                     : "AgentReadOnlyRootFilesystem leaves it no place to keep its sessions"));
             }

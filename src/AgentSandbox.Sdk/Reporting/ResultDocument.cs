@@ -189,6 +189,5 @@ internal sealed record ResultVerification(
     };
 }
 
-/// <summary>What a run's result.json recorded for the next run of the same target.</summary>
-/// <param name="Findings">AgentReview's findings; null for the other targets.</param>
+/// <summary>What a run's result.json recorded for an AgentResume run of the same target: the agent and its session.</summary>
 internal sealed record PreviousRun(string Agent, string? SessionId);

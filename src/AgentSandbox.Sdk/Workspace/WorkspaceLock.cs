@@ -1,4 +1,3 @@
-
 namespace AgentSandbox.Workspace;
 
 /// <summary>
