@@ -14,16 +14,23 @@ public sealed class WorktreeTests
         return output;
     }
 
-    [DockerFact]
-    public void Each_run_commits_its_checked_changes_to_a_branch_and_leaves_the_working_tree_and_index_alone()
+    /// <summary>The test project's folder made a repository with one commit of everything but build output.</summary>
+    private static string Repository(TestProject project)
     {
-        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
-        using var project = new TestProject();
         var repository = Path.GetDirectoryName(project.Directory)!;
         File.WriteAllText(Path.Combine(repository, ".gitignore"), "bin/\nobj/\n");
         Git(repository, "init", "-q");
         Git(repository, "add", "-A");
         Git(repository, "commit", "-q", "-m", "first");
+        return repository;
+    }
+
+    [DockerFact]
+    public void Each_run_commits_its_checked_changes_to_a_branch_and_leaves_the_working_tree_and_index_alone()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+        var repository = Repository(project);
         // The user's own work in progress: neither the agent's start nor anything it may touch.
         File.AppendAllText(Path.Combine(project.Directory, "Program.cs"), "// mine, not committed\n");
         var status = Git(repository, "status", "--porcelain");
@@ -59,11 +66,7 @@ public sealed class WorktreeTests
     {
         using var environment = new EnvironmentScope(new Dictionary<string, string?>());
         using var project = new TestProject();
-        var repository = Path.GetDirectoryName(project.Directory)!;
-        File.WriteAllText(Path.Combine(repository, ".gitignore"), "bin/\nobj/\n");
-        Git(repository, "init", "-q");
-        Git(repository, "add", "-A");
-        Git(repository, "commit", "-q", "-m", "first");
+        var repository = Repository(project);
         Dictionary<string, string> Greet() => SandboxProperties.ForTests(("AgentWorkspaceMode", "worktree"), ("AgentKind", "custom"), ("AgentNetwork", "none"),
             ("AgentPrompt", "Greet"), ("AgentCommand", "sh;-c;sed -i s/World/Agent/ Program.cs"));
         string Branches() => Git(repository, "branch", "--list", "agent/*");
