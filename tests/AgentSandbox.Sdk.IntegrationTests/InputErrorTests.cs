@@ -203,7 +203,7 @@ public sealed class InputErrorTests
         Assert.Contains(run.Messages, message => message.Text.Contains(dockerfile, StringComparison.Ordinal));
         var plan = Assert.Single(run.Messages, message => message.Text.StartsWith("AgentRun for Sample: dry run", StringComparison.Ordinal)).Text;
         Assert.Contains("docker build -f ", plan);
-        Assert.Contains("docker create --name agentsandbox-agentrun-agent-", plan);
+        Assert.Contains("docker run --detach --user 65534:65534 --name agentsandbox-agentrun-agent-", plan);
         Assert.Contains("--env ANTHROPIC_API_KEY", plan);
         Assert.DoesNotContain("sk-ant-dry-run-secret", run.Log);
         Assert.False(File.Exists(Path.Combine(project.SandboxDirectory, "AgentRun", "result.json")));

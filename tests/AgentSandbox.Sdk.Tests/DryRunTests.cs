@@ -14,15 +14,18 @@ public sealed class DryRunTests
         }).Spec, "/ctx");
 
     [Fact]
-    public void Copy_mode_is_create_copy_in_start_copy_out_remove_with_every_option_and_variables_by_name()
+    public void Copy_mode_holds_a_container_open_while_the_tree_goes_in_the_agent_runs_as_its_owner_and_the_tree_comes_back()
     {
         var commands = Commands("copy");
 
         Assert.Equal(6, commands.Count);
         Assert.StartsWith("docker build -f /ctx/Dockerfile -t 'agentsandbox:<hash", commands[0]);
-        Assert.StartsWith("docker create --name agentsandbox-agentrun-agent-", commands[1]);
+        Assert.StartsWith("docker run --detach --user 65534:65534 --name agentsandbox-agentrun-agent-", commands[1]);
+        Assert.EndsWith(" tail -f /dev/null", commands[1]);
         foreach (var option in new[] { "--network none", "--cap-drop ALL", "--security-opt no-new-privileges", "--pids-limit 4096", "--init",
-            "--memory 2147483648 --memory-swap 2147483648", "--cpus 1.5", "--runtime runsc", "--env ANTHROPIC_API_KEY", "--label org.agentsandbox.run=test-run" })
+            "--memory 2147483648 --memory-swap 2147483648", "--cpus 1.5", "--runtime runsc", "--env ANTHROPIC_API_KEY", "--label org.agentsandbox.run=test-run",
+            // A small tree is in memory: an eighth of the 2 GiB at most, in a tmpfs of half of it, the agent's own.
+            "--tmpfs '/workspace:rw,exec,nosuid,nodev,size=1073741824,uid=1000,gid=1000,mode=0700'" })
         {
             Assert.Contains(option, commands[1]);
         }
@@ -30,9 +33,10 @@ public sealed class DryRunTests
         // Nothing of the host: the package cache is the engine's volume.
         Assert.DoesNotContain("type=bind", commands[1]);
         Assert.Contains("--mount 'type=volume,source=agentsandbox-nuget-", commands[1]);
-        Assert.StartsWith("docker cp - agentsandbox-agentrun-agent-", commands[2]);
-        Assert.StartsWith("docker start --attach", commands[3]);
-        Assert.EndsWith(":/workspace - > returned.tar", commands[4]);
+        Assert.Matches("^docker exec --interactive --user 1000:1000 agentsandbox-agentrun-agent-[0-9a-f]+ tar -x -p --no-same-owner -f - -C / < workspace.tar$", commands[2]);
+        Assert.StartsWith("docker exec --user 1000:1000 --workdir /workspace agentsandbox-agentrun-agent-", commands[3]);
+        Assert.Contains(" sh -c '\"$@\"; status=$?; kill -s KILL -- -1 2>/dev/null; exit $status' sh claude ", commands[3]);
+        Assert.Matches("^docker exec --user 1000:1000 agentsandbox-agentrun-agent-[0-9a-f]+ tar -c -f - --ignore-failed-read -C / workspace > returned.tar$", commands[4]);
         Assert.StartsWith("docker rm --force --volumes", commands[5]);
     }
 

@@ -204,7 +204,7 @@ public sealed class EgressSpecTests : IDisposable
             && command.Contains("--read-only", StringComparison.Ordinal) && command.Contains("--interactive", StringComparison.Ordinal));
         Assert.Contains(commands, command => command.StartsWith("docker network connect --alias agentsandbox-egress", StringComparison.Ordinal));
         Assert.Contains(commands, command => command.Contains("$ANTHROPIC_API_KEY", StringComparison.Ordinal) && command.StartsWith("docker start --attach --interactive", StringComparison.Ordinal));
-        Assert.Contains(commands, command => command.StartsWith("docker create --name agentsandbox-agentrun-agent-", StringComparison.Ordinal) && command.Contains("-net --workdir", StringComparison.Ordinal));
+        Assert.Contains(commands, command => command.StartsWith("docker run --detach --user 65534:65534 --name agentsandbox-agentrun-agent-", StringComparison.Ordinal) && command.Contains("-net --workdir", StringComparison.Ordinal));
         Assert.Contains(commands, command => command.StartsWith("docker network rm", StringComparison.Ordinal));
         Assert.Contains(commands, command => command.Contains("agentsandbox:<hash>-egress-", StringComparison.Ordinal) && command.Contains("docker build -f -", StringComparison.Ordinal));
     }

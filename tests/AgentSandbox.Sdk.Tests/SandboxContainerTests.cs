@@ -177,35 +177,35 @@ public sealed class SandboxContainerTests : IDisposable
     }
 
     [Fact]
-    public void A_read_only_root_leaves_the_workspace_as_a_volume_of_its_own_and_the_home_in_memory_as_the_agents()
+    public void A_read_only_root_leaves_the_workspace_in_memory_and_the_home_in_memory_as_the_agents()
     {
         var spec = Specs.RunSpec(Specs.Run(_temp.Path) with { ReadOnlyRootFilesystem = "true" });
         using var copy = WorkspaceCopy.Pack(_temp.Path, spec.User);
 
         var request = SandboxContainer.Create(spec, "agentsandbox:0123456789abcdef", "agent", spec.Command, spec.Environment, false, copy: copy, collect: true);
-        var hostConfig = DockerEngine.CreateParameters(request).HostConfig!;
+        var parameters = DockerEngine.CreateParameters(request);
 
-        Assert.True(hostConfig.ReadonlyRootfs);
-        Assert.Equal($"rw,exec,nosuid,nodev,size={SandboxLimits.DefaultTmpBytes},uid=1000,gid=1000,mode=0700", hostConfig.Tmpfs!["/home/agent"]);
-        Assert.Contains(new MountView("volume", null, "/workspace", false), Mounts(DockerEngine.CreateParameters(request)));
+        Assert.True(parameters.HostConfig!.ReadonlyRootfs);
+        Assert.Equal($"rw,exec,nosuid,nodev,size={SandboxLimits.DefaultTmpBytes},uid=1000,gid=1000,mode=0700", parameters.HostConfig!.Tmpfs!["/home/agent"]);
+        Assert.Equal($"rw,exec,nosuid,nodev,size={SandboxLimits.DefaultMemoryBytes / 2},uid=1000,gid=1000,mode=0700", parameters.HostConfig!.Tmpfs!["/workspace"]);
+        Assert.DoesNotContain(Mounts(parameters), mount => mount.Target == "/workspace");
+        // Held open by a process of another user's; the agent runs in it as its own.
+        Assert.Equal(["tail", "-f", "/dev/null"], [.. parameters.Entrypoint, .. parameters.Cmd]);
+        Assert.Equal("65534:65534", parameters.User);
+        Assert.True(parameters.HostConfig!.Init);
     }
 
     [Fact]
-    public void Under_a_read_only_root_the_upload_is_the_workspaces_entries_relative_to_it()
+    public void A_tree_too_large_for_memory_goes_to_a_volume_of_its_own_under_a_read_only_root()
     {
-        File.WriteAllText(Path.Combine(_temp.Path, "a.txt"), "a");
-        Directory.CreateDirectory(Path.Combine(_temp.Path, "src"));
-        File.WriteAllText(Path.Combine(_temp.Path, "src", "b.cs"), "b");
-        using var copy = WorkspaceCopy.Pack(_temp.Path, Specs.User1000);
+        var spec = Specs.RunSpec(Specs.Run(_temp.Path) with { ReadOnlyRootFilesystem = "true", MemoryLimit = "8m" });
+        File.WriteAllBytes(Path.Combine(_temp.Path, "data.bin"), new byte[2 * 1024 * 1024]);
+        using var copy = WorkspaceCopy.Pack(_temp.Path, spec.User);
 
-        using var relative = DockerEngine.Relative(copy.OpenTree(), "/workspace");
-        using var reader = new System.Formats.Tar.TarReader(relative);
-        var names = new List<string>();
-        while (reader.GetNextEntry() is { } entry)
-        {
-            names.Add(entry.Name);
-        }
+        var request = SandboxContainer.Create(spec, "agentsandbox:0123456789abcdef", "agent", spec.Command, spec.Environment, false, copy: copy, collect: true);
+        var parameters = DockerEngine.CreateParameters(request);
 
-        Assert.Equal(["a.txt", "src/", "src/b.cs"], names);
+        Assert.False(parameters.HostConfig!.Tmpfs!.ContainsKey("/workspace"));
+        Assert.Contains(new MountView("volume", null, "/workspace", false), Mounts(parameters));
     }
 }

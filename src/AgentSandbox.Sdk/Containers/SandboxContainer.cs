@@ -57,7 +57,7 @@ internal static class SandboxContainer
                     : (ScratchFolder[])[]],
             ReadOnlyRootFilesystem = spec.ReadOnlyRootFilesystem,
             Files = copy is null ? null
-                : new ContainerFiles(copy.OpenTree, SandboxPaths.Workspace, collect ? copy.AdoptAsync : null),
+                : new ContainerFiles(copy.OpenTree, SandboxPaths.Workspace, spec.User, spec.Limits.WorkspaceInMemory(copy.TreeBytes), collect ? copy.AdoptAsync : null),
             Egress = spec.Egress is { } policy ? new EgressGateway(
                 imageTag,
                 [EgressImage.ProxyPath],

@@ -14,7 +14,7 @@ internal static class DockerCommands
         Text.CommandLine(["docker", "build", .. network is null ? [] : (string[])["--network", network],
             "-f", Path.Combine(contextDirectory, dockerfile), "-t", "agentsandbox:<hash of the context and the base image's ID>", contextDirectory]);
 
-    /// <summary>One container, run to its end and removed: docker run, or with files to copy in and out, create, cp, start, cp, rm.</summary>
+    /// <summary>One container, run to its end and removed: docker run, or with files, held open while they go in, the command runs and they come back.</summary>
     public static IReadOnlyList<string> Run(ContainerRequest request)
     {
         List<string> options = ["--name", request.Name, "--network", request.Network, "--workdir", request.WorkingDirectory];
@@ -27,7 +27,7 @@ internal static class DockerCommands
             options.AddRange(["--security-opt", "no-new-privileges"]);
         }
         options.AddRange(["--pids-limit", request.Limits.PidsLimit.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        if (request.Limits.Init)
+        if (request.Limits.Init || request.Files is not null)
         {
             options.Add("--init");
         }
@@ -44,14 +44,14 @@ internal static class DockerCommands
         {
             options.AddRange(["--runtime", runtime]);
         }
-        foreach (var folder in request.Scratch)
+        foreach (var folder in DockerEngine.ScratchOf(request))
         {
             options.AddRange(["--tmpfs", $"{folder.Path}:{folder.Options}"]);
         }
         if (request.ReadOnlyRootFilesystem)
         {
             options.Add("--read-only");
-            if (request.Files is { } volume)
+            if (request.Files is { MemoryBytes: null } volume)
             {
                 options.AddRange(["--mount", $"type=volume,target={volume.Folder}"]);
             }
@@ -71,28 +71,24 @@ internal static class DockerCommands
         options.AddRange(Labels(request.Labels.ToDictionary()));
         // A prompt too long for an argument goes to standard input.
         var input = request.Stdin is null ? "" : " < prompt.txt";
-        if (request.Stdin is not null)
-        {
-            options.Add("--interactive");
-        }
+        string[] interactive = request.Stdin is null ? [] : ["--interactive"];
         List<string> commands = request.Egress is { } egress ? StartGateway(request, egress) : [];
         if (request.Files is not { } files)
         {
-            commands.Add(Text.CommandLine(["docker", "run", "--rm", .. options, request.Image, .. request.Command]) + input);
+            commands.Add(Text.CommandLine(["docker", "run", "--rm", .. options, .. interactive, request.Image, .. request.Command]) + input);
         }
         else
         {
+            string[] owner = ["--user", files.Owner.ToString()];
             commands.AddRange(
             [
-                Text.CommandLine(["docker", "create", .. options, request.Image, .. request.Command]),
-                request.ReadOnlyRootFilesystem
-                    ? $"docker cp - {Text.Quote($"{request.Name}:{files.Folder}")} < workspace.tar   # its entries relative to {files.Folder}"
-                    : $"docker cp - {Text.Quote(request.Name)}:/ < workspace.tar",
-                $"docker start --attach{(request.Stdin is null ? "" : " --interactive")} {Text.Quote(request.Name)}{input}",
+                Text.CommandLine(["docker", "run", "--detach", "--user", HeldContainer.HolderUser(files.Owner), .. options, request.Image, .. HeldContainer.Holder]),
+                Text.CommandLine(["docker", "exec", "--interactive", .. owner, request.Name, .. HeldContainer.CopyIn]) + " < workspace.tar",
+                Text.CommandLine(["docker", "exec", .. interactive, .. owner, "--workdir", request.WorkingDirectory, request.Name, .. HeldContainer.Command(request.Command)]) + input,
             ]);
             if (files.Received is not null)
             {
-                commands.Add($"docker cp {Text.Quote($"{request.Name}:{files.Folder}")} - > returned.tar");
+                commands.Add(Text.CommandLine(["docker", "exec", .. owner, request.Name, .. HeldContainer.CopyOut(files.Folder)]) + " > returned.tar");
             }
             commands.Add($"docker rm --force --volumes {Text.Quote(request.Name)}");
         }

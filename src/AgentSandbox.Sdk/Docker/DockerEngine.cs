@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using AgentSandbox.Common;
 using AgentSandbox.Errors;
 using Docker.DotNet;
 using Docker.DotNet.Models;
@@ -200,75 +201,18 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
                 gatewayStarted = StartGatewayAsync(client, gateway, cancellationToken);
             }
             id = (await CallAsync("create a container", client, (c, token) => c.Containers.CreateContainerAsync(parameters, token), cancellationToken).ConfigureAwait(false)).ID;
-            if (request.Files is { } files)
+            async Task GatewayReadyAsync()
             {
-                // Owners and modes as the tar says (no copyUIDGID, which would make everything the image user's).
-                await CallAsync("copy files into a container", client, async (c, token) =>
-                {
-                    await using var upload = files.Upload();
-                    if (request.ReadOnlyRootFilesystem)
-                    {
-                        // Only a volume takes files under a read-only root: the folder's own, its entries relative to it.
-                        await using var relative = Relative(upload, files.Folder);
-                        await c.Containers.ExtractArchiveToContainerAsync(id, new CopyToContainerParameters { Path = files.Folder }, relative, token).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        await c.Containers.ExtractArchiveToContainerAsync(id, new CopyToContainerParameters { Path = "/" }, upload, token).ConfigureAwait(false);
-                    }
-                    return true;
-                }, cancellationToken).ConfigureAwait(false);
-            }
-            using var stream = await CallAsync("attach to a container", client, (c, token) => c.Containers.AttachContainerAsync(
-                id, new ContainerAttachParameters { Stream = true, Stdin = request.Stdin is not null, Stdout = true, Stderr = true }, token), cancellationToken).ConfigureAwait(false);
-            await gatewayStarted.ConfigureAwait(false);
-            await CallAsync("start a container", client, (c, token) => c.Containers.StartContainerAsync(id, new ContainerStartParameters(), token), cancellationToken).ConfigureAwait(false);
-            if (request.Stdin is { } input)
-            {
-                // In the background: a pipe holds 64 KiB, and the container reads as it goes while its output is pumped below.
-                var bytes = Encoding.UTF8.GetBytes(input);
-                _ = Task.Run(async () =>
-                {
-                    try
-                    {
-                        await stream.WriteAsync(bytes, 0, bytes.Length, cancellationToken).ConfigureAwait(false);
-                        stream.CloseWrite();
-                    }
-                    catch (Exception exception) when (exception is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
-                    {
-                        // The container ended before it read it all: its exit code tells the rest.
-                    }
-                }, CancellationToken.None);
-            }
-            if (gateway is not null)
-            {
+                await gatewayStarted.ConfigureAwait(false);
                 // Its process runs by now, and is ready long before a container's start (its network set up) has
                 // returned; a gateway that never says so fails the run.
-                await gateway.WaitReadyAsync(cancellationToken).ConfigureAwait(false);
+                await (gateway?.WaitReadyAsync(cancellationToken) ?? Task.CompletedTask).ConfigureAwait(false);
             }
             try
             {
-                using (stop.Register(() => KillInBackground(client, id)))
-                using (cancellationToken.Register(() => KillInBackground(client, id)))
-                {
-                    // Through CallAsync: an engine connection lost mid-run is an engine error, not a file error.
-                    await CallAsync("stream a container's output", client, (_, token) => PumpLinesAsync(stream, onStdout, onStderr, token), cancellationToken).ConfigureAwait(false);
-                }
-                var exit = await CallAsync("wait for a container", client, (c, token) => c.Containers.WaitContainerAsync(id, token), cancellationToken).ConfigureAwait(false);
-                var outOfMemory = exit.StatusCode == 137 && (await CallAsync("inspect a container", client, (c, token) => c.Containers.InspectContainerAsync(id, token), cancellationToken).ConfigureAwait(false)).State?.OOMKilled == true;
-                // Its work is done: it goes while the files come back.
-                gateway?.Remove(client);
-                if (request.Files is { Received: { } received } given)
-                {
-                    await CallAsync("copy files out of a container", client, async (c, token) =>
-                    {
-                        var archive = await c.Containers.GetArchiveFromContainerAsync(id, new ContainerPathStatParameters { Path = given.Folder }, statOnly: false, token).ConfigureAwait(false);
-                        await using var stream = archive.Stream ?? Stream.Null;
-                        await received(stream, token).ConfigureAwait(false);
-                        return true;
-                    }, cancellationToken).ConfigureAwait(false);
-                }
-                return new ContainerExit(exit.StatusCode, outOfMemory);
+                return request.Files is { } files
+                    ? await RunHeldAsync(client, id, request, files, GatewayReadyAsync, gateway, onStdout, onStderr, stop, cancellationToken).ConfigureAwait(false)
+                    : await RunCommandAsync(client, id, request, GatewayReadyAsync, gateway, onStdout, onStderr, stop, cancellationToken).ConfigureAwait(false);
             }
             catch (Errors.AgentSandboxException unreachable) when (Diagnostics.IsEngineUnreachable(unreachable))
             {
@@ -289,6 +233,208 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
             {
                 await RemoveNetworkQuietlyAsync(client, request.Network).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>A container whose command is its main process: attached, started, its output pumped to its end.</summary>
+    private async Task<ContainerExit> RunCommandAsync(DockerClient client, string id, ContainerRequest request, Func<Task> gatewayReady, RunningGateway? gateway,
+        Action<string> onStdout, Action<string> onStderr, CancellationToken stop, CancellationToken cancellationToken)
+    {
+        using var stream = await CallAsync("attach to a container", client, (c, token) => c.Containers.AttachContainerAsync(
+            id, new ContainerAttachParameters { Stream = true, Stdin = request.Stdin is not null, Stdout = true, Stderr = true }, token), cancellationToken).ConfigureAwait(false);
+        await gatewayReady().ConfigureAwait(false);
+        await CallAsync("start a container", client, (c, token) => c.Containers.StartContainerAsync(id, new ContainerStartParameters(), token), cancellationToken).ConfigureAwait(false);
+        WriteInBackground(stream, request.Stdin, cancellationToken);
+        using (stop.Register(() => KillInBackground(client, id)))
+        using (cancellationToken.Register(() => KillInBackground(client, id)))
+        {
+            // Through CallAsync: an engine connection lost mid-run is an engine error, not a file error.
+            await CallAsync("stream a container's output", client, (_, token) => PumpLinesAsync(stream, onStdout, onStderr, token), cancellationToken).ConfigureAwait(false);
+        }
+        var exit = await CallAsync("wait for a container", client, (c, token) => c.Containers.WaitContainerAsync(id, token), cancellationToken).ConfigureAwait(false);
+        var outOfMemory = exit.StatusCode == 137 && (await CallAsync("inspect a container", client, (c, token) => c.Containers.InspectContainerAsync(id, token), cancellationToken).ConfigureAwait(false)).State?.OOMKilled == true;
+        gateway?.Remove(client);
+        return new ContainerExit(exit.StatusCode, outOfMemory);
+    }
+
+    /// <summary>
+    /// A container held open around its command (<see cref="HeldContainer"/>): the files go in, the command runs as
+    /// their owner with its output pumped, everything of the owner's ends with it (or at <paramref name="stop"/>), and
+    /// the folder comes back.
+    /// </summary>
+    private async Task<ContainerExit> RunHeldAsync(DockerClient client, string id, ContainerRequest request, ContainerFiles files, Func<Task> gatewayReady, RunningGateway? gateway,
+        Action<string> onStdout, Action<string> onStderr, CancellationToken stop, CancellationToken cancellationToken)
+    {
+        var owner = files.Owner.ToString();
+        await CallAsync("start a container", client, (c, token) => c.Containers.StartContainerAsync(id, new ContainerStartParameters(), token), cancellationToken).ConfigureAwait(false);
+        await using (var upload = files.Upload())
+        {
+            await ExecToEndAsync(client, id, HeldContainer.CopyIn, owner, upload, null, "into", cancellationToken).ConfigureAwait(false);
+        }
+        await gatewayReady().ConfigureAwait(false);
+        var (exec, stream) = await StartExecAsync(client, id, HeldContainer.Command(request.Command), owner, request.WorkingDirectory, request.Stdin is not null, cancellationToken).ConfigureAwait(false);
+        using (stream)
+        {
+            WriteInBackground(stream, request.Stdin, cancellationToken);
+            using (stop.Register(() => _ = ExecQuietlyAsync(client, id, HeldContainer.EndAll, owner)))
+            using (cancellationToken.Register(() => KillInBackground(client, id)))
+            {
+                await CallAsync("stream a container's output", client, (_, token) => PumpLinesAsync(stream, onStdout, onStderr, token), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        if ((await CallAsync("inspect a container", client, (c, token) => c.Containers.InspectContainerAsync(id, token), cancellationToken).ConfigureAwait(false)).State is not { Running: true })
+        {
+            // Killed from outside (docker kill, the engine restarting), and its files with it.
+            return new ContainerExit(137);
+        }
+        var code = await ExitCodeAsync(client, exec, cancellationToken).ConfigureAwait(false);
+        // A kill at the stop reaches the shell around the command before it could end the rest.
+        await ExecQuietlyAsync(client, id, HeldContainer.EndAll, owner).ConfigureAwait(false);
+        var outOfMemory = code == 137 && HeldContainer.CountsMemoryKill(await ExecQuietlyAsync(client, id, HeldContainer.MemoryKills, HeldContainer.HolderUser(files.Owner)).ConfigureAwait(false));
+        gateway?.Remove(client);
+        if (files.Received is { } received)
+        {
+            await ExecToEndAsync(client, id, HeldContainer.CopyOut(files.Folder), owner, null, received, "out of", cancellationToken).ConfigureAwait(false);
+        }
+        return new ContainerExit(code, outOfMemory);
+    }
+
+    /// <summary>Writes a container's standard input in the background (a pipe holds 64 KiB, and the container reads as it goes while its output is pumped), then ends it.</summary>
+    private static void WriteInBackground(MultiplexedStream stream, string? input, CancellationToken cancellationToken)
+    {
+        if (input is null)
+        {
+            return;
+        }
+        var bytes = Encoding.UTF8.GetBytes(input);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await stream.WriteAsync(bytes, 0, bytes.Length, cancellationToken).ConfigureAwait(false);
+                stream.CloseWrite();
+            }
+            catch (Exception exception) when (exception is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                // The container ended before it read it all: its exit code tells the rest.
+            }
+        }, CancellationToken.None);
+    }
+
+    private async Task<(string Id, MultiplexedStream Stream)> StartExecAsync(
+        DockerClient client, string container, IReadOnlyList<string> command, string user, string? workingDirectory, bool stdin, CancellationToken cancellationToken)
+    {
+        var exec = await CallAsync("run a process in a container", client, (c, token) => c.Exec.CreateContainerExecAsync(container, new ContainerExecCreateParameters
+        {
+            Cmd = [.. command],
+            User = user,
+            WorkingDir = workingDirectory ?? "",
+            AttachStdin = stdin,
+            AttachStdout = true,
+            AttachStderr = true,
+        }, token), cancellationToken).ConfigureAwait(false);
+        var stream = await CallAsync("run a process in a container", client, (c, token) => c.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters(), token), cancellationToken).ConfigureAwait(false);
+        return (exec.ID, stream);
+    }
+
+    /// <summary>
+    /// One of the files' copies (tar in the container): <paramref name="input"/> to its standard input, its standard
+    /// output to <paramref name="output"/>; anything but a clean end is a coded error with what tar said.
+    /// </summary>
+    private async Task ExecToEndAsync(DockerClient client, string container, IReadOnlyList<string> command, string user, Stream? input,
+        Func<Stream, CancellationToken, Task>? output, string direction, CancellationToken cancellationToken)
+    {
+        var (exec, stream) = await StartExecAsync(client, container, command, user, null, input is not null, cancellationToken).ConfigureAwait(false);
+        var said = new StringBuilder();
+        using (stream)
+        {
+            var pipe = new System.IO.Pipelines.Pipe();
+            var reading = CallAsync($"copy files {direction} a container", client, async (_, token) =>
+            {
+                var buffer = new byte[81920];
+                try
+                {
+                    while ((await stream.ReadOutputAsync(buffer, 0, buffer.Length, token).ConfigureAwait(false)) is { EOF: false } read)
+                    {
+                        if (read.Target == MultiplexedStream.TargetStream.StandardOut && output is not null)
+                        {
+                            await pipe.Writer.WriteAsync(buffer.AsMemory(0, read.Count), token).ConfigureAwait(false);
+                        }
+                        else if (said.Length < 4096)
+                        {
+                            said.Append(Encoding.UTF8.GetString(buffer, 0, read.Count));
+                        }
+                    }
+                }
+                finally
+                {
+                    await pipe.Writer.CompleteAsync().ConfigureAwait(false);
+                }
+                return true;
+            }, cancellationToken);
+            var consuming = output is null ? Task.CompletedTask : Task.Run(async () =>
+            {
+                // However it ends, the reader is done: the writer above never waits for room that will not come.
+                await using var received = pipe.Reader.AsStream();
+                await output(received, cancellationToken).ConfigureAwait(false);
+            }, cancellationToken);
+            if (input is not null)
+            {
+                await CallAsync($"copy files {direction} a container", client, async (_, token) =>
+                {
+                    var buffer = new byte[81920];
+                    int read;
+                    while ((read = await input.ReadAsync(buffer, token).ConfigureAwait(false)) > 0)
+                    {
+                        await stream.WriteAsync(buffer, 0, read, token).ConfigureAwait(false);
+                    }
+                    stream.CloseWrite();
+                    return true;
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            await Task.WhenAll(reading, consuming).ConfigureAwait(false);
+        }
+        var code = await ExitCodeAsync(client, exec, cancellationToken).ConfigureAwait(false);
+        if (code != 0)
+        {
+            // Its first words say why (tar repeats itself after them), on one line.
+            var words = string.Join("; ", said.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(2));
+            throw Diagnostics.WorkspaceCopyFailed(direction, words.Length > 0 ? Text.Loggable(words) : $"tar ended with exit code {code}");
+        }
+    }
+
+    /// <summary>A process's exit code once it has ended: its output's end comes first, its exit a moment later at most.</summary>
+    private async Task<long> ExitCodeAsync(DockerClient client, string exec, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var state = await CallAsync("inspect a process in a container", client, (c, token) => c.Exec.InspectContainerExecAsync(exec, token), cancellationToken).ConfigureAwait(false);
+            if (state is { Running: false, ExitCode: { } code })
+            {
+                return code;
+            }
+            if (attempt == 150)
+            {
+                throw Diagnostics.EngineRequestFailed(Endpoint, "inspect a process in a container", "it had not ended 30 s after its output did");
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(10 << Math.Min(attempt, 5), 200)), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A short command in the container whose output is all that matters, and whose failure is none of the run's: what it printed, or nothing.</summary>
+    private static async Task<string> ExecQuietlyAsync(DockerClient client, string container, IReadOnlyList<string> command, string user)
+    {
+        using var cleanup = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            var exec = await client.Exec.CreateContainerExecAsync(container, new ContainerExecCreateParameters { Cmd = [.. command], User = user, AttachStdout = true, AttachStderr = true }, cleanup.Token).ConfigureAwait(false);
+            using var stream = await client.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters(), cleanup.Token).ConfigureAwait(false);
+            var (stdout, _) = await stream.ReadOutputToEndAsync(cleanup.Token).ConfigureAwait(false);
+            return stdout;
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            return "";
         }
     }
 
@@ -430,83 +576,56 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         }
     }
 
-    /// <summary>
-    /// A tar whose entries are all in <paramref name="folder"/>, with the entries relative to it. In a file, not in
-    /// memory (it is the whole workspace), that only this user may read and that goes when the stream is closed.
-    /// </summary>
-    internal static Stream Relative(Stream tar, string folder)
+    /// <summary>The engine's form of a container request: its command as the main process, or, with files, held open by <see cref="HeldContainer.Holder"/>.</summary>
+    internal static CreateContainerParameters CreateParameters(ContainerRequest request)
     {
-        var prefix = folder.Trim('/') + "/";
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.ReadWrite, Options = FileOptions.DeleteOnClose };
-        if (!OperatingSystem.IsWindows())
+        var held = request.Files;
+        return new CreateContainerParameters
         {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-        var relative = new FileStream(Path.Combine(Path.GetTempPath(), $"agentsandbox-upload-{Guid.NewGuid():N}.tar"), options);
-        try
-        {
-            using (var reader = new System.Formats.Tar.TarReader(tar, leaveOpen: true))
-            using (var writer = new System.Formats.Tar.TarWriter(relative, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
+            Name = request.Name,
+            Image = request.Image,
+            // The command is an argument vector end to end: no shell ever sees the prompt.
+            Entrypoint = [held is null ? request.Command[0] : HeldContainer.Holder[0]],
+            Cmd = [.. (held is null ? request.Command : HeldContainer.Holder).Skip(1)],
+            // Empty: the image's user.
+            User = held is null ? "" : HeldContainer.HolderUser(held.Owner),
+            Env = request.Environment.Select(variable => $"{variable.Key}={variable.Value}").ToList(),
+            WorkingDir = request.WorkingDirectory,
+            AttachStdout = held is null,
+            AttachStderr = held is null,
+            AttachStdin = held is null && request.Stdin is not null,
+            OpenStdin = held is null && request.Stdin is not null,
+            StdinOnce = held is null && request.Stdin is not null,
+            Labels = request.Labels.ToDictionary(),
+            HostConfig = new HostConfig
             {
-                while (reader.GetNextEntry(copyData: false) is { } entry)
-                {
-                    var name = entry.Name.StartsWith(prefix, StringComparison.Ordinal) ? entry.Name[prefix.Length..] : null;
-                    if (name is { Length: > 0 })
-                    {
-                        entry.Name = name;
-                        writer.WriteEntry(entry);
-                    }
-                }
-            }
-            relative.Position = 0;
-            return relative;
-        }
-        catch
-        {
-            relative.Dispose();
-            throw;
-        }
+                Mounts =
+                [
+                    .. request.Mounts.Select(mount => new Mount { Type = "bind", Source = mount.Source, Target = mount.Target, ReadOnly = mount.ReadOnly }),
+                    .. request.Caches.Select(cache => new Mount { Type = "volume", Source = cache.Name, Target = cache.Target, VolumeOptions = new VolumeOptions { Labels = cache.Labels.ToDictionary() } }),
+                    // On disk under a read-only root: a volume of the container's own, removed with it (RemoveVolumes).
+                    .. request.ReadOnlyRootFilesystem && held is { MemoryBytes: null } ? [new Mount { Type = "volume", Target = held.Folder }] : (Mount[])[],
+                ],
+                ReadonlyRootfs = request.ReadOnlyRootFilesystem,
+                NetworkMode = request.Network,
+                CapDrop = request.Limits.DropAllCapabilities ? ["ALL"] : [],
+                SecurityOpt = request.Limits.NoNewPrivileges ? ["no-new-privileges"] : [],
+                PidsLimit = request.Limits.PidsLimit,
+                Runtime = request.Runtime,
+                // Swap equal to memory: no swap on top of the limit.
+                Memory = request.Limits.MemoryBytes ?? 0,
+                MemorySwap = request.Limits.MemoryBytes ?? 0,
+                NanoCPUs = request.Limits.Cpus is { } cpus ? (long)(cpus * 1_000_000_000) : 0,
+                // Held open, the init process reaps what the command's processes leave when they end.
+                Init = request.Limits.Init || held is not null,
+                Tmpfs = ScratchOf(request) is { Count: > 0 } scratch ? scratch.ToDictionary(folder => folder.Path, folder => folder.Options) : null,
+            },
+        };
     }
 
-    /// <summary>The engine's form of a container request.</summary>
-    internal static CreateContainerParameters CreateParameters(ContainerRequest request) => new()
-    {
-        Name = request.Name,
-        Image = request.Image,
-        // The command is an argument vector end to end: no shell ever sees the prompt.
-        Entrypoint = [request.Command[0]],
-        Cmd = request.Command.Skip(1).ToList(),
-        Env = request.Environment.Select(variable => $"{variable.Key}={variable.Value}").ToList(),
-        WorkingDir = request.WorkingDirectory,
-        AttachStdout = true,
-        AttachStderr = true,
-        AttachStdin = request.Stdin is not null,
-        OpenStdin = request.Stdin is not null,
-        StdinOnce = request.Stdin is not null,
-        Labels = request.Labels.ToDictionary(),
-        HostConfig = new HostConfig
-        {
-            Mounts =
-            [
-                .. request.Mounts.Select(mount => new Mount { Type = "bind", Source = mount.Source, Target = mount.Target, ReadOnly = mount.ReadOnly }),
-                .. request.Caches.Select(cache => new Mount { Type = "volume", Source = cache.Name, Target = cache.Target, VolumeOptions = new VolumeOptions { Labels = cache.Labels.ToDictionary() } }),
-                // Removed with the container (RemoveVolumes).
-                .. request.ReadOnlyRootFilesystem && request.Files is { } files ? [new Mount { Type = "volume", Target = files.Folder }] : (Mount[])[],
-            ],
-            ReadonlyRootfs = request.ReadOnlyRootFilesystem,
-            NetworkMode = request.Network,
-            CapDrop = request.Limits.DropAllCapabilities ? ["ALL"] : [],
-            SecurityOpt = request.Limits.NoNewPrivileges ? ["no-new-privileges"] : [],
-            PidsLimit = request.Limits.PidsLimit,
-            Runtime = request.Runtime,
-            // Swap equal to memory: no swap on top of the limit.
-            Memory = request.Limits.MemoryBytes ?? 0,
-            MemorySwap = request.Limits.MemoryBytes ?? 0,
-            NanoCPUs = request.Limits.Cpus is { } cpus ? (long)(cpus * 1_000_000_000) : 0,
-            Init = request.Limits.Init,
-            Tmpfs = request.Scratch.Count > 0 ? request.Scratch.ToDictionary(folder => folder.Path, folder => folder.Options) : null,
-        },
-    };
+    /// <summary>The request's folders in memory, with the files' folder when it is one of them.</summary>
+    internal static IReadOnlyList<ScratchFolder> ScratchOf(ContainerRequest request) =>
+        request.Files is { MemoryBytes: { } bytes } files ? [.. request.Scratch, new ScratchFolder(files.Folder, bytes, files.Owner)] : request.Scratch;
 
     public void Dispose()
     {

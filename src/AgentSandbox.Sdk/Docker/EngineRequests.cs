@@ -40,7 +40,7 @@ internal sealed record ContainerRequest(
 
     /// <summary>
     /// The root file system is read-only: the container writes only to its mounts and <see cref="Scratch"/>, and the
-    /// folder <see cref="Files"/> go to is a volume of the container's own.
+    /// folder <see cref="Files"/> go to is in memory or a volume of the container's own.
     /// </summary>
     public bool ReadOnlyRootFilesystem { get; init; }
 
@@ -50,13 +50,16 @@ internal sealed record ContainerRequest(
 
 /// <summary>
 /// Files a container gets and gives back through the engine, not through a shared host path: the only way there is
-/// to a remote engine or a cluster. The engine extracts <see cref="Upload"/> at the container's root before it starts
-/// and, after it ended, hands <see cref="Folder"/> back as a tar stream.
+/// to a remote engine or a cluster. The container is held open around its command: <see cref="Upload"/> is extracted
+/// in it (as <see cref="Owner"/>, with the container's own tar) before the command starts, and <see cref="Folder"/>
+/// comes back as a tar stream after the command and everything it started have ended, before the container goes.
 /// </summary>
 /// <param name="Upload">Opens the tar to extract at the container's root (entries such as workspace/src/a.cs, all in <see cref="Folder"/>).</param>
 /// <param name="Folder">The one folder the upload's entries are in (/workspace).</param>
+/// <param name="Owner">The user the files belong to and the command runs as; no other process of the container runs as it.</param>
+/// <param name="MemoryBytes">The folder in memory (a tmpfs of this size, counted against the container's memory); null for on disk.</param>
 /// <param name="Received">Reads what comes back (entries named after the folder: workspace/...), once, before the container is removed; null to give nothing back.</param>
-internal sealed record ContainerFiles(Func<Stream> Upload, string Folder, Func<Stream, CancellationToken, Task>? Received = null);
+internal sealed record ContainerFiles(Func<Stream> Upload, string Folder, Project.HostUser Owner, long? MemoryBytes = null, Func<Stream, CancellationToken, Task>? Received = null);
 
 /// <summary>A folder in memory (tmpfs): its size counts against the container's memory.</summary>
 /// <param name="Owner">The user its root belongs to, or null for a folder every user may write to (mode 1777, as /tmp).</param>

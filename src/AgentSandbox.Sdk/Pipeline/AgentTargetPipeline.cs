@@ -199,7 +199,8 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
             request = request with
             {
                 Mounts = [],
-                Files = new ContainerFiles(() => Stream.Null, Common.SandboxPaths.Workspace, run.Preset.ReadOnlyWorkspace ? null : (_, _) => Task.CompletedTask),
+                Files = new ContainerFiles(() => Stream.Null, Common.SandboxPaths.Workspace, run.User, run.Limits.WorkspaceInMemory(0),
+                    run.Preset.ReadOnlyWorkspace ? null : (_, _) => Task.CompletedTask),
             };
         }
         List<string> build = [DockerCommands.Build(contextDirectory, SandboxBuildContext.Dockerfile, spec.ImageBuild.Network)];

@@ -147,6 +147,9 @@ internal sealed class WorkspaceCopy : IDisposable
 
     public Stream OpenTree() => File.OpenRead(TreeFile);
 
+    /// <summary>The size of the tree the next container gets, as a tar.</summary>
+    public long TreeBytes => new FileInfo(TreeFile).Length;
+
     /// <summary>
     /// What the tree now holds that the host's does not: compared with what was copied in. New files the repository's
     /// .gitignore ignores are output (logs, packages, caches), not changes: they are not taken back.

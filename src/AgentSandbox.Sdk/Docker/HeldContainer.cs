@@ -1,0 +1,54 @@
+using System.Globalization;
+using AgentSandbox.Project;
+
+namespace AgentSandbox.Docker;
+
+/// <summary>
+/// The commands of a container that is held open around its command, so that files can go in before it and come
+/// back after it through the container's own processes (the only way there is into a folder in memory, and into a
+/// cluster's pod): a holder that does nothing as its main process, under a user of its own, and everything else run
+/// in it as the files' owner. Capabilities are dropped, so the owner (root too) can signal only its own processes:
+/// ending them all never ends the holder, and the files are still there to take back.
+/// </summary>
+internal static class HeldContainer
+{
+    /// <summary>The main process: waits, and lets the init process before it reap whatever the command leaves.</summary>
+    public static readonly IReadOnlyList<string> Holder = ["tail", "-f", "/dev/null"];
+
+    /// <summary>nobody, or the id below it when the files' owner is nobody: never the owner.</summary>
+    public static string HolderUser(HostUser owner) => owner.Uid == Nobody ? $"{Nobody - 1}:{Nobody - 1}" : $"{Nobody}:{Nobody}";
+
+    private const uint Nobody = 65534;
+
+    /// <summary>
+    /// Extracts the tar on standard input at the root, as the owner (the folder is the owner's): owners as the
+    /// extracting user, modes as the tar says.
+    /// </summary>
+    public static readonly IReadOnlyList<string> CopyIn = ["tar", "-x", "-p", "--no-same-owner", "-f", "-", "-C", "/"];
+
+    /// <summary>The folder as a tar on standard output, entries named after it (workspace/...); a file its owner made unreadable is left out.</summary>
+    public static IReadOnlyList<string> CopyOut(string folder) =>
+        ["tar", "-c", "-f", "-", "--ignore-failed-read", "-C", Path.GetDirectoryName(folder.TrimEnd('/'))!.Replace('\\', '/'), Path.GetFileName(folder.TrimEnd('/'))];
+
+    /// <summary>
+    /// The command, and when it ends every process it left behind (servers, background jobs that would hold its
+    /// output open and change the files while they go back): kill -1 reaches every process of the owner's but the
+    /// shell itself. The command's arguments reach it as they are: no shell reads them.
+    /// </summary>
+    public static IReadOnlyList<string> Command(IReadOnlyList<string> command) =>
+        ["sh", "-c", "\"$@\"; status=$?; kill -s KILL -- -1 2>/dev/null; exit $status", "sh", .. command];
+
+    /// <summary>Ends every process of the owner's: a timeout's stop, which leaves the files to take back.</summary>
+    public static readonly IReadOnlyList<string> EndAll = ["sh", "-c", "kill -s KILL -- -1"];
+
+    /// <summary>
+    /// How many processes the kernel killed for the container's memory limit (cgroup v2, then v1): with the holder
+    /// still running, the engine does not count the container as killed for memory.
+    /// </summary>
+    public static readonly IReadOnlyList<string> MemoryKills =
+        ["sh", "-c", "cat /sys/fs/cgroup/memory.events /sys/fs/cgroup/memory/memory.oom_control 2>/dev/null"];
+
+    /// <summary>Whether <see cref="MemoryKills"/>' output counts a kill.</summary>
+    public static bool CountsMemoryKill(string output) => output.Split('\n').Any(line =>
+        line.Split(' ', StringSplitOptions.RemoveEmptyEntries) is ["oom_kill", var count] && long.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out var kills) && kills > 0);
+}
