@@ -8,8 +8,8 @@ using static AgentSandbox.Sdk.Benchmarks.Bench;
 namespace AgentSandbox.Sdk.Benchmarks;
 
 /// <summary>
-/// Copy mode on large workspaces, against the real engine: the tree packed, copied into a container and back out,
-/// what changed found, and mount mode's two snapshots for comparison. The largest holds a node_modules of 50,000 small files.
+/// Copy mode on large workspaces, against the real engine: the tree packed, copied into a container and back out
+/// (a listing and what changed), what changed found, and mount mode's two snapshots for comparison. The largest holds a node_modules of 50,000 small files.
 /// </summary>
 internal static class CopyBenchmarks
 {
@@ -34,7 +34,10 @@ internal static class CopyBenchmarks
                     new ContainerLimits(true, true, 4096, true))
                 {
                     // Where a run would put it: in memory unless the tree is too large for that.
-                    Files = new ContainerFiles(copy.OpenTree, "/workspace", HostUser.Current(), SandboxLimits.Default.WorkspaceInMemory(copy.TreeBytes), copy.AdoptAsync),
+                    Files = new ContainerFiles(copy.OpenTree, "/workspace", HostUser.Current(), SandboxLimits.Default.WorkspaceInMemory(copy.TreeBytes), copy.AdoptAsync)
+                    {
+                        ChangedOnly = copy.ChangedOnly,
+                    },
                 };
                 await engine.RunContainerAsync(request, _ => { }, _ => { }, CancellationToken.None, CancellationToken.None);
                 var container = clock.Elapsed;

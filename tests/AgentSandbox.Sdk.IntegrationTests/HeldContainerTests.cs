@@ -48,6 +48,19 @@ public sealed class HeldContainerTests
     }
 
     [DockerFact]
+    public async Task Changed_only_brings_a_listing_of_the_whole_tree_and_only_the_entries_whose_status_changed()
+    {
+        var (exit, _, tree) = await RunAsync(["sh", "-c", "echo changed > /workspace/a.txt; mkdir /workspace/new; ln -s ../a.txt /workspace/new/link"], 64 * 1024 * 1024, changedOnly: true);
+
+        Assert.Equal(0, exit.Code);
+        Assert.Equal(HeldContainer.ListingEntry, tree.GetAt(0).Key);
+        Assert.Equal(["workspace/", "workspace/a.txt", "workspace/new/", "workspace/new/link"], tree.Keys.Skip(1).Order(StringComparer.Ordinal));
+        Assert.Equal("changed\n", tree["workspace/a.txt"]);
+        Assert.Equal(["d workspace", "d workspace/new", "d workspace/src", "f workspace/a.txt", "f workspace/src/b.txt", "l workspace/new/link"],
+            tree[HeldContainer.ListingEntry].Split('\0', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));
+    }
+
+    [DockerFact]
     public async Task A_process_the_command_leaves_behind_ends_with_it_instead_of_holding_the_run_open()
     {
         var clock = Stopwatch.StartNew();
@@ -96,11 +109,12 @@ public sealed class HeldContainerTests
         }
     }
 
-    private static async Task<(ContainerExit Exit, List<string> Lines, Dictionary<string, string> Tree)> RunAsync(
-        IReadOnlyList<string> command, long? memoryBytes, Action<string>? onLine = null, CancellationToken stop = default, string? image = null)
+    private static async Task<(ContainerExit Exit, List<string> Lines, OrderedDictionary<string, string> Tree)> RunAsync(
+        IReadOnlyList<string> command, long? memoryBytes, Action<string>? onLine = null, CancellationToken stop = default, string? image = null, bool changedOnly = false)
     {
         using var engine = DockerEngine.Connect(null);
-        var tree = new Dictionary<string, string>(StringComparer.Ordinal);
+        // In the order the tar sends them.
+        var tree = new OrderedDictionary<string, string>(StringComparer.Ordinal);
         var request = new ContainerRequest($"agentsandbox-held-test-{Guid.NewGuid():N}", image ?? Image.Value, command, new Dictionary<string, string>(),
             "/workspace", [], "none", new Dictionary<string, string> { ["org.agentsandbox.purpose"] = "held-test" }, new ContainerLimits(true, true, 256, true, 256L * 1024 * 1024))
         {
@@ -110,12 +124,12 @@ public sealed class HeldContainerTests
                     using var reader = new TarReader(stream);
                     while (await reader.GetNextEntryAsync(copyData: false, token) is { } entry)
                     {
-                        if (entry.DataStream is { } data)
-                        {
-                            tree[entry.Name] = await new StreamReader(data).ReadToEndAsync(token);
-                        }
+                        tree[entry.Name] = entry.DataStream is { } data ? await new StreamReader(data).ReadToEndAsync(token) : entry.LinkName;
                     }
-                }),
+                })
+            {
+                ChangedOnly = changedOnly,
+            },
         };
         var lines = new List<string>();
         var exit = await engine.RunContainerAsync(request, line => { lines.Add(line); onLine?.Invoke(line); }, lines.Add, stop, CancellationToken.None);

@@ -25,8 +25,8 @@ public sealed class HeldContainerTests
     [Fact]
     public void The_tree_comes_back_named_after_its_folder()
     {
-        Assert.Equal(["tar", "-c", "-f", "-", "--ignore-failed-read", "-C", "/", "workspace"], HeldContainer.CopyOut("/workspace"));
-        Assert.Equal(["tar", "-c", "-f", "-", "--ignore-failed-read", "-C", "/srv", "tree"], HeldContainer.CopyOut("/srv/tree/"));
+        Assert.Equal(["tar", "-c", "-f", "-", "--ignore-failed-read", "-C", "/", "workspace"], HeldContainer.CopyOut("/workspace", changedOnly: false));
+        Assert.Equal(["tar", "-c", "-f", "-", "--ignore-failed-read", "-C", "/srv", "tree"], HeldContainer.CopyOut("/srv/tree/", changedOnly: false));
     }
 
     [Theory]

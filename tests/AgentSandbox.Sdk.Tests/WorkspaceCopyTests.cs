@@ -30,7 +30,7 @@ public sealed class WorkspaceCopyTests : IDisposable
     private (WorkspaceCopy Copy, Changeset Changes) Agent(Action<string> effect)
     {
         var copy = WorkspaceCopy.Pack(_temp.Path, new HostUser(1000, 1000));
-        ContainerTree.Run(copy.OpenTree, effect, copy.AdoptAsync);
+        ContainerTree.Run(copy.OpenTree, effect, copy.AdoptAsync, copy.ChangedOnly);
         return (copy, copy.Changes());
     }
 
@@ -77,6 +77,36 @@ public sealed class WorkspaceCopyTests : IDisposable
                 changes.Entries.Select(entry => $"{entry.Path}:{entry.Change}").Order(StringComparer.Ordinal));
             Assert.True(changes.Entries.Single(entry => entry.Path == ".editorconfig").Executable);
             Assert.Equal("New.cs", changes.Entries.Single(entry => entry.Path == "link.cs").LinkTarget);
+        }
+    }
+
+    [Fact]
+    public void Only_what_changed_comes_back_and_the_next_container_gets_the_whole_tree_with_it()
+    {
+        var (copy, changes) = Agent(workspace =>
+        {
+            File.WriteAllText(Path.Combine(workspace, "Program.cs"), "changed\n");
+            File.Delete(Path.Combine(workspace, "src", "Lib.cs"));
+            Directory.CreateDirectory(Path.Combine(workspace, "src", "deep"));
+            File.WriteAllText(Path.Combine(workspace, "src", "deep", "New.cs"), "new\n");
+        });
+        using (copy)
+        {
+            Assert.False(copy.ChangedOnly);
+            Assert.Equal(["Program.cs:Modified", "src/Lib.cs:Deleted", "src/deep/New.cs:Added"], changes.Entries.Select(entry => $"{entry.Path}:{entry.Change}"));
+
+            using var tree = new System.Formats.Tar.TarReader(copy.OpenTree());
+            var entries = new Dictionary<string, string>();
+            while (tree.GetNextEntry() is { } entry)
+            {
+                entries[entry.Name.TrimEnd('/')] = entry.DataStream is { } data ? new StreamReader(data).ReadToEnd() : "";
+            }
+            Assert.Equal(["workspace", "workspace/.editorconfig", "workspace/App.csproj", "workspace/Program.cs", "workspace/src", "workspace/src/deep", "workspace/src/deep/New.cs"],
+                entries.Keys.Order(StringComparer.Ordinal));
+            Assert.Equal("changed\n", entries["workspace/Program.cs"]);
+            Assert.Equal("root = true\n", entries["workspace/.editorconfig"]);
+            // Merged into the whole tree, the same changes compared from it.
+            Assert.Equal(["Program.cs:Modified", "src/Lib.cs:Deleted", "src/deep/New.cs:Added"], copy.Changes().Entries.Select(entry => $"{entry.Path}:{entry.Change}"));
         }
     }
 

@@ -57,7 +57,10 @@ internal static class SandboxContainer
                     : (ScratchFolder[])[]],
             ReadOnlyRootFilesystem = spec.ReadOnlyRootFilesystem,
             Files = copy is null ? null
-                : new ContainerFiles(copy.OpenTree, SandboxPaths.Workspace, spec.User, spec.Limits.WorkspaceInMemory(copy.TreeBytes), collect ? copy.AdoptAsync : null),
+                : new ContainerFiles(copy.OpenTree, SandboxPaths.Workspace, spec.User, spec.Limits.WorkspaceInMemory(copy.TreeBytes), collect ? copy.AdoptAsync : null)
+                {
+                    ChangedOnly = copy.ChangedOnly,
+                },
             Egress = spec.Egress is { } policy ? new EgressGateway(
                 imageTag,
                 [EgressImage.ProxyPath],

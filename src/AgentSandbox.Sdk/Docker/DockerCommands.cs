@@ -88,7 +88,7 @@ internal static class DockerCommands
             ]);
             if (files.Received is not null)
             {
-                commands.Add(Text.CommandLine(["docker", "exec", .. owner, request.Name, .. HeldContainer.CopyOut(files.Folder)]) + " > returned.tar");
+                commands.Add(Text.CommandLine(["docker", "exec", .. owner, request.Name, .. HeldContainer.CopyOut(files.Folder, files.ChangedOnly)]) + " > returned.tar");
             }
             commands.Add($"docker rm --force --volumes {Text.Quote(request.Name)}");
         }

@@ -282,21 +282,42 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
                 await CallAsync("stream a container's output", client, (_, token) => PumpLinesAsync(stream, onStdout, onStderr, token), cancellationToken).ConfigureAwait(false);
             }
         }
-        if ((await CallAsync("inspect a container", client, (c, token) => c.Containers.InspectContainerAsync(id, token), cancellationToken).ConfigureAwait(false)).State is not { Running: true })
+        try
         {
+            var code = await ExitCodeAsync(client, exec, cancellationToken).ConfigureAwait(false);
+            // A kill at the stop reaches the shell around the command before it could end the rest.
+            await ExecQuietlyAsync(client, id, HeldContainer.EndAll, owner).ConfigureAwait(false);
+            var outOfMemory = code == 137 && HeldContainer.CountsMemoryKill(await ExecQuietlyAsync(client, id, HeldContainer.MemoryKills, HeldContainer.HolderUser(files.Owner)).ConfigureAwait(false));
+            gateway?.Remove(client);
+            if (files.Received is { } received)
+            {
+                await ExecToEndAsync(client, id, HeldContainer.CopyOut(files.Folder, files.ChangedOnly), owner, null, received, "out of", cancellationToken).ConfigureAwait(false);
+            }
+            return new ContainerExit(code, outOfMemory);
+        }
+        catch (Errors.AgentSandboxException exception) when (!Diagnostics.IsEngineUnreachable(exception))
+        {
+            if (await IsRunningAsync(client, id).ConfigureAwait(false))
+            {
+                throw;
+            }
             // Killed from outside (docker kill, the engine restarting), and its files with it.
             return new ContainerExit(137);
         }
-        var code = await ExitCodeAsync(client, exec, cancellationToken).ConfigureAwait(false);
-        // A kill at the stop reaches the shell around the command before it could end the rest.
-        await ExecQuietlyAsync(client, id, HeldContainer.EndAll, owner).ConfigureAwait(false);
-        var outOfMemory = code == 137 && HeldContainer.CountsMemoryKill(await ExecQuietlyAsync(client, id, HeldContainer.MemoryKills, HeldContainer.HolderUser(files.Owner)).ConfigureAwait(false));
-        gateway?.Remove(client);
-        if (files.Received is { } received)
+    }
+
+    /// <summary>Whether the container still runs; one that cannot be inspected (removed) does not.</summary>
+    private static async Task<bool> IsRunningAsync(DockerClient client, string id)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
         {
-            await ExecToEndAsync(client, id, HeldContainer.CopyOut(files.Folder), owner, null, received, "out of", cancellationToken).ConfigureAwait(false);
+            return (await client.Containers.InspectContainerAsync(id, timeout.Token).ConfigureAwait(false)).State?.Running == true;
         }
-        return new ContainerExit(code, outOfMemory);
+        catch (Exception exception) when (exception is DockerApiException or HttpRequestException or IOException or OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Writes a container's standard input in the background (a pipe holds 64 KiB, and the container reads as it goes while its output is pumped), then ends it.</summary>

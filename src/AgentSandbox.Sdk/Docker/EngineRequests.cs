@@ -59,7 +59,11 @@ internal sealed record ContainerRequest(
 /// <param name="Owner">The user the files belong to and the command runs as; no other process of the container runs as it.</param>
 /// <param name="MemoryBytes">The folder in memory (a tmpfs of this size, counted against the container's memory); null for on disk.</param>
 /// <param name="Received">Reads what comes back (entries named after the folder: workspace/...), once, before the container is removed; null to give nothing back.</param>
-internal sealed record ContainerFiles(Func<Stream> Upload, string Folder, Project.HostUser Owner, long? MemoryBytes = null, Func<Stream, CancellationToken, Task>? Received = null);
+internal sealed record ContainerFiles(Func<Stream> Upload, string Folder, Project.HostUser Owner, long? MemoryBytes = null, Func<Stream, CancellationToken, Task>? Received = null)
+{
+    /// <summary>What comes back is a listing of the whole folder and only the entries that changed in the container (<see cref="HeldContainer.CopyOut"/>).</summary>
+    public bool ChangedOnly { get; init; }
+}
 
 /// <summary>A folder in memory (tmpfs): its size counts against the container's memory.</summary>
 /// <param name="Owner">The user its root belongs to, or null for a folder every user may write to (mode 1777, as /tmp).</param>

@@ -22,13 +22,58 @@ internal static class HeldContainer
 
     /// <summary>
     /// Extracts the tar on standard input at the root, as the owner (the folder is the owner's): owners as the
-    /// extracting user, modes as the tar says.
+    /// extracting user, modes as the tar says. Then marks the time: what changes after it is what comes back.
     /// </summary>
-    public static readonly IReadOnlyList<string> CopyIn = ["tar", "-x", "-p", "--no-same-owner", "-f", "-", "-C", "/"];
+    public static readonly IReadOnlyList<string> CopyIn = ["sh", "-c", $"tar -x -p --no-same-owner -f - -C / && touch {CopiedIn}"];
 
-    /// <summary>The folder as a tar on standard output, entries named after it (workspace/...); a file its owner made unreadable is left out.</summary>
-    public static IReadOnlyList<string> CopyOut(string folder) =>
-        ["tar", "-c", "-f", "-", "--ignore-failed-read", "-C", Path.GetDirectoryName(folder.TrimEnd('/'))!.Replace('\\', '/'), Path.GetFileName(folder.TrimEnd('/'))];
+    private const string CopiedIn = "/tmp/.agentsandbox-copied-in";
+
+    /// <summary>Where the listing of the whole tree goes; its name in the tar that comes back (first) is <see cref="ListingEntry"/>.</summary>
+    private const string Listing = "/tmp/.agentsandbox-listing";
+
+    public const string ListingEntry = "tmp/.agentsandbox-listing";
+
+    /// <summary>
+    /// The folder as a tar on standard output, entries named after it (workspace/...); a file its owner made
+    /// unreadable is left out. <paramref name="changedOnly"/>: a listing of every entry (type and name) first, then
+    /// only the entries whose status changed since <see cref="CopyIn"/> marked the time (content, mode, name: a
+    /// change the kernel records, which no process can date back), so that what did not change costs neither the
+    /// copy nor a hash. A marker gone sends everything.
+    /// </summary>
+    public static IReadOnlyList<string> CopyOut(string folder, bool changedOnly)
+    {
+        var (parent, name) = (Path.GetDirectoryName(folder.TrimEnd('/'))!.Replace('\\', '/'), Path.GetFileName(folder.TrimEnd('/')));
+        return changedOnly
+            ? ["sh", "-c", $"cd {parent} && rm -f {Listing} && find {name} -printf '%y %p\\0' > {Listing} || exit 1; " +
+                $"if [ -e {CopiedIn} ]; then find {name} -cnewer {CopiedIn} -print0; else find {name} -print0; fi | " +
+                $"tar -c -f - --null --no-recursion --ignore-failed-read -C / {ListingEntry} -C {parent} -T -"]
+            : ["tar", "-c", "-f", "-", "--ignore-failed-read", "-C", parent, name];
+    }
+
+    /// <summary>The listing at the start of a tar <see cref="CopyOut"/> sent with only what changed: each entry's type (find's %y: d, f, l, s …) and name.</summary>
+    public static IEnumerable<(char Type, string Name)> ReadListing(System.Formats.Tar.TarReader reader)
+    {
+        if (reader.GetNextEntry() is not { EntryType: System.Formats.Tar.TarEntryType.RegularFile, DataStream: { } data } entry || entry.Name != ListingEntry)
+        {
+            yield break;
+        }
+        using var text = new StreamReader(data, new System.Text.UTF8Encoding(false, throwOnInvalidBytes: false));
+        foreach (var record in text.ReadToEnd().Split('\0', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (record.Length > 2 && record[1] == ' ')
+            {
+                yield return (record[0], record[2..]);
+            }
+        }
+    }
+
+    /// <summary>Whether a tar that came back is a listing and what changed (<see cref="CopyOut"/> with changedOnly), by its first entry.</summary>
+    public static bool IsChangedOnly(string tarFile)
+    {
+        using var stream = File.OpenRead(tarFile);
+        using var reader = new System.Formats.Tar.TarReader(stream);
+        return reader.GetNextEntry() is { } first && first.Name == ListingEntry;
+    }
 
     /// <summary>
     /// The command, and when it ends every process it left behind (servers, background jobs that would hold its

@@ -183,7 +183,7 @@ internal static class Diagnostics
         $"After {target}, dotnet test ran no test inside the sandbox ({projects}), and a run without tests proves nothing: name the test projects that cover the project with AgentTestProject items, or let AgentTest write tests into one; {resultPath} has the details.");
 
     public static AgentSandboxException WorkspaceCopyFailed(string direction, string reason) => new("AGS4025",
-        $"The workspace could not be copied {direction} the sandbox with the image's tar ({reason.TrimEnd('.')}), so nothing of the run was applied: copy mode needs sh and GNU tar in the image, which every Debian- and Ubuntu-based image (the .NET SDK images among them) has, so choose such an AgentBaseImage or set AgentWorkspaceMode=mount.");
+        $"The workspace could not be copied {direction} the sandbox ({reason.TrimEnd('.')}), so nothing of the run was applied: copy mode runs sh, GNU tar and GNU find inside the container, which every Debian- and Ubuntu-based image (the .NET SDK images among them) has, so choose such an AgentBaseImage, or set AgentWorkspaceMode=mount.");
 
     public static Warning RunningAsRoot(string agent) => new("AGS4101",
         $"The build runs as root and the workspace is mounted, so {agent} runs as root inside the sandbox and the files it writes into your tree belong to root: run the build as a non-root user, or use AgentWorkspaceMode=copy.");

@@ -200,7 +200,7 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
             {
                 Mounts = [],
                 Files = new ContainerFiles(() => Stream.Null, Common.SandboxPaths.Workspace, run.User, run.Limits.WorkspaceInMemory(0),
-                    run.Preset.ReadOnlyWorkspace ? null : (_, _) => Task.CompletedTask),
+                    run.Preset.ReadOnlyWorkspace ? null : (_, _) => Task.CompletedTask) { ChangedOnly = true },
             };
         }
         List<string> build = [DockerCommands.Build(contextDirectory, SandboxBuildContext.Dockerfile, spec.ImageBuild.Network)];

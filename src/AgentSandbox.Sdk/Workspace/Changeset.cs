@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using System.Security.Cryptography;
+using AgentSandbox.Docker;
 
 namespace AgentSandbox.Workspace;
 
@@ -66,93 +67,173 @@ internal sealed class Changeset(IReadOnlyList<ChangesetEntry> entries, IReadOnly
     /// <param name="staging">Where new contents are kept until applied.</param>
     public static Changeset Compare(IReadOnlyDictionary<string, TreeEntry> before, string tree, string staging)
     {
-        Directory.CreateDirectory(staging);
-        var entries = new List<ChangesetEntry>();
-        var git = new SortedSet<string>(StringComparer.Ordinal);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var folders = new HashSet<string>(StringComparer.Ordinal);
-        var files = new HashSet<string>(StringComparer.Ordinal);
-        var root = WorkspaceCopy.RootEntry + "/";
-        var sawRoot = false;
+        var comparison = new Comparison(before, staging);
         using (var stream = File.OpenRead(tree))
         using (var reader = new TarReader(stream))
         {
             while (reader.GetNextEntry() is { } entry)
             {
-                var name = entry.Name.TrimEnd('/');
-                if (name == WorkspaceCopy.RootEntry)
+                if (comparison.Present(entry.Name, KindOf(entry.EntryType)) is { } path)
                 {
-                    sawRoot = true;
-                    continue;
-                }
-                if (!name.StartsWith(root, StringComparison.Ordinal))
-                {
-                    continue;
-                }
-                var path = name[root.Length..];
-                var parts = path.Split('/');
-                if (Array.FindIndex(parts, part => part.Equals(".git", StringComparison.OrdinalIgnoreCase)) is var at and >= 0)
-                {
-                    git.Add(string.Join('/', parts[..(at + 1)]));
-                    continue;
-                }
-                if (WorkspaceCopy.IsNotCopied(path))
-                {
-                    continue;
-                }
-                switch (entry.EntryType)
-                {
-                    case TarEntryType.Directory:
-                        folders.Add(path);
-                        break;
-                    case TarEntryType.RegularFile or TarEntryType.V7RegularFile:
-                        files.Add(path);
-                        seen.Add(path);
-                        var executable = (entry.Mode & UnixFileMode.UserExecute) != 0;
-                        var staged = Path.Combine(staging, seen.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                        var digest = Stage(entry, staged, out var kept);
-                        if (!before.TryGetValue(path, out var old) || old.IsLink || old.Digest != digest || old.Executable != executable)
-                        {
-                            kept?.Invoke();
-                            entries.Add(new ChangesetEntry(path, old is null ? FileChange.Added : FileChange.Modified, EntryKind.File, executable, staged));
-                        }
-                        else if (kept is null)
-                        {
-                            File.Delete(staged);
-                        }
-                        break;
-                    case TarEntryType.SymbolicLink:
-                        files.Add(path);
-                        seen.Add(path);
-                        if (!before.TryGetValue(path, out var oldLink) || !oldLink.IsLink || oldLink.Digest != entry.LinkName)
-                        {
-                            entries.Add(new ChangesetEntry(path, oldLink is null ? FileChange.Added : FileChange.Modified, EntryKind.Link, LinkTarget: entry.LinkName));
-                        }
-                        break;
-                    default:
-                        files.Add(path);
-                        seen.Add(path);
-                        entries.Add(new ChangesetEntry(path, before.ContainsKey(path) ? FileChange.Modified : FileChange.Added, EntryKind.Other,
-                            LinkTarget: entry.EntryType == TarEntryType.HardLink ? entry.LinkName : null));
-                        break;
+                    comparison.Compare(path, entry);
                 }
             }
         }
-        if (!sawRoot)
+        return comparison.Result();
+    }
+
+    /// <summary>
+    /// The same from what only the changed entries and a listing of all (<see cref="HeldContainer.ReadListing"/>) give: an entry
+    /// the listing names that did not come back is as it was copied in, so only what changed is hashed.
+    /// </summary>
+    /// <param name="changes">The tar: the listing first, then every entry whose status changed since the copy came in.</param>
+    public static Changeset CompareChanged(IReadOnlyDictionary<string, TreeEntry> before, string changes, string staging)
+    {
+        var comparison = new Comparison(before, staging);
+        using var stream = File.OpenRead(changes);
+        using var reader = new TarReader(stream);
+        foreach (var (type, name) in HeldContainer.ReadListing(reader))
         {
-            // An empty answer would read as "the agent deleted everything".
-            throw new WorkspaceNotReturnedException();
+            // Sockets do not travel (tar leaves them out), as in a whole tree.
+            if (type != 's')
+            {
+                comparison.Present(name, type switch { 'd' => null, 'f' => EntryKind.File, 'l' => EntryKind.Link, _ => EntryKind.Other });
+            }
         }
-        // A bare repository's layout under any name: HEAD and config (files or links: git follows a config link) and objects.
-        git.UnionWith(folders.Where(folder => files.Contains($"{folder}/HEAD") && files.Contains($"{folder}/config")
-            && (folders.Contains($"{folder}/objects") || files.Contains($"{folder}/objects"))));
-        if (files.Contains("HEAD") && files.Contains("config") && (folders.Contains("objects") || files.Contains("objects")))
+        while (reader.GetNextEntry() is { } entry)
         {
-            git.Add(".");
+            if (comparison.Candidate(entry.Name) is { } path)
+            {
+                comparison.Compare(path, entry);
+            }
         }
-        entries.AddRange(before.Keys.Where(path => !seen.Contains(path) && !git.Any(repository => path == repository || path.StartsWith(repository + "/", StringComparison.Ordinal)))
-            .Select(path => new ChangesetEntry(path, FileChange.Deleted, before[path].IsLink ? EntryKind.Link : EntryKind.File)));
-        return new Changeset(entries.OrderBy(entry => entry.Path, StringComparer.Ordinal).ToList(), git.ToList());
+        return comparison.Result();
+    }
+
+    private static EntryKind? KindOf(TarEntryType type) => type switch
+    {
+        TarEntryType.Directory => null,
+        TarEntryType.RegularFile or TarEntryType.V7RegularFile => EntryKind.File,
+        TarEntryType.SymbolicLink => EntryKind.Link,
+        _ => EntryKind.Other,
+    };
+
+    /// <summary>One comparison: what the agent's tree holds (<see cref="Present"/>), what changed (<see cref="Compare"/>), then the result.</summary>
+    private sealed class Comparison
+    {
+        private readonly IReadOnlyDictionary<string, TreeEntry> _before;
+        private readonly string _staging;
+        private readonly List<ChangesetEntry> _entries = [];
+        private readonly SortedSet<string> _git = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _folders = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _files = new(StringComparer.Ordinal);
+        private readonly string _root = WorkspaceCopy.RootEntry + "/";
+        private bool _sawRoot;
+        private int _staged;
+
+        public Comparison(IReadOnlyDictionary<string, TreeEntry> before, string staging)
+        {
+            (_before, _staging) = (before, staging);
+            Directory.CreateDirectory(staging);
+        }
+
+        /// <summary>
+        /// Records an entry of the agent's tree (a folder when <paramref name="kind"/> is null); its path relative to
+        /// the workspace when its content is to be compared, else null (the root, git metadata, what is not copied).
+        /// </summary>
+        public string? Present(string name, EntryKind? kind)
+        {
+            var path = Candidate(name);
+            if (path is null)
+            {
+                return null;
+            }
+            if (kind is null)
+            {
+                _folders.Add(path);
+                return null;
+            }
+            _files.Add(path);
+            _seen.Add(path);
+            return path;
+        }
+
+        /// <summary>An entry's path relative to the workspace, unless it is the root, git metadata or not copied.</summary>
+        public string? Candidate(string name)
+        {
+            name = name.TrimEnd('/');
+            if (name == WorkspaceCopy.RootEntry)
+            {
+                _sawRoot = true;
+                return null;
+            }
+            if (!name.StartsWith(_root, StringComparison.Ordinal))
+            {
+                return null;
+            }
+            var path = name[_root.Length..];
+            var parts = path.Split('/');
+            if (Array.FindIndex(parts, part => part.Equals(".git", StringComparison.OrdinalIgnoreCase)) is var at and >= 0)
+            {
+                _git.Add(string.Join('/', parts[..(at + 1)]));
+                return null;
+            }
+            return WorkspaceCopy.IsNotCopied(path) ? null : path;
+        }
+
+        /// <summary>Compares an entry of the agent's tree with what was copied in, staging its content when it changed.</summary>
+        public void Compare(string path, TarEntry entry)
+        {
+            switch (KindOf(entry.EntryType))
+            {
+                case null:
+                    break;
+                case EntryKind.File:
+                    var executable = (entry.Mode & UnixFileMode.UserExecute) != 0;
+                    var staged = Path.Combine(_staging, (++_staged).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    var digest = Stage(entry, staged, out var kept);
+                    if (!_before.TryGetValue(path, out var old) || old.IsLink || old.Digest != digest || old.Executable != executable)
+                    {
+                        kept?.Invoke();
+                        _entries.Add(new ChangesetEntry(path, old is null ? FileChange.Added : FileChange.Modified, EntryKind.File, executable, staged));
+                    }
+                    else if (kept is null)
+                    {
+                        File.Delete(staged);
+                    }
+                    break;
+                case EntryKind.Link:
+                    if (!_before.TryGetValue(path, out var oldLink) || !oldLink.IsLink || oldLink.Digest != entry.LinkName)
+                    {
+                        _entries.Add(new ChangesetEntry(path, oldLink is null ? FileChange.Added : FileChange.Modified, EntryKind.Link, LinkTarget: entry.LinkName));
+                    }
+                    break;
+                default:
+                    _entries.Add(new ChangesetEntry(path, _before.ContainsKey(path) ? FileChange.Modified : FileChange.Added, EntryKind.Other,
+                        LinkTarget: entry.EntryType == TarEntryType.HardLink ? entry.LinkName : null));
+                    break;
+            }
+        }
+
+        public Changeset Result()
+        {
+            if (!_sawRoot)
+            {
+                // An empty answer would read as "the agent deleted everything".
+                throw new WorkspaceNotReturnedException();
+            }
+            // A bare repository's layout under any name: HEAD and config (files or links: git follows a config link) and objects.
+            _git.UnionWith(_folders.Where(folder => _files.Contains($"{folder}/HEAD") && _files.Contains($"{folder}/config")
+                && (_folders.Contains($"{folder}/objects") || _files.Contains($"{folder}/objects"))));
+            if (_files.Contains("HEAD") && _files.Contains("config") && (_folders.Contains("objects") || _files.Contains("objects")))
+            {
+                _git.Add(".");
+            }
+            _entries.AddRange(_before.Keys.Where(path => !_seen.Contains(path) && !_git.Any(repository => path == repository || path.StartsWith(repository + "/", StringComparison.Ordinal)))
+                .Select(path => new ChangesetEntry(path, FileChange.Deleted, _before[path].IsLink ? EntryKind.Link : EntryKind.File)));
+            return new Changeset(_entries.OrderBy(entry => entry.Path, StringComparer.Ordinal).ToList(), _git.ToList());
+        }
     }
 }
 

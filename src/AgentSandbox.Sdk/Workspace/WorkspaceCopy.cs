@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.Security.Cryptography;
 using AgentSandbox.Common;
+using AgentSandbox.Docker;
 using AgentSandbox.Project;
 
 namespace AgentSandbox.Workspace;
@@ -134,21 +135,98 @@ internal sealed class WorkspaceCopy : IDisposable
         return entry;
     }
 
-    /// <summary>Keeps the tree an agent container gave back: the next container starts from it.</summary>
+    /// <summary>
+    /// Whether the next container may give back only what changed in it: when it gets the host's tree, whose digests
+    /// <see cref="Before"/> holds, so that what did not come back is known.
+    /// </summary>
+    public bool ChangedOnly => _generation == 0;
+
+    private const long MinimumReturnLimit = 4L * 1024 * 1024 * 1024;
+
+    /// <summary>A listing and what changed that an agent container gave back over <see cref="TreeFile"/>, not yet made into a whole tree.</summary>
+    private string? _changes;
+
+    /// <summary>Keeps the tree an agent container gave back, whole or as what changed: the next container starts from it.</summary>
     public async Task AdoptAsync(Stream archive, CancellationToken cancellationToken)
     {
+        // What comes back is the container's tar's doing, and the agent may have replaced that tar: bounded.
+        var limit = Math.Max(MinimumReturnLimit, 4 * TreeBytes);
         var next = Path.Combine(_directory, $"tree-{++_generation}.tar");
         await using (var file = File.Create(next))
         {
-            await archive.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+            var buffer = new byte[81920];
+            int read;
+            while ((read = await archive.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (file.Length + read > limit)
+                {
+                    throw Errors.Diagnostics.WorkspaceCopyFailed("out of", $"what came back passed {limit / (1024 * 1024)} MiB, four times the tree that went in");
+                }
+                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+            }
         }
-        TreeFile = next;
+        if (HeldContainer.IsChangedOnly(next))
+        {
+            _changes = next;
+        }
+        else
+        {
+            (TreeFile, _changes) = (next, null);
+        }
     }
 
-    public Stream OpenTree() => File.OpenRead(TreeFile);
+    /// <summary>The tree for the next container: what changed is merged into a whole tree first, and only then, as only a next container needs it.</summary>
+    public Stream OpenTree()
+    {
+        if (_changes is { } changes)
+        {
+            TreeFile = Merge(TreeFile, changes, Path.Combine(_directory, $"tree-{_generation}-whole.tar"));
+            _changes = null;
+        }
+        return File.OpenRead(TreeFile);
+    }
+
+    /// <summary>The entries of <paramref name="tree"/> the listing still has and that did not change, then those that did.</summary>
+    private static string Merge(string tree, string changes, string merged)
+    {
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        var changed = new HashSet<string>(StringComparer.Ordinal);
+        using (var stream = File.OpenRead(changes))
+        using (var reader = new TarReader(stream))
+        {
+            present.UnionWith(HeldContainer.ReadListing(reader).Select(entry => entry.Name));
+            while (reader.GetNextEntry() is { } entry)
+            {
+                changed.Add(entry.Name.TrimEnd('/'));
+            }
+        }
+        using var output = new TarWriter(File.Create(merged), TarEntryFormat.Pax, leaveOpen: false);
+        using (var stream = File.OpenRead(tree))
+        using (var reader = new TarReader(stream))
+        {
+            while (reader.GetNextEntry() is { } entry)
+            {
+                var name = entry.Name.TrimEnd('/');
+                if (present.Contains(name) && !changed.Contains(name))
+                {
+                    output.WriteEntry(entry);
+                }
+            }
+        }
+        using (var stream = File.OpenRead(changes))
+        using (var reader = new TarReader(stream))
+        {
+            _ = HeldContainer.ReadListing(reader).Count();
+            while (reader.GetNextEntry() is { } entry)
+            {
+                output.WriteEntry(entry.Format == TarEntryFormat.Pax ? entry : new PaxTarEntry(entry));
+            }
+        }
+        return merged;
+    }
 
     /// <summary>The size of the tree the next container gets, as a tar.</summary>
-    public long TreeBytes => new FileInfo(TreeFile).Length;
+    public long TreeBytes => new FileInfo(TreeFile).Length + (_changes is { } changes ? new FileInfo(changes).Length : 0);
 
     /// <summary>
     /// What the tree now holds that the host's does not: compared with what was copied in. New files the repository's
@@ -156,7 +234,8 @@ internal sealed class WorkspaceCopy : IDisposable
     /// </summary>
     public Changeset Changes()
     {
-        var changes = Changeset.Compare(Before, TreeFile, Path.Combine(_directory, $"staged-{_generation}"));
+        var staging = Path.Combine(_directory, $"staged-{_generation}");
+        var changes = _changes is { } changed ? Changeset.CompareChanged(Before, changed, staging) : Changeset.Compare(Before, TreeFile, staging);
         var added = changes.Entries.Where(entry => entry.Change == FileChange.Added).Select(entry => entry.Path).ToList();
         if (added.Count == 0 || WorkspaceChoice.RepositoryRoot(HostRoot) is null
             || GitCommand.Run(HostRoot, ["check-ignore", "--stdin", "-z"], input: string.Join('\0', added) + "\0") is not { } ignored)

@@ -159,6 +159,6 @@ internal sealed class FakeEngine : IImageEngine, IContainerEngine
             }
             return;
         }
-        ContainerTree.Run(files.Upload, workspace => script.Effect?.Invoke(workspace), files.Received);
+        ContainerTree.Run(files.Upload, workspace => script.Effect?.Invoke(workspace), files.Received, files.ChangedOnly);
     }
 }
