@@ -235,6 +235,28 @@ public sealed class HostileAgentTests
         Assert.Equal("AGS1012", Assert.Single(unknown.Errors).Code);
     }
 
+    [DockerTheory]
+    [InlineData("head -c 300000 /dev/urandom")]
+    [InlineData("exec head -c 300000 /dev/zero")]
+    [InlineData("exit 0")]
+    public void A_root_agent_that_replaces_the_containers_tar_gets_nothing_applied(string forgedTar)
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+        var before = TreeHashes(project.Directory);
+
+        // As root (the build's user in many CI containers) the agent may rewrite the image's tar in its container,
+        // which then packs its tree to be taken back: whatever that sends, the host applies nothing of it.
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentUser", "0:0"), ("AgentKind", "custom"), ("AgentNetwork", "none"), ("AgentPrompt", "Do it"),
+            ("AgentCommand", $"sh;-c;printf '#!/bin/sh\\n{forgedTar}\\n' > /usr/bin/tar && sed -i s/World/Hostile/ Program.cs && echo replaced")));
+
+        Assert.False(run.Succeeded, run.Log);
+        Assert.Contains(run.MessageLines, line => line.EndsWith("replaced", StringComparison.Ordinal));
+        Assert.Equal(before, TreeHashes(project.Directory));
+        // Noise is an entry that cannot be read back, refused like a name the host cannot take; nothing is no tree at all.
+        Assert.Contains(Assert.Single(run.Errors).Code, new[] { "AGS4014", "AGS4025" });
+    }
+
     /// <summary>Every file and link under the project, by path: content hashes and link targets (AgentSandbox's obj/agent left out).</summary>
     private static Dictionary<string, string> TreeHashes(string root) =>
         new DirectoryInfo(root).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })

@@ -37,7 +37,7 @@ public sealed class DryRunTests
         Assert.StartsWith("docker exec --user 1000:1000 --workdir /workspace agentsandbox-agentrun-agent-", commands[3]);
         Assert.Contains(" sh -c '\"$@\"; status=$?; kill -s KILL -- -1 2>/dev/null; exit $status' sh claude ", commands[3]);
         // A listing of the tree, then only what changed since the copy came in.
-        Assert.Matches("^docker exec --user 1000:1000 agentsandbox-agentrun-agent-[0-9a-f]+ sh -c 'cd / && .*find workspace -cnewer /tmp/.agentsandbox-copied-in -print0.* -T -' > returned.tar$", commands[4]);
+        Assert.Matches("^docker exec --user 1000:1000 agentsandbox-agentrun-agent-[0-9a-f]+ sh -c 'kill -s KILL -- -1 2>/dev/null; cd / && .*find workspace -cnewer /tmp/.agentsandbox-copied-in -print0.* -T -' > returned.tar$", commands[4]);
         Assert.StartsWith("docker rm --force --volumes", commands[5]);
     }
 

@@ -23,10 +23,11 @@ public sealed class HeldContainerTests
     }
 
     [Fact]
-    public void The_tree_comes_back_named_after_its_folder()
+    public void The_tree_comes_back_named_after_its_folder_once_nothing_of_the_owners_runs()
     {
-        Assert.Equal(["tar", "-c", "-f", "-", "--ignore-failed-read", "-C", "/", "workspace"], HeldContainer.CopyOut("/workspace", changedOnly: false));
-        Assert.Equal(["tar", "-c", "-f", "-", "--ignore-failed-read", "-C", "/srv", "tree"], HeldContainer.CopyOut("/srv/tree/", changedOnly: false));
+        Assert.Equal(["sh", "-c", "kill -s KILL -- -1 2>/dev/null; tar -c -f - --ignore-failed-read -C / workspace"], HeldContainer.CopyOut("/workspace", changedOnly: false));
+        Assert.Equal(["sh", "-c", "kill -s KILL -- -1 2>/dev/null; tar -c -f - --ignore-failed-read -C /srv tree"], HeldContainer.CopyOut("/srv/tree/", changedOnly: false));
+        Assert.StartsWith("kill -s KILL -- -1 2>/dev/null; cd / && rm -f /tmp/.agentsandbox-listing && find workspace -printf '%y %p\\0'", HeldContainer.CopyOut("/workspace", changedOnly: true)[2]);
     }
 
     [Theory]

@@ -259,8 +259,8 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
 
     /// <summary>
     /// A container held open around its command (<see cref="HeldContainer"/>): the files go in, the command runs as
-    /// their owner with its output pumped, everything of the owner's ends with it (or at <paramref name="stop"/>), and
-    /// the folder comes back.
+    /// their owner with its output pumped, everything of the owner's ends with it, and the folder comes back.
+    /// <paramref name="stop"/> kills the container, and its files with it: a stopped run applies nothing.
     /// </summary>
     private async Task<ContainerExit> RunHeldAsync(DockerClient client, string id, ContainerRequest request, ContainerFiles files, Func<Task> gatewayReady, RunningGateway? gateway,
         Action<string> onStdout, Action<string> onStderr, CancellationToken stop, CancellationToken cancellationToken)
@@ -276,7 +276,8 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         using (stream)
         {
             WriteInBackground(stream, request.Stdin, cancellationToken);
-            using (stop.Register(() => _ = ExecQuietlyAsync(client, id, HeldContainer.EndAll, owner)))
+            // From outside, as the engine's own kill: nothing the agent could have replaced in the container takes part.
+            using (stop.Register(() => KillInBackground(client, id)))
             using (cancellationToken.Register(() => KillInBackground(client, id)))
             {
                 await CallAsync("stream a container's output", client, (_, token) => PumpLinesAsync(stream, onStdout, onStderr, token), cancellationToken).ConfigureAwait(false);
@@ -285,9 +286,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         try
         {
             var code = await ExitCodeAsync(client, exec, cancellationToken).ConfigureAwait(false);
-            // A kill at the stop reaches the shell around the command before it could end the rest.
-            await ExecQuietlyAsync(client, id, HeldContainer.EndAll, owner).ConfigureAwait(false);
-            var outOfMemory = code == 137 && HeldContainer.CountsMemoryKill(await ExecQuietlyAsync(client, id, HeldContainer.MemoryKills, HeldContainer.HolderUser(files.Owner)).ConfigureAwait(false));
+            var outOfMemory = code == 137 && HeldContainer.CountsMemoryKill(await ExecQuietlyAsync(client, id, HeldContainer.MemoryKills, owner).ConfigureAwait(false));
             gateway?.Remove(client);
             if (files.Received is { } received)
             {

@@ -44,11 +44,17 @@ internal static class HeldContainer
     {
         var (parent, name) = (Path.GetDirectoryName(folder.TrimEnd('/'))!.Replace('\\', '/'), Path.GetFileName(folder.TrimEnd('/')));
         return changedOnly
-            ? ["sh", "-c", $"cd {parent} && rm -f {Listing} && find {name} -printf '%y %p\\0' > {Listing} || exit 1; " +
+            ? ["sh", "-c", $"{EndAll}; cd {parent} && rm -f {Listing} && find {name} -printf '%y %p\\0' > {Listing} || exit 1; " +
                 $"if [ -e {CopiedIn} ]; then find {name} -cnewer {CopiedIn} -print0; else find {name} -print0; fi | " +
                 $"tar -c -f - --null --no-recursion --ignore-failed-read -C / {ListingEntry} -C {parent} -T -"]
-            : ["tar", "-c", "-f", "-", "--ignore-failed-read", "-C", parent, name];
+            : ["sh", "-c", $"{EndAll}; tar -c -f - --ignore-failed-read -C {parent} {name}"];
     }
+
+    /// <summary>
+    /// Ends every process of the owner's but the shell that asks: what the command's own end left running (it ended
+    /// its shell first) no longer changes the files as they go.
+    /// </summary>
+    private const string EndAll = "kill -s KILL -- -1 2>/dev/null";
 
     /// <summary>The listing at the start of a tar <see cref="CopyOut"/> sent with only what changed: each entry's type (find's %y: d, f, l, s …) and name.</summary>
     public static IEnumerable<(char Type, string Name)> ReadListing(System.Formats.Tar.TarReader reader)
@@ -72,7 +78,15 @@ internal static class HeldContainer
     {
         using var stream = File.OpenRead(tarFile);
         using var reader = new System.Formats.Tar.TarReader(stream);
-        return reader.GetNextEntry() is { } first && first.Name == ListingEntry;
+        try
+        {
+            return reader.GetNextEntry() is { } first && first.Name == ListingEntry;
+        }
+        catch (Exception exception) when (exception is InvalidDataException or FormatException or EndOfStreamException)
+        {
+            // Not a tar at all: the comparison that reads it whole refuses it.
+            return false;
+        }
     }
 
     /// <summary>
@@ -81,10 +95,7 @@ internal static class HeldContainer
     /// shell itself. The command's arguments reach it as they are: no shell reads them.
     /// </summary>
     public static IReadOnlyList<string> Command(IReadOnlyList<string> command) =>
-        ["sh", "-c", "\"$@\"; status=$?; kill -s KILL -- -1 2>/dev/null; exit $status", "sh", .. command];
-
-    /// <summary>Ends every process of the owner's: a timeout's stop, which leaves the files to take back.</summary>
-    public static readonly IReadOnlyList<string> EndAll = ["sh", "-c", "kill -s KILL -- -1"];
+        ["sh", "-c", $"\"$@\"; status=$?; {EndAll}; exit $status", "sh", .. command];
 
     /// <summary>
     /// How many processes the kernel killed for the container's memory limit (cgroup v2, then v1): with the holder

@@ -18,11 +18,11 @@ internal sealed class DetectChangesStep : IAgentRunStep
             }
             catch (WorkspaceNotReturnedException exception)
             {
-                throw Errors.Diagnostics.EngineRequestFailed("the engine", "give the workspace back", exception.Message, exception);
+                throw Errors.Diagnostics.WorkspaceCopyFailed("out of", exception.Message);
             }
-            catch (Exception exception) when (exception is InvalidDataException or FormatException)
+            catch (Exception exception) when (exception is InvalidDataException or FormatException or EndOfStreamException)
             {
-                // The engine packs what the agent left; what no reader can take back (a name with a line break in its
+                // The container's tar packs what the agent left (and the agent may have replaced it); what no reader can take back (a name with a line break in its
                 // tar header, say) is the agent's doing, and refused like any name the host cannot take.
                 context.Refusals.Add(new ChangeRefusal(RefusalKind.Name, $"(an entry that cannot be read back: {exception.Message.TrimEnd('.')})"));
             }
