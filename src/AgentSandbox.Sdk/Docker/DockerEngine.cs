@@ -283,6 +283,11 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
                 await CallAsync("stream a container's output", client, (_, token) => PumpLinesAsync(stream, onStdout, onStderr, token), cancellationToken).ConfigureAwait(false);
             }
         }
+        if (stop.IsCancellationRequested)
+        {
+            // Killed, or being killed, with its files: a stopped run applies nothing, and a tree half sent is no tree.
+            return new ContainerExit(137);
+        }
         try
         {
             var code = await ExitCodeAsync(client, exec, cancellationToken).ConfigureAwait(false);

@@ -20,7 +20,8 @@ internal interface IContainerEngine
     /// <summary>
     /// Creates a container, copies <see cref="ContainerRequest.Files"/> in, starts it, hands each line of its output
     /// over as it arrives, waits for its exit code and hands the files to download back.
-    /// <paramref name="stop"/> kills the container and still collects its output and exit code;
+    /// <paramref name="stop"/> kills the container and still collects its output and exit code (with files, those do
+    /// not come back and the exit code is 137);
     /// <paramref name="cancellationToken"/> kills it and abandons the run. The container is removed afterwards
     /// whatever happens.
     /// </summary>
