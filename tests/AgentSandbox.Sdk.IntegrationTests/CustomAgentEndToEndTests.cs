@@ -162,6 +162,23 @@ public sealed class CustomAgentEndToEndTests
     }
 
     [DockerFact]
+    public void A_folder_the_agent_renames_arrives_renamed_with_its_files()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+        Directory.CreateDirectory(Path.Combine(project.Directory, "Services", "Greeting"));
+        File.WriteAllText(Path.Combine(project.Directory, "Services", "Greeting", "Greeter.cs"), "class Greeter {}\n");
+
+        // The files keep their own status when their folder is renamed: they must come back all the same.
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentKind", "custom"), ("AgentNetwork", "none"), ("AgentPrompt", "Do it"),
+            ("AgentCommand", "sh;-c;mv Services Core")));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Equal("class Greeter {}\n", File.ReadAllText(Path.Combine(project.Directory, "Core", "Greeting", "Greeter.cs")));
+        Assert.False(File.Exists(Path.Combine(project.Directory, "Services", "Greeting", "Greeter.cs")));
+    }
+
+    [DockerFact]
     public void The_agent_runs_within_AgentMemoryLimit_and_is_stopped_with_a_clear_reason_beyond_it()
     {
         using var environment = new EnvironmentScope(new Dictionary<string, string?>());

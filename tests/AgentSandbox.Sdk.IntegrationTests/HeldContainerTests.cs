@@ -61,6 +61,16 @@ public sealed class HeldContainerTests
     }
 
     [DockerFact]
+    public async Task The_files_of_a_renamed_folder_come_back_though_their_own_status_did_not_change()
+    {
+        var (exit, _, tree) = await RunAsync(["mv", "/workspace/src", "/workspace/lib"], 64 * 1024 * 1024, changedOnly: true);
+
+        Assert.Equal(0, exit.Code);
+        Assert.Equal(["workspace/", "workspace/lib/", "workspace/lib/b.txt"], tree.Keys.Skip(1).Order(StringComparer.Ordinal));
+        Assert.Equal("kept\n", tree["workspace/lib/b.txt"]);
+    }
+
+    [DockerFact]
     public async Task A_process_the_command_leaves_behind_ends_with_it_instead_of_holding_the_run_open()
     {
         var clock = Stopwatch.StartNew();

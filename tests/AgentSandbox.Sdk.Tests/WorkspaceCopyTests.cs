@@ -111,6 +111,26 @@ public sealed class WorkspaceCopyTests : IDisposable
     }
 
     [Fact]
+    public async Task An_answer_that_lists_an_entry_it_neither_had_nor_sends_is_no_tree()
+    {
+        using var copy = WorkspaceCopy.Pack(_temp.Path, new HostUser(1000, 1000));
+        using var answer = new MemoryStream();
+        using (var writer = new System.Formats.Tar.TarWriter(answer, leaveOpen: true))
+        {
+            var listing = "d workspace\0f workspace/Program.cs\0f workspace/moved/Lib.cs\0";
+            writer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, Docker.HeldContainer.ListingEntry)
+            {
+                DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(listing)),
+            });
+        }
+        answer.Position = 0;
+
+        await copy.AdoptAsync(answer, CancellationToken.None);
+
+        Assert.Contains("moved/Lib.cs", Assert.Throws<WorkspaceNotReturnedException>(() => copy.Changes()).Message);
+    }
+
+    [Fact]
     public void New_files_the_repository_ignores_are_output_and_do_not_come_back()
     {
         Directory.Delete(_temp.Combine(".git"), recursive: true);

@@ -83,7 +83,7 @@ internal static class DockerCommands
             commands.AddRange(
             [
                 Text.CommandLine(["docker", "run", "--detach", "--user", HeldContainer.HolderUser(files.Owner), .. options, request.Image, .. HeldContainer.Holder]),
-                Text.CommandLine(["docker", "exec", "--interactive", .. owner, request.Name, .. HeldContainer.CopyIn]) + " < workspace.tar",
+                Text.CommandLine(["docker", "exec", "--interactive", .. owner, request.Name, .. HeldContainer.CopyIn(files.Folder)]) + " < workspace.tar",
                 Text.CommandLine(["docker", "exec", .. interactive, .. owner, "--workdir", request.WorkingDirectory, request.Name, .. HeldContainer.Command(request.Command)]) + input,
             ]);
             if (files.Received is not null)

@@ -269,7 +269,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         await CallAsync("start a container", client, (c, token) => c.Containers.StartContainerAsync(id, new ContainerStartParameters(), token), cancellationToken).ConfigureAwait(false);
         await using (var upload = files.Upload())
         {
-            await ExecToEndAsync(client, id, HeldContainer.CopyIn, owner, upload, null, "into", cancellationToken).ConfigureAwait(false);
+            await ExecToEndAsync(client, id, HeldContainer.CopyIn(files.Folder), owner, upload, null, "into", cancellationToken).ConfigureAwait(false);
         }
         await gatewayReady().ConfigureAwait(false);
         var (exec, stream) = await StartExecAsync(client, id, HeldContainer.Command(request.Command), owner, request.WorkingDirectory, request.Stdin is not null, cancellationToken).ConfigureAwait(false);

@@ -22,11 +22,19 @@ internal static class HeldContainer
 
     /// <summary>
     /// Extracts the tar on standard input at the root, as the owner (the folder is the owner's): owners as the
-    /// extracting user, modes as the tar says. Then marks the time: what changes after it is what comes back.
+    /// extracting user, modes as the tar says. Then writes down what it holds, sorted: the file is the list of the
+    /// names that went in, and its time the mark after which a change comes back.
     /// </summary>
-    public static readonly IReadOnlyList<string> CopyIn = ["sh", "-c", $"tar -x -p --no-same-owner -f - -C / && touch {CopiedIn}"];
+    public static IReadOnlyList<string> CopyIn(string folder)
+    {
+        var (parent, name) = Split(folder);
+        return ["sh", "-c", $"tar -x -p --no-same-owner -f - -C / && cd {parent} && find {name} -print0 | LC_ALL=C sort -z > {CopiedIn}"];
+    }
 
     private const string CopiedIn = "/tmp/.agentsandbox-copied-in";
+
+    private static (string Parent, string Name) Split(string folder) =>
+        (Path.GetDirectoryName(folder.TrimEnd('/'))!.Replace('\\', '/'), Path.GetFileName(folder.TrimEnd('/')));
 
     /// <summary>Where the listing of the whole tree goes; its name in the tar that comes back (first) is <see cref="ListingEntry"/>.</summary>
     private const string Listing = "/tmp/.agentsandbox-listing";
@@ -37,16 +45,17 @@ internal static class HeldContainer
     /// The folder as a tar on standard output, entries named after it (workspace/...); a file its owner made
     /// unreadable is left out. <paramref name="changedOnly"/>: a listing of every entry (type and name) first, then
     /// only the entries whose status changed since <see cref="CopyIn"/> marked the time (content, mode, name: a
-    /// change the kernel records, which no process can date back), so that what did not change costs neither the
-    /// copy nor a hash. A marker gone sends everything.
+    /// change the kernel records, which no process can date back) and those under a name that did not go in (the
+    /// files of a renamed folder keep their status), so that what did not change costs neither the copy nor a hash.
+    /// A marker gone sends everything.
     /// </summary>
     public static IReadOnlyList<string> CopyOut(string folder, bool changedOnly)
     {
-        var (parent, name) = (Path.GetDirectoryName(folder.TrimEnd('/'))!.Replace('\\', '/'), Path.GetFileName(folder.TrimEnd('/')));
+        var (parent, name) = Split(folder);
         return changedOnly
             ? ["sh", "-c", $"{EndAll}; cd {parent} && rm -f {Listing} && find {name} -printf '%y %p\\0' > {Listing} || exit 1; " +
-                $"if [ -e {CopiedIn} ]; then find {name} -cnewer {CopiedIn} -print0; else find {name} -print0; fi | " +
-                $"tar -c -f - --null --no-recursion --ignore-failed-read -C / {ListingEntry} -C {parent} -T -"]
+                $"if [ -e {CopiedIn} ]; then {{ find {name} -cnewer {CopiedIn} -print0; find {name} -print0 | LC_ALL=C sort -z | LC_ALL=C comm -z -13 {CopiedIn} -; }} | LC_ALL=C sort -zu; " +
+                $"else find {name} -print0; fi | tar -c -f - --null --no-recursion --ignore-failed-read -C / {ListingEntry} -C {parent} -T -"]
             : ["sh", "-c", $"{EndAll}; tar -c -f - --ignore-failed-read -C {parent} {name}"];
     }
 

@@ -107,7 +107,7 @@ internal sealed class Changeset(IReadOnlyList<ChangesetEntry> entries, IReadOnly
                 comparison.Compare(path, entry);
             }
         }
-        return comparison.Result();
+        return comparison.Result(listedOnly: true);
     }
 
     private static EntryKind? KindOf(TarEntryType type) => type switch
@@ -128,6 +128,7 @@ internal sealed class Changeset(IReadOnlyList<ChangesetEntry> entries, IReadOnly
         private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
         private readonly HashSet<string> _folders = new(StringComparer.Ordinal);
         private readonly HashSet<string> _files = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _compared = new(StringComparer.Ordinal);
         private readonly string _root = WorkspaceCopy.RootEntry + "/";
         private bool _sawRoot;
         private int _staged;
@@ -185,6 +186,7 @@ internal sealed class Changeset(IReadOnlyList<ChangesetEntry> entries, IReadOnly
         /// <summary>Compares an entry of the agent's tree with what was copied in, staging its content when it changed.</summary>
         public void Compare(string path, TarEntry entry)
         {
+            _compared.Add(path);
             switch (KindOf(entry.EntryType))
             {
                 case null:
@@ -216,12 +218,20 @@ internal sealed class Changeset(IReadOnlyList<ChangesetEntry> entries, IReadOnly
             }
         }
 
-        public Changeset Result()
+        /// <param name="listedOnly">
+        /// Entries were listed, and only the changed ones came back: one listed that neither went in nor came back
+        /// would be lost without a word, so the answer is no tree.
+        /// </param>
+        public Changeset Result(bool listedOnly = false)
         {
             if (!_sawRoot)
             {
                 // An empty answer would read as "the agent deleted everything".
                 throw new WorkspaceNotReturnedException();
+            }
+            if (listedOnly && _seen.FirstOrDefault(path => !_compared.Contains(path) && !_before.ContainsKey(path)) is { } missing)
+            {
+                throw new WorkspaceNotReturnedException($"it lists {Common.Text.Loggable(missing)}, which neither went in nor came back");
             }
             // A bare repository's layout under any name: HEAD and config (files or links: git follows a config link) and objects.
             _git.UnionWith(_folders.Where(folder => _files.Contains($"{folder}/HEAD") && _files.Contains($"{folder}/config")
@@ -238,4 +248,4 @@ internal sealed class Changeset(IReadOnlyList<ChangesetEntry> entries, IReadOnly
 }
 
 /// <summary>The engine's answer held no workspace folder: no changeset can be made from it.</summary>
-internal sealed class WorkspaceNotReturnedException() : Exception("the answer held no workspace folder");
+internal sealed class WorkspaceNotReturnedException(string reason = "the answer held no workspace folder") : Exception(reason);
