@@ -107,7 +107,8 @@ public sealed class DockerfileGeneratorTests : IDisposable
         var dockerfile = DockerfileGenerator.Generate(Create());
 
         Assert.Contains("apt-get install -y --no-install-recommends ca-certificates git ripgrep $node;", Line(dockerfile, "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates"));
-        Assert.Contains("apk add --no-cache ca-certificates git ripgrep $node;", Line(dockerfile, "apk add --no-cache ca-certificates"));
+        // On Alpine with GNU tar, find and coreutils too: copy mode runs them in the container, and BusyBox's lack their options.
+        Assert.Contains("apk add --no-cache ca-certificates git ripgrep $node tar findutils coreutils;", Line(dockerfile, "apk add --no-cache ca-certificates"));
         // Neither package lists nor downloaded packages stay in the layer.
         Assert.Equal(3, Lines(dockerfile).Count(line => line.Trim() == "apt-get clean; rm -rf /var/lib/apt/lists/*; \\"));
     }
@@ -118,7 +119,7 @@ public sealed class DockerfileGeneratorTests : IDisposable
         var dockerfile = DockerfileGenerator.Generate(Create(inputs: ImageInputs(systemPackages: ["jq", "python3=3.11.2-1"])));
 
         Assert.Contains(" ca-certificates git ripgrep jq python3=3.11.2-1 $node;", Line(dockerfile, "DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates"));
-        Assert.Contains(" ca-certificates git ripgrep jq python3=3.11.2-1 $node;", Line(dockerfile, "apk add --no-cache ca-certificates"));
+        Assert.Contains(" ca-certificates git ripgrep jq python3=3.11.2-1 $node tar findutils coreutils;", Line(dockerfile, "apk add --no-cache ca-certificates"));
     }
 
     [Fact]

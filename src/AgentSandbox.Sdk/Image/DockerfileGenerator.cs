@@ -19,6 +19,9 @@ internal static class DockerfileGenerator
     /// <summary>Always in the image: the agent's tools of trade and what HTTPS needs.</summary>
     public static readonly IReadOnlyList<string> BasePackages = ["ca-certificates", "git", "ripgrep"];
 
+    /// <summary>GNU tar, find and sort/comm, which copy mode runs in the container; Alpine's BusyBox has none of their options.</summary>
+    private const string AlpineCopyTools = "tar findutils coreutils";
+
     /// <summary>Where an npm agent is installed: a folder of its own, the one thing copied out of the install stage.</summary>
     public const string AgentFolder = "/opt/agentsandbox/agent";
 
@@ -60,7 +63,7 @@ internal static class DockerfileGenerator
         Root(spec, Line);
         Line();
         Line("# System packages, with whichever package manager the base image has.");
-        Packages(spec, Line, string.Join(" ", BasePackages.Concat(spec.SystemPackages)));
+        Packages(spec, Line, string.Join(" ", BasePackages.Concat(spec.SystemPackages)), apkOnly: AlpineCopyTools);
         Line();
         if (npm is not null)
         {
@@ -150,7 +153,8 @@ internal static class DockerfileGenerator
     /// One RUN that installs <paramref name="packages"/>, and whatever <paramref name="decideNode"/> puts in $node, with
     /// apt or apk, leaving no package lists behind. The first in a stage trusts the configured CA certificates.
     /// </summary>
-    private static void Packages(SandboxImageSpec spec, Action<string> line, string packages, string? decideNode = null, bool firstInStage = true, string? then = null)
+    /// <param name="apkOnly">Packages for apk only: what Debian and Ubuntu have in every image.</param>
+    private static void Packages(SandboxImageSpec spec, Action<string> line, string packages, string? decideNode = null, bool firstInStage = true, string? then = null, string? apkOnly = null)
     {
         var trust = firstInStage && spec.CaCertificates is not null;
         line("RUN set -eu; \\");
@@ -168,7 +172,7 @@ internal static class DockerfileGenerator
         // The downloaded packages too: bases without Docker's apt configuration (debootstrap, some distributions) keep them.
         line("        apt-get clean; rm -rf /var/lib/apt/lists/*; \\");
         line("    elif command -v apk >/dev/null 2>&1; then \\");
-        line($"        apk add --no-cache {words}; \\");
+        line($"        apk add --no-cache {(apkOnly is null ? words : $"{words} {apkOnly}")}; \\");
         line("    else \\");
         line("        echo 'AgentSandbox: the base image has neither apt-get nor apk; set AgentBaseImage to a Debian, Ubuntu or Alpine based image' >&2; exit 1; \\");
         // A package list that held ca-certificates rewrote the store: the configured certificates go back in.
