@@ -27,7 +27,7 @@ internal static class DockerCommands
             options.AddRange(["--security-opt", "no-new-privileges"]);
         }
         options.AddRange(["--pids-limit", request.Limits.PidsLimit.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        if (request.Limits.Init || request.Files is not null)
+        if (DockerEngine.InitOf(request))
         {
             options.Add("--init");
         }

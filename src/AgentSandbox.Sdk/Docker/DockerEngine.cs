@@ -245,12 +245,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         await gatewayReady().ConfigureAwait(false);
         await CallAsync("start a container", client, (c, token) => c.Containers.StartContainerAsync(id, new ContainerStartParameters(), token), cancellationToken).ConfigureAwait(false);
         WriteInBackground(stream, request.Stdin, cancellationToken);
-        using (stop.Register(() => KillInBackground(client, id)))
-        using (cancellationToken.Register(() => KillInBackground(client, id)))
-        {
-            // Through CallAsync: an engine connection lost mid-run is an engine error, not a file error.
-            await CallAsync("stream a container's output", client, (_, token) => PumpLinesAsync(stream, onStdout, onStderr, token), cancellationToken).ConfigureAwait(false);
-        }
+        await PumpToEndAsync(client, id, stream, onStdout, onStderr, stop, cancellationToken).ConfigureAwait(false);
         var exit = await CallAsync("wait for a container", client, (c, token) => c.Containers.WaitContainerAsync(id, token), cancellationToken).ConfigureAwait(false);
         var outOfMemory = exit.StatusCode == 137 && (await CallAsync("inspect a container", client, (c, token) => c.Containers.InspectContainerAsync(id, token), cancellationToken).ConfigureAwait(false)).State?.OOMKilled == true;
         gateway?.Remove(client);
@@ -276,12 +271,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         using (stream)
         {
             WriteInBackground(stream, request.Stdin, cancellationToken);
-            // From outside, as the engine's own kill: nothing the agent could have replaced in the container takes part.
-            using (stop.Register(() => KillInBackground(client, id)))
-            using (cancellationToken.Register(() => KillInBackground(client, id)))
-            {
-                await CallAsync("stream a container's output", client, (_, token) => PumpLinesAsync(stream, onStdout, onStderr, token), cancellationToken).ConfigureAwait(false);
-            }
+            await PumpToEndAsync(client, id, stream, onStdout, onStderr, stop, cancellationToken).ConfigureAwait(false);
         }
         if (stop.IsCancellationRequested)
         {
@@ -307,6 +297,21 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
             }
             // Killed from outside (docker kill, the engine restarting), and its files with it.
             return new ContainerExit(137);
+        }
+    }
+
+    /// <summary>
+    /// The command's output to its end. A stop or a cancellation kills the container from outside, as the engine's own
+    /// kill: nothing the agent could have replaced in the container takes part.
+    /// </summary>
+    private async Task PumpToEndAsync(DockerClient client, string id, MultiplexedStream stream, Action<string> onStdout, Action<string> onStderr,
+        CancellationToken stop, CancellationToken cancellationToken)
+    {
+        using (stop.Register(() => KillInBackground(client, id)))
+        using (cancellationToken.Register(() => KillInBackground(client, id)))
+        {
+            // Through CallAsync: an engine connection lost mid-run is an engine error, not a file error.
+            await CallAsync("stream a container's output", client, (_, token) => PumpLinesAsync(stream, onStdout, onStderr, token), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -447,15 +452,16 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
     }
 
     /// <summary>A short command in the container whose output is all that matters, and whose failure is none of the run's: what it printed, or nothing.</summary>
-    private static async Task<string> ExecQuietlyAsync(DockerClient client, string container, IReadOnlyList<string> command, string user)
+    private async Task<string> ExecQuietlyAsync(DockerClient client, string container, IReadOnlyList<string> command, string user)
     {
-        using var cleanup = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var quick = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
-            var exec = await client.Exec.CreateContainerExecAsync(container, new ContainerExecCreateParameters { Cmd = [.. command], User = user, AttachStdout = true, AttachStderr = true }, cleanup.Token).ConfigureAwait(false);
-            using var stream = await client.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters(), cleanup.Token).ConfigureAwait(false);
-            var (stdout, _) = await stream.ReadOutputToEndAsync(cleanup.Token).ConfigureAwait(false);
-            return stdout;
+            var (_, stream) = await StartExecAsync(client, container, command, user, null, stdin: false, quick.Token).ConfigureAwait(false);
+            using (stream)
+            {
+                return (await stream.ReadOutputToEndAsync(quick.Token).ConfigureAwait(false)).stdout;
+            }
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
@@ -641,12 +647,14 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
                 Memory = request.Limits.MemoryBytes ?? 0,
                 MemorySwap = request.Limits.MemoryBytes ?? 0,
                 NanoCPUs = request.Limits.Cpus is { } cpus ? (long)(cpus * 1_000_000_000) : 0,
-                // Held open, the init process reaps what the command's processes leave when they end.
-                Init = request.Limits.Init || held is not null,
+                Init = InitOf(request),
                 Tmpfs = ScratchOf(request) is { Count: > 0 } scratch ? scratch.ToDictionary(folder => folder.Path, folder => folder.Options) : null,
             },
         };
     }
+
+    /// <summary>Whether the container gets an init process: when asked, and always when held open, as the init reaps what the command's processes leave when they end.</summary>
+    internal static bool InitOf(ContainerRequest request) => request.Limits.Init || request.Files is not null;
 
     /// <summary>The request's folders in memory, with the files' folder when it is one of them.</summary>
     internal static IReadOnlyList<ScratchFolder> ScratchOf(ContainerRequest request) =>

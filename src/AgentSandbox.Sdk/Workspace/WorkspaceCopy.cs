@@ -216,7 +216,8 @@ internal sealed class WorkspaceCopy : IDisposable
         using (var stream = File.OpenRead(changes))
         using (var reader = new TarReader(stream))
         {
-            _ = HeldContainer.ReadListing(reader).Count();
+            // The listing, read above.
+            _ = reader.GetNextEntry();
             while (reader.GetNextEntry() is { } entry)
             {
                 output.WriteEntry(entry.Format == TarEntryFormat.Pax ? entry : new PaxTarEntry(entry));
