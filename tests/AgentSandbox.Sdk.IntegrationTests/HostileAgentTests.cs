@@ -257,6 +257,25 @@ public sealed class HostileAgentTests
         Assert.Contains(Assert.Single(run.Errors).Code, new[] { "AGS4014", "AGS4025" });
     }
 
+    [DockerFact]
+    public void A_new_file_the_agent_makes_unreadable_under_a_name_with_a_terminal_escape_fails_the_run_with_a_clean_message()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+        var before = TreeHashes(project.Directory);
+
+        // Listed but not sent (tar cannot read it): the answer is no tree, and the name it gives reaches the log clean.
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentKind", "custom"), ("AgentNetwork", "none"), ("AgentPrompt", "Do it"),
+            ("AgentCommand", "sh;-c;name=$(printf 'x\\033[31mred\\rline.cs') && echo secret > \"$name\" && chmod 000 \"$name\" && sed -i s/World/Hostile/ Program.cs")));
+
+        Assert.False(run.Succeeded, run.Log);
+        var error = Assert.Single(run.Errors);
+        Assert.Equal("AGS4025", error.Code);
+        Assert.DoesNotContain('\u001b', error.Text);
+        Assert.DoesNotContain('\r', error.Text);
+        Assert.Equal(before, TreeHashes(project.Directory));
+    }
+
     /// <summary>Every file and link under the project, by path: content hashes and link targets (AgentSandbox's obj/agent left out).</summary>
     private static Dictionary<string, string> TreeHashes(string root) =>
         new DirectoryInfo(root).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
