@@ -50,14 +50,16 @@ public sealed partial class ArchitectureTests
         Assert.Empty(upward);
     }
 
-    [Fact]
-    public void Only_the_Docker_folder_knows_Docker_DotNet()
+    [Theory]
+    [InlineData("Docker.DotNet", "Docker")]
+    [InlineData("using k8s", "Kubernetes")]
+    public void Only_one_folder_knows_each_engine_client(string client, string folder)
     {
-        var users = SourceFiles().Where(path => File.ReadAllText(path).Contains("Docker.DotNet", StringComparison.Ordinal))
+        var users = SourceFiles().Where(path => File.ReadAllText(path).Contains(client, StringComparison.Ordinal))
             .Select(path => Path.GetRelativePath(Sources, path).Split(Path.DirectorySeparatorChar)[0])
             .Distinct();
 
-        Assert.Equal(["Docker"], users);
+        Assert.Equal([folder], users);
     }
 
     [Fact]

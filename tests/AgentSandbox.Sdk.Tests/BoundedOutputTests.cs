@@ -1,3 +1,4 @@
+using AgentSandbox.Common;
 using System.Text;
 using AgentSandbox.Docker;
 using AgentSandbox.Run;
@@ -12,7 +13,7 @@ public sealed class BoundedOutputTests
     public void An_over_long_line_is_cut_with_a_note_and_the_next_line_is_whole()
     {
         var lines = new List<string>();
-        var splitter = new DockerEngine.LineSplitter(lines.Add);
+        var splitter = new LineSplitter(lines.Add);
         var chunk = Encoding.UTF8.GetBytes(new string('x', 64 * 1024));
         for (var i = 0; i < 40; i++)
         {
@@ -22,8 +23,8 @@ public sealed class BoundedOutputTests
         splitter.Flush();
 
         Assert.Equal(2, lines.Count);
-        Assert.Equal(DockerEngine.LineSplitter.MaxLineLength, lines[0].IndexOf(' ', StringComparison.Ordinal));
-        Assert.EndsWith($"[AgentSandbox cut this line here: {(40 * 64 * 1024) - DockerEngine.LineSplitter.MaxLineLength} more characters]", lines[0]);
+        Assert.Equal(LineSplitter.MaxLineLength, lines[0].IndexOf(' ', StringComparison.Ordinal));
+        Assert.EndsWith($"[AgentSandbox cut this line here: {(40 * 64 * 1024) - LineSplitter.MaxLineLength} more characters]", lines[0]);
         Assert.Equal("next line", lines[1]);
     }
 

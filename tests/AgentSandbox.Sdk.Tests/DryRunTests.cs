@@ -33,7 +33,7 @@ public sealed class DryRunTests
         // Nothing of the host: the package cache is the engine's volume.
         Assert.DoesNotContain("type=bind", commands[1]);
         Assert.Contains("--mount 'type=volume,source=agentsandbox-nuget-", commands[1]);
-        Assert.Matches("^docker exec --interactive --user 1000:1000 agentsandbox-agentrun-agent-[0-9a-f]+ sh -c 'tar -x -p --no-same-owner -f - -C / && cd / && find workspace -print0 \\| LC_ALL=C sort -z > /tmp/.agentsandbox-copied-in' < workspace.tar$", commands[2]);
+        Assert.Matches("^docker exec --interactive --user 1000:1000 agentsandbox-agentrun-agent-[0-9a-f]+ sh -c 'tar -x -p --no-same-owner --no-recursion --anchored --exclude=workspace -f - -C / && cd / && find workspace -print0 \\| LC_ALL=C sort -z > /tmp/.agentsandbox-copied-in' < workspace.tar$", commands[2]);
         Assert.StartsWith("docker exec --user 1000:1000 --workdir /workspace agentsandbox-agentrun-agent-", commands[3]);
         Assert.Contains(" sh -c '\"$@\"; status=$?; kill -s KILL -- -1 2>/dev/null; exit $status' sh claude ", commands[3]);
         // A listing of the tree, then only what changed since the copy came in.

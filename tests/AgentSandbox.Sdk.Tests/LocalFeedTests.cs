@@ -35,7 +35,7 @@ public sealed class LocalFeedTests : IDisposable
         var spec = Spec(feed);
 
         Assert.Equal(_temp.Combine("repo"), spec.WorkspaceRoot);
-        Assert.Equal(new SandboxMount(feed, feed, ReadOnly: true), Assert.Single(spec.ExtraMounts));
+        Assert.Equal(new SandboxMount(feed, feed, ReadOnly: true) { LocalFeed = true }, Assert.Single(spec.ExtraMounts));
     }
 
     [Fact]
@@ -43,8 +43,8 @@ public sealed class LocalFeedTests : IDisposable
     {
         var feed = _temp.CreateDirectory("feed");
 
-        Assert.Equal(new SandboxMount(feed, "/feed", ReadOnly: true), Assert.Single(Spec("../feed").ExtraMounts));
-        Assert.Equal(new SandboxMount(feed, "/feed", ReadOnly: true), Assert.Single(Spec("..\\feed").ExtraMounts));
+        Assert.Equal(new SandboxMount(feed, "/feed", ReadOnly: true) { LocalFeed = true }, Assert.Single(Spec("../feed").ExtraMounts));
+        Assert.Equal(new SandboxMount(feed, "/feed", ReadOnly: true) { LocalFeed = true }, Assert.Single(Spec("..\\feed").ExtraMounts));
     }
 
     [Theory]

@@ -26,8 +26,10 @@ internal static class Orphans
         if (orphans.Count > 0)
         {
             var runs = orphans.Select(resource => resource.Labels.GetValueOrDefault(RunIdentity.LabelPrefix + "run")).OfType<string>().Distinct().Order(StringComparer.Ordinal);
-            log.Important($"Removed {Common.Text.Count(orphans.Count(r => r.Kind == ResourceKind.Container), "container")} and " +
-                $"{Common.Text.Count(orphans.Count(r => r.Kind == ResourceKind.Network), "network")} that builds no longer running left behind (runs {string.Join(", ", runs)}).");
+            var secrets = orphans.Count(r => r.Kind == ResourceKind.Secret);
+            log.Important($"Removed {Common.Text.Count(orphans.Count(r => r.Kind == ResourceKind.Container), "container")}" +
+                $"{(secrets > 0 ? $", {Common.Text.Count(secrets, "secret")}" : "")} and {Common.Text.Count(orphans.Count(r => r.Kind == ResourceKind.Network), "network")} " +
+                $"that builds no longer running left behind (runs {string.Join(", ", runs)}).");
         }
         return orphans.Count;
     }
@@ -51,7 +53,7 @@ internal static class Orphans
     /// <summary>Made on <paramref name="host"/> by a process that is no longer there.</summary>
     /// <param name="startOf">The start time of a running process, as the labels write it; null when none has that id.</param>
     internal static bool IsOrphan(EngineResource resource, string host, Func<int, string?> startOf) =>
-        resource.Kind is ResourceKind.Container or ResourceKind.Network
+        resource.Kind is ResourceKind.Container or ResourceKind.Network or ResourceKind.Secret
         && resource.Labels.TryGetValue(RunIdentity.HostLabel, out var madeOn) && madeOn == host
         && resource.Labels.TryGetValue(RunIdentity.ProcessLabel, out var pid) && int.TryParse(pid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var processId)
         && resource.Labels.TryGetValue(RunIdentity.ProcessStartLabel, out var started)

@@ -144,10 +144,17 @@ internal enum ResourceKind
     Network,
     Volume,
     Image,
+
+    /// <summary>A cluster's Secret that carries a pod's credentials.</summary>
+    Secret,
 }
 
 /// <summary>Something an engine holds for us: a container, a network or an image, and its labels.</summary>
 internal sealed record EngineResource(ResourceKind Kind, string Id, string Name, IReadOnlyDictionary<string, string> Labels);
 
 /// <summary>How a container ended: its exit code, and whether the engine killed it for going over its memory limit.</summary>
-internal sealed record ContainerExit(long Code, bool OutOfMemory = false);
+internal sealed record ContainerExit(long Code, bool OutOfMemory = false)
+{
+    /// <summary>Where it ran, when that is worth saying (a cluster's pod and node); null on a single engine.</summary>
+    public string? Placement { get; init; }
+}

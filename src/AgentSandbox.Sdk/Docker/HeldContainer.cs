@@ -21,14 +21,15 @@ internal static class HeldContainer
     private const uint Nobody = 65534;
 
     /// <summary>
-    /// Extracts the tar on standard input at the root, as the owner (the folder is the owner's): owners as the
-    /// extracting user, modes as the tar says. Then writes down what it holds, sorted: the file is the list of the
+    /// Extracts the tar on standard input at the root, as the owner: owners as the extracting user, modes as the tar
+    /// says, but the folder itself as it is (a cluster's emptyDir belongs to root, open to all, and GNU tar before
+    /// 1.35 changes an existing folder's mode even with --no-overwrite-dir): its own entry, and only that, is left out. Then writes down what it holds, sorted: the file is the list of the
     /// names that went in, and its time the mark after which a change comes back.
     /// </summary>
     public static IReadOnlyList<string> CopyIn(string folder)
     {
         var (parent, name) = Split(folder);
-        return ["sh", "-c", $"tar -x -p --no-same-owner -f - -C / && cd {parent} && find {name} -print0 | LC_ALL=C sort -z > {CopiedIn}"];
+        return ["sh", "-c", $"tar -x -p --no-same-owner --no-recursion --anchored --exclude={name} -f - -C / && cd {parent} && find {name} -print0 | LC_ALL=C sort -z > {CopiedIn}"];
     }
 
     private const string CopiedIn = "/tmp/.agentsandbox-copied-in";
@@ -101,10 +102,24 @@ internal static class HeldContainer
     /// <summary>
     /// The command, and when it ends every process it left behind (servers, background jobs that would hold its
     /// output open and change the files while they go back): kill -1 reaches every process of the owner's but the
-    /// shell itself. The command's arguments reach it as they are: no shell reads them.
+    /// shell itself (and the holder, the first process of a pod's container, which no signal from inside ends). The
+    /// command's arguments reach it as they are: no shell reads them.
     /// </summary>
-    public static IReadOnlyList<string> Command(IReadOnlyList<string> command) =>
-        ["sh", "-c", $"\"$@\"; status=$?; {EndAll}; exit $status", "sh", .. command];
+    /// <param name="workingDirectory">Where it runs, for an engine whose exec cannot say (a cluster's); null for the exec's own.</param>
+    /// <param name="input">A file in the container that is its standard input (<see cref="SaveInput"/>); null for none.</param>
+    public static IReadOnlyList<string> Command(IReadOnlyList<string> command, string? workingDirectory = null, string? input = null) =>
+        ["sh", "-c", $"{(workingDirectory is null ? "" : "cd \"$0\" || exit 127; ")}\"$@\"{(input is null ? "" : " < " + input)}; status=$?; {EndAll}; exit $status",
+            workingDirectory ?? "sh", .. command];
+
+    /// <summary>Where <see cref="SaveInput"/> puts the command's standard input.</summary>
+    public const string InputFile = "/tmp/.agentsandbox-input";
+
+    /// <summary>
+    /// Saves exactly <paramref name="bytes"/> of standard input as <see cref="InputFile"/>, for an engine whose exec
+    /// cannot end its input (a cluster's before Kubernetes 1.29): head stops after the count.
+    /// </summary>
+    public static IReadOnlyList<string> SaveInput(int bytes) =>
+        ["sh", "-c", FormattableString.Invariant($"head -c {bytes} > {InputFile}")];
 
     /// <summary>
     /// How many processes the kernel killed for the container's memory limit (cgroup v2, then v1): with the holder

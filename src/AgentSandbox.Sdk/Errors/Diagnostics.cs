@@ -61,6 +61,9 @@ internal static class Diagnostics
     public static AgentSandboxException BuildInputOutsideWorkspace(string input, string workspaceRoot, string fix) => new("AGS1018",
         $"The project's build reads '{input}', which the sandbox's workspace '{workspaceRoot}' does not hold, so the build inside the sandbox would quietly differ from yours; nothing was run: {fix}.");
 
+    public static AgentSandboxException NotOnKubernetes(string what, string fix) => new("AGS1019",
+        $"AgentEngine=kubernetes runs the sandbox as a pod, which {what}: {fix}.");
+
     public static Warning HostVariableNotSet(string property, string name) => new("AGS1101",
         $"{property} names '{name}', which is not set in the build's environment, so the sandbox does not get it: export it or remove it from the list.");
 
@@ -69,6 +72,9 @@ internal static class Diagnostics
 
     public static Warning InputOutsideWorkspace(string input, string workspaceRoot) => new("AGS1103",
         $"The build reads '{input}', which the sandbox's workspace '{workspaceRoot}' does not hold because a workspace holding it would hand the agent your home, temporary or system folder: move it into the repository, or set AgentWorkspaceRoot to a folder that holds it.");
+
+    public static Warning FeedLeftOut(string feed) => new("AGS1104",
+        $"The local feed '{feed}' that a nuget.config names stays out of the sandbox: on a cluster (AgentEngine=kubernetes) nothing of this machine is mounted, so a restore inside the sandbox cannot use it; move the feed into the repository, or serve it from a URL the cluster reaches.");
 
     public static AgentSandboxException EngineUnreachable(string endpoint, string reason, Exception? inner = null) => new("AGS2001",
         $"The Docker engine at '{endpoint}' did not answer ({reason}): start Docker, or point DOCKER_HOST, the current Docker context or AgentDockerHost at a running engine.", inner);
@@ -87,6 +93,21 @@ internal static class Diagnostics
 
     public static AgentSandboxException EngineLost(string endpoint, string reason, Exception? inner = null) => new("AGS2005",
         $"The engine at {endpoint} went away while the agent ran ({reason.TrimEnd('.')}): it stopped or restarted, or the connection to it broke. Nothing of the run was applied; its container may still be there until the next run removes it (or dotnet build -t:AgentSandboxClean). Run the target again once the engine is back.", inner);
+
+    public static AgentSandboxException ClusterUnreachable(string cluster, string reason, Exception? inner = null) => new("AGS2006",
+        $"The Kubernetes cluster {cluster} did not answer ({reason.TrimEnd('.')}): check KUBECONFIG and AgentKubernetesContext (kubectl get pods -n the namespace tells the same), or set AgentEngine=docker.", inner);
+
+    /// <summary>Whether an error is <see cref="ClusterUnreachable"/>'s.</summary>
+    public static bool IsClusterUnreachable(AgentSandboxException error) => error.Code == "AGS2006";
+
+    public static AgentSandboxException ClusterRefused(string cluster, string operation, string reason, Exception? inner = null) => new("AGS2007",
+        $"The Kubernetes cluster {cluster} refused to {operation} ({reason.TrimEnd('.')}): kubectl describe and the cluster's events say more; nothing of the run was applied.", inner);
+
+    public static AgentSandboxException ClusterForbidden(string cluster, string operation, string reason, Exception? inner = null) => new("AGS2008",
+        $"The build's account may not {operation} on the Kubernetes cluster {cluster} ({reason.TrimEnd('.')}): grant it a Role there with create, get, list, watch and delete on pods, pods/exec, pods/log, secrets and networkpolicies, or set AgentKubernetesNamespace to a namespace where it has one.", inner);
+
+    public static AgentSandboxException ClusterQuotaExceeded(string cluster, string reason, Exception? inner = null) => new("AGS2009",
+        $"The sandbox's pod does not fit the resource quota of the Kubernetes cluster {cluster} ({reason.TrimEnd('.')}): lower AgentMemoryLimit or AgentCpuLimit, run fewer at once (-m), or ask for a larger quota; nothing was run.", inner);
 
     public static AgentSandboxException BaseImageUnavailable(string image, string reason) => new("AGS3001",
         $"The base image '{image}' is not on this engine and could not be pulled ({reason}): pull or build it first, or set AgentBaseImage to an image the engine has.");
@@ -184,6 +205,18 @@ internal static class Diagnostics
 
     public static AgentSandboxException WorkspaceCopyFailed(string direction, string reason) => new("AGS4025",
         $"The workspace could not be copied {direction} the sandbox ({reason.TrimEnd('.')}), so nothing of the run was applied: copy mode runs sh, GNU tar and GNU find inside the container, which every Debian- and Ubuntu-based image (the .NET SDK images among them) has, so choose such an AgentBaseImage, or set AgentWorkspaceMode=mount.");
+
+    public static AgentSandboxException ImageNotPullable(string image, string reason) => new("AGS4026",
+        $"The cluster's node could not pull the sandbox image '{image}' ({reason.TrimEnd('.')}), so nothing was run: set AgentImageRegistry to a registry the cluster pulls from (the image is pushed there with your Docker credentials), or build where the cluster's nodes use the same Docker engine.");
+
+    public static AgentSandboxException PodLost(string pod, string reason) => new("AGS4027",
+        $"The sandbox's pod {pod} ended before the agent did ({reason.TrimEnd('.')}): its node was drained, lost or short of resources; nothing of the run was applied, so run the target again.");
+
+    public static AgentSandboxException PodNotScheduled(string pod, string reason) => new("AGS4028",
+        $"No node of the cluster took the sandbox's pod {pod} within {PodSchedulingTimeout.TotalSeconds:0} s ({reason.TrimEnd('.')}), so nothing was run: lower AgentMemoryLimit or AgentCpuLimit, or run fewer at once (-m).");
+
+    /// <summary>How long a pod may wait for a node that has room for it.</summary>
+    public static readonly TimeSpan PodSchedulingTimeout = TimeSpan.FromSeconds(60);
 
     public static Warning RunningAsRoot(string agent) => new("AGS4101",
         $"The build runs as root and the workspace is mounted, so {agent} runs as root inside the sandbox and the files it writes into your tree belong to root: run the build as a non-root user, or use AgentWorkspaceMode=copy.");

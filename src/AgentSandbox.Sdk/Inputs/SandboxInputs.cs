@@ -25,6 +25,11 @@ internal sealed record SandboxInputs
     public IReadOnlyList<string> SystemPackages { get; init; } = [];
     public IReadOnlyList<string> CaCertificateFiles { get; init; } = [];
     public string? User { get; init; }
+
+    /// <summary>AgentEngine: docker (the default) or kubernetes; with AgentKubernetesNamespace and AgentKubernetesContext.</summary>
+    public string? Engine { get; init; }
+    public string? KubernetesNamespace { get; init; }
+    public string? KubernetesContext { get; init; }
     public string? BuildNetwork { get; init; }
 
     /// <summary>The agent target (AgentRun, AgentRefactor, AgentTest, AgentFix, AgentReview); null when only the image is wanted.</summary>

@@ -472,7 +472,7 @@ internal static partial class SandboxSpecFactory
             var problem = HostMountProblem(real)
                 ?? (SandboxPaths.IsWithin(real, workspaceRoot) ? "it holds the workspace, which would then be readable twice and beyond it" : null)
                 ?? LocalFeeds.ContainerPathProblem(feed.ContainerPath);
-            yield return problem is null ? new SandboxMount(real, feed.ContainerPath, ReadOnly: true) : throw Diagnostics.FeedNotMountable(feed.HostPath, feed.Config, problem);
+            yield return problem is null ? new SandboxMount(real, feed.ContainerPath, ReadOnly: true) { LocalFeed = true } : throw Diagnostics.FeedNotMountable(feed.HostPath, feed.Config, problem);
         }
     }
 

@@ -4,6 +4,7 @@ using AgentSandbox.Common;
 using AgentSandbox.Errors;
 using AgentSandbox.Project;
 using AgentSandbox.Spec;
+using AgentSandbox.Workspace;
 using NuGet.Versioning;
 
 namespace AgentSandbox.Inputs;
@@ -39,16 +40,74 @@ internal static partial class SandboxSpecFactory
     {
         var agent = AgentProfiles.Find(inputs.AgentKind, inputs.AgentCommand, inputs.AgentInstallCommand);
         var version = ParseAgentVersion(inputs.AgentVersion, agent);
-        var user = HostUser.Resolve(inputs.User, buildUser);
+        var cluster = ParseCluster(inputs);
+        // A cluster runs the sandbox as non-root: a root build's agent gets an ordinary user there unless AgentUser says otherwise.
+        var user = HostUser.Resolve(inputs.User, cluster is not null && buildUser.IsRoot ? KubernetesCluster.DefaultUser : buildUser);
+        if (cluster is not null && user.IsRoot)
+        {
+            throw Diagnostics.NotOnKubernetes("runs as a non-root user, and AgentUser names root", "set AgentUser to a non-root uid:gid such as 1000:1000, or leave it empty");
+        }
         var warnings = new List<Warning>();
         // The run's inputs before the rest of the image's: a missing prompt or key is the likeliest mistake.
         var run = inputs.Target is { } target ? CreateRun(target, inputs, agent, version, user, hostEnvironment, identity, warnings) : null;
+        if (run is not null && cluster is not null)
+        {
+            run = OnCluster(run, cluster, warnings);
+        }
         var project = new ProjectMetadata(inputs.ProjectName, inputs.ProjectDirectory, inputs.TargetFrameworks,
             GlobalJson.FindSdkVersion(inputs.ProjectDirectory), inputs.HostSdkVersion);
         var image = CreateImage(project, inputs, user, agent, version);
         var build = CreateImageBuild(inputs.BuildNetwork, hostEnvironment);
         var stepSummary = hostEnvironment(StepSummaryVariable) is { Length: > 0 } path ? path : null;
         return (new SandboxSpec(image, build, run, stepSummary), warnings);
+    }
+
+    [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", RegexOptions.CultureInvariant)]
+    private static partial Regex KubernetesName();
+
+    /// <summary>AgentEngine and, for kubernetes, its namespace and context; null for the Docker engine.</summary>
+    private static KubernetesCluster? ParseCluster(SandboxInputs inputs)
+    {
+        var engine = string.IsNullOrWhiteSpace(inputs.Engine) ? "docker" : inputs.Engine.Trim().ToLowerInvariant();
+        if (engine == "docker")
+        {
+            return null;
+        }
+        if (engine != "kubernetes")
+        {
+            throw Diagnostics.UnknownValue("AgentEngine", inputs.Engine!.Trim(), ["docker", "kubernetes"]);
+        }
+        var space = string.IsNullOrWhiteSpace(inputs.KubernetesNamespace) ? KubernetesCluster.DefaultNamespace : inputs.KubernetesNamespace.Trim();
+        return KubernetesName().IsMatch(space)
+            ? new KubernetesCluster(space, string.IsNullOrWhiteSpace(inputs.KubernetesContext) ? null : inputs.KubernetesContext.Trim())
+            : throw Diagnostics.InvalidValue("AgentKubernetesNamespace", space, "give a namespace's name (lower-case letters, digits and -, at most 63)");
+    }
+
+    /// <summary>
+    /// A run on a cluster: what a pod cannot have is refused before anything is built. Nothing of this machine is
+    /// mounted into a pod, and a pod has the cluster's network.
+    /// </summary>
+    private static AgentRunSpec OnCluster(AgentRunSpec run, KubernetesCluster cluster, List<Warning> warnings)
+    {
+        if (run.Policy.Mode == WorkspaceMode.Mount)
+        {
+            throw Diagnostics.NotOnKubernetes("mounts nothing of this machine", "use AgentWorkspaceMode=copy (the default) or worktree");
+        }
+        if (run.ExtraMounts.FirstOrDefault(mount => !mount.LocalFeed) is { } mount)
+        {
+            throw Diagnostics.NotOnKubernetes($"mounts nothing of this machine, so not the AgentExtraMount '{mount.Source}'", "remove it");
+        }
+        warnings.AddRange(run.ExtraMounts.Select(feed => Diagnostics.FeedLeftOut(feed.Source)));
+        if (run.Network is not (AllowlistNetwork or "bridge" or "host"))
+        {
+            throw Diagnostics.NotOnKubernetes($"has the cluster's network, not AgentNetwork={run.Network}",
+                "set AgentNetwork=allowlist (the default) or bridge (the pod's network as the cluster has it)");
+        }
+        if (run.Egress is { EgressNetwork: not "bridge" } egress)
+        {
+            throw Diagnostics.NotOnKubernetes($"reaches out through the cluster's network, not AgentEgressNetwork={egress.EgressNetwork}", "remove AgentEgressNetwork");
+        }
+        return run with { Cluster = cluster, ExtraMounts = [] };
     }
 
     /// <summary>The image spec from the project's metadata (global.json already read) and the image inputs.</summary>

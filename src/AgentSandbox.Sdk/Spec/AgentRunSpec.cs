@@ -58,6 +58,9 @@ internal sealed record AgentRunSpec(
     /// <summary>AgentExtraMount: more of the machine in every container, checked (never the engine's socket, /, or a home folder).</summary>
     public IReadOnlyList<SandboxMount> ExtraMounts { get; init; } = [];
 
+    /// <summary>AgentEngine=kubernetes: the cluster whose pods run the containers; null for the Docker engine.</summary>
+    public KubernetesCluster? Cluster { get; init; }
+
     /// <summary>AgentNetwork=allowlist: the proxy that is the run's only way out, and what it lets through; null in the other modes.</summary>
     public EgressPolicy? Egress { get; init; }
 

@@ -4,6 +4,7 @@ using AgentSandbox.Common;
 using AgentSandbox.Docker;
 using AgentSandbox.Errors;
 using AgentSandbox.Inputs;
+using AgentSandbox.Kubernetes;
 using AgentSandbox.Logging;
 using AgentSandbox.Pipeline;
 using AgentSandbox.Reporting;
@@ -82,10 +83,12 @@ public sealed partial class RunAgent : SandboxImageTask
         }
         ResultPath = Path.Combine(Path.GetFullPath(SandboxDirectory), Target, "result.json");
         using var engine = DockerEngine.Connect(DockerHost);
+        // The image is built on the Docker engine either way; on a cluster, its pods run it.
+        using var cluster = spec.Run!.Cluster is { } kubernetes ? KubernetesEngine.Connect(kubernetes.Namespace, kubernetes.Context) : null;
         var timeout = spec.Run!.Timeout;
         using var clock = new Timer(_ => Stop(() => Diagnostics.TimedOut(Text.Duration(timeout))), null, timeout, System.Threading.Timeout.InfiniteTimeSpan);
         YieldNodeWhileWaiting();
-        var outcome = await new AgentTargetPipeline(engine, engine, log).RunAsync(spec, context, ResultPath, cancellationToken, Stopped).ConfigureAwait(false);
+        var outcome = await new AgentTargetPipeline(engine, (IContainerEngine?)cluster ?? engine, log).RunAsync(spec, context, ResultPath, cancellationToken, Stopped).ConfigureAwait(false);
 
         // MSBuild's "Project -> output" line: the terminal logger shows it on the project's line, which at its
         // default verbosity is all it shows of a successful run.

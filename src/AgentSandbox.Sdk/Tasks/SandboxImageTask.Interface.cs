@@ -44,6 +44,15 @@ public abstract partial class SandboxImageTask
     /// <summary>AgentUser: the uid:gid the agent runs as; empty for the build's user.</summary>
     public string? User { get; set; }
 
+    /// <summary>AgentEngine: docker (the default) or kubernetes, whose pods run as non-root.</summary>
+    public string? Engine { get; set; }
+
+    /// <summary>AgentKubernetesNamespace: where the pods go (default).</summary>
+    public string? KubernetesNamespace { get; set; }
+
+    /// <summary>AgentKubernetesContext: the kubeconfig context; empty for its current one.</summary>
+    public string? KubernetesContext { get; set; }
+
     /// <summary>The base image, as given or as chosen.</summary>
     [Output] public string ResolvedBaseImage { get; private set; } = "";
 

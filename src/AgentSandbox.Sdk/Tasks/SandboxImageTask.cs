@@ -27,6 +27,9 @@ public abstract partial class SandboxImageTask : AgentSandboxTask
         SystemPackages = Specs(SystemPackages),
         CaCertificateFiles = Specs(CaCertificates),
         User = User,
+        Engine = Engine,
+        KubernetesNamespace = KubernetesNamespace,
+        KubernetesContext = KubernetesContext,
     };
 
     /// <summary>The one resolution of this task's inputs against the build's environment.</summary>

@@ -50,6 +50,10 @@ internal sealed class RunAgentContainerStep : IAgentRunStep
                 stop.Token,
                 cancellationToken).ConfigureAwait(false);
             (context.ExitCode, context.OutOfMemory) = (exit.Code, exit.OutOfMemory);
+            if (exit.Placement is { } placement)
+            {
+                log.Important($"{spec.Label}: the agent ran in {placement}.");
+            }
         }
         finally
         {

@@ -1,0 +1,212 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using AgentSandbox.Docker;
+using k8s.Models;
+
+namespace AgentSandbox.Kubernetes;
+
+/// <summary>
+/// The objects a run makes on a cluster, from the same request a Docker engine gets: the pod held open for the
+/// workspace, the Secret that carries its credentials, and the NetworkPolicy of an allowlist. Only fields that exist
+/// from Kubernetes 1.20 on.
+/// </summary>
+internal static partial class PodSpecs
+{
+    private const string Workspace = "workspace";
+    private const string ProxyConfigurationFolder = "/var/run/agentsandbox-egress";
+    private const string ProxyConfigurationKey = "egress-configuration";
+
+    /// <summary>The Secret's name for a pod: its variables and the proxy's configuration.</summary>
+    public static string SecretName(ContainerRequest request) => request.Name + "-secrets";
+
+    public static V1Pod Pod(ContainerRequest request, ContainerFiles files)
+    {
+        var owner = files.Owner;
+        var volumes = new List<V1Volume>
+        {
+            // Memory counts against the container's limit, as a tmpfs does on Docker; on disk otherwise.
+            EmptyDir(Workspace, files.MemoryBytes, inMemory: files.MemoryBytes is not null),
+        };
+        var mounts = new List<V1VolumeMount> { new() { Name = Workspace, MountPath = files.Folder } };
+        foreach (var (folder, index) in request.Scratch.Select((folder, index) => (folder, index)))
+        {
+            volumes.Add(EmptyDir($"scratch-{index}", folder.Bytes, inMemory: true));
+            mounts.Add(new V1VolumeMount { Name = $"scratch-{index}", MountPath = folder.Path });
+        }
+        // A cluster keeps no volume of ours between pods: caches last as long as the pod.
+        foreach (var (cache, index) in request.Caches.Select((cache, index) => (cache, index)))
+        {
+            volumes.Add(EmptyDir($"cache-{index}", null, inMemory: false));
+            mounts.Add(new V1VolumeMount { Name = $"cache-{index}", MountPath = cache.Target });
+        }
+        var containers = new List<V1Container>
+        {
+            new()
+            {
+                Name = KubernetesEngine.SandboxContainer,
+                Image = request.Image,
+                ImagePullPolicy = "IfNotPresent",
+                Command = [.. HeldContainer.Holder],
+                Env = [.. request.Environment.Keys.Order(StringComparer.Ordinal).Select(name => FromSecret(request, name, name))],
+                SecurityContext = Locked(owner.Uid, owner.Gid, request.ReadOnlyRootFilesystem),
+                Resources = Resources(request.Limits.MemoryBytes, request.Limits.Cpus),
+                VolumeMounts = mounts,
+            },
+        };
+        if (request.Egress is { } egress)
+        {
+            volumes.Add(new V1Volume
+            {
+                Name = "egress-configuration",
+                Secret = new V1SecretVolumeSource
+                {
+                    SecretName = SecretName(request),
+                    Items = [new V1KeyToPath { Key = ProxyConfigurationKey, Path = "configuration" }],
+                    DefaultMode = Convert.ToInt32("0444", 8),
+                },
+            });
+            containers.Add(Proxy(egress, owner));
+        }
+        return new V1Pod
+        {
+            Metadata = Metadata(request.Name, request.Labels),
+            Spec = new V1PodSpec
+            {
+                RestartPolicy = "Never",
+                AutomountServiceAccountToken = false,
+                EnableServiceLinks = false,
+                TerminationGracePeriodSeconds = 0,
+                RuntimeClassName = request.Runtime,
+                SecurityContext = new V1PodSecurityContext
+                {
+                    RunAsUser = owner.Uid,
+                    RunAsGroup = owner.Gid,
+                    RunAsNonRoot = true,
+                    SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+                },
+                // The proxy shares the pod's network: its name, as the agent's variables give it, is loopback.
+                HostAliases = request.Egress is { } gateway ? [new V1HostAlias { Ip = "127.0.0.1", Hostnames = [gateway.Alias] }] : null,
+                Containers = containers,
+                Volumes = volumes,
+            },
+        };
+    }
+
+    /// <summary>
+    /// The egress proxy beside the sandbox: its configuration (credentials included) from the Secret, mounted into
+    /// its container only, as its standard input; another user than the agent's, read-only, no privileges.
+    /// </summary>
+    private static V1Container Proxy(EgressGateway egress, Project.HostUser owner)
+    {
+        var user = owner.Uid == Nobody ? Nobody - 1 : Nobody;
+        return new V1Container
+        {
+            Name = KubernetesEngine.ProxyContainer,
+            Image = egress.Image,
+            ImagePullPolicy = "IfNotPresent",
+            Command = ["sh", "-c", $"exec \"$0\" \"$@\" < {ProxyConfigurationFolder}/configuration", .. egress.Command],
+            Env = [new V1EnvVar { Name = "DOTNET_EnableDiagnostics", Value = "0" }],
+            SecurityContext = Locked(user, user, readOnlyRoot: true),
+            Resources = Resources(256L * 1024 * 1024, null),
+            VolumeMounts = [new V1VolumeMount { Name = "egress-configuration", MountPath = ProxyConfigurationFolder, ReadOnlyProperty = true }],
+        };
+    }
+
+    private const uint Nobody = 65534;
+
+    /// <summary>The variables' values and the proxy's configuration: never in the pod's spec, where anyone who may read pods would see them.</summary>
+    public static V1Secret Secret(ContainerRequest request)
+    {
+        var data = request.Environment.ToDictionary(variable => variable.Key, variable => variable.Value, StringComparer.Ordinal);
+        if (request.Egress is { } egress)
+        {
+            data[ProxyConfigurationKey] = egress.Configuration + "\n";
+        }
+        return new V1Secret { Metadata = Metadata(SecretName(request), request.Labels), Type = "Opaque", StringData = data };
+    }
+
+    /// <summary>
+    /// The pod takes no connection from anywhere (where the cluster's network enforces policies). Its way out is not
+    /// narrowed here: the agent and an allowlist's proxy share one network, which a policy cannot tell apart, and
+    /// the proxy enforces the allowlist itself.
+    /// </summary>
+    public static V1NetworkPolicy Policy(ContainerRequest request) => new()
+    {
+        Metadata = Metadata(request.Name, request.Labels),
+        Spec = new V1NetworkPolicySpec
+        {
+            PodSelector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { [PodLabel] = PodLabelValue(request.Name) } },
+            PolicyTypes = ["Ingress"],
+            Ingress = [],
+        },
+    };
+
+    /// <summary>The label that names a pod, for its policy.</summary>
+    private const string PodLabel = "org.agentsandbox.pod";
+
+    private static string PodLabelValue(string name) => name.Length <= 63 ? name : name[..63].TrimEnd('-');
+
+    /// <summary>
+    /// Every label whole as an annotation (the sweep reads them there), and as a label where Kubernetes takes the
+    /// value (63 characters, no path or colon): the version label, which the sweep selects on, always is.
+    /// </summary>
+    private static V1ObjectMeta Metadata(string name, IReadOnlyDictionary<string, string> labels) => new()
+    {
+        Name = name,
+        Labels = labels.Where(label => LabelValue().IsMatch(label.Value)).Append(new(PodLabel, PodLabelValue(name)))
+            .ToDictionary(label => label.Key, label => label.Value, StringComparer.Ordinal),
+        Annotations = labels.ToDictionary(label => label.Key, label => label.Value, StringComparer.Ordinal),
+    };
+
+    [GeneratedRegex(@"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$", RegexOptions.CultureInvariant)]
+    private static partial Regex LabelValue();
+
+    private static V1EnvVar FromSecret(ContainerRequest request, string variable, string key) => new()
+    {
+        Name = variable,
+        ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Name = SecretName(request), Key = key } },
+    };
+
+    private static V1SecurityContext Locked(uint uid, uint gid, bool readOnlyRoot) => new()
+    {
+        RunAsUser = uid,
+        RunAsGroup = gid,
+        RunAsNonRoot = true,
+        AllowPrivilegeEscalation = false,
+        Privileged = false,
+        Capabilities = new V1Capabilities { Drop = ["ALL"] },
+        ReadOnlyRootFilesystem = readOnlyRoot,
+    };
+
+    /// <summary>
+    /// The limits as given; the requests (what the scheduler sets aside) an eighth of the memory and a tenth of the
+    /// CPUs, so that several runs share a node as they share a machine on Docker.
+    /// </summary>
+    private static V1ResourceRequirements Resources(long? memoryBytes, double? cpus)
+    {
+        var limits = new Dictionary<string, ResourceQuantity>();
+        var requests = new Dictionary<string, ResourceQuantity> { ["cpu"] = new(Millis((cpus ?? 1) / 10)) };
+        if (memoryBytes is { } memory)
+        {
+            limits["memory"] = new(memory.ToString(CultureInfo.InvariantCulture));
+            requests["memory"] = new((memory / 8).ToString(CultureInfo.InvariantCulture));
+        }
+        if (cpus is { } cores)
+        {
+            limits["cpu"] = new(Millis(cores));
+        }
+        return new V1ResourceRequirements { Limits = limits, Requests = requests };
+    }
+
+    private static string Millis(double cores) => Math.Max(1, (long)Math.Round(cores * 1000)).ToString(CultureInfo.InvariantCulture) + "m";
+
+    private static V1Volume EmptyDir(string name, long? bytes, bool inMemory) => new()
+    {
+        Name = name,
+        EmptyDir = new V1EmptyDirVolumeSource
+        {
+            Medium = inMemory ? "Memory" : null,
+            SizeLimit = bytes is { } size ? new ResourceQuantity(size.ToString(CultureInfo.InvariantCulture)) : null,
+        },
+    };
+}

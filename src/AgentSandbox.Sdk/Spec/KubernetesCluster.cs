@@ -1,0 +1,16 @@
+namespace AgentSandbox.Spec;
+
+/// <summary>
+/// AgentEngine=kubernetes: the run's containers are pods in <paramref name="Namespace"/> of the cluster that the
+/// kubeconfig's <paramref name="Context"/> names (KUBECONFIG, ~/.kube/config), or the cluster the build itself runs in.
+/// </summary>
+/// <param name="Context">AgentKubernetesContext; null for the kubeconfig's current context.</param>
+internal sealed record KubernetesCluster(string Namespace, string? Context)
+{
+    public const string DefaultNamespace = "default";
+
+    /// <summary>The agent's user when the build's is root and AgentUser is not set: a cluster runs the sandbox as non-root.</summary>
+    public static readonly Project.HostUser DefaultUser = new(1000, 1000);
+
+    public override string ToString() => Context is null ? $"namespace {Namespace}" : $"namespace {Namespace} of context {Context}";
+}
