@@ -156,7 +156,7 @@ public sealed class StoppingTests
 
     /// <summary>`dotnet build -t:AgentRun` as a user's shell would start it, its output collected as it comes.</summary>
     /// <param name="measured">Under GNU time, which prints the build's peak memory as "agentsandbox-peak-kib N" when it ends.</param>
-    private static Process StartBuild(TestProject project, StringBuilder output, IDictionary<string, string> properties, bool measured = false)
+    internal static Process StartBuild(TestProject project, StringBuilder output, IDictionary<string, string> properties, bool measured = false)
     {
         var start = new ProcessStartInfo(measured ? "/usr/bin/time" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = project.Directory };
         foreach (var argument in (measured ? new[] { "-f", "agentsandbox-peak-kib %M", "dotnet" } : []).Concat(["build", project.ProjectPath, "-t:AgentRun", "-nodeReuse:false", "-tl:off", "-v:n"])
@@ -177,7 +177,7 @@ public sealed class StoppingTests
         return process;
     }
 
-    private static bool Has(StringBuilder output, string text)
+    internal static bool Has(StringBuilder output, string text)
     {
         lock (output)
         {
@@ -185,7 +185,7 @@ public sealed class StoppingTests
         }
     }
 
-    private static bool WaitFor(Func<bool> condition, TimeSpan timeout)
+    internal static bool WaitFor(Func<bool> condition, TimeSpan timeout)
     {
         var stopwatch = Stopwatch.StartNew();
         while (stopwatch.Elapsed < timeout)

@@ -1,0 +1,277 @@
+using System.Diagnostics;
+using System.Formats.Tar;
+using System.Text;
+using System.Text.Json;
+using AgentSandbox.Docker;
+using AgentSandbox.Errors;
+using AgentSandbox.Kubernetes;
+using AgentSandbox.Sdk.IntegrationTests.Infrastructure;
+
+namespace AgentSandbox.Sdk.IntegrationTests;
+
+/// <summary>
+/// AgentEngine=kubernetes against a real cluster (../shared/k8s: API server, scheduler, kubelet on this Docker
+/// engine): the agent in a pod, the workspace through exec, the key in the proxy container only, nothing left behind.
+/// </summary>
+[Collection(MSBuildCollection.Name)]
+public sealed class KubernetesTests
+{
+    private const string ApiKey = "sk-cluster-key-0123456789abcdef";
+
+    /// <summary>
+    /// The agent's calls: the API with the token it was given (the proxy puts the key in), a host the allowlist does
+    /// not name, and what it can see of the cluster and of the proxy's configuration.
+    /// </summary>
+    private const string ClusterProbe = """
+        use strict; use warnings; use IO::Socket::INET;
+        sub request {
+            my ($host, $port, $text) = @_;
+            my $s = IO::Socket::INET->new(PeerAddr => $host, PeerPort => $port, Timeout => 5) or return "unreachable: $!";
+            print $s $text; my $status = <$s> // ""; $status =~ s/\r?\n$//; return $status;
+        }
+        my ($api, $api_port) = $ENV{MY_API_BASE} =~ m{^http://([^:/]+):(\d+)} or die "no MY_API_BASE";
+        my ($proxy, $proxy_port) = $ENV{http_proxy} =~ m{^http://([^:/]+):(\d+)} or die "no http_proxy";
+        open my $report, '>', 'cluster-report.txt' or die;
+        print $report "uid: $<\n";
+        print $report "api: ", request($api, $api_port, "GET /check HTTP/1.1\r\nHost: $api\r\nx-api-key: $ENV{MY_API_KEY}\r\nConnection: close\r\n\r\n"), "\n";
+        print $report "refused: ", request($proxy, $proxy_port, "GET http://$ENV{REFUSED}:8080/ HTTP/1.1\r\nHost: $ENV{REFUSED}:8080\r\n\r\n"), "\n";
+        print $report "key-seen: ", ($ENV{MY_API_KEY} eq $ENV{KEY_TO_COMPARE} ? "yes" : "no"), "\n";
+        print $report "service-account-token: ", (-e "/var/run/secrets/kubernetes.io/serviceaccount/token" ? "mounted" : "none"), "\n";
+        print $report "proxy-configuration: ", (-e "/var/run/agentsandbox-egress/configuration" ? "visible" : "not visible"), "\n";
+        close $report;
+        system("sed", "-i", "s/World/Cluster/", "Program.cs") == 0 or die;
+        print "token: $ENV{MY_API_KEY}\n";
+        # Long enough for the test to read the pod as the API server holds it.
+        sleep 4;
+        print "done\n";
+        """;
+
+    [KubernetesFact]
+    public void A_custom_agent_runs_in_a_locked_pod_reaches_its_API_through_the_proxy_container_and_its_changes_come_back()
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        // The API stand-in: a container of the test's own on the pods' network, answering 200 only to the real key.
+        var server = $"agentsandbox-test-api-{id}";
+        var started = Shell.Run("docker", "run", "-d", "--name", server, "--network", "bridge", TestDocker.BaseImage, "perl", "-MIO::Socket::INET", "-e",
+            $$"""$l = IO::Socket::INET->new(LocalPort => 8080, Listen => 16, ReuseAddr => 1) or die; while ($c = $l->accept) { $ok = 0; while (<$c>) { $ok = 1 if /^x-api-key: {{ApiKey}}\r?$/i; last if /^\r?\n$/ } print $c ($ok ? "HTTP/1.0 200 OK\r\n\r\nkey-ok\n" : "HTTP/1.0 401 Unauthorized\r\n\r\n"); close $c }""");
+        Assert.True(started.ExitCode == 0, started.Output);
+        try
+        {
+            var address = Shell.Run("docker", "inspect", server, "-f", "{{.NetworkSettings.Networks.bridge.IPAddress}}").Output.Trim();
+            using var environment = TestKubernetes.Scope(("MY_API_KEY", ApiKey), ("REFUSED", $"refused-{id}.invalid"), ("KEY_TO_COMPARE", ApiKey));
+            using var project = new TestProject(extraItems:
+                $"""<AgentCredential Include="MY_API_KEY" Host="http://{address}:8080" Header="x-api-key" Format="{"{value}"}" BaseUrlVariable="MY_API_BASE" />""");
+            File.WriteAllText(Path.Combine(project.Directory, "probe.pl"), ClusterProbe);
+            using var watcher = new PodWatcher();
+
+            var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentKind", "custom"), ("AgentPrompt", "Probe"),
+                ("AgentCommand", "perl;probe.pl"), ("AgentEnvironmentVariables", "REFUSED;KEY_TO_COMPARE")));
+            var pods = watcher.Stop();
+
+            Assert.True(run.Succeeded, run.Log);
+            var report = File.ReadAllLines(Path.Combine(project.Directory, "cluster-report.txt")).ToDictionary(line => line[..line.IndexOf(':')], line => line[(line.IndexOf(':') + 2)..]);
+            // A root build's agent is an ordinary user on a cluster.
+            Assert.Equal(Environment.UserName == "root" ? "1000" : Shell.Run("id", "-u").Output.Trim(), report["uid"]);
+            Assert.StartsWith("HTTP/1.1 200", report["api"]);
+            Assert.StartsWith("HTTP/1.1 403", report["refused"]);
+            Assert.Equal("no", report["key-seen"]);
+            Assert.Equal("none", report["service-account-token"]);
+            Assert.Equal("not visible", report["proxy-configuration"]);
+            Assert.Contains("Hello, Cluster!", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
+            Assert.Contains(run.Messages, message => message.Text.StartsWith("AgentRun for Sample: the agent ran in pod default/agentsandbox-agentrun-agent-", StringComparison.Ordinal)
+                && message.Text.Contains(" on node ", StringComparison.Ordinal));
+            Assert.Contains(run.Messages, message => message.Text == "custom: token: ***");
+            Assert.Contains(run.Warnings, warning => warning.Code == "AGS4105" && warning.Text.Contains($"refused-{id}.invalid", StringComparison.Ordinal));
+            Assert.DoesNotContain(ApiKey, run.Log);
+
+            // The pod as the API server held it while the agent ran: locked down, and without the key anywhere.
+            var pod = pods.SelectMany(snapshot => snapshot.RootElement.GetProperty("items").EnumerateArray()).FirstOrDefault(item => item.GetProperty("kind").GetString() == "Pod"
+                && item.GetProperty("metadata").GetProperty("name").GetString()!.StartsWith("agentsandbox-agentrun-agent-", StringComparison.Ordinal));
+            Assert.True(pod.ValueKind == JsonValueKind.Object, "the agent's pod was never seen");
+            Assert.DoesNotContain(ApiKey, pod.GetRawText());
+            Assert.DoesNotContain(pods, snapshot => snapshot.RootElement.GetRawText().Contains(ApiKey, StringComparison.Ordinal));
+            var spec = pod.GetProperty("spec");
+            Assert.False(spec.GetProperty("automountServiceAccountToken").GetBoolean());
+            Assert.Equal("Never", spec.GetProperty("restartPolicy").GetString());
+            Assert.True(spec.GetProperty("securityContext").GetProperty("runAsNonRoot").GetBoolean());
+            Assert.Equal("RuntimeDefault", spec.GetProperty("securityContext").GetProperty("seccompProfile").GetProperty("type").GetString());
+            Assert.Equal(["sandbox", "egress"], spec.GetProperty("containers").EnumerateArray().Select(container => container.GetProperty("name").GetString()));
+            foreach (var container in spec.GetProperty("containers").EnumerateArray())
+            {
+                var security = container.GetProperty("securityContext");
+                Assert.False(security.GetProperty("allowPrivilegeEscalation").GetBoolean());
+                Assert.Equal(["ALL"], security.GetProperty("capabilities").GetProperty("drop").EnumerateArray().Select(capability => capability.GetString()));
+                Assert.True(container.GetProperty("resources").GetProperty("limits").TryGetProperty("memory", out _));
+            }
+            Assert.Equal("", TestKubernetes.Leftovers());
+        }
+        finally
+        {
+            Shell.Run("docker", "rm", "-f", server);
+        }
+    }
+
+    [KubernetesFact]
+    public void AgentTimeout_deletes_the_pod_its_Secret_and_its_NetworkPolicy_and_applies_nothing()
+    {
+        using var environment = TestKubernetes.Scope();
+        using var project = new TestProject();
+        var stopwatch = Stopwatch.StartNew();
+
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentNetwork", "bridge"), ("AgentKind", "custom"),
+            ("AgentPrompt", "Do it"), ("AgentCommand", "sh;-c;sed -i s/World/Stopped/ Program.cs && echo started && sleep 120"), ("AgentTimeout", "25s")));
+        var leftovers = TestKubernetes.Leftovers();
+
+        Assert.False(run.Succeeded, run.Log);
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(60), $"the build took {stopwatch.Elapsed.TotalSeconds:0} s");
+        Assert.Equal("AGS4021", Assert.Single(run.Errors).Code);
+        Assert.Contains(run.Messages, message => message.Text == "custom: started");
+        Assert.Contains("Hello, World!", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
+        Assert.Equal("", leftovers);
+    }
+
+    [KubernetesFact]
+    public void SIGTERM_to_the_build_deletes_the_runs_objects_within_5_seconds()
+    {
+        using var environment = TestKubernetes.Scope();
+        using var project = new TestProject();
+        var output = new StringBuilder();
+        using var build = StoppingTests.StartBuild(project, output, SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentKind", "custom"),
+            ("AgentPrompt", "Do it"), ("AgentCommand", "sh;-c;echo x > New.txt && echo started && sleep 120")));
+
+        Assert.True(StoppingTests.WaitFor(() => StoppingTests.Has(output, "custom: started"), TimeSpan.FromMinutes(3)), output.ToString());
+        Assert.NotEqual("", TestKubernetes.Leftovers());
+        var stopwatch = Stopwatch.StartNew();
+        Shell.Run("kill", "-TERM", build.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(StoppingTests.WaitFor(() => TestKubernetes.Leftovers() == "", TimeSpan.FromSeconds(30)), TestKubernetes.Leftovers());
+        var cleanedUp = stopwatch.Elapsed;
+        Assert.True(build.WaitForExit(TimeSpan.FromSeconds(30)), output.ToString());
+
+        Assert.True(cleanedUp < TimeSpan.FromSeconds(5), $"the run's pod, Secret and NetworkPolicy were gone {cleanedUp.TotalSeconds:0.0} s after SIGTERM");
+        Assert.Contains("error AGS4020", output.ToString());
+        Assert.False(File.Exists(Path.Combine(project.Directory, "New.txt")));
+    }
+
+    [KubernetesFact]
+    public void A_namespace_the_builds_account_may_not_use_is_AGS2008_and_nothing_runs()
+    {
+        // An account of its own with no role at all, as a CI runner's service account in a namespace it was not given.
+        var account = $"agentsandbox-test-{Guid.NewGuid():N}"[..30];
+        Assert.Equal(0, TestKubernetes.Kubectl("create", "serviceaccount", account).ExitCode);
+        var kubeconfig = Path.Combine(Path.GetTempPath(), account + ".kubeconfig");
+        try
+        {
+            var token = "";
+            Assert.True(StoppingTests.WaitFor(() =>
+            {
+                var secret = TestKubernetes.Kubectl("get", "serviceaccount", account, "-o", "jsonpath={.secrets[0].name}").Output.Trim();
+                token = secret.Length == 0 ? "" : Encoding.UTF8.GetString(Convert.FromBase64String(TestKubernetes.Kubectl("get", "secret", secret, "-o", "jsonpath={.data.token}").Output.Trim()));
+                return token.Length > 0;
+            }, TimeSpan.FromSeconds(30)));
+            var server = TestKubernetes.Kubectl("config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}").Output.Trim();
+            var ca = TestKubernetes.Kubectl("config", "view", "--minify", "--raw", "-o", "jsonpath={.clusters[0].cluster.certificate-authority-data}").Output.Trim();
+            var authority = ca.Length > 0 ? $"certificate-authority-data: {ca}"
+                : "certificate-authority: " + TestKubernetes.Kubectl("config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.certificate-authority}").Output.Trim();
+            File.WriteAllText(kubeconfig, $"""
+                apiVersion: v1
+                kind: Config
+                clusters: [{"{"}name: test, cluster: {"{"}server: "{server}", {authority}{"}"}{"}"}]
+                users: [{"{"}name: {account}, user: {"{"}token: "{token}"{"}"}{"}"}]
+                contexts: [{"{"}name: limited, context: {"{"}cluster: test, user: {account}, namespace: default{"}"}{"}"}]
+                current-context: limited
+                """);
+            using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["KUBECONFIG"] = kubeconfig });
+            using var project = new TestProject();
+
+            var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentNetwork", "bridge"), ("AgentKind", "custom"),
+                ("AgentPrompt", "Do it"), ("AgentCommand", "sh;-c;sed -i s/World/Forbidden/ Program.cs")));
+
+            Assert.False(run.Succeeded, run.Log);
+            var error = Assert.Single(run.Errors);
+            Assert.Equal("AGS2008", error.Code);
+            Assert.Contains("(namespace default)", error.Text);
+            Assert.Contains("grant it a Role there", error.Text);
+            Assert.DoesNotContain("   at ", error.Text);
+            Assert.Contains("Hello, World!", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
+            Assert.Equal("", TestKubernetes.Leftovers());
+        }
+        finally
+        {
+            TestKubernetes.Kubectl("delete", "serviceaccount", account);
+            File.Delete(kubeconfig);
+        }
+    }
+
+    [KubernetesFact]
+    public async Task An_image_the_node_cannot_pull_is_AGS4026_within_seconds_and_the_pod_is_deleted()
+    {
+        using var environment = TestKubernetes.Scope();
+        using var engine = KubernetesEngine.Connect(TestKubernetes.Namespace, null);
+        var name = $"agentsandbox-test-pull-{Guid.NewGuid():N}";
+        var request = new ContainerRequest(name, "agentsandbox-test/never-built:missing", ["true"], new Dictionary<string, string>(), "/workspace", [], "bridge",
+            new Dictionary<string, string> { ["org.agentsandbox.version"] = "test" }, new ContainerLimits(true, true, 64, true, 256L * 1024 * 1024))
+        {
+            Files = new ContainerFiles(EmptyWorkspace, "/workspace", new Project.HostUser(1000, 1000)),
+        };
+        var stopwatch = Stopwatch.StartNew();
+
+        var error = await Assert.ThrowsAsync<AgentSandboxException>(() => engine.RunContainerAsync(request, _ => { }, _ => { }, CancellationToken.None, CancellationToken.None));
+
+        Assert.Equal("AGS4026", error.Code);
+        Assert.Contains("'agentsandbox-test/never-built:missing'", error.Message);
+        Assert.Contains("AgentImageRegistry", error.Message);
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(30), $"it took {stopwatch.Elapsed.TotalSeconds:0} s");
+        Assert.Equal("", TestKubernetes.Leftovers());
+    }
+
+    private static Stream EmptyWorkspace()
+    {
+        var tar = new MemoryStream();
+        using (var writer = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            writer.WriteEntry(new PaxTarEntry(TarEntryType.Directory, "workspace/"));
+        }
+        tar.Position = 0;
+        return tar;
+    }
+
+    /// <summary>The namespace's pods as the API server returns them, read every 300 ms while a run goes on.</summary>
+    private sealed class PodWatcher : IDisposable
+    {
+        private readonly List<string> _snapshots = [];
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _watching;
+
+        public PodWatcher() => _watching = Task.Run(async () =>
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                var (exitCode, output) = TestKubernetes.Kubectl("get", "pods,networkpolicies,configmaps,events", "--output", "json");
+                if (exitCode == 0)
+                {
+                    lock (_snapshots)
+                    {
+                        _snapshots.Add(output);
+                    }
+                }
+                await Task.Delay(300).ConfigureAwait(false);
+            }
+        });
+
+        public IReadOnlyList<JsonDocument> Stop()
+        {
+            _stop.Cancel();
+            _watching.Wait();
+            lock (_snapshots)
+            {
+                return _snapshots.Select(snapshot => JsonDocument.Parse(snapshot)).ToList();
+            }
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _stop.Dispose();
+        }
+    }
+}
