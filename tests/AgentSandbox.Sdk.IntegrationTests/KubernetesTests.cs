@@ -112,6 +112,25 @@ public sealed class KubernetesTests
     }
 
     [KubernetesFact]
+    public void AgentTest_runs_the_agent_and_dotnet_test_in_pods_and_counts_the_tests()
+    {
+        using var environment = TestKubernetes.Scope();
+        using var project = PresetEndToEndTests.CalcSolution();
+        // The agent writes the test; the sandbox's dotnet test, in a pod of its own, restores from the feed in the workspace.
+        File.WriteAllText(Path.Combine(project.Directory, "write-test.sh"), $"cat > CalcTests.cs <<'EOF'\n{PresetEndToEndTests.CalcTests("Assert.Equal(5, Calc.Add(2, 3));")}EOF\necho wrote the test\n");
+
+        var run = project.Build("AgentTest", SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentBaseImage", TestDocker.SdkImage), ("AgentKind", "custom"),
+            ("AgentCommand", "sh;write-test.sh"), ("AgentTestScope", "Calc/Calc.cs")));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Contains(run.Messages, m => m.Text == "custom: wrote the test");
+        Assert.Contains(run.MessageLines, line => line.StartsWith("AgentTest for Calc.Tests: custom agent 'sh' succeeded:", StringComparison.Ordinal)
+            && line.EndsWith("dotnet test passed (1 test: 1 passed).", StringComparison.Ordinal));
+        Assert.True(File.Exists(Path.Combine(project.Directory, "CalcTests.cs")));
+        Assert.Equal("", TestKubernetes.Leftovers());
+    }
+
+    [KubernetesFact]
     public void AgentTimeout_deletes_the_pod_its_Secret_and_its_NetworkPolicy_and_applies_nothing()
     {
         using var environment = TestKubernetes.Scope();

@@ -303,7 +303,7 @@ public sealed class PresetEndToEndTests
     /// A library and its xunit test project, restored inside the sandbox from a feed in the workspace: the machine's
     /// own package folder (/opt/nuget/packages), so no test reaches a registry.
     /// </summary>
-    private static TestProject CalcSolution()
+    internal static TestProject CalcSolution()
     {
         var project = new TestProject(name: "Calc.Tests",
             extraProperties: "<IsPackable>false</IsPackable><IsTestProject>true</IsTestProject>",
@@ -331,7 +331,7 @@ public sealed class PresetEndToEndTests
         return project;
     }
 
-    private static string CalcTests(string assertion) => $$"""
+    internal static string CalcTests(string assertion) => $$"""
         using Xunit;
 
         public class CalcTests
