@@ -5,6 +5,7 @@ using System.Text.Json;
 using AgentSandbox.Docker;
 using AgentSandbox.Errors;
 using AgentSandbox.Kubernetes;
+using AgentSandbox.Sdk.IntegrationTests.Fakes;
 using AgentSandbox.Sdk.IntegrationTests.Infrastructure;
 
 namespace AgentSandbox.Sdk.IntegrationTests;
@@ -109,6 +110,56 @@ public sealed class KubernetesTests
         {
             Shell.Run("docker", "rm", "-f", server);
         }
+    }
+
+    [KubernetesFact]
+    public async Task Claude_Code_works_in_a_pod_through_the_proxy_container_with_its_key_only_there()
+    {
+        const string apiKey = "sk-ant-cluster-real-key-0123456789";
+        using var network = new TestNetwork();
+        // The fake API listens on the host's address on the test's own network, which the pod joins as it starts (its
+        // network namespace is the pod's sandbox container's, on this Docker engine): the proxy container reaches it there.
+        await using var api = FakeAnthropicApi.Start(
+        [
+            new ToolUseTurn("Bash", new { command = "cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | sort -u > seen-env.txt; env >> seen-env.txt" }),
+            new ToolUseTurn("Edit", new { file_path = "/workspace/Program.cs", old_string = "Hello, World!", new_string = "Hello, cluster!" }),
+            new TextTurn("Done in a pod."),
+        ], apiKey, network.Gateway);
+        using var environment = EnvironmentScope.WithApi(apiKey, api.BaseUrl);
+        using var cluster = TestKubernetes.Scope(("ANTHROPIC_API_KEY", apiKey), ("ANTHROPIC_BASE_URL", api.BaseUrl.ToString()));
+        using var project = new TestProject();
+        using var watcher = new PodWatcher();
+
+        var build = Task.Run(() => project.Build("AgentRun", SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentPrompt", "Greet the cluster"))));
+        var sandbox = "";
+        while (sandbox.Length == 0 && !build.IsCompleted)
+        {
+            await Task.Delay(50);
+            sandbox = Shell.Run("docker", "ps", "-q", "--filter", "label=io.kubernetes.docker.type=podsandbox", "--filter", "label=io.kubernetes.pod.namespace=default",
+                "--filter", "label=org.agentsandbox.purpose=agent").Output.Trim();
+        }
+        var joined = sandbox.Length > 0 ? Shell.Run("docker", "network", "connect", network.Name, sandbox) : (-1, "no pod was seen");
+        var run = await build;
+        var pods = watcher.Stop();
+        if (sandbox.Length > 0)
+        {
+            Shell.Run("docker", "network", "disconnect", "-f", network.Name, sandbox);
+        }
+
+        Assert.True(joined.Item1 == 0, joined.Item2);
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Contains("Hello, cluster!", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
+        Assert.Contains(run.MessageLines, line => line.StartsWith("AgentRun for Sample: Claude Code 2.1.328 succeeded:", StringComparison.Ordinal));
+        Assert.Contains(api.Requests, request => request.Kind == RequestKind.ConversationTurn);
+        Assert.All(api.Requests, request => Assert.Equal(apiKey, request.ApiKey));
+        var seen = File.ReadAllText(Path.Combine(project.Directory, "seen-env.txt"));
+        Assert.DoesNotContain(apiKey, seen);
+        Assert.Contains("ANTHROPIC_API_KEY=agentsandbox-", seen);
+        Assert.Contains("ANTHROPIC_BASE_URL=http://agentsandbox-egress:", seen);
+        Assert.Contains(pods, snapshot => snapshot.RootElement.GetRawText().Contains("agentsandbox-agentrun-agent-", StringComparison.Ordinal));
+        Assert.DoesNotContain(pods, snapshot => snapshot.RootElement.GetRawText().Contains(apiKey, StringComparison.Ordinal));
+        Assert.DoesNotContain(apiKey, run.Log);
+        Assert.Equal("", TestKubernetes.Leftovers());
     }
 
     [KubernetesFact]
