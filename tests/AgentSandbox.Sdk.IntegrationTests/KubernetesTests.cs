@@ -223,6 +223,40 @@ public sealed class KubernetesTests
     }
 
     [KubernetesFact]
+    public void What_a_build_killed_outright_left_on_the_cluster_is_removed_by_the_next_run_and_by_AgentSandboxClean()
+    {
+        using var environment = TestKubernetes.Scope();
+        using var killed = new TestProject();
+        var output = new StringBuilder();
+        using (var build = StoppingTests.StartBuild(killed, output, SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentKind", "custom"),
+            ("AgentPrompt", "Do it"), ("AgentCommand", "sh;-c;echo started && sleep 120"))))
+        {
+            Assert.True(StoppingTests.WaitFor(() => StoppingTests.Has(output, "custom: started"), TimeSpan.FromMinutes(3)), output.ToString());
+            build.Kill();
+            build.WaitForExit();
+        }
+        // SIGKILL: nothing of the build could clean up.
+        Assert.Equal(3, TestKubernetes.Leftovers().Split('\n').Length);
+
+        using var next = new TestProject();
+        var run = next.Build("AgentRun", SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentNetwork", "bridge"), ("AgentKind", "custom"),
+            ("AgentPrompt", "Do it"), ("AgentCommand", "true")));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Equal("", TestKubernetes.Leftovers());
+        Assert.Contains(run.Messages, message => message.Text.StartsWith("Removed 1 container, 1 secret and 1 network that builds no longer running left behind", StringComparison.Ordinal));
+
+        // A pod of ours whose build still runs (this test process's, by its labels) goes only on demand.
+        Assert.Equal(0, TestKubernetes.Kubectl("run", $"agentsandbox-test-live-{Guid.NewGuid():N}"[..40], "--image", TestDocker.BaseImage, "--image-pull-policy", "IfNotPresent",
+            "--labels", "org.agentsandbox.version=test", "--restart", "Never", "--command", "--", "sleep", "120").ExitCode);
+        Assert.NotEqual("", TestKubernetes.Leftovers());
+        var clean = next.Build("AgentSandboxClean", new Dictionary<string, string> { ["AgentEngine"] = "kubernetes" });
+        Assert.True(clean.Succeeded, clean.Log);
+        Assert.Contains(clean.Messages, message => message.Text.StartsWith("AgentSandboxClean: removed 1 pod, 0 secrets and 0 network policies of AgentSandbox's from the cluster at ", StringComparison.Ordinal));
+        Assert.True(StoppingTests.WaitFor(() => TestKubernetes.Leftovers() == "", TimeSpan.FromSeconds(10)), TestKubernetes.Leftovers());
+    }
+
+    [KubernetesFact]
     public void A_namespace_the_builds_account_may_not_use_is_AGS2008_and_nothing_runs()
     {
         // An account of its own with no role at all, as a CI runner's service account in a namespace it was not given.

@@ -66,7 +66,7 @@ internal static partial class SandboxSpecFactory
     private static partial Regex KubernetesName();
 
     /// <summary>AgentEngine and, for kubernetes, its namespace and context; null for the Docker engine.</summary>
-    private static KubernetesCluster? ParseCluster(SandboxInputs inputs)
+    public static KubernetesCluster? ParseCluster(SandboxInputs inputs)
     {
         var engine = string.IsNullOrWhiteSpace(inputs.Engine) ? "docker" : inputs.Engine.Trim().ToLowerInvariant();
         if (engine == "docker")

@@ -1,4 +1,6 @@
 using AgentSandbox.Docker;
+using AgentSandbox.Inputs;
+using AgentSandbox.Kubernetes;
 using AgentSandbox.Logging;
 using AgentSandbox.Spec;
 
@@ -17,8 +19,27 @@ public sealed class CleanSandbox : AgentSandboxTask
     /// <summary>AgentCleanImages: true removes the sandbox images too (the next run builds its image again).</summary>
     public bool CleanImages { get; set; }
 
+    /// <summary>AgentEngine: with kubernetes, the pods, Secrets and NetworkPolicies of ours in AgentKubernetesNamespace go too.</summary>
+    public string? Engine { get; set; }
+
+    public string? KubernetesNamespace { get; set; }
+
+    public string? KubernetesContext { get; set; }
+
     private protected override async Task ExecuteAsync(ISandboxLog log, CancellationToken cancellationToken)
     {
+        if (SandboxSpecFactory.ParseCluster(new SandboxInputs { ProjectDirectory = ".", Engine = Engine, KubernetesNamespace = KubernetesNamespace, KubernetesContext = KubernetesContext }) is { } cluster)
+        {
+            using var pods = KubernetesEngine.Connect(cluster.Namespace, cluster.Context);
+            var onCluster = await pods.ListLabelledAsync(RunIdentity.VersionLabel, cancellationToken).ConfigureAwait(false);
+            foreach (var resource in onCluster.OrderBy(resource => resource.Kind))
+            {
+                await pods.RemoveAsync(resource, cancellationToken).ConfigureAwait(false);
+            }
+            log.Important($"AgentSandboxClean: removed {Common.Text.Count(onCluster.Count(r => r.Kind == ResourceKind.Container), "pod")}, " +
+                $"{Common.Text.Count(onCluster.Count(r => r.Kind == ResourceKind.Secret), "secret")} and " +
+                $"{onCluster.Count(r => r.Kind == ResourceKind.Network)} network {(onCluster.Count(r => r.Kind == ResourceKind.Network) == 1 ? "policy" : "policies")} of AgentSandbox's from the cluster {pods.Cluster}.");
+        }
         using var engine = DockerEngine.Connect(DockerHost);
         var ours = (await engine.ListLabelledAsync(RunIdentity.VersionLabel, cancellationToken).ConfigureAwait(false)).ToList();
         if (CleanImages)
