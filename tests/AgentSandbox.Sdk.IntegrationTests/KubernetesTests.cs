@@ -82,6 +82,13 @@ public sealed class KubernetesTests
             Assert.Contains(run.Messages, message => message.Text.StartsWith("AgentRun for Sample: the agent ran in pod default/agentsandbox-agentrun-agent-", StringComparison.Ordinal)
                 && message.Text.Contains(" on node ", StringComparison.Ordinal));
             Assert.Contains(run.Messages, message => message.Text == "custom: token: ***");
+            using (var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.SandboxDirectory, "AgentRun", "result.json"))))
+            {
+                var placement = result.RootElement.GetProperty("pod");
+                Assert.Equal("default", placement.GetProperty("namespace").GetString());
+                Assert.StartsWith("agentsandbox-agentrun-agent-", placement.GetProperty("name").GetString(), StringComparison.Ordinal);
+                Assert.False(string.IsNullOrEmpty(placement.GetProperty("node").GetString()));
+            }
             Assert.Contains(run.Warnings, warning => warning.Code == "AGS4105" && warning.Text.Contains($"refused-{id}.invalid", StringComparison.Ordinal));
             Assert.DoesNotContain(ApiKey, run.Log);
 

@@ -156,5 +156,11 @@ internal sealed record EngineResource(ResourceKind Kind, string Id, string Name,
 internal sealed record ContainerExit(long Code, bool OutOfMemory = false)
 {
     /// <summary>Where it ran, when that is worth saying (a cluster's pod and node); null on a single engine.</summary>
-    public string? Placement { get; init; }
+    public ContainerPlacement? Placement { get; init; }
+}
+
+/// <summary>A cluster's pod that ran a container: its namespace, its name and its node.</summary>
+internal sealed record ContainerPlacement(string Namespace, string Pod, string? Node)
+{
+    public override string ToString() => $"pod {Namespace}/{Pod} on node {Node ?? "unknown"}";
 }

@@ -257,18 +257,18 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
         }
     }
 
-    /// <summary>Where the pod ran, for the run's report: its namespace, name and node.</summary>
-    private async Task<string?> PlacementAsync(string name)
+    /// <summary>Where the pod ran, for the run's report: its namespace, name and node (unknown when it cannot be read now).</summary>
+    private async Task<ContainerPlacement> PlacementAsync(string name)
     {
         using var quick = new CancellationTokenSource(RequestTimeout);
         try
         {
             var pod = await _client.ReadNamespacedPodAsync(name, _namespace, cancellationToken: quick.Token).ConfigureAwait(false);
-            return $"pod {_namespace}/{name} on node {pod.Spec?.NodeName ?? "unknown"}";
+            return new ContainerPlacement(_namespace, name, pod.Spec?.NodeName);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            return $"pod {_namespace}/{name}";
+            return new ContainerPlacement(_namespace, name, null);
         }
     }
 

@@ -78,6 +78,10 @@ internal sealed record ResultDocument(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? SessionId { get; init; }
 
+    /// <summary>AgentEngine=kubernetes: the pod the agent ran in, its namespace and its node.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ResultPod? Pod { get; init; }
+
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true,
@@ -148,6 +152,7 @@ internal sealed record ResultDocument(
         Patch = result.PatchFile,
         Checkpoint = result.Checkpoint,
         SessionId = result.SessionId,
+        Pod = result.Placement is { } placement ? new ResultPod(placement.Namespace, placement.Pod, placement.Node) : null,
         Cache = result.Cache,
         Branch = result.Branch,
         Refused = result.Refusals?.Select(refusal => new ResultRefusal(JsonNamingPolicy.CamelCase.ConvertName(refusal.Kind.ToString()), refusal.Path)).ToList(),
@@ -161,6 +166,8 @@ internal sealed record ResultDocument(
 }
 
 internal sealed record ResultError(string Code, string Message);
+
+internal sealed record ResultPod(string Namespace, string Name, string? Node);
 
 /// <param name="Reason">protected, link, gitMetadata or name.</param>
 internal sealed record ResultRefusal(string Reason, string Path);

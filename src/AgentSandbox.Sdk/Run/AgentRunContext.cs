@@ -72,6 +72,9 @@ internal sealed class AgentRunContext(AgentRunSpec spec, string imageTag, IConta
 
     /// <summary>The CLI's session (thread) id, when it reported one.</summary>
     public string? SessionId { get; set; }
+
+    /// <summary>The cluster's pod the agent ran in (AgentEngine=kubernetes).</summary>
+    public ContainerPlacement? Placement { get; set; }
     public string? LastMessage => Messages.Count > 0 ? Messages[^1] : null;
 
     /// <summary>What the agent said, in order (AgentReview's findings may be spread over several messages): the latest <see cref="MessagesKept"/> characters.</summary>
@@ -155,6 +158,7 @@ internal sealed class AgentRunContext(AgentRunSpec spec, string imageTag, IConta
             After = After,
             ReportedOutcome = outcome is not null,
             SessionId = SessionId,
+            Placement = Placement,
             Verification = Verification,
             Findings = Findings,
             FailOn = Spec.Preset.FailOn,

@@ -1,3 +1,4 @@
+using AgentSandbox.Docker;
 using AgentSandbox.Errors;
 using AgentSandbox.Review;
 using AgentSandbox.Spec;
@@ -83,6 +84,9 @@ internal sealed record AgentRunResult(
 
     /// <summary>The CLI's session (thread) id: a later run continues the conversation with it (AgentResume, AgentFix's rounds).</summary>
     public string? SessionId { get; init; }
+
+    /// <summary>The cluster's pod the agent ran in (AgentEngine=kubernetes); null on a Docker engine.</summary>
+    public ContainerPlacement? Placement { get; init; }
 
     /// <summary>Why the run could not finish (engine, network, cancellation); rethrown after result.json is written.</summary>
     public Exception? Failure { get; init; }

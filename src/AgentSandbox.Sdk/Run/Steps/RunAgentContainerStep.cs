@@ -49,7 +49,7 @@ internal sealed class RunAgentContainerStep : IAgentRunStep
                 onStderr: line => context.RememberOutput(Logged(line)),
                 stop.Token,
                 cancellationToken).ConfigureAwait(false);
-            (context.ExitCode, context.OutOfMemory) = (exit.Code, exit.OutOfMemory);
+            (context.ExitCode, context.OutOfMemory, context.Placement) = (exit.Code, exit.OutOfMemory, exit.Placement);
             if (exit.Placement is { } placement)
             {
                 log.Important($"{spec.Label}: the agent ran in {placement}.");
