@@ -170,6 +170,58 @@ public sealed class KubernetesTests
     }
 
     [KubernetesFact]
+    public async Task With_AgentImageRegistry_the_image_is_pushed_and_the_pod_runs_it_by_digest()
+    {
+        // Debian's docker-registry on a loopback port of the test's own, storing into a folder of its own.
+        var storage = Directory.CreateTempSubdirectory("agentsandbox-registry-").FullName;
+        var port = FreePort();
+        var config = Path.Combine(storage, "config.yml");
+        File.WriteAllText(config, $"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {storage}/data\nhttp:\n  addr: 127.0.0.1:{port}\n");
+        using var registry = Process.Start(new ProcessStartInfo("docker-registry", ["serve", config]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+        using var http = new HttpClient();
+        try
+        {
+            Assert.True(StoppingTests.WaitFor(() => http.GetAsync($"http://127.0.0.1:{port}/v2/").Result.IsSuccessStatusCode, TimeSpan.FromSeconds(20)));
+            using var environment = TestKubernetes.Scope();
+            using var project = new TestProject();
+            using var watcher = new PodWatcher();
+
+            var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentNetwork", "bridge"), ("AgentKind", "custom"),
+                ("AgentPrompt", "Do it"), ("AgentCommand", "sh;-c;echo ran from the registry && sleep 2"), ("AgentImageRegistry", $"127.0.0.1:{port}")));
+            var pods = watcher.Stop();
+
+            Assert.True(run.Succeeded, run.Log);
+            var pushed = Assert.Single(run.Messages, message => message.Text.StartsWith($"Pushed the sandbox image to 127.0.0.1:{port}/agentsandbox@sha256:", StringComparison.Ordinal)).Text;
+            var reference = pushed["Pushed the sandbox image to ".Length..].TrimEnd('.');
+            Assert.Contains(run.Messages, message => message.Text == "custom: ran from the registry");
+            var images = pods.SelectMany(snapshot => snapshot.RootElement.GetProperty("items").EnumerateArray())
+                .Where(item => item.GetProperty("kind").GetString() == "Pod")
+                .SelectMany(pod => pod.GetProperty("spec").GetProperty("containers").EnumerateArray()).Select(container => container.GetProperty("image").GetString()).Distinct().ToList();
+            Assert.Equal([reference], images);
+            using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.SandboxDirectory, "AgentRun", "result.json")));
+            Assert.Equal(reference, result.RootElement.GetProperty("image").GetString());
+            // The registry holds exactly that manifest.
+            using var manifest = new HttpRequestMessage(HttpMethod.Head, $"http://127.0.0.1:{port}/v2/agentsandbox/manifests/{reference[(reference.IndexOf('@') + 1)..]}");
+            manifest.Headers.Accept.ParseAdd("application/vnd.docker.distribution.manifest.v2+json");
+            Assert.True((await http.SendAsync(manifest)).IsSuccessStatusCode);
+        }
+        finally
+        {
+            registry.Kill();
+            Directory.Delete(storage, recursive: true);
+        }
+    }
+
+    private static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    [KubernetesFact]
     public void AgentTest_runs_the_agent_and_dotnet_test_in_pods_and_counts_the_tests()
     {
         using var environment = TestKubernetes.Scope();

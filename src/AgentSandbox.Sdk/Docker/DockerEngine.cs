@@ -88,6 +88,49 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    public async Task<string> PushImageAsync(string image, string target, RegistryLogin? credential, CancellationToken cancellationToken)
+    {
+        var client = await PinnedAsync(cancellationToken).ConfigureAwait(false);
+        var (repository, tag) = SplitReference(target);
+        await CallAsync("name an image for its registry", client,
+            (c, token) => c.Images.TagImageAsync(image, new ImageTagParameters { RepositoryName = repository, Tag = tag }, token), cancellationToken).ConfigureAwait(false);
+        var progress = new PushProgress();
+        await CallAsync("push an image", client, (c, token) => c.Images.PushImageAsync(repository, new ImagePushParameters { Tag = tag },
+            new AuthConfig { Username = credential?.Username, Password = credential?.Password, IdentityToken = credential?.IdentityToken, ServerAddress = RegistryOf(target) },
+            progress, token), cancellationToken).ConfigureAwait(false);
+        return progress.Error is { } error
+            ? throw Diagnostics.ImagePushFailed(target, Text.Loggable(error))
+            : progress.Digest ?? throw Diagnostics.ImagePushFailed(target, "the registry named no digest for it");
+    }
+
+    /// <summary>The registry part of a reference (host, host:port); docker.io for a reference without one.</summary>
+    internal static string RegistryOf(string reference)
+    {
+        var first = reference.Split('/')[0];
+        return reference.Contains('/', StringComparison.Ordinal) && (first.Contains('.', StringComparison.Ordinal) || first.Contains(':', StringComparison.Ordinal) || first == "localhost")
+            ? first : "docker.io";
+    }
+
+    /// <summary>A push's stream: its error, or the digest its last status line names ("TAG: digest: sha256:... size: N").</summary>
+    private sealed class PushProgress : IProgress<JSONMessage>
+    {
+        public string? Error { get; private set; }
+
+        public string? Digest { get; private set; }
+
+        public void Report(JSONMessage value)
+        {
+            if (value.Error?.Message is { Length: > 0 } error)
+            {
+                Error = error;
+            }
+            if (value.Status is { } status && status.IndexOf("digest: sha256:", StringComparison.Ordinal) is var at and >= 0)
+            {
+                Digest = status[(at + "digest: ".Length)..].Split(' ')[0];
+            }
+        }
+    }
+
     public async Task BuildImageAsync(ImageBuildRequest request, IProgress<EngineProgress> progress, CancellationToken cancellationToken)
     {
         var parameters = new ImageBuildParameters

@@ -135,6 +135,13 @@ internal sealed record ImageBuildRequest(
     IReadOnlyDictionary<string, string> Labels,
     IReadOnlyDictionary<string, string> BuildArguments);
 
+/// <summary>A registry's login, as the user's Docker configuration has it: a user and password, or an identity token.</summary>
+internal sealed record RegistryLogin(string? Username, string? Password, string? IdentityToken)
+{
+    /// <summary>No secret: it is logged by name only.</summary>
+    public override string ToString() => Username is null ? "an identity token" : $"user {Username}";
+}
+
 /// <summary>One message of an engine's build or pull stream: a line of output, or the error that ended it.</summary>
 internal sealed record EngineProgress(string? Text, string? Error);
 

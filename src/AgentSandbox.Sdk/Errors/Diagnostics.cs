@@ -115,6 +115,9 @@ internal static class Diagnostics
     public static AgentSandboxException ImageStepFailed(string step, string output) => new("AGS3002",
         $"The sandbox image build failed at '{step}': fix the cause shown in the step's output below (AgentSystemPackage names, AgentVersion, network or proxy with AgentBuildNetwork / AgentCaCertificates).{Environment.NewLine}{output}");
 
+    public static AgentSandboxException ImagePushFailed(string target, string reason) => new("AGS3003",
+        $"The sandbox image could not be pushed as '{target}' ({reason.TrimEnd('.')}): check AgentImageRegistry, and that docker login (or a credential helper in your Docker configuration) has a login for that registry that may push.");
+
     public static AgentSandboxException NetworkNotFound(string network, string property = "AgentNetwork") => new("AGS4001",
         $"{property} names the Docker network '{network}', which does not exist: create it (docker network create {network}) or use {(property == "AgentNetwork" ? "allowlist, bridge, host or none" : "bridge")}.");
 

@@ -58,6 +58,23 @@ internal static class SandboxImageBuilder
     }
 
     /// <summary>
+    /// AgentImageRegistry: the image pushed to the registry (with the login the user's Docker configuration has for
+    /// it) for a cluster whose nodes pull from there; a layer the registry has is not sent again.
+    /// </summary>
+    /// <returns>The image by digest in the registry (registry/agentsandbox@sha256:...): what the pods run, exactly.</returns>
+    public static async Task<string> PublishAsync(IImageEngine engine, string tag, string registry, ISandboxLog log, CancellationToken cancellationToken)
+    {
+        var (repository, version) = DockerEngine.SplitReference(tag);
+        var target = $"{registry.TrimEnd('/')}/{repository}:{version}";
+        var login = RegistryLogins.For(DockerEngine.RegistryOf(target), Environment.GetEnvironmentVariable);
+        log.Info($"Pushing the sandbox image to {target} ({login?.ToString() ?? "without a login"})...");
+        var digest = await engine.PushImageAsync(tag, target, login, cancellationToken).ConfigureAwait(false);
+        var pushed = $"{registry.TrimEnd('/')}/{repository}@{digest}";
+        log.Important($"Pushed the sandbox image to {pushed}.");
+        return pushed;
+    }
+
+    /// <summary>
     /// Builds an image that was missing, once however many builds need it at the same time (-m, or builds side by side):
     /// the first builds it under the image's lock while the others wait, then find it.
     /// </summary>

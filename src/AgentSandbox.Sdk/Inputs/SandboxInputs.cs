@@ -30,6 +30,9 @@ internal sealed record SandboxInputs
     public string? Engine { get; init; }
     public string? KubernetesNamespace { get; init; }
     public string? KubernetesContext { get; init; }
+
+    /// <summary>AgentImageRegistry: registry[/path] the image is pushed to for a cluster.</summary>
+    public string? ImageRegistry { get; init; }
     public string? BuildNetwork { get; init; }
 
     /// <summary>The agent target (AgentRun, AgentRefactor, AgentTest, AgentFix, AgentReview); null when only the image is wanted.</summary>

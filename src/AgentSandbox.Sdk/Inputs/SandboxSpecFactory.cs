@@ -65,6 +65,10 @@ internal static partial class SandboxSpecFactory
     [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", RegexOptions.CultureInvariant)]
     private static partial Regex KubernetesName();
 
+    // A registry host (with a port) and an optional path of lower-case repository components.
+    [GeneratedRegex(@"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$", RegexOptions.CultureInvariant)]
+    private static partial Regex RegistryName();
+
     /// <summary>AgentEngine and, for kubernetes, its namespace and context; null for the Docker engine.</summary>
     public static KubernetesCluster? ParseCluster(SandboxInputs inputs)
     {
@@ -78,9 +82,14 @@ internal static partial class SandboxSpecFactory
             throw Diagnostics.UnknownValue("AgentEngine", inputs.Engine!.Trim(), ["docker", "kubernetes"]);
         }
         var space = string.IsNullOrWhiteSpace(inputs.KubernetesNamespace) ? KubernetesCluster.DefaultNamespace : inputs.KubernetesNamespace.Trim();
-        return KubernetesName().IsMatch(space)
-            ? new KubernetesCluster(space, string.IsNullOrWhiteSpace(inputs.KubernetesContext) ? null : inputs.KubernetesContext.Trim())
-            : throw Diagnostics.InvalidValue("AgentKubernetesNamespace", space, "give a namespace's name (lower-case letters, digits and -, at most 63)");
+        if (!KubernetesName().IsMatch(space))
+        {
+            throw Diagnostics.InvalidValue("AgentKubernetesNamespace", space, "give a namespace's name (lower-case letters, digits and -, at most 63)");
+        }
+        var registry = string.IsNullOrWhiteSpace(inputs.ImageRegistry) ? null : inputs.ImageRegistry.Trim().TrimEnd('/');
+        return registry is null || RegistryName().IsMatch(registry)
+            ? new KubernetesCluster(space, string.IsNullOrWhiteSpace(inputs.KubernetesContext) ? null : inputs.KubernetesContext.Trim()) { ImageRegistry = registry }
+            : throw Diagnostics.InvalidValue("AgentImageRegistry", registry, "give a registry's host (and port), optionally with a path, such as registry.example.com/team or 127.0.0.1:5000");
     }
 
     /// <summary>

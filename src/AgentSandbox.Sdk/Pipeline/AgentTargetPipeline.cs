@@ -79,6 +79,10 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
             {
                 imageTag = await SandboxImageBuilder.EnsureEgressAsync(images, imageTag, run.Identity.Labels, log, cancellationToken).ConfigureAwait(false);
             }
+            if (run.Cluster?.ImageRegistry is { } registry)
+            {
+                imageTag = await SandboxImageBuilder.PublishAsync(images, imageTag, registry, log, cancellationToken).ConfigureAwait(false);
+            }
             run = await ResolveRuntimeAsync(run, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception failure) when (failure is AgentSandboxException or OperationCanceledException)

@@ -12,5 +12,8 @@ internal sealed record KubernetesCluster(string Namespace, string? Context)
     /// <summary>The agent's user when the build's is root and AgentUser is not set: a cluster runs the sandbox as non-root.</summary>
     public static readonly Project.HostUser DefaultUser = new(1000, 1000);
 
+    /// <summary>AgentImageRegistry: where the image is pushed for the nodes to pull it; null to use the local image as it is.</summary>
+    public string? ImageRegistry { get; init; }
+
     public override string ToString() => Context is null ? $"namespace {Namespace}" : $"namespace {Namespace} of context {Context}";
 }

@@ -21,6 +21,9 @@ public sealed partial class RunAgent
     public string? ExtraArguments { get; set; }
     public string? Network { get; set; }
 
+    /// <summary>AgentImageRegistry: with AgentEngine=kubernetes, where the image is pushed for the nodes to pull it.</summary>
+    public string? ImageRegistry { get; set; }
+
     /// <summary>AgentEnvironmentVariables, ;-separated NAME or NAME=value.</summary>
     public string? EnvironmentVariables { get; set; }
 

@@ -34,6 +34,7 @@ public sealed partial class RunAgent : SandboxImageTask
             MaxBudgetUsd = MaxBudgetUsd,
             ExtraArguments = ExtraArguments,
             Network = Network,
+            ImageRegistry = ImageRegistry,
             EnvironmentVariables = EnvironmentVariables,
             BuildEnvironmentVariables = BuildEnvironmentVariables,
             WorkspaceRoot = WorkspaceRoot,

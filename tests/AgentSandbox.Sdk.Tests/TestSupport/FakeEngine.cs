@@ -85,6 +85,12 @@ internal sealed class FakeEngine : IImageEngine, IContainerEngine
         return Task.FromResult(failure);
     }
 
+    public Task<string> PushImageAsync(string image, string target, RegistryLogin? credential, CancellationToken cancellationToken)
+    {
+        Calls.Add($"push {image} as {target}");
+        return Task.FromResult("sha256:" + new string('0', 64));
+    }
+
     public Task BuildImageAsync(ImageBuildRequest request, IProgress<EngineProgress> progress, CancellationToken cancellationToken)
     {
         Calls.Add($"build {request.Tag}");
