@@ -316,6 +316,76 @@ public sealed class KubernetesTests
     }
 
     [KubernetesFact]
+    public async Task A_pod_deleted_under_the_run_is_AGS4027_and_nothing_is_applied()
+    {
+        using var environment = TestKubernetes.Scope();
+        using var project = new TestProject();
+
+        var build = Task.Run(() => project.Build("AgentRun", SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentNetwork", "bridge"), ("AgentKind", "custom"),
+            ("AgentPrompt", "Do it"), ("AgentCommand", "sh;-c;sed -i s/World/Lost/ Program.cs && echo started && sleep 120"))));
+        var pod = "";
+        while (pod.Length == 0 && !build.IsCompleted)
+        {
+            await Task.Delay(200);
+            pod = TestKubernetes.Kubectl("get", "pods", "--selector", "org.agentsandbox.purpose=agent", "--field-selector", "status.phase=Running", "--output", "name").Output.Trim();
+        }
+        await Task.Delay(2000);
+        // As a node drain or a node lost ends it: from outside, and at once.
+        TestKubernetes.Kubectl("delete", pod, "--grace-period=0", "--force", "--wait=false");
+        var run = await build;
+
+        Assert.False(run.Succeeded, run.Log);
+        var error = Assert.Single(run.Errors);
+        Assert.True(error.Code == "AGS4027", error.Code + ": " + error.Text);
+        Assert.Contains("it was deleted", error.Text);
+        Assert.Contains("Hello, World!", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
+        Assert.True(StoppingTests.WaitFor(() => TestKubernetes.Leftovers() == "", TimeSpan.FromSeconds(10)), TestKubernetes.Leftovers());
+    }
+
+    [KubernetesFact]
+    public void A_pod_over_the_namespaces_quota_is_AGS2009_and_an_API_server_that_does_not_answer_is_AGS2006()
+    {
+        var space = $"agentsandbox-test-{Guid.NewGuid():N}"[..30];
+        Assert.Equal(0, TestKubernetes.Kubectl("create", "namespace", space).ExitCode);
+        try
+        {
+            Assert.Equal(0, TestKubernetes.Kubectl("create", "quota", "small", "--namespace", space, "--hard=limits.memory=1Gi,requests.memory=1Gi").ExitCode);
+            using var environment = TestKubernetes.Scope();
+            using var project = new TestProject();
+            var properties = SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentNetwork", "bridge"), ("AgentKind", "custom"),
+                ("AgentPrompt", "Do it"), ("AgentCommand", "sh;-c;sed -i s/World/Quota/ Program.cs"), ("AgentKubernetesNamespace", space));
+
+            var run = project.Build("AgentRun", properties);
+
+            Assert.False(run.Succeeded, run.Log);
+            var error = Assert.Single(run.Errors);
+            Assert.Equal("AGS2009", error.Code);
+            Assert.Contains("exceeded quota", error.Text);
+            Assert.Contains("Hello, World!", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
+            Assert.Equal("", TestKubernetes.Kubectl("get", "pods,secrets,networkpolicies", "--namespace", space, "--selector", "org.agentsandbox.version", "--output", "name").Output.Trim());
+
+            // The same, against an API server that is not there.
+            var kubeconfig = Path.Combine(project.Directory, "nowhere.kubeconfig");
+            File.WriteAllText(kubeconfig, """
+                apiVersion: v1
+                kind: Config
+                clusters: [{name: nowhere, cluster: {server: "https://127.0.0.1:1"}}]
+                users: [{name: someone, user: {token: "t"}}]
+                contexts: [{name: nowhere, context: {cluster: nowhere, user: someone}}]
+                current-context: nowhere
+                """);
+            using var nowhere = new EnvironmentScope(new Dictionary<string, string?> { ["KUBECONFIG"] = kubeconfig });
+            var unreachable = project.Build("AgentRun", properties);
+            Assert.Equal("AGS2006", Assert.Single(unreachable.Errors).Code);
+            Assert.Contains("https://127.0.0.1:1", unreachable.Errors[0].Text);
+        }
+        finally
+        {
+            TestKubernetes.Kubectl("delete", "namespace", space, "--wait=false");
+        }
+    }
+
+    [KubernetesFact]
     public void A_namespace_the_builds_account_may_not_use_is_AGS2008_and_nothing_runs()
     {
         // An account of its own with no role at all, as a CI runner's service account in a namespace it was not given.

@@ -130,48 +130,19 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
             await CallAsync("create a network policy", token => _client.CreateNamespacedNetworkPolicyAsync(PodSpecs.Policy(request), _namespace, cancellationToken: token), cancellationToken).ConfigureAwait(false);
             await CallAsync("create a pod", token => _client.CreateNamespacedPodAsync(pod, _namespace, cancellationToken: token), cancellationToken).ConfigureAwait(false);
             await WaitRunningAsync(request, cancellationToken).ConfigureAwait(false);
-            using var kill = CancellationTokenSource.CreateLinkedTokenSource(stop, cancellationToken);
-            // A stop or a cancellation deletes the pod from outside: nothing the agent could have replaced in it takes part.
-            using var killing = kill.Token.Register(() => _ = DeleteQuietlyAsync(request.Name));
-            if (gateway is not null)
+            try
             {
-                gateway.Follow(this, request.Name, cancellationToken);
+                return await RunInPodAsync(request, files, gateway, onStdout, onStderr, stop, cancellationToken).ConfigureAwait(false);
             }
-            await using (var upload = files.Upload())
+            catch (AgentSandboxException failure) when (Diagnostics.IsClusterUnreachable(failure) || failure.Code == "AGS2007")
             {
-                await ExecToEndAsync(request.Name, HeldContainer.CopyIn(files.Folder), stream => WholeRecordsAsync(upload, stream, kill.Token), null, "into", kill.Token).ConfigureAwait(false);
-            }
-            if (request.Stdin is { } input)
-            {
-                var bytes = Encoding.UTF8.GetBytes(input);
-                await ExecToEndAsync(request.Name, HeldContainer.SaveInput(bytes.Length), stream => stream.WriteAsync(bytes, kill.Token).AsTask(), null, "into", kill.Token).ConfigureAwait(false);
-            }
-            if (gateway is not null)
-            {
-                await gateway.WaitReadyAsync(cancellationToken).ConfigureAwait(false);
-            }
-            var stdout = new LineSplitter(onStdout);
-            var stderr = new LineSplitter(onStderr);
-            var code = await ExecAsync(request.Name, HeldContainer.Command(request.Command, request.WorkingDirectory, request.Stdin is null ? null : HeldContainer.InputFile), null,
-                (output, token) => PumpAsync(output, stdout, token), (error, token) => PumpAsync(error, stderr, token), kill.Token).ConfigureAwait(false);
-            stdout.Flush();
-            stderr.Flush();
-            cancellationToken.ThrowIfCancellationRequested();
-            if (stop.IsCancellationRequested)
-            {
-                // Deleted, or being deleted, with its files: a stopped run applies nothing.
-                return new ContainerExit(137);
-            }
-            if (code is null)
-            {
+                // An exec into a pod that is no longer there (drained, its node lost, deleted) fails like a request.
+                if (cancellationToken.IsCancellationRequested || await IsRunningAsync(request.Name).ConfigureAwait(false))
+                {
+                    throw;
+                }
                 throw await LostAsync(request.Name).ConfigureAwait(false);
             }
-            var outOfMemory = code == 137 && HeldContainer.CountsMemoryKill(await ExecQuietlyAsync(request.Name, HeldContainer.MemoryKills).ConfigureAwait(false));
-            if (files.Received is { } received)
-            {
-                await ExecToEndAsync(request.Name, HeldContainer.CopyOut(files.Folder, files.ChangedOnly), null, received, "out of", cancellationToken).ConfigureAwait(false);
-            }
-            return new ContainerExit(code.Value, outOfMemory) { Placement = await PlacementAsync(request.Name).ConfigureAwait(false) };
         }
         finally
         {
@@ -184,6 +155,71 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
             {
                 await gateway.EndAsync().ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// The running pod's part: the files in, the command with its output pumped, the files back. A stop or a
+    /// cancellation deletes the pod from outside: nothing the agent could have replaced in it takes part.
+    /// </summary>
+    private async Task<ContainerExit> RunInPodAsync(ContainerRequest request, ContainerFiles files, ProxyLines? gateway,
+        Action<string> onStdout, Action<string> onStderr, CancellationToken stop, CancellationToken cancellationToken)
+    {
+        using var kill = CancellationTokenSource.CreateLinkedTokenSource(stop, cancellationToken);
+        using var killing = kill.Token.Register(() => _ = DeleteQuietlyAsync(request.Name));
+        if (gateway is not null)
+        {
+            gateway.Follow(this, request.Name, cancellationToken);
+        }
+        await using (var upload = files.Upload())
+        {
+            await ExecToEndAsync(request.Name, HeldContainer.CopyIn(files.Folder), stream => WholeRecordsAsync(upload, stream, kill.Token), null, "into", kill.Token).ConfigureAwait(false);
+        }
+        if (request.Stdin is { } input)
+        {
+            var bytes = Encoding.UTF8.GetBytes(input);
+            await ExecToEndAsync(request.Name, HeldContainer.SaveInput(bytes.Length), stream => stream.WriteAsync(bytes, kill.Token).AsTask(), null, "into", kill.Token).ConfigureAwait(false);
+        }
+        if (gateway is not null)
+        {
+            await gateway.WaitReadyAsync(cancellationToken).ConfigureAwait(false);
+        }
+        var stdout = new LineSplitter(onStdout);
+        var stderr = new LineSplitter(onStderr);
+        var code = await ExecAsync(request.Name, HeldContainer.Command(request.Command, request.WorkingDirectory, request.Stdin is null ? null : HeldContainer.InputFile), null,
+            (output, token) => PumpAsync(output, stdout, token), (error, token) => PumpAsync(error, stderr, token), kill.Token).ConfigureAwait(false);
+        stdout.Flush();
+        stderr.Flush();
+        cancellationToken.ThrowIfCancellationRequested();
+        if (stop.IsCancellationRequested)
+        {
+            // Deleted, or being deleted, with its files: a stopped run applies nothing.
+            return new ContainerExit(137);
+        }
+        if (code is null)
+        {
+            throw await LostAsync(request.Name).ConfigureAwait(false);
+        }
+        var outOfMemory = code == 137 && HeldContainer.CountsMemoryKill(await ExecQuietlyAsync(request.Name, HeldContainer.MemoryKills).ConfigureAwait(false));
+        if (files.Received is { } received)
+        {
+            await ExecToEndAsync(request.Name, HeldContainer.CopyOut(files.Folder, files.ChangedOnly), null, received, "out of", cancellationToken).ConfigureAwait(false);
+        }
+        return new ContainerExit(code.Value, outOfMemory) { Placement = await PlacementAsync(request.Name).ConfigureAwait(false) };
+    }
+
+    /// <summary>Whether the pod is there and running, not deleted or being deleted.</summary>
+    private async Task<bool> IsRunningAsync(string name)
+    {
+        using var quick = new CancellationTokenSource(RequestTimeout);
+        try
+        {
+            var pod = await _client.ReadNamespacedPodAsync(name, _namespace, cancellationToken: quick.Token).ConfigureAwait(false);
+            return pod.Metadata.DeletionTimestamp is null && pod.Status?.Phase == "Running";
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            return false;
         }
     }
 
