@@ -241,6 +241,39 @@ public sealed class KubernetesTests
     }
 
     [KubernetesFact]
+    public void A_solution_fans_out_over_the_cluster_one_pod_per_project_at_once()
+    {
+        using var environment = TestKubernetes.Scope();
+        using var first = new TestProject(name: "A");
+        var root = SolutionTests.WriteSolution(first, "B", "C");
+        // Each reviewer says when it started, then takes its time: three pods at once start within those seconds.
+        File.WriteAllText(Path.Combine(root, "Directory.Build.props"), $$"""
+            <Project>
+              <PropertyGroup>
+                <AgentBaseImage>{{TestDocker.BaseImage}}</AgentBaseImage>
+                <AgentBuildNetwork>host</AgentBuildNetwork>
+                <AgentEngine>kubernetes</AgentEngine>
+                <AgentKind>custom</AgentKind>
+                <AgentCommand>sh;-c;echo "FINDING warning Program.cs:1: reviewed in %24(hostname) from %24(date +%25s)" &amp;&amp; sleep 5</AgentCommand>
+              </PropertyGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(root, "B", "Program.cs"), "class B { }\n");
+        File.WriteAllText(Path.Combine(root, "C", "Program.cs"), "class C { }\n");
+
+        var (exitCode, output) = Shell.RunIn(root, "dotnet", "build", "Sol.slnx", "-m:3", "-t:AgentReview", "-p:AgentRunPerProject=true", "-tl:off", "-v:n", "-nodeReuse:false");
+
+        Assert.True(exitCode == 0, output);
+        var findings = output.Split('\n').Where(line => line.Contains("warning AGS4201", StringComparison.Ordinal) && line.Contains("reviewed in agentsandbox-agentreview-agent-", StringComparison.Ordinal))
+            .Select(line => System.Text.RegularExpressions.Regex.Match(line, @"reviewed in (\S+) from (\d+)")).Select(match => (Pod: match.Groups[1].Value, Started: long.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)))
+            .Distinct().ToList();
+        Assert.Equal(3, findings.Select(finding => finding.Pod).Distinct().Count());
+        Assert.True(findings.Max(finding => finding.Started) - findings.Min(finding => finding.Started) < 5, string.Join(", ", findings));
+        Assert.Equal(3, output.Split('\n').Count(line => line.Contains(": the agent ran in pod default/agentsandbox-agentreview-agent-", StringComparison.Ordinal)));
+        Assert.Equal("", TestKubernetes.Leftovers());
+    }
+
+    [KubernetesFact]
     public void AgentTimeout_deletes_the_pod_its_Secret_and_its_NetworkPolicy_and_applies_nothing()
     {
         using var environment = TestKubernetes.Scope();

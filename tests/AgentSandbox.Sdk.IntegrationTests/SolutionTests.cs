@@ -129,7 +129,7 @@ public sealed class SolutionTests
     /// Sol.slnx beside <paramref name="first"/>'s folder: that project first, then a library project of each name.
     /// </summary>
     /// <returns>The solution's folder.</returns>
-    private static string WriteSolution(TestProject first, params string[] libraries)
+    internal static string WriteSolution(TestProject first, params string[] libraries)
     {
         var root = Path.GetDirectoryName(first.Directory)!;
         foreach (var name in libraries)
