@@ -2,7 +2,8 @@
 # What AgentSandbox costs, measured against a real engine with the real Claude Code CLI driven by the scripted API:
 # prints one table of medians and targets and writes it to artifacts/bench/results.md (README shows the latest).
 #   build/bench.sh [--quick] [--only 1,2,...]     sections: 1 warm runs, 2 no-op image step, 3 copy workspace,
-#                                                  4 build context, 5 image size, 6 rebuilds, 7 parallel, 8 output, 9 proxy
+#                                                  4 build context, 5 image size, 6 rebuilds, 7 parallel, 8 output, 9 proxy,
+#                                                  10 fan-out over the cluster KUBECONFIG names (skipped without one)
 # Needs what .ci/run sets up (a running engine, the test base image, NODE_EXTRA_CA_CERTS behind a TLS-intercepting
 # proxy); installs hyperfine from Debian's packages when it is missing. Exits 1 when a target is not met.
 set -euo pipefail

@@ -76,6 +76,11 @@ await using (var setup = BenchSetup.Start(repository))
         Console.WriteLine("== 9 the egress proxy");
         EgressBenchmarks.Proxy(setup, runs);
     }
+    if (Wanted("10"))
+    {
+        Console.WriteLine("== 10 fan-out over a cluster");
+        WholeProcessBenchmarks.FanOut(setup, quick ? 2 : 3);
+    }
 }
 
 var machine = $"{Environment.ProcessorCount} cores, {Exec("docker", ["version", "-f", "{{.Server.Version}}"]).Output.Trim()} engine";

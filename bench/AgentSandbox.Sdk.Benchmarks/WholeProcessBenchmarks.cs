@@ -185,4 +185,42 @@ internal static class WholeProcessBenchmarks
         var ratio = medians["four projects with -m"] / medians["one project"];
         Add(new Row(section, "four projects with -m against one", Format($"{medians["four projects with -m"]:0.00} s against {medians["one project"]:0.00} s ({ratio:0.00}x)"), "≤ 2x", ratio <= 2));
     }
+
+    /// <summary>
+    /// A solution's AgentReview over 1, 4 and 8 projects with -m:N (one agent per project, a custom reviewer that
+    /// prints one finding), on the local engine and as pods of the cluster KUBECONFIG names.
+    /// </summary>
+    public static void FanOut(BenchSetup setup, int runs)
+    {
+        const string section = "10 fan-out";
+        if (Environment.GetEnvironmentVariable("KUBECONFIG") is not { Length: > 0 })
+        {
+            Add(new Row(section, "AgentReview over 1, 4 and 8 projects", "not measured: KUBECONFIG names no cluster"));
+            return;
+        }
+        var folder = Path.Combine(setup.Root, "FanOut");
+        var projects = Enumerable.Range(1, 8).Select(i => setup.NewProject($"R{i}", folder)).ToList();
+        int[] sizes = [1, 4, 8];
+        var commands = new List<(string Name, string Command)>();
+        foreach (var size in sizes)
+        {
+            Exec("dotnet", ["new", "sln", "-o", folder, "-n", $"Fan{size}"]);
+            var solution = Directory.EnumerateFiles(folder, $"Fan{size}.sl*").First();
+            Exec("dotnet", ["sln", solution, "add", .. projects.Take(size)]);
+            foreach (var engine in new[] { "docker", "kubernetes" })
+            {
+                var properties = string.Join(' ', new[] { ("AgentBaseImage", setup.BaseImage), ("AgentBuildNetwork", "host"), ("AgentForce", "true"), ("AgentRunPerProject", "true"),
+                    ("AgentEngine", engine), ("AgentKind", "custom"), ("AgentCommand", "sh;-c;echo FINDING warning Program.cs:1: the greeting is hard-coded") }
+                    .Select(property => $"'-p:{property.Item1}={property.Item2.Replace(";", "%3B", StringComparison.Ordinal)}'"));
+                commands.Add(($"{engine} {size}", Build(solution, "AgentReview", properties) + $" -m:{size}"));
+            }
+        }
+        var medians = Hyperfine(commands, runs, folder);
+        foreach (var size in sizes)
+        {
+            var (docker, cluster) = (medians[$"docker {size}"], medians[$"kubernetes {size}"]);
+            Add(new Row(section, $"AgentReview over {size} project{(size == 1 ? "" : "s")} with -m:{size}, the local engine against pods",
+                Format($"{docker:0.00} s against {cluster:0.00} s ({cluster / docker:0.00}x)")));
+        }
+    }
 }

@@ -174,7 +174,7 @@ public sealed class KubernetesTests
     {
         // Debian's docker-registry on a loopback port of the test's own, storing into a folder of its own.
         var storage = Directory.CreateTempSubdirectory("agentsandbox-registry-").FullName;
-        var port = FreePort();
+        var port = RemoteEngineTests.FreePort();
         var config = Path.Combine(storage, "config.yml");
         File.WriteAllText(config, $"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {storage}/data\nhttp:\n  addr: 127.0.0.1:{port}\n");
         using var registry = Process.Start(new ProcessStartInfo("docker-registry", ["serve", config]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
@@ -210,15 +210,6 @@ public sealed class KubernetesTests
             registry.Kill();
             Directory.Delete(storage, recursive: true);
         }
-    }
-
-    private static int FreePort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     [KubernetesFact]

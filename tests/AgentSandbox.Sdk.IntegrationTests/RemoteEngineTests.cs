@@ -98,7 +98,7 @@ public sealed class SecondEngine : IDisposable
         process.WaitForExit();
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
