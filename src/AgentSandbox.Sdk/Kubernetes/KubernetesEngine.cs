@@ -230,7 +230,7 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
     private async Task WaitRunningAsync(ContainerRequest request, CancellationToken cancellationToken)
     {
         var unscheduledSince = (DateTime?)null;
-        for (var attempt = 0; ; attempt++)
+        while (true)
         {
             var pod = await CallAsync("read a pod", token => _client.ReadNamespacedPodAsync(request.Name, _namespace, cancellationToken: token), cancellationToken).ConfigureAwait(false);
             var statuses = pod.Status?.ContainerStatuses ?? [];
@@ -269,7 +269,8 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
                     throw Diagnostics.PodNotScheduled(request.Name, Text.Loggable(unschedulable.Message ?? "Unschedulable"));
                 }
             }
-            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(50 << Math.Min(attempt, 3), 400)), cancellationToken).ConfigureAwait(false);
+            // A pod starts in a second or two: read every 100 ms, so that the run starts the moment it is ready.
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
         }
     }
 
