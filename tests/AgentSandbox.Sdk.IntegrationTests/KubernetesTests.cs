@@ -124,8 +124,6 @@ public sealed class KubernetesTests
     {
         const string apiKey = "sk-ant-cluster-real-key-0123456789";
         using var network = new TestNetwork();
-        // The fake API listens on the host's address on the test's own network, which the pod joins as it starts (its
-        // network namespace is the pod's sandbox container's, on this Docker engine): the proxy container reaches it there.
         await using var api = FakeAnthropicApi.Start(
         [
             new ToolUseTurn("Bash", new { command = "cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | sort -u > seen-env.txt; env >> seen-env.txt" }),
@@ -137,23 +135,10 @@ public sealed class KubernetesTests
         using var project = new TestProject();
         using var watcher = new PodWatcher();
 
-        var build = Task.Run(() => project.Build("AgentRun", SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentPrompt", "Greet the cluster"))));
-        var sandbox = "";
-        while (sandbox.Length == 0 && !build.IsCompleted)
-        {
-            await Task.Delay(50);
-            sandbox = Shell.Run("docker", "ps", "-q", "--filter", "label=io.kubernetes.docker.type=podsandbox", "--filter", "label=io.kubernetes.pod.namespace=default",
-                "--filter", "label=org.agentsandbox.purpose=agent").Output.Trim();
-        }
-        var joined = sandbox.Length > 0 ? Shell.Run("docker", "network", "connect", network.Name, sandbox) : (-1, "no pod was seen");
-        var run = await build;
+        var (run, joined) = await BuildJoiningAsync(project, network, SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentPrompt", "Greet the cluster")));
         var pods = watcher.Stop();
-        if (sandbox.Length > 0)
-        {
-            Shell.Run("docker", "network", "disconnect", "-f", network.Name, sandbox);
-        }
 
-        Assert.True(joined.Item1 == 0, joined.Item2);
+        Assert.True(joined, "the agent's pod was never seen to join the test's network");
         Assert.True(run.Succeeded, run.Log);
         Assert.Contains("Hello, cluster!", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
         Assert.Contains(run.MessageLines, line => line.StartsWith("AgentRun for Sample: Claude Code 2.1.328 succeeded:", StringComparison.Ordinal));
@@ -174,14 +159,16 @@ public sealed class KubernetesTests
     {
         // Debian's docker-registry on a loopback port of the test's own, storing into a folder of its own.
         var storage = Directory.CreateTempSubdirectory("agentsandbox-registry-").FullName;
-        var port = RemoteEngineTests.FreePort();
+        var port = SecondEngine.FreePort();
         var config = Path.Combine(storage, "config.yml");
         File.WriteAllText(config, $"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {storage}/data\nhttp:\n  addr: 127.0.0.1:{port}\n");
         using var registry = Process.Start(new ProcessStartInfo("docker-registry", ["serve", config]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
         using var http = new HttpClient();
         try
         {
-            Assert.True(StoppingTests.WaitFor(() => http.GetAsync($"http://127.0.0.1:{port}/v2/").Result.IsSuccessStatusCode, TimeSpan.FromSeconds(20)));
+            // Refused until it listens.
+            Assert.True(StoppingTests.WaitFor(() => http.GetAsync($"http://127.0.0.1:{port}/v2/").ContinueWith(answer => answer.IsCompletedSuccessfully && answer.Result.IsSuccessStatusCode).Result,
+                TimeSpan.FromSeconds(20)), "docker-registry did not answer");
             using var environment = TestKubernetes.Scope();
             using var project = new TestProject();
             using var watcher = new PodWatcher();
@@ -210,6 +197,68 @@ public sealed class KubernetesTests
             registry.Kill();
             Directory.Delete(storage, recursive: true);
         }
+    }
+
+    [KubernetesFact]
+    public async Task Codex_works_in_a_pod_through_the_proxy_container_with_a_short_prompt_and_with_one_on_standard_input()
+    {
+        var apiKey = "sk-proj-cluster-" + Guid.NewGuid().ToString("N");
+        using var network = new TestNetwork();
+        await using var api = FakeOpenAiResponsesApi.Start(
+        [
+            new ExecTurn("env > seen-env.txt && sed -i 's/Hello, World!/Hello, Codex in a pod!/' Program.cs"), new TextTurn("Done."),
+            new ExecTurn("echo long > long.txt"), new TextTurn("Done again."),
+        ], apiKey, network.Gateway);
+        using var environment = EnvironmentScope.WithOpenAiApi(apiKey, api.BaseUrl);
+        using var cluster = TestKubernetes.Scope(("OPENAI_API_KEY", apiKey), ("OPENAI_BASE_URL", api.BaseUrl.ToString()));
+        using var project = new TestProject();
+
+        // A short prompt is an argument, and Codex, whose standard input is no terminal, reads it too: it must end.
+        var (run, joined) = await BuildJoiningAsync(project, network, SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentKind", "codex"), ("AgentPrompt", "Greet the pod")));
+
+        Assert.True(joined, "the agent's pod was never seen to join the test's network");
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Contains("Hello, Codex in a pod!", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
+        Assert.DoesNotContain(apiKey, File.ReadAllText(Path.Combine(project.Directory, "seen-env.txt")));
+        Assert.DoesNotContain(apiKey, run.Log);
+
+        // One too long for a command line goes on standard input, which an exec cannot end before Kubernetes 1.29: as a file.
+        var longPrompt = "Write long.txt.\n" + string.Concat(Enumerable.Range(0, 3000).Select(i => $"Context line {i:D5} of a long prompt.\n"));
+        File.WriteAllText(Path.Combine(project.Directory, "prompt.md"), longPrompt);
+        var (second, joinedAgain) = await BuildJoiningAsync(project, network, SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentKind", "codex"), ("AgentPromptFile", "prompt.md")));
+
+        Assert.True(joinedAgain, "the second pod was never seen to join the test's network");
+        Assert.True(second.Succeeded, second.Log);
+        Assert.True(File.Exists(Path.Combine(project.Directory, "long.txt")));
+        var turns = api.Requests.Where(request => request.Kind == RequestKind.ConversationTurn).ToList();
+        Assert.Equal(4, turns.Count);
+        Assert.Contains("Context line 02999 of a long prompt.", turns[2].Body!.ToJsonString());
+        Assert.All(turns, turn => Assert.Equal(apiKey, turn.ApiKey));
+        Assert.Equal("", TestKubernetes.Leftovers());
+    }
+
+    /// <summary>
+    /// A build whose agent's pod joins the test's network as it starts (its network namespace is its sandbox
+    /// container's, on this Docker engine), where the fake API listens on the host's address: the proxy container
+    /// reaches it there. A first request before the join is retried by the CLI.
+    /// </summary>
+    private static async Task<(BuildRun Run, bool Joined)> BuildJoiningAsync(TestProject project, TestNetwork network, Dictionary<string, string> properties)
+    {
+        var build = Task.Run(() => project.Build("AgentRun", properties));
+        var sandbox = "";
+        while (sandbox.Length == 0 && !build.IsCompleted)
+        {
+            await Task.Delay(50);
+            sandbox = Shell.Run("docker", "ps", "-q", "--filter", "label=io.kubernetes.docker.type=podsandbox", "--filter", "label=io.kubernetes.pod.namespace=default",
+                "--filter", "label=org.agentsandbox.purpose=agent").Output.Trim();
+        }
+        var joined = sandbox.Length > 0 && Shell.Run("docker", "network", "connect", network.Name, sandbox).ExitCode == 0;
+        var run = await build;
+        if (sandbox.Length > 0)
+        {
+            Shell.Run("docker", "network", "disconnect", "-f", network.Name, sandbox);
+        }
+        return (run, joined);
     }
 
     [KubernetesFact]

@@ -186,7 +186,9 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
         }
         var stdout = new LineSplitter(onStdout);
         var stderr = new LineSplitter(onStderr);
-        var code = await ExecAsync(request.Name, HeldContainer.Command(request.Command, request.WorkingDirectory, request.Stdin is null ? null : HeldContainer.InputFile), null,
+        // Never the exec's own standard input: a cluster's is a pipe that does not end, which a CLI that reads
+        // standard input when it is no terminal (Codex) would wait on for ever.
+        var code = await ExecAsync(request.Name, HeldContainer.Command(request.Command, request.WorkingDirectory, request.Stdin is null ? "/dev/null" : HeldContainer.InputFile), null,
             (output, token) => PumpAsync(output, stdout, token), (error, token) => PumpAsync(error, stderr, token), kill.Token).ConfigureAwait(false);
         stdout.Flush();
         stderr.Flush();
