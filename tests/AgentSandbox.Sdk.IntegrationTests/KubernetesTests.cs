@@ -138,8 +138,8 @@ public sealed class KubernetesTests
         var (run, joined) = await BuildJoiningAsync(project, network, SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentPrompt", "Greet the cluster")));
         var pods = watcher.Stop();
 
-        Assert.True(joined, "the agent's pod was never seen to join the test's network");
         Assert.True(run.Succeeded, run.Log);
+        Assert.True(joined, "the agent's pod was never seen to join the test's network");
         Assert.Contains("Hello, cluster!", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
         Assert.Contains(run.MessageLines, line => line.StartsWith("AgentRun for Sample: Claude Code 2.1.328 succeeded:", StringComparison.Ordinal));
         Assert.Contains(api.Requests, request => request.Kind == RequestKind.ConversationTurn);
@@ -216,8 +216,8 @@ public sealed class KubernetesTests
         // A short prompt is an argument, and Codex, whose standard input is no terminal, reads it too: it must end.
         var (run, joined) = await BuildJoiningAsync(project, network, SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentKind", "codex"), ("AgentPrompt", "Greet the pod")));
 
-        Assert.True(joined, "the agent's pod was never seen to join the test's network");
         Assert.True(run.Succeeded, run.Log);
+        Assert.True(joined, "the agent's pod was never seen to join the test's network");
         Assert.Contains("Hello, Codex in a pod!", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
         Assert.DoesNotContain(apiKey, File.ReadAllText(Path.Combine(project.Directory, "seen-env.txt")));
         Assert.DoesNotContain(apiKey, run.Log);
@@ -227,8 +227,8 @@ public sealed class KubernetesTests
         File.WriteAllText(Path.Combine(project.Directory, "prompt.md"), longPrompt);
         var (second, joinedAgain) = await BuildJoiningAsync(project, network, SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentKind", "codex"), ("AgentPromptFile", "prompt.md")));
 
-        Assert.True(joinedAgain, "the second pod was never seen to join the test's network");
         Assert.True(second.Succeeded, second.Log);
+        Assert.True(joinedAgain, "the second pod was never seen to join the test's network");
         Assert.True(File.Exists(Path.Combine(project.Directory, "long.txt")));
         var turns = api.Requests.Where(request => request.Kind == RequestKind.ConversationTurn).ToList();
         Assert.Equal(4, turns.Count);
@@ -244,13 +244,16 @@ public sealed class KubernetesTests
     /// </summary>
     private static async Task<(BuildRun Run, bool Joined)> BuildJoiningAsync(TestProject project, TestNetwork network, Dictionary<string, string> properties)
     {
+        // Pods of earlier tests may still be going: only a sandbox container that was not there before is this run's.
+        static string[] Sandboxes() => Shell.Run("docker", "ps", "-q", "--no-trunc", "--filter", "label=io.kubernetes.docker.type=podsandbox",
+            "--filter", "label=io.kubernetes.pod.namespace=default", "--filter", "label=org.agentsandbox.purpose=agent").Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var before = Sandboxes().ToHashSet();
         var build = Task.Run(() => project.Build("AgentRun", properties));
         var sandbox = "";
         while (sandbox.Length == 0 && !build.IsCompleted)
         {
             await Task.Delay(50);
-            sandbox = Shell.Run("docker", "ps", "-q", "--filter", "label=io.kubernetes.docker.type=podsandbox", "--filter", "label=io.kubernetes.pod.namespace=default",
-                "--filter", "label=org.agentsandbox.purpose=agent").Output.Trim();
+            sandbox = Sandboxes().FirstOrDefault(id => !before.Contains(id)) ?? "";
         }
         var joined = sandbox.Length > 0 && Shell.Run("docker", "network", "connect", network.Name, sandbox).ExitCode == 0;
         var run = await build;
@@ -388,8 +391,10 @@ public sealed class KubernetesTests
         Assert.True(StoppingTests.WaitFor(() => TestKubernetes.Leftovers() == "", TimeSpan.FromSeconds(10)), TestKubernetes.Leftovers());
     }
 
-    [KubernetesFact]
-    public async Task A_pod_deleted_under_the_run_is_AGS4027_and_nothing_is_applied()
+    [KubernetesTheory]
+    [InlineData("evict")]
+    [InlineData("delete")]
+    public async Task A_pod_evicted_or_deleted_under_the_run_is_AGS4027_and_nothing_is_applied(string how)
     {
         using var environment = TestKubernetes.Scope();
         using var project = new TestProject();
@@ -403,8 +408,20 @@ public sealed class KubernetesTests
             pod = TestKubernetes.Kubectl("get", "pods", "--selector", "org.agentsandbox.purpose=agent", "--field-selector", "status.phase=Running", "--output", "name").Output.Trim();
         }
         await Task.Delay(2000);
-        // As a node drain or a node lost ends it: from outside, and at once.
-        TestKubernetes.Kubectl("delete", pod, "--grace-period=0", "--force", "--wait=false");
+        if (how == "evict")
+        {
+            // As a node drain or a node under pressure ends it: the Eviction API (policy/v1beta1 in 1.20).
+            var name = pod["pod/".Length..];
+            var eviction = Path.Combine(Path.GetDirectoryName(project.Directory)!, "eviction.json");
+            File.WriteAllText(eviction, """{"apiVersion":"policy/v1beta1","kind":"Eviction","metadata":{"name":"NAME","namespace":"default"}}""".Replace("NAME", name, StringComparison.Ordinal));
+            var evicted = TestKubernetes.Kubectl("create", "--raw", $"/api/v1/namespaces/default/pods/{name}/eviction", "-f", eviction);
+            Assert.True(evicted.ExitCode == 0, evicted.Output);
+        }
+        else
+        {
+            // As a node lost ends it: from outside, at once.
+            TestKubernetes.Kubectl("delete", pod, "--grace-period=0", "--force", "--wait=false");
+        }
         var run = await build;
 
         Assert.False(run.Succeeded, run.Log);

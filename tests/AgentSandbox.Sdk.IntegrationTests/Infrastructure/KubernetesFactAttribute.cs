@@ -11,6 +11,12 @@ public sealed class KubernetesFactAttribute : FactAttribute
     public KubernetesFactAttribute() => Skip = TestKubernetes.SkipReason;
 }
 
+/// <summary>A <see cref="KubernetesFactAttribute"/> with data: skipped or failed the same way.</summary>
+public sealed class KubernetesTheoryAttribute : TheoryAttribute
+{
+    public KubernetesTheoryAttribute() => Skip = TestKubernetes.SkipReason;
+}
+
 /// <summary>
 /// The test cluster: only the kubeconfig that AGENTSANDBOX_TEST_KUBECONFIG names (.ci/run starts ../shared/k8s's
 /// cluster and names its admin kubeconfig), never the developer's own current context, where tests would make pods
