@@ -50,4 +50,30 @@ public sealed class DryRunTests
         Assert.StartsWith("docker run --rm ", commands[1]);
         Assert.Contains($"--mount 'type=bind,source={Specs.SomeProjectDirectory},target=/workspace' ", commands[1]);
     }
+
+    [Fact]
+    public void On_a_cluster_the_pod_its_Secret_and_policy_are_applied_with_values_by_name_and_the_tree_goes_through_kubectl_exec()
+    {
+        var commands = AgentTargetPipeline.DryRun(Specs.Create(Specs.Run(Specs.SomeProjectDirectory) with
+        {
+            Engine = "kubernetes", KubernetesNamespace = "agents", ImageRegistry = "registry.example.com/team", BaseImage = "base:1",
+        }).Spec, "/ctx");
+
+        Assert.StartsWith("docker build ", commands[0]);
+        Assert.Equal("docker push 'registry.example.com/team/agentsandbox:<hash>'", commands[2]);
+        var apply = commands[3];
+        Assert.StartsWith("kubectl apply --namespace agents -f - <<'EOF'\napiVersion: v1\nkind: Secret\n", apply);
+        Assert.Contains("\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n", apply);
+        Assert.Contains("\n---\napiVersion: v1\nkind: Pod\n", apply);
+        Assert.Contains("ANTHROPIC_API_KEY: $ANTHROPIC_API_KEY", apply);
+        Assert.Contains("image: registry.example.com/team/agentsandbox@<digest the push printed>", apply);
+        Assert.Contains("runAsNonRoot: true", apply);
+        Assert.DoesNotContain("sk-fake-key", string.Join("\n", commands));
+        Assert.StartsWith("kubectl wait --namespace agents --for=condition=Ready pod/agentsandbox-agentrun-agent-", commands[4]);
+        Assert.Matches("^kubectl exec --stdin --namespace agents agentsandbox-agentrun-agent-[0-9a-f]+ --container sandbox -- sh -c 'tar -x .*' < workspace.tar$", commands[5]);
+        Assert.Contains("--container sandbox -- sh -c 'cd \"$0\" || exit 127; \"$@\" < /dev/null; status=$?;", commands[6]);
+        Assert.EndsWith(" > returned.tar", commands[7]);
+        Assert.StartsWith("kubectl delete --namespace agents --grace-period=0 pod/agentsandbox-agentrun-agent-", commands[8]);
+        Assert.Equal(9, commands.Count);
+    }
 }

@@ -69,7 +69,9 @@ internal static partial class PodSpecs
         }
         return new V1Pod
         {
-            Metadata = Metadata(request.Name, request.Labels),
+            ApiVersion = "v1",
+            Kind = "Pod",
+            Metadata = Metadata(request.Name, request),
             Spec = new V1PodSpec
             {
                 RestartPolicy = "Never",
@@ -122,7 +124,7 @@ internal static partial class PodSpecs
         {
             data[ProxyConfigurationKey] = egress.Configuration + "\n";
         }
-        return new V1Secret { Metadata = Metadata(SecretName(request), request.Labels), Type = "Opaque", StringData = data };
+        return new V1Secret { ApiVersion = "v1", Kind = "Secret", Metadata = Metadata(SecretName(request), request), Type = "Opaque", StringData = data };
     }
 
     /// <summary>
@@ -132,7 +134,9 @@ internal static partial class PodSpecs
     /// </summary>
     public static V1NetworkPolicy Policy(ContainerRequest request) => new()
     {
-        Metadata = Metadata(request.Name, request.Labels),
+        ApiVersion = "networking.k8s.io/v1",
+        Kind = "NetworkPolicy",
+        Metadata = Metadata(request.Name, request),
         Spec = new V1NetworkPolicySpec
         {
             PodSelector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { [PodLabel] = PodLabelValue(request.Name) } },
@@ -148,14 +152,15 @@ internal static partial class PodSpecs
 
     /// <summary>
     /// Every label whole as an annotation (the sweep reads them there), and as a label where Kubernetes takes the
-    /// value (63 characters, no path or colon): the version label, which the sweep selects on, always is.
+    /// value (63 characters, no path or colon): the version label, which the sweep selects on, always is. Each of a
+    /// pod's objects names the pod.
     /// </summary>
-    private static V1ObjectMeta Metadata(string name, IReadOnlyDictionary<string, string> labels) => new()
+    private static V1ObjectMeta Metadata(string name, ContainerRequest request) => new()
     {
         Name = name,
-        Labels = labels.Where(label => LabelValue().IsMatch(label.Value)).Append(new(PodLabel, PodLabelValue(name)))
+        Labels = request.Labels.Where(label => LabelValue().IsMatch(label.Value)).Append(new(PodLabel, PodLabelValue(request.Name)))
             .ToDictionary(label => label.Key, label => label.Value, StringComparer.Ordinal),
-        Annotations = labels.ToDictionary(label => label.Key, label => label.Value, StringComparer.Ordinal),
+        Annotations = request.Labels.ToDictionary(label => label.Key, label => label.Value, StringComparer.Ordinal),
     };
 
     [GeneratedRegex(@"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$", RegexOptions.CultureInvariant)]

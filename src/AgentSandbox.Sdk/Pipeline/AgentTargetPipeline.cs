@@ -4,6 +4,7 @@ using AgentSandbox.Containers;
 using AgentSandbox.Errors;
 using AgentSandbox.Image;
 using AgentSandbox.Inputs;
+using AgentSandbox.Kubernetes;
 using AgentSandbox.Logging;
 using AgentSandbox.Presets;
 using AgentSandbox.Project;
@@ -213,7 +214,18 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
             // The proxy added on top, from the package: a Dockerfile of two lines and the program.
             build.Add($"printf {Text.Quote(EgressImage.Dockerfile("agentsandbox:<hash>").Replace("\n", "\\n"))} | docker build -f - -t {Text.Quote(image)} <folder holding agentsandbox-egress>");
         }
-        return [.. build, .. DockerCommands.Run(request)];
+        if (run.Cluster is not { } cluster)
+        {
+            return [.. build, .. DockerCommands.Run(request)];
+        }
+        if (cluster.ImageRegistry is { } registry)
+        {
+            // Pushed, and run by the digest the registry gives it.
+            build.Add(Text.CommandLine(["docker", "tag", image, $"{registry}/{image}"]));
+            build.Add(Text.CommandLine(["docker", "push", $"{registry}/{image}"]));
+            request = request with { Image = $"{registry}/agentsandbox@<digest the push printed>" };
+        }
+        return [.. build, .. PodCommands.Run(request, cluster.Namespace)];
     }
 
     /// <summary>Copy mode's changeset as a patch next to result.json, applied or not.</summary>
