@@ -471,9 +471,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         var code = await ExitCodeAsync(client, exec, cancellationToken).ConfigureAwait(false);
         if (code != 0)
         {
-            // Its first words say why (tar repeats itself after them), on one line.
-            var words = string.Join("; ", said.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(2));
-            throw Diagnostics.WorkspaceCopyFailed(direction, words.Length > 0 ? Text.Loggable(words) : $"tar ended with exit code {code}");
+            throw HeldContainer.CopyFailed(direction, said.ToString(), code);
         }
     }
 

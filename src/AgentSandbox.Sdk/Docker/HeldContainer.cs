@@ -1,4 +1,6 @@
 using System.Globalization;
+using AgentSandbox.Common;
+using AgentSandbox.Errors;
 using AgentSandbox.Project;
 
 namespace AgentSandbox.Docker;
@@ -36,6 +38,14 @@ internal static class HeldContainer
 
     private static (string Parent, string Name) Split(string folder) =>
         (Path.GetDirectoryName(folder.TrimEnd('/'))!.Replace('\\', '/'), Path.GetFileName(folder.TrimEnd('/')));
+
+    /// <summary>A copy that did not end cleanly (<see cref="CopyIn"/>, <see cref="CopyOut"/>), with what tar said on its error output.</summary>
+    public static AgentSandboxException CopyFailed(string direction, string said, long code)
+    {
+        // Its first words say why (tar repeats itself after them), on one line.
+        var words = string.Join("; ", said.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(2));
+        return Diagnostics.WorkspaceCopyFailed(direction, words.Length > 0 ? Text.Loggable(words) : $"tar ended with exit code {code}");
+    }
 
     /// <summary>Where the listing of the whole tree goes; its name in the tar that comes back (first) is <see cref="ListingEntry"/>.</summary>
     private const string Listing = "/tmp/.agentsandbox-listing";

@@ -129,10 +129,10 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
             await CallAsync("create a secret", token => _client.CreateNamespacedSecretAsync(PodSpecs.Secret(request), _namespace, cancellationToken: token), cancellationToken).ConfigureAwait(false);
             await CallAsync("create a network policy", token => _client.CreateNamespacedNetworkPolicyAsync(PodSpecs.Policy(request), _namespace, cancellationToken: token), cancellationToken).ConfigureAwait(false);
             await CallAsync("create a pod", token => _client.CreateNamespacedPodAsync(pod, _namespace, cancellationToken: token), cancellationToken).ConfigureAwait(false);
-            await WaitRunningAsync(request, cancellationToken).ConfigureAwait(false);
+            var placement = await WaitRunningAsync(request, cancellationToken).ConfigureAwait(false);
             try
             {
-                return await RunInPodAsync(request, files, gateway, onStdout, onStderr, stop, cancellationToken).ConfigureAwait(false);
+                return await RunInPodAsync(request, files, gateway, onStdout, onStderr, stop, cancellationToken).ConfigureAwait(false) with { Placement = placement };
             }
             catch (AgentSandboxException failure) when (Diagnostics.IsClusterUnreachable(failure) || failure.Code == "AGS2007")
             {
@@ -207,7 +207,7 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
         {
             await ExecToEndAsync(request.Name, HeldContainer.CopyOut(files.Folder, files.ChangedOnly), null, received, "out of", cancellationToken).ConfigureAwait(false);
         }
-        return new ContainerExit(code.Value, outOfMemory) { Placement = await PlacementAsync(request.Name).ConfigureAwait(false) };
+        return new ContainerExit(code.Value, outOfMemory);
     }
 
     /// <summary>Whether the pod is there and running, not deleted or being deleted.</summary>
@@ -229,7 +229,8 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
     /// Until every container of the pod runs. An image the node cannot pull, a container that cannot start, a pod no
     /// node takes and a pod that ends first are each a coded error as soon as the cluster says so, never a hang.
     /// </summary>
-    private async Task WaitRunningAsync(ContainerRequest request, CancellationToken cancellationToken)
+    /// <returns>Where it runs: its node is set once it is scheduled.</returns>
+    private async Task<ContainerPlacement> WaitRunningAsync(ContainerRequest request, CancellationToken cancellationToken)
     {
         var unscheduledSince = (DateTime?)null;
         while (true)
@@ -261,7 +262,7 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
             }
             if (statuses.Count > 0 && statuses.All(status => status.State?.Running is not null))
             {
-                return;
+                return new ContainerPlacement(_namespace, request.Name, pod.Spec?.NodeName);
             }
             if (pod.Status?.Conditions?.FirstOrDefault(condition => condition.Type == "PodScheduled") is { Status: "False", Reason: "Unschedulable" } unschedulable)
             {
@@ -293,21 +294,6 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
         catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException or IOException)
         {
             return Diagnostics.ClusterUnreachable(Cluster, Text.Loggable(exception.Message), exception);
-        }
-    }
-
-    /// <summary>Where the pod ran, for the run's report: its namespace, name and node (unknown when it cannot be read now).</summary>
-    private async Task<ContainerPlacement> PlacementAsync(string name)
-    {
-        using var quick = new CancellationTokenSource(RequestTimeout);
-        try
-        {
-            var pod = await _client.ReadNamespacedPodAsync(name, _namespace, cancellationToken: quick.Token).ConfigureAwait(false);
-            return new ContainerPlacement(_namespace, name, pod.Spec?.NodeName);
-        }
-        catch (Exception exception) when (exception is not OutOfMemoryException)
-        {
-            return new ContainerPlacement(_namespace, name, null);
         }
     }
 
@@ -350,8 +336,7 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
         }
         if (code != 0)
         {
-            var words = string.Join("; ", said.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Take(2));
-            throw Diagnostics.WorkspaceCopyFailed(direction, words.Length > 0 ? Text.Loggable(words) : $"tar ended with exit code {code}");
+            throw HeldContainer.CopyFailed(direction, said.ToString(), code.Value);
         }
     }
 
