@@ -12,7 +12,7 @@ namespace AgentSandbox.Sdk.IntegrationTests;
 
 /// <summary>
 /// AgentEngine=kubernetes against a real cluster (../shared/k8s: API server, scheduler, kubelet on this Docker
-/// engine): the agent in a pod, the workspace through exec, the key in the proxy container only, nothing left behind.
+/// engine): the agent in a pod, the workspace through exec, the key in the proxy pod only, nothing left behind.
 /// </summary>
 [Collection(MSBuildCollection.Name)]
 public sealed class KubernetesTests
@@ -48,7 +48,7 @@ public sealed class KubernetesTests
         """;
 
     [KubernetesFact]
-    public void A_custom_agent_runs_in_a_locked_pod_reaches_its_API_through_the_proxy_container_and_its_changes_come_back()
+    public void A_custom_agent_runs_in_a_locked_pod_reaches_its_API_through_the_proxy_pod_and_its_changes_come_back()
     {
         var id = Guid.NewGuid().ToString("N")[..8];
         // The API stand-in: a container of the test's own on the pods' network, answering 200 only to the real key.
@@ -94,7 +94,7 @@ public sealed class KubernetesTests
 
             // The pod as the API server held it while the agent ran: locked down, and without the key anywhere.
             var pod = pods.SelectMany(snapshot => snapshot.RootElement.GetProperty("items").EnumerateArray()).FirstOrDefault(item => item.GetProperty("kind").GetString() == "Pod"
-                && item.GetProperty("metadata").GetProperty("name").GetString()!.StartsWith("agentsandbox-agentrun-agent-", StringComparison.Ordinal));
+                && item.GetProperty("metadata").GetProperty("name").GetString() is { } name && name.StartsWith("agentsandbox-agentrun-agent-", StringComparison.Ordinal) && !name.EndsWith("-egress", StringComparison.Ordinal));
             Assert.True(pod.ValueKind == JsonValueKind.Object, "the agent's pod was never seen");
             Assert.DoesNotContain(ApiKey, pod.GetRawText());
             Assert.DoesNotContain(pods, snapshot => snapshot.RootElement.GetRawText().Contains(ApiKey, StringComparison.Ordinal));
@@ -103,8 +103,20 @@ public sealed class KubernetesTests
             Assert.Equal("Never", spec.GetProperty("restartPolicy").GetString());
             Assert.True(spec.GetProperty("securityContext").GetProperty("runAsNonRoot").GetBoolean());
             Assert.Equal("RuntimeDefault", spec.GetProperty("securityContext").GetProperty("seccompProfile").GetProperty("type").GetString());
-            Assert.Equal(["sandbox", "egress"], spec.GetProperty("containers").EnumerateArray().Select(container => container.GetProperty("name").GetString()));
-            foreach (var container in spec.GetProperty("containers").EnumerateArray())
+            Assert.Equal(["sandbox"], spec.GetProperty("containers").EnumerateArray().Select(container => container.GetProperty("name").GetString()));
+            // The proxy in a pod of its own, which the sandbox's pod alone may reach, by its address in the hosts file.
+            var podName = pod.GetProperty("metadata").GetProperty("name").GetString()!;
+            var items = pods.SelectMany(snapshot => snapshot.RootElement.GetProperty("items").EnumerateArray()).ToList();
+            var proxy = items.First(item => item.GetProperty("kind").GetString() == "Pod" && item.GetProperty("metadata").GetProperty("name").GetString() == podName + "-egress");
+            Assert.Equal(["egress"], proxy.GetProperty("spec").GetProperty("containers").EnumerateArray().Select(container => container.GetProperty("name").GetString()));
+            Assert.Equal(["agentsandbox-egress"], spec.GetProperty("hostAliases")[0].GetProperty("hostnames").EnumerateArray().Select(host => host.GetString()));
+            var proxyAddress = items.Where(item => item.GetProperty("metadata").GetProperty("name").GetString() == podName + "-egress" && item.GetProperty("kind").GetString() == "Pod")
+                .Select(item => item.GetProperty("status").TryGetProperty("podIP", out var ip) ? ip.GetString() : null).First(ip => ip is not null);
+            Assert.Equal(proxyAddress, spec.GetProperty("hostAliases")[0].GetProperty("ip").GetString());
+            var policies = items.Where(item => item.GetProperty("kind").GetString() == "NetworkPolicy").Select(item => item.GetProperty("metadata").GetProperty("name").GetString()).ToHashSet();
+            Assert.Contains(podName, policies);
+            Assert.Contains(podName + "-egress", policies);
+            foreach (var container in spec.GetProperty("containers").EnumerateArray().Concat(proxy.GetProperty("spec").GetProperty("containers").EnumerateArray()))
             {
                 var security = container.GetProperty("securityContext");
                 Assert.False(security.GetProperty("allowPrivilegeEscalation").GetBoolean());
@@ -120,7 +132,7 @@ public sealed class KubernetesTests
     }
 
     [KubernetesFact]
-    public async Task Claude_Code_works_in_a_pod_through_the_proxy_container_with_its_key_only_there()
+    public async Task Claude_Code_works_in_a_pod_through_the_proxy_pod_with_its_key_only_there()
     {
         const string apiKey = "sk-ant-cluster-real-key-0123456789";
         using var network = new TestNetwork();
@@ -200,7 +212,7 @@ public sealed class KubernetesTests
     }
 
     [KubernetesFact]
-    public async Task Codex_works_in_a_pod_through_the_proxy_container_with_a_short_prompt_and_with_one_on_standard_input()
+    public async Task Codex_works_in_a_pod_through_the_proxy_pod_with_a_short_prompt_and_with_one_on_standard_input()
     {
         var apiKey = "sk-proj-cluster-" + Guid.NewGuid().ToString("N");
         using var network = new TestNetwork();
@@ -238,15 +250,17 @@ public sealed class KubernetesTests
     }
 
     /// <summary>
-    /// A build whose agent's pod joins the test's network as it starts (its network namespace is its sandbox
-    /// container's, on this Docker engine), where the fake API listens on the host's address: the proxy container
-    /// reaches it there. A first request before the join is retried by the CLI.
+    /// A build whose proxy's pod (the agent's without the allowlist) joins the test's network as it starts (its network
+    /// namespace is its sandbox container's, on this Docker engine), where the fake API listens on the host's address.
+    /// A first request before the join is retried by the CLI.
     /// </summary>
     private static async Task<(BuildRun Run, bool Joined)> BuildJoiningAsync(TestProject project, TestNetwork network, Dictionary<string, string> properties)
     {
         // Pods of earlier tests may still be going: only a sandbox container that was not there before is this run's.
-        static string[] Sandboxes() => Shell.Run("docker", "ps", "-q", "--no-trunc", "--filter", "label=io.kubernetes.docker.type=podsandbox",
-            "--filter", "label=io.kubernetes.pod.namespace=default", "--filter", "label=org.agentsandbox.purpose=agent").Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        // With the allowlist the API is reached from the proxy's pod, which starts first.
+        var purpose = properties.TryGetValue("AgentNetwork", out var chosen) && chosen != "allowlist" ? "agent" : "egress";
+        string[] Sandboxes() => Shell.Run("docker", "ps", "-q", "--no-trunc", "--filter", "label=io.kubernetes.docker.type=podsandbox",
+            "--filter", "label=io.kubernetes.pod.namespace=default", "--filter", $"label=org.agentsandbox.purpose={purpose}").Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var before = Sandboxes().ToHashSet();
         var build = Task.Run(() => project.Build("AgentRun", properties));
         var sandbox = "";
@@ -370,8 +384,8 @@ public sealed class KubernetesTests
             build.Kill();
             build.WaitForExit();
         }
-        // SIGKILL: nothing of the build could clean up.
-        Assert.Equal(3, TestKubernetes.Leftovers().Split('\n').Length);
+        // SIGKILL: nothing of the build could clean up: its pod and its proxy's, their Secret and their two policies.
+        Assert.Equal(5, TestKubernetes.Leftovers().Split('\n').Length);
 
         using var next = new TestProject();
         var run = next.Build("AgentRun", SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentNetwork", "bridge"), ("AgentKind", "custom"),
@@ -379,7 +393,7 @@ public sealed class KubernetesTests
 
         Assert.True(run.Succeeded, run.Log);
         Assert.Equal("", TestKubernetes.Leftovers());
-        Assert.Contains(run.Messages, message => message.Text.StartsWith("Removed 1 container, 1 secret and 1 network that builds no longer running left behind", StringComparison.Ordinal));
+        Assert.Contains(run.Messages, message => message.Text.StartsWith("Removed 2 containers, 1 secret and 2 networks that builds no longer running left behind", StringComparison.Ordinal));
 
         // A pod of ours whose build still runs (this test process's, by its labels) goes only on demand.
         Assert.Equal(0, TestKubernetes.Kubectl("run", $"agentsandbox-test-live-{Guid.NewGuid():N}"[..40], "--image", TestDocker.BaseImage, "--image-pull-policy", "IfNotPresent",

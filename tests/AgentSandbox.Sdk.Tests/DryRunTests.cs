@@ -56,24 +56,35 @@ public sealed class DryRunTests
     {
         var commands = AgentTargetPipeline.DryRun(Specs.Create(Specs.Run(Specs.SomeProjectDirectory) with
         {
-            Engine = "kubernetes", KubernetesNamespace = "agents", ImageRegistry = "registry.example.com/team", BaseImage = "base:1",
+            Engine = "kubernetes", KubernetesNamespace = "agents", ImageRegistry = "registry.example.com/team", BaseImage = "base:1", Network = "allowlist",
         }).Spec, "/ctx");
 
         Assert.StartsWith("docker build ", commands[0]);
-        Assert.Equal("docker push 'registry.example.com/team/agentsandbox:<hash>'", commands[2]);
-        var apply = commands[3];
+        // The sandbox image with the proxy on top, one image for both pods.
+        Assert.StartsWith("docker push 'registry.example.com/team/agentsandbox:<hash>-egress-", commands[3]);
+        commands = commands.SkipWhile(command => !command.StartsWith("kubectl ", StringComparison.Ordinal)).ToList();
+        var apply = commands[0];
         Assert.StartsWith("kubectl apply --namespace agents -f - <<'EOF'\napiVersion: v1\nkind: Secret\n", apply);
         Assert.Contains("\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n", apply);
-        Assert.Contains("\n---\napiVersion: v1\nkind: Pod\n", apply);
         Assert.Contains("ANTHROPIC_API_KEY: $ANTHROPIC_API_KEY", apply);
-        Assert.Contains("image: registry.example.com/team/agentsandbox@<digest the push printed>", apply);
-        Assert.Contains("runAsNonRoot: true", apply);
+        // The proxy's pod first, with its configuration by name: the sandbox's pod is made with its address.
+        Assert.Contains("\n---\napiVersion: v1\nkind: Pod\n", apply);
+        Assert.Contains("name: agentsandbox-agentrun-agent-", apply);
+        Assert.Contains("-egress\n", apply);
+        Assert.StartsWith("kubectl wait --namespace agents --for=condition=Ready pod/agentsandbox-agentrun-agent-", commands[4]);
+        Assert.EndsWith("-egress", commands[1]);
+        Assert.Matches("^proxy_address=\\$\\(kubectl get --namespace agents pod/agentsandbox-agentrun-agent-[0-9a-f]+-egress --output jsonpath='\\{\\.status\\.podIP\\}'\\)$", commands[2]);
+        var pod = commands[3];
+        Assert.StartsWith("sed \"s/PROXY_POD_ADDRESS/$proxy_address/\" <<'EOF' | kubectl apply --namespace agents -f -\napiVersion: v1\nkind: Pod\n", pod);
+        Assert.Contains("ip: PROXY_POD_ADDRESS\n", pod);
+        Assert.Contains("image: registry.example.com/team/agentsandbox@<digest the push printed>", pod);
+        Assert.Contains("runAsNonRoot: true", pod);
         Assert.DoesNotContain("sk-fake-key", string.Join("\n", commands));
         Assert.StartsWith("kubectl wait --namespace agents --for=condition=Ready pod/agentsandbox-agentrun-agent-", commands[4]);
         Assert.Matches("^kubectl exec --stdin --namespace agents agentsandbox-agentrun-agent-[0-9a-f]+ --container sandbox -- sh -c 'tar -x .*' < workspace.tar$", commands[5]);
         Assert.Contains("--container sandbox -- sh -c 'cd \"$0\" || exit 127; \"$@\" < /dev/null; status=$?;", commands[6]);
         Assert.EndsWith(" > returned.tar", commands[7]);
-        Assert.StartsWith("kubectl delete --namespace agents --grace-period=0 pod/agentsandbox-agentrun-agent-", commands[8]);
+        Assert.Matches("^kubectl delete --namespace agents --grace-period=0 pod/(?<pod>agentsandbox-agentrun-agent-[0-9a-f]+) pod/\\k<pod>-egress secret/\\k<pod>-secrets networkpolicy/\\k<pod> networkpolicy/\\k<pod>-egress$", commands[8]);
         Assert.Equal(9, commands.Count);
     }
 }

@@ -76,7 +76,7 @@ public sealed class KubernetesTests : IDisposable
         new ContainerRequest("agentsandbox-agentrun-agent-0123", "agentsandbox:abc", ["claude", "-p", "hi"],
             new Dictionary<string, string> { ["ANTHROPIC_API_KEY"] = "agentsandbox-caller-token", ["HOME"] = "/home/agent" },
             "/workspace/src", [], "agentsandbox-agentrun-agent-0123-net",
-            new Dictionary<string, string> { ["org.agentsandbox.version"] = "0.1.0", ["org.agentsandbox.project"] = "/home/me/repo/src", ["org.agentsandbox.pid-started"] = "ticks:42" },
+            new Dictionary<string, string> { ["org.agentsandbox.version"] = "0.1.0", ["org.agentsandbox.project"] = "/home/me/repo/src", ["org.agentsandbox.pid-started"] = "ticks:42", ["org.agentsandbox.purpose"] = "agent" },
             SandboxContainer.Limits with { MemoryBytes = 4L << 30, Cpus = 2 })
         {
             Runtime = "gvisor",
@@ -89,7 +89,7 @@ public sealed class KubernetesTests : IDisposable
     [Fact]
     public void The_pod_is_held_open_locked_down_and_holds_no_value_of_a_variable()
     {
-        var pod = PodSpecs.Pod(Request(), Request().Files!);
+        var pod = PodSpecs.Pod(Request(), Request().Files!, "10.1.2.3");
         var text = k8s.KubernetesJson.Serialize(pod);
 
         Assert.DoesNotContain("agentsandbox-caller-token", text);
@@ -100,32 +100,87 @@ public sealed class KubernetesTests : IDisposable
         Assert.Equal(1000, pod.Spec.SecurityContext.RunAsUser);
         Assert.True(pod.Spec.SecurityContext.RunAsNonRoot);
         Assert.Equal("RuntimeDefault", pod.Spec.SecurityContext.SeccompProfile.Type);
-        var (sandbox, proxy) = (pod.Spec.Containers[0], pod.Spec.Containers[1]);
+        var sandbox = Assert.Single(pod.Spec.Containers);
         Assert.Equal(HeldContainer.Holder, sandbox.Command);
         Assert.All(sandbox.Env, variable => Assert.Equal("agentsandbox-agentrun-agent-0123-secrets", variable.ValueFrom.SecretKeyRef.Name));
         Assert.Equal(["ANTHROPIC_API_KEY", "HOME"], sandbox.Env.Select(variable => variable.Name));
-        foreach (var container in pod.Spec.Containers)
-        {
-            Assert.False(container.SecurityContext.AllowPrivilegeEscalation);
-            Assert.Equal(["ALL"], container.SecurityContext.Capabilities.Drop);
-        }
+        Assert.False(sandbox.SecurityContext.AllowPrivilegeEscalation);
+        Assert.Equal(["ALL"], sandbox.SecurityContext.Capabilities.Drop);
         Assert.Equal("4294967296", sandbox.Resources.Limits["memory"].ToString());
         Assert.Equal("536870912", sandbox.Resources.Requests["memory"].ToString());
         Assert.Equal("2", sandbox.Resources.Limits["cpu"].ToString());
-        // The workspace in memory, /tmp in memory; the proxy's configuration mounted into its own container only.
+        // The workspace in memory, /tmp in memory; the proxy's configuration is not in this pod at all.
         Assert.Equal("Memory", pod.Spec.Volumes.Single(volume => volume.Name == "workspace").EmptyDir.Medium);
         Assert.Equal(["/workspace", "/tmp"], sandbox.VolumeMounts.Select(mount => mount.MountPath));
-        Assert.Equal(["/var/run/agentsandbox-egress"], proxy.VolumeMounts.Select(mount => mount.MountPath));
+        Assert.DoesNotContain(pod.Spec.Volumes, volume => volume.Secret is not null);
+        // The proxy's name is the proxy pod's address.
+        Assert.Equal("10.1.2.3", Assert.Single(pod.Spec.HostAliases).Ip);
+        Assert.Equal(["agentsandbox-egress"], pod.Spec.HostAliases[0].Hostnames);
+        Assert.Null(PodSpecs.Pod(Request(egress: false), Request().Files!, null).Spec.HostAliases);
+    }
+
+    [Fact]
+    public void The_proxy_has_a_locked_pod_of_its_own_with_its_configuration_from_the_Secret_and_never_the_agents_user()
+    {
+        var request = Request();
+        var pod = PodSpecs.ProxyPod(request, request.Egress!, request.Files!.Owner);
+
+        Assert.Equal("agentsandbox-agentrun-agent-0123-egress", pod.Metadata.Name);
+        Assert.Equal("egress", pod.Metadata.Labels["org.agentsandbox.purpose"]);
+        Assert.Equal("egress", pod.Metadata.Annotations["org.agentsandbox.purpose"]);
+        Assert.DoesNotContain("sk-real-key", k8s.KubernetesJson.Serialize(pod));
+        Assert.Null(pod.Spec.RuntimeClassName);
+        Assert.False(pod.Spec.AutomountServiceAccountToken);
+        Assert.Equal("RuntimeDefault", pod.Spec.SecurityContext.SeccompProfile.Type);
+        var proxy = Assert.Single(pod.Spec.Containers);
         Assert.Equal(65534, proxy.SecurityContext.RunAsUser);
         Assert.True(proxy.SecurityContext.ReadOnlyRootFilesystem);
-        Assert.Equal("127.0.0.1", Assert.Single(pod.Spec.HostAliases).Ip);
-        Assert.Equal(["agentsandbox-egress"], pod.Spec.HostAliases[0].Hostnames);
+        Assert.False(proxy.SecurityContext.AllowPrivilegeEscalation);
+        Assert.Equal(["ALL"], proxy.SecurityContext.Capabilities.Drop);
+        Assert.Equal(["/var/run/agentsandbox-egress"], proxy.VolumeMounts.Select(mount => mount.MountPath));
+        var configuration = Assert.Single(pod.Spec.Volumes).Secret;
+        Assert.Equal("agentsandbox-agentrun-agent-0123-secrets", configuration.SecretName);
+        Assert.Equal(["egress-configuration"], configuration.Items.Select(item => item.Key));
+        var nobody = Request(new Project.HostUser(65534, 65534));
+        Assert.Equal(65533, PodSpecs.ProxyPod(nobody, nobody.Egress!, nobody.Files!.Owner).Spec.Containers[0].SecurityContext.RunAsUser);
+    }
+
+    [Fact]
+    public void With_an_allowlist_the_sandboxs_pod_reaches_its_proxys_pod_only_and_the_proxy_takes_connections_from_it_only()
+    {
+        var request = Request();
+        var sandbox = PodSpecs.Pod(request, request.Files!, "10.1.2.3").Metadata.Labels;
+        var proxy = PodSpecs.ProxyPod(request, request.Egress!, request.Files!.Owner).Metadata.Labels;
+        var policy = PodSpecs.Policy(request).Spec;
+        var proxyPolicy = PodSpecs.ProxyPolicy(request).Spec;
+
+        static bool Selects(IDictionary<string, string> selector, IDictionary<string, string> labels) => selector.All(pair => labels.TryGetValue(pair.Key, out var value) && value == pair.Value);
+        Assert.True(Selects(policy.PodSelector.MatchLabels, sandbox));
+        Assert.False(Selects(policy.PodSelector.MatchLabels, proxy));
+        Assert.Equal(["Ingress", "Egress"], policy.PolicyTypes);
+        Assert.Empty(policy.Ingress);
+        var way = Assert.Single(Assert.Single(policy.Egress).To);
+        Assert.True(Selects(way.PodSelector.MatchLabels, proxy));
+        Assert.False(Selects(way.PodSelector.MatchLabels, sandbox));
+        Assert.Null(way.IpBlock);
+        Assert.Null(Assert.Single(policy.Egress).Ports);
+
+        Assert.True(Selects(proxyPolicy.PodSelector.MatchLabels, proxy));
+        Assert.Equal(["Ingress"], proxyPolicy.PolicyTypes);
+        var from = Assert.Single(Assert.Single(proxyPolicy.Ingress).FromProperty);
+        Assert.True(Selects(from.PodSelector.MatchLabels, sandbox));
+        Assert.False(Selects(from.PodSelector.MatchLabels, proxy));
+
+        // Without an allowlist the way out is the cluster's: no egress rules, no proxy.
+        var open = PodSpecs.Policy(Request(egress: false)).Spec;
+        Assert.Equal(["Ingress"], open.PolicyTypes);
+        Assert.Null(open.Egress);
     }
 
     [Fact]
     public void Labels_a_cluster_cannot_take_are_annotations_only_and_every_label_is_an_annotation()
     {
-        var metadata = PodSpecs.Pod(Request(), Request().Files!).Metadata;
+        var metadata = PodSpecs.Pod(Request(), Request().Files!, null).Metadata;
 
         Assert.Equal("0.1.0", metadata.Labels["org.agentsandbox.version"]);
         Assert.False(metadata.Labels.ContainsKey("org.agentsandbox.project"));
@@ -136,15 +191,12 @@ public sealed class KubernetesTests : IDisposable
     }
 
     [Fact]
-    public void The_Secret_holds_the_variables_and_the_proxys_configuration_and_a_proxy_never_runs_as_the_agent()
+    public void The_Secret_holds_the_variables_and_the_proxys_configuration()
     {
         var secret = PodSpecs.Secret(Request());
 
         Assert.Equal("agentsandbox-caller-token", secret.StringData["ANTHROPIC_API_KEY"]);
         Assert.Equal("{\"key\":\"sk-real-key\"}\n", secret.StringData["egress-configuration"]);
-        var nobody = Request(new Project.HostUser(65534, 65534));
-        Assert.Equal(65533, PodSpecs.Pod(nobody, nobody.Files!).Spec.Containers[1].SecurityContext.RunAsUser);
-        Assert.Single(PodSpecs.Pod(Request(egress: false), Request().Files!).Spec.Containers);
         Assert.False(PodSpecs.Secret(Request(egress: false)).StringData.ContainsKey("egress-configuration"));
     }
 

@@ -94,7 +94,7 @@ internal static class DockerCommands
         }
         if (request.Egress is not null)
         {
-            commands.Add($"docker rm --force {Text.Quote(DockerEngine.GatewayName(request))}");
+            commands.Add($"docker rm --force {Text.Quote(request.GatewayName)}");
             commands.Add($"docker network rm {Text.Quote(request.Network)}");
         }
         return commands;
@@ -107,7 +107,7 @@ internal static class DockerCommands
         var gateway = DockerEngine.GatewayParameters(request, egress);
         // Read off the engine's form of the gateway, so that what is shown is what is asked.
         var host = gateway.HostConfig!;
-        var name = DockerEngine.GatewayName(request);
+        var name = request.GatewayName;
         var memory = host.Memory.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return
         [

@@ -556,7 +556,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
     /// <summary>The engine's form of a gateway: its own code only, so read-only, no privileges, little memory.</summary>
     internal static CreateContainerParameters GatewayParameters(ContainerRequest request, EgressGateway egress) => new()
     {
-        Name = GatewayName(request),
+        Name = request.GatewayName,
         Image = egress.Image,
         Entrypoint = [egress.Command[0]],
         Cmd = egress.Command.Skip(1).ToList(),
@@ -586,8 +586,6 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
 
     private const string PurposeLabel = "org.agentsandbox.purpose";
 
-    internal static string GatewayName(ContainerRequest request) => request.Name + "-egress";
-
     /// <summary>A gateway while it runs: whether it said it is ready, and what to remove afterwards, however far its start got.</summary>
     private sealed class RunningGateway(ContainerRequest request, EgressGateway egress)
     {
@@ -597,7 +595,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
 
         public ContainerRequest Request { get; } = request;
         public EgressGateway Egress { get; } = egress;
-        public string Name => GatewayName(Request);
+        public string Name => Request.GatewayName;
         public bool NetworkCreated { get; set; }
         public string? Id { get; set; }
         public MultiplexedStream? Stream { get; set; }

@@ -29,6 +29,9 @@ internal sealed record ContainerRequest(
     /// </summary>
     public EgressGateway? Egress { get; init; }
 
+    /// <summary>The gateway's own container (a pod on a cluster): the request's name with -egress.</summary>
+    public string GatewayName => Name + "-egress";
+
     /// <summary>Written to the container's standard input once it has started, which then ends; null for none. May be long (a prompt).</summary>
     public string? Stdin { get; init; }
 

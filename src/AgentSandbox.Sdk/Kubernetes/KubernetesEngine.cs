@@ -122,16 +122,31 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
         {
             throw Diagnostics.NotOnKubernetes($"mounts nothing of this machine, so not '{mount.Source}'", "remove the AgentExtraMount");
         }
-        var pod = PodSpecs.Pod(request, files);
         var gateway = request.Egress is { } egress ? new ProxyLines(egress) : null;
+        using var proxyStarting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
             await CallAsync("create a secret", token => _client.CreateNamespacedSecretAsync(PodSpecs.Secret(request), _namespace, cancellationToken: token), cancellationToken).ConfigureAwait(false);
             await CallAsync("create a network policy", token => _client.CreateNamespacedNetworkPolicyAsync(PodSpecs.Policy(request), _namespace, cancellationToken: token), cancellationToken).ConfigureAwait(false);
-            await CallAsync("create a pod", token => _client.CreateNamespacedPodAsync(pod, _namespace, cancellationToken: token), cancellationToken).ConfigureAwait(false);
-            var placement = await WaitRunningAsync(request, cancellationToken).ConfigureAwait(false);
+            var proxy = (Task<V1Pod>?)null;
+            var proxyAddress = (string?)null;
+            if (request.Egress is { } allowlist)
+            {
+                // The proxy's pod first: the sandbox's pod is made with its address, and both start at once.
+                await CallAsync("create a network policy", token => _client.CreateNamespacedNetworkPolicyAsync(PodSpecs.ProxyPolicy(request), _namespace, cancellationToken: token), cancellationToken).ConfigureAwait(false);
+                await CallAsync("create a pod", token => _client.CreateNamespacedPodAsync(PodSpecs.ProxyPod(request, allowlist, files.Owner), _namespace, cancellationToken: token), cancellationToken).ConfigureAwait(false);
+                proxyAddress = (await WaitAsync(request.GatewayName, allowlist.Image, pod => pod.Status?.PodIP is { Length: > 0 }, cancellationToken).ConfigureAwait(false)).Status.PodIP;
+                proxy = WaitAsync(request.GatewayName, allowlist.Image, IsRunning, proxyStarting.Token);
+            }
+            await CallAsync("create a pod", token => _client.CreateNamespacedPodAsync(PodSpecs.Pod(request, files, proxyAddress), _namespace, cancellationToken: token), cancellationToken).ConfigureAwait(false);
+            var running = await WaitAsync(request.Name, request.Image, IsRunning, cancellationToken).ConfigureAwait(false);
+            if (proxy is not null)
+            {
+                await proxy.ConfigureAwait(false);
+            }
             try
             {
+                var placement = new ContainerPlacement(_namespace, request.Name, running.Spec?.NodeName);
                 return await RunInPodAsync(request, files, gateway, onStdout, onStderr, stop, cancellationToken).ConfigureAwait(false) with { Placement = placement };
             }
             catch (AgentSandboxException failure) when (Diagnostics.IsClusterUnreachable(failure) || failure.Code == "AGS2007")
@@ -146,17 +161,22 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
         }
         finally
         {
-            // However far it got; the pod first, as it uses the rest.
-            await DeleteQuietlyAsync(request.Name).ConfigureAwait(false);
+            await proxyStarting.CancelAsync().ConfigureAwait(false);
+            // However far it got; the pods first, as they use the rest.
+            await Task.WhenAll(DeleteQuietlyAsync(request.Name), request.Egress is null ? Task.CompletedTask : DeleteQuietlyAsync(request.GatewayName)).ConfigureAwait(false);
             await Task.WhenAll(
                 QuietlyAsync(token => _client.DeleteNamespacedSecretAsync(PodSpecs.SecretName(request), _namespace, cancellationToken: token)),
-                QuietlyAsync(token => _client.DeleteNamespacedNetworkPolicyAsync(request.Name, _namespace, cancellationToken: token))).ConfigureAwait(false);
+                QuietlyAsync(token => _client.DeleteNamespacedNetworkPolicyAsync(request.Name, _namespace, cancellationToken: token)),
+                request.Egress is null ? Task.CompletedTask : QuietlyAsync(token => _client.DeleteNamespacedNetworkPolicyAsync(request.GatewayName, _namespace, cancellationToken: token))).ConfigureAwait(false);
             if (gateway is not null)
             {
                 await gateway.EndAsync().ConfigureAwait(false);
             }
         }
     }
+
+    private static bool IsRunning(V1Pod pod) =>
+        pod.Status?.ContainerStatuses is { Count: > 0 } statuses && statuses.All(status => status.State?.Running is not null);
 
     /// <summary>
     /// The running pod's part: the files in, the command with its output pumped, the files back. A stop or a
@@ -169,7 +189,7 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
         using var killing = kill.Token.Register(() => _ = DeleteQuietlyAsync(request.Name));
         if (gateway is not null)
         {
-            gateway.Follow(this, request.Name, cancellationToken);
+            gateway.Follow(this, request.GatewayName, cancellationToken);
         }
         await using (var upload = files.Upload())
         {
@@ -226,16 +246,16 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
     }
 
     /// <summary>
-    /// Until every container of the pod runs. An image the node cannot pull, a container that cannot start, a pod no
-    /// node takes and a pod that ends first are each a coded error as soon as the cluster says so, never a hang.
+    /// Until the pod is as <paramref name="ready"/> wants it (its containers running, or an address). An image the
+    /// node cannot pull, a container that cannot start, a pod no node takes and a pod that ends first are each a coded
+    /// error as soon as the cluster says so, never a hang.
     /// </summary>
-    /// <returns>Where it runs: its node is set once it is scheduled.</returns>
-    private async Task<ContainerPlacement> WaitRunningAsync(ContainerRequest request, CancellationToken cancellationToken)
+    private async Task<V1Pod> WaitAsync(string name, string image, Func<V1Pod, bool> ready, CancellationToken cancellationToken)
     {
         var unscheduledSince = (DateTime?)null;
         while (true)
         {
-            var pod = await CallAsync("read a pod", token => _client.ReadNamespacedPodAsync(request.Name, _namespace, cancellationToken: token), cancellationToken).ConfigureAwait(false);
+            var pod = await CallAsync("read a pod", token => _client.ReadNamespacedPodAsync(name, _namespace, cancellationToken: token), cancellationToken).ConfigureAwait(false);
             var statuses = pod.Status?.ContainerStatuses ?? [];
             foreach (var status in statuses)
             {
@@ -244,32 +264,32 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
                     var said = waiting.Message is { Length: > 0 } message ? $"{reason}: {Text.Loggable(message)}" : reason;
                     if (reason is "ErrImagePull" or "ImagePullBackOff" or "InvalidImageName" or "ErrImageNeverPull")
                     {
-                        throw Diagnostics.ImageNotPullable(status.Image ?? request.Image, said);
+                        throw Diagnostics.ImageNotPullable(status.Image ?? image, said);
                     }
                     if (reason is "CreateContainerConfigError" or "CreateContainerError" or "RunContainerError")
                     {
-                        throw Diagnostics.ClusterRefused(Cluster, $"start the container {status.Name} of the pod {request.Name}", said);
+                        throw Diagnostics.ClusterRefused(Cluster, $"start the container {status.Name} of the pod {name}", said);
                     }
                 }
                 if (status.State?.Terminated is { } ended)
                 {
-                    throw Diagnostics.PodLost(request.Name, $"its container {status.Name} ended: {ended.Reason ?? "exit code " + ended.ExitCode.ToString(CultureInfo.InvariantCulture)}");
+                    throw Diagnostics.PodLost(name, $"its container {status.Name} ended: {ended.Reason ?? "exit code " + ended.ExitCode.ToString(CultureInfo.InvariantCulture)}");
                 }
             }
             if (pod.Status?.Phase is "Failed" or "Succeeded")
             {
-                throw Diagnostics.PodLost(request.Name, pod.Status.Reason ?? pod.Status.Phase);
+                throw Diagnostics.PodLost(name, pod.Status.Reason ?? pod.Status.Phase);
             }
-            if (statuses.Count > 0 && statuses.All(status => status.State?.Running is not null))
+            if (ready(pod))
             {
-                return new ContainerPlacement(_namespace, request.Name, pod.Spec?.NodeName);
+                return pod;
             }
             if (pod.Status?.Conditions?.FirstOrDefault(condition => condition.Type == "PodScheduled") is { Status: "False", Reason: "Unschedulable" } unschedulable)
             {
                 unscheduledSince ??= DateTime.UtcNow;
                 if (DateTime.UtcNow - unscheduledSince > Diagnostics.PodSchedulingTimeout)
                 {
-                    throw Diagnostics.PodNotScheduled(request.Name, Text.Loggable(unschedulable.Message ?? "Unschedulable"));
+                    throw Diagnostics.PodNotScheduled(name, Text.Loggable(unschedulable.Message ?? "Unschedulable"));
                 }
             }
             // A pod starts in a second or two: read every 100 ms, so that the run starts the moment it is ready.

@@ -1,4 +1,3 @@
-using System.Globalization;
 using AgentSandbox.Common;
 using AgentSandbox.Docker;
 
@@ -19,16 +18,34 @@ internal static class PodCommands
             Environment = request.Environment.ToDictionary(variable => variable.Key, variable => "$" + variable.Key),
             Egress = request.Egress is { } egress ? egress with { Configuration = egress.ConfigurationByName } : null,
         };
-        var objects = string.Join("\n---\n", new object[] { PodSpecs.Secret(byName), PodSpecs.Policy(byName), PodSpecs.Pod(byName, files) }
-            .Select(item => k8s.KubernetesYaml.Serialize(item).TrimEnd('\n')));
+        static string Yaml(IEnumerable<object> items) => string.Join("\n---\n", items.Select(item => k8s.KubernetesYaml.Serialize(item).TrimEnd('\n')));
+        var first = new List<object> { PodSpecs.Secret(byName), PodSpecs.Policy(byName) };
+        if (byName.Egress is { } proxy)
+        {
+            first.AddRange([PodSpecs.ProxyPolicy(byName), PodSpecs.ProxyPod(byName, proxy, files.Owner)]);
+        }
         string Exec(IReadOnlyList<string> command, bool input) =>
             Text.CommandLine(["kubectl", "exec", .. input ? ["--stdin"] : (string[])[], "--namespace", space, request.Name, "--container", KubernetesEngine.SandboxContainer, "--", .. command]);
         List<string> commands =
         [
-            $"kubectl apply --namespace {space} -f - <<'EOF'\n{objects}\nEOF",
+            $"kubectl apply --namespace {space} -f - <<'EOF'\n{Yaml(first)}\nEOF",
+        ];
+        if (byName.Egress is not null)
+        {
+            // The sandbox's pod is made with the proxy pod's address.
+            commands.Add($"kubectl wait --namespace {space} --for=condition=Ready pod/{request.GatewayName}");
+            commands.Add($"proxy_address=$(kubectl get --namespace {space} pod/{request.GatewayName} --output jsonpath='{{.status.podIP}}')");
+            commands.Add($"sed \"s/{ProxyAddress}/$proxy_address/\" <<'EOF' | kubectl apply --namespace {space} -f -\n{Yaml([PodSpecs.Pod(byName, files, ProxyAddress)])}\nEOF");
+        }
+        else
+        {
+            commands.Add($"kubectl apply --namespace {space} -f - <<'EOF'\n{Yaml([PodSpecs.Pod(byName, files, null)])}\nEOF");
+        }
+        commands.AddRange(
+        [
             $"kubectl wait --namespace {space} --for=condition=Ready pod/{request.Name}",
             Exec(HeldContainer.CopyIn(files.Folder), input: true) + " < workspace.tar",
-        ];
+        ]);
         if (request.Stdin is { } stdin)
         {
             commands.Add(Exec(HeldContainer.SaveInput(System.Text.Encoding.UTF8.GetByteCount(stdin)), input: true) + " < prompt.txt");
@@ -38,8 +55,12 @@ internal static class PodCommands
         {
             commands.Add(Exec(HeldContainer.CopyOut(files.Folder, files.ChangedOnly), input: false) + " > returned.tar");
         }
-        commands.Add(string.Create(CultureInfo.InvariantCulture,
-            $"kubectl delete --namespace {space} --grace-period=0 pod/{request.Name} secret/{PodSpecs.SecretName(request)} networkpolicy/{request.Name}"));
+        commands.Add(request.Egress is null
+            ? $"kubectl delete --namespace {space} --grace-period=0 pod/{request.Name} secret/{PodSpecs.SecretName(request)} networkpolicy/{request.Name}"
+            : $"kubectl delete --namespace {space} --grace-period=0 pod/{request.Name} pod/{request.GatewayName} secret/{PodSpecs.SecretName(request)} networkpolicy/{request.Name} networkpolicy/{request.GatewayName}");
         return commands;
     }
+
+    /// <summary>Where the sandbox pod's hosts entry takes the proxy pod's address, which exists once that pod does.</summary>
+    private const string ProxyAddress = "PROXY_POD_ADDRESS";
 }

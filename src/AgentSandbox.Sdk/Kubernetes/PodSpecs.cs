@@ -7,8 +7,8 @@ namespace AgentSandbox.Kubernetes;
 
 /// <summary>
 /// The objects a run makes on a cluster, from the same request a Docker engine gets: the pod held open for the
-/// workspace, the Secret that carries its credentials, and the NetworkPolicy of an allowlist. Only fields that exist
-/// from Kubernetes 1.20 on.
+/// workspace, the egress proxy's pod, the Secret that carries their credentials, and their NetworkPolicies. Only
+/// fields that exist from Kubernetes 1.20 on.
 /// </summary>
 internal static partial class PodSpecs
 {
@@ -19,7 +19,8 @@ internal static partial class PodSpecs
     /// <summary>The Secret's name for a pod: its variables and the proxy's configuration.</summary>
     public static string SecretName(ContainerRequest request) => request.Name + "-secrets";
 
-    public static V1Pod Pod(ContainerRequest request, ContainerFiles files)
+    /// <param name="proxyAddress">The egress proxy pod's address, which the proxy's name resolves to; null without one.</param>
+    public static V1Pod Pod(ContainerRequest request, ContainerFiles files, string? proxyAddress)
     {
         var owner = files.Owner;
         var volumes = new List<V1Volume>
@@ -39,69 +40,32 @@ internal static partial class PodSpecs
             volumes.Add(EmptyDir($"cache-{index}", null, inMemory: false));
             mounts.Add(new V1VolumeMount { Name = $"cache-{index}", MountPath = cache.Target });
         }
-        var containers = new List<V1Container>
+        var sandbox = new V1Container
         {
-            new()
-            {
-                Name = KubernetesEngine.SandboxContainer,
-                Image = request.Image,
-                ImagePullPolicy = "IfNotPresent",
-                Command = [.. HeldContainer.Holder],
-                Env = [.. request.Environment.Keys.Order(StringComparer.Ordinal).Select(name => FromSecret(request, name, name))],
-                SecurityContext = Locked(owner.Uid, owner.Gid, request.ReadOnlyRootFilesystem),
-                Resources = Resources(request.Limits.MemoryBytes, request.Limits.Cpus),
-                VolumeMounts = mounts,
-            },
+            Name = KubernetesEngine.SandboxContainer,
+            Image = request.Image,
+            ImagePullPolicy = "IfNotPresent",
+            Command = [.. HeldContainer.Holder],
+            Env = [.. request.Environment.Keys.Order(StringComparer.Ordinal).Select(name => FromSecret(request, name, name))],
+            SecurityContext = Locked(owner.Uid, owner.Gid, request.ReadOnlyRootFilesystem),
+            Resources = Resources(request.Limits.MemoryBytes, request.Limits.Cpus),
+            VolumeMounts = mounts,
         };
-        if (request.Egress is { } egress)
-        {
-            volumes.Add(new V1Volume
-            {
-                Name = "egress-configuration",
-                Secret = new V1SecretVolumeSource
-                {
-                    SecretName = SecretName(request),
-                    Items = [new V1KeyToPath { Key = ProxyConfigurationKey, Path = "configuration" }],
-                    DefaultMode = Convert.ToInt32("0444", 8),
-                },
-            });
-            containers.Add(Proxy(egress, owner));
-        }
-        return new V1Pod
-        {
-            ApiVersion = "v1",
-            Kind = "Pod",
-            Metadata = Metadata(request.Name, request),
-            Spec = new V1PodSpec
-            {
-                RestartPolicy = "Never",
-                AutomountServiceAccountToken = false,
-                EnableServiceLinks = false,
-                TerminationGracePeriodSeconds = 0,
-                RuntimeClassName = request.Runtime,
-                SecurityContext = new V1PodSecurityContext
-                {
-                    RunAsUser = owner.Uid,
-                    RunAsGroup = owner.Gid,
-                    RunAsNonRoot = true,
-                    SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
-                },
-                // The proxy shares the pod's network: its name, as the agent's variables give it, is loopback.
-                HostAliases = request.Egress is { } gateway ? [new V1HostAlias { Ip = "127.0.0.1", Hostnames = [gateway.Alias] }] : null,
-                Containers = containers,
-                Volumes = volumes,
-            },
-        };
+        var hostAliases = request.Egress is { } egress && proxyAddress is not null
+            ? new List<V1HostAlias> { new() { Ip = proxyAddress, Hostnames = [egress.Alias] } }
+            : null;
+        return LockedPod(request.Name, request, owner, request.Runtime, sandbox, volumes, hostAliases);
     }
 
     /// <summary>
-    /// The egress proxy beside the sandbox: its configuration (credentials included) from the Secret, mounted into
-    /// its container only, as its standard input; another user than the agent's, read-only, no privileges.
+    /// The egress proxy in a pod of its own, as on Docker it is a container of its own: a policy can then let the
+    /// agent's pod reach this pod and nothing else. Its configuration (credentials included) comes from the Secret,
+    /// mounted into this pod only, as its standard input; another user than the agent's, read-only, no privileges.
     /// </summary>
-    private static V1Container Proxy(EgressGateway egress, Project.HostUser owner)
+    public static V1Pod ProxyPod(ContainerRequest request, EgressGateway egress, Project.HostUser owner)
     {
         var user = owner.Uid == Nobody ? Nobody - 1 : Nobody;
-        return new V1Container
+        var proxy = new V1Container
         {
             Name = KubernetesEngine.ProxyContainer,
             Image = egress.Image,
@@ -112,7 +76,45 @@ internal static partial class PodSpecs
             Resources = Resources(256L * 1024 * 1024, null),
             VolumeMounts = [new V1VolumeMount { Name = "egress-configuration", MountPath = ProxyConfigurationFolder, ReadOnlyProperty = true }],
         };
+        var configuration = new V1Volume
+        {
+            Name = "egress-configuration",
+            Secret = new V1SecretVolumeSource
+            {
+                SecretName = SecretName(request),
+                Items = [new V1KeyToPath { Key = ProxyConfigurationKey, Path = "configuration" }],
+                DefaultMode = Convert.ToInt32("0444", 8),
+            },
+        };
+        // The proxy needs no sandboxing runtime: it runs our code only.
+        return LockedPod(request.GatewayName, request with { Labels = WithPurpose(request.Labels, ProxyPurpose) }, new Project.HostUser(user, user), null, proxy, [configuration], null);
     }
+
+    private static V1Pod LockedPod(string name, ContainerRequest request, Project.HostUser user, string? runtime, V1Container container,
+        List<V1Volume> volumes, List<V1HostAlias>? hostAliases) => new()
+    {
+        ApiVersion = "v1",
+        Kind = "Pod",
+        Metadata = Metadata(name, request),
+        Spec = new V1PodSpec
+        {
+            RestartPolicy = "Never",
+            AutomountServiceAccountToken = false,
+            EnableServiceLinks = false,
+            TerminationGracePeriodSeconds = 0,
+            RuntimeClassName = runtime,
+            SecurityContext = new V1PodSecurityContext
+            {
+                RunAsUser = user.Uid,
+                RunAsGroup = user.Gid,
+                RunAsNonRoot = true,
+                SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
+            },
+            HostAliases = hostAliases,
+            Containers = [container],
+            Volumes = volumes,
+        },
+    };
 
     private const uint Nobody = 65534;
 
@@ -128,9 +130,9 @@ internal static partial class PodSpecs
     }
 
     /// <summary>
-    /// The pod takes no connection from anywhere (where the cluster's network enforces policies). Its way out is not
-    /// narrowed here: the agent and an allowlist's proxy share one network, which a policy cannot tell apart, and
-    /// the proxy enforces the allowlist itself.
+    /// The sandbox's pod takes no connection from anywhere, and with an allowlist reaches its proxy's pod and nothing
+    /// else, not even the cluster's DNS (the proxy's name is in its hosts file), where the cluster's network enforces
+    /// policies. Without one (AgentNetwork=bridge or host) its way out is the cluster's.
     /// </summary>
     public static V1NetworkPolicy Policy(ContainerRequest request) => new()
     {
@@ -139,11 +141,43 @@ internal static partial class PodSpecs
         Metadata = Metadata(request.Name, request),
         Spec = new V1NetworkPolicySpec
         {
-            PodSelector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { [PodLabel] = PodLabelValue(request.Name) } },
-            PolicyTypes = ["Ingress"],
+            PodSelector = Selector(request, Purpose(request.Labels)),
+            PolicyTypes = request.Egress is null ? ["Ingress"] : ["Ingress", "Egress"],
             Ingress = [],
+            Egress = request.Egress is null ? null : [new V1NetworkPolicyEgressRule { To = [new V1NetworkPolicyPeer { PodSelector = Selector(request, ProxyPurpose) }] }],
         },
     };
+
+    /// <summary>
+    /// The proxy's pod takes connections from its sandbox's pod only. Its own way out is the cluster's: it lets
+    /// through only the allowlist's hosts by name, which a policy's addresses cannot express.
+    /// </summary>
+    public static V1NetworkPolicy ProxyPolicy(ContainerRequest request) => new()
+    {
+        ApiVersion = "networking.k8s.io/v1",
+        Kind = "NetworkPolicy",
+        Metadata = Metadata(request.GatewayName, request),
+        Spec = new V1NetworkPolicySpec
+        {
+            PodSelector = Selector(request, ProxyPurpose),
+            PolicyTypes = ["Ingress"],
+            Ingress = [new V1NetworkPolicyIngressRule { FromProperty = [new V1NetworkPolicyPeer { PodSelector = Selector(request, Purpose(request.Labels)) }] }],
+        },
+    };
+
+    /// <summary>A run's pods share its pod label; their purpose (agent, build, test; egress for the proxy) tells them apart.</summary>
+    private static V1LabelSelector Selector(ContainerRequest request, string purpose) => new()
+    {
+        MatchLabels = new Dictionary<string, string> { [PodLabel] = PodLabelValue(request.Name), [PurposeLabel] = purpose },
+    };
+
+    private const string PurposeLabel = "org.agentsandbox.purpose";
+    private const string ProxyPurpose = "egress";
+
+    private static string Purpose(IReadOnlyDictionary<string, string> labels) => labels.TryGetValue(PurposeLabel, out var purpose) ? purpose : "agent";
+
+    private static Dictionary<string, string> WithPurpose(IReadOnlyDictionary<string, string> labels, string purpose) =>
+        new(labels, StringComparer.Ordinal) { [PurposeLabel] = purpose };
 
     /// <summary>The label that names a pod, for its policy.</summary>
     private const string PodLabel = "org.agentsandbox.pod";
@@ -158,7 +192,7 @@ internal static partial class PodSpecs
     private static V1ObjectMeta Metadata(string name, ContainerRequest request) => new()
     {
         Name = name,
-        Labels = request.Labels.Where(label => LabelValue().IsMatch(label.Value)).Append(new(PodLabel, PodLabelValue(request.Name)))
+        Labels = WithPurpose(request.Labels, Purpose(request.Labels)).Where(label => LabelValue().IsMatch(label.Value)).Append(new(PodLabel, PodLabelValue(request.Name)))
             .ToDictionary(label => label.Key, label => label.Value, StringComparer.Ordinal),
         Annotations = request.Labels.ToDictionary(label => label.Key, label => label.Value, StringComparer.Ordinal),
     };
