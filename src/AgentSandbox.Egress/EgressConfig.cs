@@ -23,6 +23,11 @@ internal sealed record EgressConfig(
     public static EgressConfig Parse(string json) =>
         JsonSerializer.Deserialize(json, EgressJson.Default.EgressConfig) ?? throw new JsonException("The configuration is null.");
 
+    /// <summary>This configuration with every credential that is in a file read.</summary>
+    /// <exception cref="IOException">A credential's file cannot be read.</exception>
+    public EgressConfig WithCredentialsRead() =>
+        this with { Routes = Routes.Select(route => route with { Credentials = route.Credentials.Select(credential => credential.Read()).ToList() }).ToList() };
+
     public string ToJson() => JsonSerializer.Serialize(this, EgressJson.Default.EgressConfig);
 }
 
@@ -37,10 +42,14 @@ internal sealed record RouteConfig(int Port, string Upstream, IReadOnlyList<Rout
 /// <param name="Header">x-api-key, Authorization, x-goog-api-key.</param>
 /// <param name="Format">The header's value with {value} for the credential: "{value}", "Bearer {value}".</param>
 /// <param name="Token">The run's stand-in the agent was given: a request without it is refused, so no other process gets the key.</param>
-/// <param name="Secret">The real credential.</param>
-internal sealed record RouteCredential(string Header, string Format, string Token, string Secret)
+/// <param name="Secret">The real credential; empty when <paramref name="SecretFile"/> holds it.</param>
+/// <param name="SecretFile">A file the real credential is read from at start (a key of a cluster's Secret mounted into the proxy's pod only), so that the build never holds it.</param>
+internal sealed record RouteCredential(string Header, string Format, string Token, string Secret, string? SecretFile = null)
 {
     public const string ValuePlaceholder = "{value}";
+
+    /// <summary>This credential with <see cref="SecretFile"/> read into <see cref="Secret"/>, without the line end a file often has.</summary>
+    public RouteCredential Read() => SecretFile is null ? this : this with { Secret = File.ReadAllText(SecretFile).TrimEnd('\r', '\n') };
 
     public string Expected => Format.Replace(ValuePlaceholder, Token, StringComparison.Ordinal);
 

@@ -2,14 +2,15 @@ using System.Runtime.InteropServices;
 using AgentSandbox.Egress;
 
 // The configuration is the first line on standard input (it holds the credentials, which must not be on the command
-// line, in the environment or in a file); every decision goes to standard output as a JSON line.
+// line or in the environment; on a cluster a credential may instead be a file of a Secret mounted into this pod only);
+// every decision goes to standard output as a JSON line.
 var line = Console.In.ReadLine();
 EgressConfig config;
 try
 {
-    config = EgressConfig.Parse(line ?? throw new FormatException("no configuration on standard input"));
+    config = EgressConfig.Parse(line ?? throw new FormatException("no configuration on standard input")).WithCredentialsRead();
 }
-catch (Exception exception) when (exception is FormatException or System.Text.Json.JsonException)
+catch (Exception exception) when (exception is FormatException or System.Text.Json.JsonException or IOException or UnauthorizedAccessException)
 {
     Console.Error.WriteLine($"agentsandbox-egress: the configuration is unreadable: {exception.Message}");
     return 2;

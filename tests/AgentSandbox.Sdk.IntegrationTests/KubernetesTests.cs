@@ -167,6 +167,56 @@ public sealed class KubernetesTests
     }
 
     [KubernetesFact]
+    public async Task Claude_Code_takes_its_key_from_a_Secret_the_team_has_which_only_the_proxys_pod_mounts()
+    {
+        const string apiKey = "sk-ant-team-secret-key-0123456789";
+        var secret = $"agentsandbox-test-keys-{Guid.NewGuid():N}"[..36];
+        using var network = new TestNetwork();
+        await using var api = FakeAnthropicApi.Start(
+        [
+            new ToolUseTurn("Bash", new { command = "cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | sort -u > seen-env.txt; env >> seen-env.txt; ls -R /var/run >> seen-env.txt 2>&1" }),
+            new TextTurn("Done with the team's key."),
+        ], apiKey, network.Gateway);
+        // The build's environment has no key at all.
+        using var cluster = TestKubernetes.Scope(("ANTHROPIC_API_KEY", null), ("ANTHROPIC_BASE_URL", api.BaseUrl.ToString()));
+        using var project = new TestProject();
+
+        var missing = project.Build("AgentRun", SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentPrompt", "Hi"), ("AgentKubernetesSecret", secret)));
+        Assert.False(missing.Succeeded);
+        Assert.Contains(missing.Errors, error => error.Code == "AGS1020" && error.Text.Contains($"'{secret}'", StringComparison.Ordinal));
+
+        Assert.Equal(0, TestKubernetes.Kubectl("create", "secret", "generic", secret, $"--from-literal=ANTHROPIC_API_KEY={apiKey}").ExitCode);
+        try
+        {
+            using var watcher = new PodWatcher();
+            var (run, joined) = await BuildJoiningAsync(project, network, SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentPrompt", "Greet the team"), ("AgentKubernetesSecret", secret)));
+            var pods = watcher.Stop();
+
+            Assert.True(run.Succeeded, run.Log);
+            Assert.True(joined, "the proxy's pod was never seen to join the test's network");
+            Assert.Contains(api.Requests, request => request.Kind == RequestKind.ConversationTurn);
+            Assert.All(api.Requests, request => Assert.Equal(apiKey, request.ApiKey));
+            var seen = File.ReadAllText(Path.Combine(project.Directory, "seen-env.txt"));
+            Assert.DoesNotContain(apiKey, seen);
+            Assert.DoesNotContain("agentsandbox-keys", seen);
+            Assert.Contains("ANTHROPIC_API_KEY=agentsandbox-", seen);
+            // The Secret is named by the proxy's pod only, and the key is in no object of the run's.
+            var items = pods.SelectMany(snapshot => snapshot.RootElement.GetProperty("items").EnumerateArray()).Where(item => item.GetProperty("kind").GetString() == "Pod").ToList();
+            Assert.Contains(items, pod => pod.GetProperty("metadata").GetProperty("name").GetString()!.EndsWith("-egress", StringComparison.Ordinal) && pod.GetRawText().Contains(secret, StringComparison.Ordinal));
+            Assert.DoesNotContain(items, pod => !pod.GetProperty("metadata").GetProperty("name").GetString()!.EndsWith("-egress", StringComparison.Ordinal) && pod.GetRawText().Contains(secret, StringComparison.Ordinal));
+            Assert.DoesNotContain(pods, snapshot => snapshot.RootElement.GetRawText().Contains(apiKey, StringComparison.Ordinal));
+            Assert.DoesNotContain(apiKey, run.Log);
+            Assert.Equal("", TestKubernetes.Leftovers());
+            // The team's Secret stays as it was.
+            Assert.Equal(0, TestKubernetes.Kubectl("get", "secret", secret).ExitCode);
+        }
+        finally
+        {
+            TestKubernetes.Kubectl("delete", "secret", secret);
+        }
+    }
+
+    [KubernetesFact]
     public async Task With_AgentImageRegistry_the_image_is_pushed_and_the_pod_runs_it_by_digest()
     {
         // Debian's docker-registry on a loopback port of the test's own, storing into a folder of its own.

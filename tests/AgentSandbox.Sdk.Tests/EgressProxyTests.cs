@@ -57,6 +57,27 @@ public sealed class EgressProxyTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_credential_in_a_file_is_read_at_start_without_its_line_end_and_one_that_cannot_be_read_fails_the_start()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, Key + "\n");
+            var config = Proxy.EgressConfig.Parse($$"""{"port":3128,"names":["n"],"allow":[],"routes":[{"port":3129,"upstream":"https://api.example.com","credentials":[{"header":"x-api-key","format":"{value}","token":"{{Token}}","secret":"","secretFile":"{{file}}"}]}]}""");
+
+            var credential = Assert.Single(Assert.Single(config.WithCredentialsRead().Routes).Credentials);
+
+            Assert.Equal(Key, credential.Real);
+            File.Delete(file);
+            Assert.Throws<FileNotFoundException>(() => config.WithCredentialsRead());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task A_plain_http_request_to_an_allowed_host_goes_through_and_any_other_is_refused_with_the_line_that_allows_it()
     {
         using var client = new HttpClient(new HttpClientHandler { Proxy = new WebProxy($"http://127.0.0.1:{_proxyPort}"), UseProxy = true });

@@ -200,6 +200,87 @@ public sealed class KubernetesTests : IDisposable
         Assert.False(PodSpecs.Secret(Request(egress: false)).StringData.ContainsKey("egress-configuration"));
     }
 
+    private static readonly Func<string, string?> NoKeys = _ => null;
+
+    [Fact]
+    public void With_AgentKubernetesSecret_the_proxy_reads_the_key_from_that_Secret_and_the_build_never_holds_it()
+    {
+        var (spec, _) = Specs.Create(OnCluster(network: null) with { KubernetesSecret = "team-keys", AgentKind = "claude" }, NoKeys,
+            secretKeys: new Dictionary<string, string[]> { ["team-keys"] = ["ANTHROPIC_AUTH_TOKEN", "unrelated"] });
+        var run = spec.Run!;
+
+        Assert.Equal("team-keys", run.Cluster!.CredentialSecret);
+        Assert.Equal("ANTHROPIC_AUTH_TOKEN", run.Invocation.CredentialVariable);
+        var egress = run.Egress!;
+        Assert.Equal(egress.Token, run.Environment.Variables["ANTHROPIC_AUTH_TOKEN"]);
+        Assert.False(egress.Secrets.HasValue("ANTHROPIC_AUTH_TOKEN"));
+        var credential = Assert.Single(Assert.Single(egress.Configuration(withCredentials: true).Routes).Credentials);
+        Assert.Equal(("Authorization", "", "/var/run/agentsandbox-keys/ANTHROPIC_AUTH_TOKEN"), (credential.Header, credential.Secret, credential.SecretFile));
+        Assert.Equal(("team-keys", "/var/run/agentsandbox-keys"), (egress.ClusterKeys!.Secret, egress.ClusterKeys.Folder));
+        Assert.Equal(["ANTHROPIC_AUTH_TOKEN"], egress.ClusterKeys.Keys);
+    }
+
+    [Fact]
+    public void The_Secrets_key_wins_over_the_builds_and_the_builds_value_goes_nowhere()
+    {
+        var run = Specs.Create(OnCluster(network: null) with { KubernetesSecret = "team-keys" }, Specs.WithKey,
+            secretKeys: new Dictionary<string, string[]> { ["team-keys"] = ["ANTHROPIC_API_KEY"] }).Spec.Run!;
+
+        Assert.Equal("/var/run/agentsandbox-keys/ANTHROPIC_API_KEY", Assert.Single(Assert.Single(run.Egress!.Configuration(withCredentials: true).Routes).Credentials).SecretFile);
+        Assert.DoesNotContain("sk-fake-key", run.Egress.Configuration(withCredentials: true).ToJson());
+        Assert.DoesNotContain(run.Environment.Variables.Values, value => value == "sk-fake-key");
+    }
+
+    [Fact]
+    public void An_AgentCredential_can_come_from_the_Secret_too()
+    {
+        var run = Specs.Create(OnCluster(network: null) with
+        {
+            KubernetesSecret = "team-keys", AgentKind = "custom", AgentCommand = "tool",
+            Credentials = [new Inputs.CredentialInput("MY_API_KEY", "api.example.com", "x-api-key", "{value}", null)],
+        }, NoKeys, secretKeys: new Dictionary<string, string[]> { ["team-keys"] = ["MY_API_KEY"] }).Spec.Run!;
+
+        Assert.Equal("/var/run/agentsandbox-keys/MY_API_KEY", Assert.Single(Assert.Single(run.Egress!.Configuration(withCredentials: true).Routes).Credentials).SecretFile);
+        Assert.Equal(run.Egress.Token, run.Environment.Variables["MY_API_KEY"]);
+    }
+
+    [Fact]
+    public void A_Secret_without_the_agents_key_is_AGS1006_naming_it_and_a_Secret_elsewhere_than_a_cluster_or_beside_an_open_network_is_refused()
+    {
+        var keys = new Dictionary<string, string[]> { ["team-keys"] = ["SOMETHING_ELSE"] };
+        var missing = Assert.Throws<AgentSandboxException>(() => Specs.Create(OnCluster(network: null) with { KubernetesSecret = "team-keys" }, NoKeys, secretKeys: keys));
+        Assert.Equal("AGS1006", missing.Code);
+        Assert.Contains("'team-keys'", missing.Message);
+        Assert.Contains("kubectl create secret generic team-keys --from-literal=ANTHROPIC_API_KEY=...", missing.Message);
+
+        var notFound = Assert.Throws<AgentSandboxException>(() => Specs.Create(OnCluster(network: null) with { KubernetesSecret = "other" }, NoKeys, secretKeys: keys));
+        Assert.Equal("AGS1020", notFound.Code);
+
+        var docker = Assert.Throws<AgentSandboxException>(() => Specs.Create(Specs.Run(_temp.Path) with { KubernetesSecret = "team-keys" }));
+        Assert.Equal("AGS1005", docker.Code);
+        Assert.Contains("AgentEngine=kubernetes", docker.Message);
+
+        var open = Assert.Throws<AgentSandboxException>(() => Specs.Create(OnCluster("bridge") with { KubernetesSecret = "team-keys" }, secretKeys: keys));
+        Assert.Equal("AGS1005", open.Code);
+        Assert.Contains("AgentNetwork=allowlist", open.Message);
+
+        Assert.Equal("AGS1005", Assert.Throws<AgentSandboxException>(() => Specs.Create(OnCluster(network: null) with { KubernetesSecret = "Team_Keys" }, secretKeys: keys)).Code);
+    }
+
+    [Fact]
+    public void The_proxys_pod_alone_mounts_the_Secrets_keys_it_adds()
+    {
+        var request = Request();
+        var keys = new SecretKeys("team-keys", ["ANTHROPIC_API_KEY"], "/var/run/agentsandbox-keys");
+        var proxy = PodSpecs.ProxyPod(request, request.Egress! with { ClusterKeys = keys }, request.Files!.Owner);
+        var sandbox = PodSpecs.Pod(request with { Egress = request.Egress! with { ClusterKeys = keys } }, request.Files!, "10.1.2.3");
+
+        var volume = proxy.Spec.Volumes.Single(volume => volume.Secret?.SecretName == "team-keys").Secret;
+        Assert.Equal([("ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")], volume.Items.Select(item => (item.Key, item.Path)));
+        Assert.Contains(proxy.Spec.Containers[0].VolumeMounts, mount => mount.MountPath == "/var/run/agentsandbox-keys" && mount.ReadOnlyProperty == true);
+        Assert.DoesNotContain("team-keys", k8s.KubernetesJson.Serialize(sandbox));
+    }
+
     [Theory]
     [InlineData("""{"metadata":{},"status":"Success"}""", 0L)]
     [InlineData("""{"metadata":{},"status":"Failure","message":"command terminated with non-zero exit code: error executing command [sh -c exit 3], exit code 3","reason":"NonZeroExitCode","details":{"causes":[{"reason":"ExitCode","message":"3"}]}}""", 3L)]

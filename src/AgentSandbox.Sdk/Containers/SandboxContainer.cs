@@ -69,7 +69,10 @@ internal static class SandboxContainer
                 policy.EgressNetwork,
                 (egress ?? new EgressRecord()).Observe,
                 line => EgressEvent.TryParse(line)?.Event == EgressEvent.Ready,
-                policy.Configuration(withCredentials: agentCredentials, byName: true).ToJson()) : null,
+                policy.Configuration(withCredentials: agentCredentials, byName: true).ToJson())
+            {
+                ClusterKeys = agentCredentials ? policy.ClusterKeys : null,
+            } : null,
         };
     }
 

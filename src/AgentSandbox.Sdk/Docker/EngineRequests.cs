@@ -103,8 +103,21 @@ internal sealed record EgressGateway(
     /// <summary>How long the gateway may take to say it is ready before the run fails.</summary>
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
 
+    /// <summary>Credentials the gateway reads from a Secret of the cluster, which its pod alone mounts; null for none.</summary>
+    public SecretKeys? ClusterKeys { get; init; }
+
     /// <summary>No configuration: it holds credentials.</summary>
     public override string ToString() => $"{Alias} ({Image}: {Command[0]}, reaching out through {OutsideNetwork})";
+}
+
+/// <summary>
+/// Keys of a Secret of the cluster (AgentKubernetesSecret), each a file named as the key in <paramref name="Folder"/> of
+/// the egress proxy's pod only. Only a cluster has them: the inputs refuse them on a Docker engine.
+/// </summary>
+internal sealed record SecretKeys(string Secret, IReadOnlyList<string> Keys, string Folder)
+{
+    /// <summary>The file that holds <paramref name="key"/>; null when it is not one of these.</summary>
+    public string? File(string key) => Keys.Contains(key) ? $"{Folder}/{key}" : null;
 }
 
 /// <summary>

@@ -25,6 +25,9 @@ internal static class Diagnostics
     public static AgentSandboxException NoCredential(string agent, IEnumerable<string> variables) => new("AGS1006",
         $"No credential for {agent} is set: export one of {string.Join(", ", variables)} in the environment that runs the build (or name it in AgentEnvironmentVariables).");
 
+    public static AgentSandboxException NoCredentialInSecret(string agent, IEnumerable<string> variables, string secret) => new("AGS1006",
+        $"No credential for {agent} is set: neither the Secret '{secret}' that AgentKubernetesSecret names nor the build's environment holds one of {string.Join(", ", variables)}: add one as a key of the Secret (kubectl create secret generic {secret} --from-literal={variables.First()}=...) or export one.");
+
     public static AgentSandboxException CaCertificateMissing(string path) => new("AGS1007",
         $"The CA certificate file '{path}' named by AgentCaCertificates (or NODE_EXTRA_CA_CERTS / SSL_CERT_FILE) does not exist: correct the path or set AgentCaCertificates to an existing PEM file.");
 
@@ -63,6 +66,9 @@ internal static class Diagnostics
 
     public static AgentSandboxException NotOnKubernetes(string what, string fix) => new("AGS1019",
         $"AgentEngine=kubernetes runs the sandbox as a pod, which {what}: {fix}.");
+
+    public static AgentSandboxException SecretNotFound(string secret, string cluster) => new("AGS1020",
+        $"The Secret '{secret}' that AgentKubernetesSecret names is not in the Kubernetes cluster {cluster}: create it there (kubectl create secret generic {secret} --from-literal=ANTHROPIC_API_KEY=...), or correct AgentKubernetesSecret or AgentKubernetesNamespace.");
 
     public static Warning HostVariableNotSet(string property, string name) => new("AGS1101",
         $"{property} names '{name}', which is not set in the build's environment, so the sandbox does not get it: export it or remove it from the list.");

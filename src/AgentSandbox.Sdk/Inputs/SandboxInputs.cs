@@ -33,6 +33,9 @@ internal sealed record SandboxInputs
 
     /// <summary>AgentImageRegistry: registry[/path] the image is pushed to for a cluster.</summary>
     public string? ImageRegistry { get; init; }
+
+    /// <summary>AgentKubernetesSecret: a Secret of the namespace that holds the agent's credentials, by variable name.</summary>
+    public string? KubernetesSecret { get; init; }
     public string? BuildNetwork { get; init; }
 
     /// <summary>The agent target (AgentRun, AgentRefactor, AgentTest, AgentFix, AgentReview); null when only the image is wanted.</summary>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using AgentSandbox.Agents;
 using AgentSandbox.Common;
+using AgentSandbox.Docker;
 using AgentSandbox.Egress;
 using AgentSandbox.Errors;
 using AgentSandbox.Spec;
@@ -23,8 +24,11 @@ internal static partial class SandboxSpecFactory
     /// <param name="buildEnvironment">The sandbox builds' variables: their proxy becomes ours.</param>
     private static (EgressPolicy Egress, ContainerEnvironment Agent, ContainerEnvironment Build, AgentInvocation Invocation) CreateEgress(
         SandboxInputs inputs, IAgentProfile agent, ContainerEnvironment environment, ContainerEnvironment buildEnvironment, AgentInvocation invocation,
-        string workingDirectory, Func<string, string?> hostEnvironment, List<Warning> warnings)
+        string workingDirectory, CredentialSources credentials, List<Warning> warnings)
     {
+        var hostEnvironment = credentials.Host;
+        // The credentials the proxy's pod reads from the cluster's Secret instead of getting them from the build.
+        var inSecret = new List<string>();
         var egressNetwork = ParseEgressNetwork(inputs.EgressNetwork);
         var allowed = inputs.AllowedHosts.Where(entry => !string.IsNullOrWhiteSpace(entry))
             .Select(entry => HostRule.Parse(entry)?.ToString() ?? throw Diagnostics.InvalidValue("AgentAllowedHost", entry.Trim(),
@@ -41,7 +45,14 @@ internal static partial class SandboxSpecFactory
         {
             var api = Proxied(FirstFreePort(apis), baseUrl, credential);
             apis.Add(api);
-            secrets = secrets.With(variable, environment.Variables[variable]);
+            if (credentials.InClusterSecret(variable))
+            {
+                inSecret.Add(variable);
+            }
+            else
+            {
+                secrets = secrets.With(variable, environment.Variables[variable]);
+            }
             environment = environment.Without(agent.CredentialVariables).With(variable, token);
             if (agent.BaseUrlVariable is { } baseUrlVariable)
             {
@@ -58,7 +69,8 @@ internal static partial class SandboxSpecFactory
             {
                 throw Diagnostics.InvalidValue("AgentCredential", "an item", "name the host variable that holds the credential, such as MY_API_KEY (the item is not shown: it may be the credential itself)");
             }
-            if (hostEnvironment(name) is not { Length: > 0 } value)
+            var value = credentials.InClusterSecret(name) ? null : hostEnvironment(name);
+            if (value is not { Length: > 0 } && !credentials.InClusterSecret(name))
             {
                 warnings.Add(Diagnostics.HostVariableNotSet("AgentCredential", name));
                 continue;
@@ -71,7 +83,14 @@ internal static partial class SandboxSpecFactory
             }
             var api = Proxied(FirstFreePort(apis), CredentialUrl(name, item.Host), proxied);
             apis.Add(api);
-            secrets = secrets.With(name, value);
+            if (value is null)
+            {
+                inSecret.Add(name);
+            }
+            else
+            {
+                secrets = secrets.With(name, value);
+            }
             environment = environment.With(name, token);
             if (!string.IsNullOrWhiteSpace(item.BaseUrlVariable))
             {
@@ -89,7 +108,11 @@ internal static partial class SandboxSpecFactory
         };
         environment = RevocationOffline(environment.Without(ProxyVariables.Names).With(inside, secret: false));
         buildEnvironment = RevocationOffline(buildEnvironment.Without(ProxyVariables.Names).With(inside, secret: false));
-        return (new EgressPolicy(egressNetwork, allowed, apis, token, secrets), environment, buildEnvironment, invocation);
+        var policy = new EgressPolicy(egressNetwork, allowed, apis, token, secrets)
+        {
+            ClusterKeys = credentials.Secret is { } secret && inSecret.Count > 0 ? new SecretKeys(secret, inSecret, EgressPolicy.ClusterKeysFolder) : null,
+        };
+        return (policy, environment, buildEnvironment, invocation);
     }
 
     /// <summary>

@@ -37,10 +37,20 @@ internal static partial class SandboxSpecFactory
         ["ArtifactsPath"] = "/tmp/agentsandbox-artifacts",
     };
 
+    /// <summary>
+    /// Where the credentials come from: the build's environment, or for the keys <paramref name="InSecret"/> names,
+    /// AgentKubernetesSecret's Secret, which only the egress proxy's pod reads.
+    /// </summary>
+    private sealed record CredentialSources(Func<string, string?> Host, string? Secret, IReadOnlySet<string> InSecret)
+    {
+        public bool InClusterSecret(string name) => InSecret.Contains(name);
+    }
+
     private static AgentRunSpec CreateRun(
         string target, SandboxInputs inputs, IAgentProfile agent, NuGetVersion version, HostUser user,
-        Func<string, string?> hostEnvironment, RunIdentity identity, List<Warning> warnings)
+        CredentialSources credentials, RunIdentity identity, List<Warning> warnings)
     {
+        var hostEnvironment = credentials.Host;
         var projectDirectory = Path.GetFullPath(inputs.ProjectDirectory);
         var solution = string.IsNullOrWhiteSpace(inputs.SolutionFile) ? null : Path.GetFullPath(inputs.SolutionFile.Trim(), projectDirectory);
         if (solution is not null && inputs.SolutionProjectsWithoutPackage.Count > 0)
@@ -68,12 +78,13 @@ internal static partial class SandboxSpecFactory
             Supported<string?>(null, "AgentInstallCommand", string.IsNullOrWhiteSpace(inputs.AgentInstallCommand) ? null : inputs.AgentInstallCommand);
         }
         var network = ParseNetwork(inputs.Network);
-        var environment = AgentEnvironment(agent, Lists.Split(inputs.EnvironmentVariables), hostEnvironment, user, warnings);
+        var environment = AgentEnvironment(agent, Lists.Split(inputs.EnvironmentVariables), credentials, user, warnings);
         // After the credential: without one, where the API is does not matter yet.
         RefuseLoopbackEndpoint(agent, invocation.BaseUrl, network);
         invocation = invocation with
         {
-            CredentialVariable = agent.CredentialVariables.FirstOrDefault(environment.HasValue),
+            // The Secret the user named first.
+            CredentialVariable = agent.CredentialVariables.FirstOrDefault(credentials.InClusterSecret) ?? agent.CredentialVariables.FirstOrDefault(environment.HasValue),
             PromptOnStdin = PromptOnStdin(agent, invocation.Prompt),
         };
         var readOnlyRoot = ParseBool(inputs.ReadOnlyRootFilesystem, "AgentReadOnlyRootFilesystem");
@@ -82,7 +93,7 @@ internal static partial class SandboxSpecFactory
         EgressPolicy? egress = null;
         if (network == AllowlistNetwork)
         {
-            (egress, environment, buildEnvironment, invocation) = CreateEgress(inputs, agent, environment, buildEnvironment, invocation, workingDirectory, hostEnvironment, warnings);
+            (egress, environment, buildEnvironment, invocation) = CreateEgress(inputs, agent, environment, buildEnvironment, invocation, workingDirectory, credentials, warnings);
         }
         var policy = new WorkspacePolicy(
             ParseChoice(inputs.WorkspaceMode, "AgentWorkspaceMode", WorkspaceMode.Copy),
@@ -551,23 +562,27 @@ internal static partial class SandboxSpecFactory
     }
 
     private static ContainerEnvironment AgentEnvironment(
-        IAgentProfile agent, IReadOnlyList<string> requested, Func<string, string?> hostEnvironment, HostUser user, List<Warning> warnings)
+        IAgentProfile agent, IReadOnlyList<string> requested, CredentialSources credentials, HostUser user, List<Warning> warnings)
     {
+        var hostEnvironment = credentials.Host;
         var environment = ContainerEnvironment.Empty
             .With(BuildOutputOutsideTheTree, secret: false)
             .With(agent.SandboxEnvironment, secret: false)
             .With(user.IsRoot ? agent.RootEnvironment : [], secret: false);
         foreach (var name in agent.CredentialVariables.Concat(agent.OptionalVariables).Concat(ProxyVariables.Names))
         {
-            if (hostEnvironment(name) is { Length: > 0 } hostValue)
+            // A key of the cluster's Secret stays there: the build never holds it.
+            if (!credentials.InClusterSecret(name) && hostEnvironment(name) is { Length: > 0 } hostValue)
             {
                 environment = environment.With(name, hostValue);
             }
         }
         environment = AddRequested(environment, "AgentEnvironmentVariables", requested, hostEnvironment, warnings);
-        if (agent.CredentialVariables.Count > 0 && !agent.CredentialVariables.Any(environment.HasValue))
+        if (agent.CredentialVariables.Count > 0 && !agent.CredentialVariables.Any(name => environment.HasValue(name) || credentials.InClusterSecret(name)))
         {
-            throw Diagnostics.NoCredential(agent.DisplayName, agent.CredentialVariables);
+            throw credentials.Secret is { } secret
+                ? Diagnostics.NoCredentialInSecret(agent.DisplayName, agent.CredentialVariables, secret)
+                : Diagnostics.NoCredential(agent.DisplayName, agent.CredentialVariables);
         }
         return environment;
     }

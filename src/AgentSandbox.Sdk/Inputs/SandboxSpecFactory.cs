@@ -35,8 +35,10 @@ internal static partial class SandboxSpecFactory
     /// <param name="hostEnvironment">Reads the build's environment (credentials are taken from here, by name).</param>
     /// <param name="buildUser">The user running the build; AgentUser overrides it.</param>
     /// <param name="identity">Labels the run's resources; only the agent targets use it.</param>
+    /// <param name="secretKeys">The names of the keys a Secret of the cluster holds (never their values), for AgentKubernetesSecret; asked only when it is set.</param>
     public static (SandboxSpec Spec, IReadOnlyList<Warning> Warnings) Create(
-        SandboxInputs inputs, Func<string, string?> hostEnvironment, HostUser buildUser, RunIdentity identity)
+        SandboxInputs inputs, Func<string, string?> hostEnvironment, HostUser buildUser, RunIdentity identity,
+        Func<KubernetesCluster, string, IReadOnlyCollection<string>>? secretKeys = null)
     {
         var agent = AgentProfiles.Find(inputs.AgentKind, inputs.AgentCommand, inputs.AgentInstallCommand);
         var version = ParseAgentVersion(inputs.AgentVersion, agent);
@@ -49,7 +51,17 @@ internal static partial class SandboxSpecFactory
         }
         var warnings = new List<Warning>();
         // The run's inputs before the rest of the image's: a missing prompt or key is the likeliest mistake.
-        var run = inputs.Target is { } target ? CreateRun(target, inputs, agent, version, user, hostEnvironment, identity, warnings) : null;
+        var inSecret = new HashSet<string>(StringComparer.Ordinal);
+        if (inputs.Target is not null && cluster?.CredentialSecret is { } secret)
+        {
+            if (ParseNetwork(inputs.Network) is var network && network != AllowlistNetwork)
+            {
+                throw Diagnostics.InvalidValue("AgentNetwork", network, "AgentKubernetesSecret's keys go to the egress proxy's pod only, which needs AgentNetwork=allowlist (the default); with another network they would be in the agent's environment, where the build could not mask them in its log, as it never sees them");
+            }
+            inSecret.UnionWith((secretKeys ?? throw new InvalidOperationException("AgentKubernetesSecret needs the cluster's Secret read."))(cluster, secret));
+        }
+        var credentials = new CredentialSources(hostEnvironment, cluster?.CredentialSecret, inSecret);
+        var run = inputs.Target is { } target ? CreateRun(target, inputs, agent, version, user, credentials, identity, warnings) : null;
         if (run is not null && cluster is not null)
         {
             run = OnCluster(run, cluster, warnings);
@@ -75,7 +87,8 @@ internal static partial class SandboxSpecFactory
         var engine = string.IsNullOrWhiteSpace(inputs.Engine) ? "docker" : inputs.Engine.Trim().ToLowerInvariant();
         if (engine == "docker")
         {
-            return null;
+            return string.IsNullOrWhiteSpace(inputs.KubernetesSecret) ? null
+                : throw Diagnostics.InvalidValue("AgentKubernetesSecret", inputs.KubernetesSecret.Trim(), "it names a Secret of a cluster, read there by the proxy's pod: set AgentEngine=kubernetes too, or remove it");
         }
         if (engine != "kubernetes")
         {
@@ -87,10 +100,24 @@ internal static partial class SandboxSpecFactory
             throw Diagnostics.InvalidValue("AgentKubernetesNamespace", space, "give a namespace's name (lower-case letters, digits and -, at most 63)");
         }
         var registry = string.IsNullOrWhiteSpace(inputs.ImageRegistry) ? null : inputs.ImageRegistry.Trim().TrimEnd('/');
-        return registry is null || RegistryName().IsMatch(registry)
-            ? new KubernetesCluster(space, string.IsNullOrWhiteSpace(inputs.KubernetesContext) ? null : inputs.KubernetesContext.Trim()) { ImageRegistry = registry }
-            : throw Diagnostics.InvalidValue("AgentImageRegistry", registry, "give a registry's host (and port), optionally with a path, such as registry.example.com/team or 127.0.0.1:5000");
+        if (registry is not null && !RegistryName().IsMatch(registry))
+        {
+            throw Diagnostics.InvalidValue("AgentImageRegistry", registry, "give a registry's host (and port), optionally with a path, such as registry.example.com/team or 127.0.0.1:5000");
+        }
+        var secret = string.IsNullOrWhiteSpace(inputs.KubernetesSecret) ? null : inputs.KubernetesSecret.Trim();
+        if (secret is not null && !SecretName().IsMatch(secret))
+        {
+            throw Diagnostics.InvalidValue("AgentKubernetesSecret", secret, "give the name of a Secret in AgentKubernetesNamespace (lower-case letters, digits, - and ., at most 253)");
+        }
+        return new KubernetesCluster(space, string.IsNullOrWhiteSpace(inputs.KubernetesContext) ? null : inputs.KubernetesContext.Trim())
+        {
+            ImageRegistry = registry,
+            CredentialSecret = secret,
+        };
     }
+
+    [GeneratedRegex(@"^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", RegexOptions.CultureInvariant)]
+    private static partial Regex SecretName();
 
     /// <summary>
     /// A run on a cluster: what a pod cannot have is refused before anything is built. Nothing of this machine is

@@ -64,6 +64,23 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
         }
     }
 
+    /// <summary>
+    /// The names of a Secret's keys (AgentKubernetesSecret). The API server answers with the values too, as it has no
+    /// way to leave them out: they are dropped here, never kept, logged or passed on.
+    /// </summary>
+    public async Task<IReadOnlyCollection<string>> SecretKeysAsync(string secret, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var found = await CallAsync("read a secret", token => _client.ReadNamespacedSecretAsync(secret, _namespace, cancellationToken: token), cancellationToken).ConfigureAwait(false);
+            return [.. (found.Data?.Keys ?? []).Order(StringComparer.Ordinal)];
+        }
+        catch (AgentSandboxException refused) when (refused.InnerException is HttpOperationException { Response.StatusCode: HttpStatusCode.NotFound })
+        {
+            throw Diagnostics.SecretNotFound(secret, Cluster);
+        }
+    }
+
     public Task<bool> NetworkExistsAsync(string network, CancellationToken cancellationToken) =>
         // A pod has the cluster's network and no other: the inputs refuse a named one before this is asked.
         Task.FromResult(false);

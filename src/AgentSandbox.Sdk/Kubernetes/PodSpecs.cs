@@ -86,8 +86,24 @@ internal static partial class PodSpecs
                 DefaultMode = Convert.ToInt32("0444", 8),
             },
         };
+        var volumes = new List<V1Volume> { configuration };
+        if (egress.ClusterKeys is { } keys)
+        {
+            // The user's own Secret (AgentKubernetesSecret): only the keys the proxy adds, in this pod only.
+            volumes.Add(new V1Volume
+            {
+                Name = "cluster-keys",
+                Secret = new V1SecretVolumeSource
+                {
+                    SecretName = keys.Secret,
+                    Items = [.. keys.Keys.Select(key => new V1KeyToPath { Key = key, Path = key })],
+                    DefaultMode = Convert.ToInt32("0444", 8),
+                },
+            });
+            proxy.VolumeMounts.Add(new V1VolumeMount { Name = "cluster-keys", MountPath = keys.Folder, ReadOnlyProperty = true });
+        }
         // The proxy needs no sandboxing runtime: it runs our code only.
-        return LockedPod(request.GatewayName, request with { Labels = WithPurpose(request.Labels, ProxyPurpose) }, new Project.HostUser(user, user), null, proxy, [configuration], null);
+        return LockedPod(request.GatewayName, request with { Labels = WithPurpose(request.Labels, ProxyPurpose) }, new Project.HostUser(user, user), null, proxy, volumes, null);
     }
 
     private static V1Pod LockedPod(string name, ContainerRequest request, Project.HostUser user, string? runtime, V1Container container,

@@ -1,4 +1,5 @@
 using AgentSandbox.Agents;
+using AgentSandbox.Docker;
 using AgentSandbox.Egress;
 
 namespace AgentSandbox.Spec;
@@ -28,6 +29,12 @@ internal sealed record EgressPolicy(
 
     public static string ProxyUrl => $"http://{ProxyName}:{ProxyPort}";
 
+    /// <summary>Where the proxy's pod has the keys of AgentKubernetesSecret's Secret.</summary>
+    public const string ClusterKeysFolder = "/var/run/agentsandbox-keys";
+
+    /// <summary>The credentials the proxy reads from a Secret of the cluster, not from its configuration; null for none.</summary>
+    public SecretKeys? ClusterKeys { get; init; }
+
     /// <summary>
     /// What the proxy is told on its standard input. Credentials only with <paramref name="withCredentials"/>: the
     /// sandbox builds' proxies (AgentFix, AgentVerify) never get the agent's.
@@ -38,8 +45,9 @@ internal sealed record EgressPolicy(
         [ProxyName],
         AllowedHosts,
         withCredentials
-            ? Apis.Select(api => new RouteConfig(api.Port, api.Upstream, api.Credentials.Select(credential => new RouteCredential(
-                credential.Header, credential.Format, byName ? "***" : Token, Value(credential.Variable, byName)!)).ToList())).ToList()
+            ? Apis.Select(api => new RouteConfig(api.Port, api.Upstream, api.Credentials.Select(credential => ClusterKeys?.File(credential.Variable) is { } file
+                ? new RouteCredential(credential.Header, credential.Format, byName ? "***" : Token, "", file)
+                : new RouteCredential(credential.Header, credential.Format, byName ? "***" : Token, Value(credential.Variable, byName)!)).ToList())).ToList()
             : [],
         HttpProxy: Host("HTTP_PROXY", byName),
         HttpsProxy: Host("HTTPS_PROXY", byName),

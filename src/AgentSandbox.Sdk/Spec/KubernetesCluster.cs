@@ -15,5 +15,11 @@ internal sealed record KubernetesCluster(string Namespace, string? Context)
     /// <summary>AgentImageRegistry: where the image is pushed for the nodes to pull it; null to use the local image as it is.</summary>
     public string? ImageRegistry { get; init; }
 
+    /// <summary>
+    /// AgentKubernetesSecret: a Secret of the namespace whose keys, named as the variables, hold the agent's
+    /// credentials; the egress proxy's pod reads them from it, so the build never holds them. Null for none.
+    /// </summary>
+    public string? CredentialSecret { get; init; }
+
     public override string ToString() => Context is null ? $"namespace {Namespace}" : $"namespace {Namespace} of context {Context}";
 }

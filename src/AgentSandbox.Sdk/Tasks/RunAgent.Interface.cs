@@ -24,6 +24,9 @@ public sealed partial class RunAgent
     /// <summary>AgentImageRegistry: with AgentEngine=kubernetes, where the image is pushed for the nodes to pull it.</summary>
     public string? ImageRegistry { get; set; }
 
+    /// <summary>AgentKubernetesSecret: with AgentEngine=kubernetes, a Secret of the namespace that holds the agent's credentials by variable name.</summary>
+    public string? KubernetesSecret { get; set; }
+
     /// <summary>AgentEnvironmentVariables, ;-separated NAME or NAME=value.</summary>
     public string? EnvironmentVariables { get; set; }
 

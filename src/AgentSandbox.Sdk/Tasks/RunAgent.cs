@@ -35,6 +35,7 @@ public sealed partial class RunAgent : SandboxImageTask
             ExtraArguments = ExtraArguments,
             Network = Network,
             ImageRegistry = ImageRegistry,
+            KubernetesSecret = KubernetesSecret,
             EnvironmentVariables = EnvironmentVariables,
             BuildEnvironmentVariables = BuildEnvironmentVariables,
             WorkspaceRoot = WorkspaceRoot,
@@ -69,7 +70,7 @@ public sealed partial class RunAgent : SandboxImageTask
             SessionsToKeep = SessionsToKeep,
             SolutionProjectsWithoutPackage = Lists.Split(SolutionProjectsWithoutPackage),
             ReviewScope = ReviewScope,
-        });
+        }, cancellationToken);
         foreach (var warning in warnings)
         {
             log.Warn(warning);

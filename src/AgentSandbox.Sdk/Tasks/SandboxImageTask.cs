@@ -33,8 +33,12 @@ public abstract partial class SandboxImageTask : AgentSandboxTask
     };
 
     /// <summary>The one resolution of this task's inputs against the build's environment.</summary>
-    internal (SandboxSpec Spec, IReadOnlyList<Errors.Warning> Warnings) Resolve(SandboxInputs inputs) =>
-        SandboxSpecFactory.Create(inputs, Environment.GetEnvironmentVariable, HostUser.Current(), NewRunIdentity());
+    internal (SandboxSpec Spec, IReadOnlyList<Errors.Warning> Warnings) Resolve(SandboxInputs inputs, CancellationToken cancellationToken = default) =>
+        SandboxSpecFactory.Create(inputs, Environment.GetEnvironmentVariable, HostUser.Current(), NewRunIdentity(), (cluster, secret) =>
+        {
+            using var pods = Kubernetes.KubernetesEngine.Connect(cluster.Namespace, cluster.Context);
+            return pods.SecretKeysAsync(secret, cancellationToken).GetAwaiter().GetResult();
+        });
 
     /// <summary>Writes the image's build context for users to read (unchanged files are not rewritten) and sets the outputs.</summary>
     /// <param name="important">Whether the Dockerfile's path is what the user asked for, and so shown at the default verbosity.</param>

@@ -32,8 +32,11 @@ internal static class Specs
     public static SandboxInputs Run(string projectDirectory, string? prompt = "Do it", string target = "AgentRun") =>
         Project(projectDirectory) with { Target = target, Prompt = prompt, Network = "bridge" };
 
-    public static (SandboxSpec Spec, IReadOnlyList<Errors.Warning> Warnings) Create(SandboxInputs inputs, Func<string, string?>? host = null, HostUser? user = null) =>
-        SandboxSpecFactory.Create(inputs, host ?? WithKey, user ?? User1000, Identity);
+    /// <param name="secretKeys">The keys each Secret of the cluster holds, for AgentKubernetesSecret.</param>
+    public static (SandboxSpec Spec, IReadOnlyList<Errors.Warning> Warnings) Create(SandboxInputs inputs, Func<string, string?>? host = null, HostUser? user = null,
+        IReadOnlyDictionary<string, string[]>? secretKeys = null) =>
+        SandboxSpecFactory.Create(inputs, host ?? WithKey, user ?? User1000, Identity,
+            (_, secret) => secretKeys?.GetValueOrDefault(secret) ?? throw new Errors.AgentSandboxException("AGS1020", $"no Secret {secret} in this test"));
 
     public static SandboxImageSpec Image(SandboxInputs? inputs = null, HostUser? user = null) => Create(inputs ?? Project(), user: user).Spec.Image;
 
