@@ -421,6 +421,44 @@ public sealed class KubernetesTests
         Assert.False(File.Exists(Path.Combine(project.Directory, "New.txt")));
     }
 
+    /// <summary>
+    /// The node lost mid-run, as a cluster sees it: its kubelet stops answering (frozen with SIGSTOP, so that it
+    /// comes back as it was) and the cluster marks the pod not ready once the node's grace period is over.
+    /// </summary>
+    [KubernetesFact]
+    public void A_node_that_stops_answering_mid_run_is_AGS4027_and_leaves_nothing_behind_and_the_tree_untouched()
+    {
+        var kubelet = Shell.Run("pgrep", "-x", "kubelet").Output.Trim();
+        Assert.True(kubelet.Length > 0 && !kubelet.Contains('\n', StringComparison.Ordinal), "this test freezes the kubelet of the test cluster (../shared/k8s/up.sh), which runs on this machine");
+        using var environment = TestKubernetes.Scope();
+        using var project = new TestProject();
+        var output = new StringBuilder();
+        using var build = StoppingTests.StartBuild(project, output, SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentKind", "custom"),
+            ("AgentPrompt", "Do it"), ("AgentCommand", "sh;-c;echo x > New.txt && echo started && sleep 600")));
+        Assert.True(StoppingTests.WaitFor(() => StoppingTests.Has(output, "custom: started"), TimeSpan.FromMinutes(3)), output.ToString());
+
+        var stopwatch = Stopwatch.StartNew();
+        Shell.Run("kill", "-STOP", kubelet);
+        try
+        {
+            Assert.True(build.WaitForExit(TimeSpan.FromMinutes(3)), output.ToString());
+            var noticed = stopwatch.Elapsed;
+
+            Assert.Contains("error AGS4027", output.ToString());
+            Assert.Contains("stopped answering", output.ToString());
+            Assert.Equal("", TestKubernetes.Leftovers());
+            Assert.False(File.Exists(Path.Combine(project.Directory, "New.txt")));
+            Console.WriteLine($"A node that stopped answering was AGS4027 {noticed.TotalSeconds:0} s after it stopped.");
+        }
+        finally
+        {
+            Shell.Run("kill", "-CONT", kubelet);
+            // Ready again, untainted, before the next test asks for a pod.
+            TestKubernetes.Kubectl("wait", "node", "--all", "--for=condition=Ready", "--timeout=120s");
+            StoppingTests.WaitFor(() => TestKubernetes.Kubectl("get", "nodes", "--output", "jsonpath={.items[*].spec.taints}").Output.Trim().Length == 0, TimeSpan.FromSeconds(60));
+        }
+    }
+
     [KubernetesFact]
     public void What_a_build_killed_outright_left_on_the_cluster_is_removed_by_the_next_run_and_by_AgentSandboxClean()
     {

@@ -223,13 +223,39 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
         }
         var stdout = new LineSplitter(onStdout);
         var stderr = new LineSplitter(onStderr);
-        // Never the exec's own standard input: a cluster's is a pipe that does not end, which a CLI that reads
-        // standard input when it is no terminal (Codex) would wait on for ever.
-        var code = await ExecAsync(request.Name, HeldContainer.Command(request.Command, request.WorkingDirectory, request.Stdin is null ? "/dev/null" : HeldContainer.InputFile), null,
-            (output, token) => PumpAsync(output, stdout, token), (error, token) => PumpAsync(error, stderr, token), kill.Token).ConfigureAwait(false);
+        var lost = (string?)null;
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var watching = new CancellationTokenSource();
+        var watch = WatchAsync(request.Name, why =>
+        {
+            lost = why;
+            abandon.Cancel();
+            kill.Cancel();
+        }, watching.Token);
+        long? code;
+        try
+        {
+            // Never the exec's own standard input: a cluster's is a pipe that does not end, which a CLI that reads
+            // standard input when it is no terminal (Codex) would wait on for ever.
+            code = await ExecAsync(request.Name, HeldContainer.Command(request.Command, request.WorkingDirectory, request.Stdin is null ? "/dev/null" : HeldContainer.InputFile), null,
+                (output, token) => PumpAsync(output, stdout, token), (error, token) => PumpAsync(error, stderr, token), kill.Token, abandon.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (lost is not null)
+        {
+            code = null;
+        }
+        finally
+        {
+            await watching.CancelAsync().ConfigureAwait(false);
+            await watch.ConfigureAwait(false);
+        }
         stdout.Flush();
         stderr.Flush();
         cancellationToken.ThrowIfCancellationRequested();
+        if (lost is not null)
+        {
+            throw Diagnostics.PodLost(request.Name, lost);
+        }
         if (stop.IsCancellationRequested)
         {
             // Deleted, or being deleted, with its files: a stopped run applies nothing.
@@ -245,6 +271,62 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
             await ExecToEndAsync(request.Name, HeldContainer.CopyOut(files.Folder, files.ChangedOnly), null, received, "out of", cancellationToken).ConfigureAwait(false);
         }
         return new ContainerExit(code.Value, outOfMemory);
+    }
+
+    /// <summary>How often a running agent's pod is read.</summary>
+    private static readonly TimeSpan WatchInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// While the agent runs, the pod is read every few seconds: a node that stops answering (lost, partitioned, its
+    /// kubelet hung) leaves the exec open with nothing on it for ever, and the cluster says so only in the pod, which
+    /// turns not ready once the node's grace period (40 s by default) is over. No read of the node itself, which a
+    /// namespace's account may not do. A read that fails is left to the exec: the API server may only be slow.
+    /// </summary>
+    private async Task WatchAsync(string name, Action<string> lost, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(WatchInterval, cancellationToken).ConfigureAwait(false);
+                using var quick = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                quick.CancelAfter(RequestTimeout);
+                V1Pod pod;
+                try
+                {
+                    pod = await _client.ReadNamespacedPodAsync(name, _namespace, cancellationToken: quick.Token).ConfigureAwait(false);
+                }
+                catch (HttpOperationException gone) when (gone.Response.StatusCode == HttpStatusCode.NotFound)
+                {
+                    lost("it was deleted");
+                    return;
+                }
+                catch (Exception exception) when (exception is HttpRequestException or IOException or HttpOperationException
+                    || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+                {
+                    continue;
+                }
+                var node = pod.Spec?.NodeName ?? "unknown";
+                if (pod.Metadata.DeletionTimestamp is not null)
+                {
+                    lost($"it is being deleted{(pod.Status?.Reason is { Length: > 0 } reason ? $" ({reason})" : "")}, on node {node}");
+                    return;
+                }
+                if (pod.Status?.Phase != "Running")
+                {
+                    lost(Text.Loggable($"{pod.Status?.Reason ?? "phase " + (pod.Status?.Phase ?? "unknown")} {pod.Status?.Message}".Trim() + $" on node {node}"));
+                    return;
+                }
+                if (pod.Status.Conditions?.FirstOrDefault(condition => condition.Type == "Ready") is { Status: "False" or "Unknown" })
+                {
+                    lost($"it is no longer ready: its node {node} stopped answering, or its container ended");
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
     }
 
     /// <summary>Whether the pod is there and running, not deleted or being deleted.</summary>
@@ -399,12 +481,28 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
     /// <summary>
     /// Runs a process in the pod's sandbox container: its input written, its output and errors read to their ends.
     /// </summary>
+    /// <param name="abandon">Closes the exec's connection at once: the API server keeps one to a node that stopped answering open with nothing on it.</param>
     /// <returns>Its exit code; null when the pod went away before it said one.</returns>
     private async Task<long?> ExecAsync(string pod, IReadOnlyList<string> command, Func<Stream, CancellationToken, Task>? input,
-        Func<Stream, CancellationToken, Task> output, Func<Stream, CancellationToken, Task> errors, CancellationToken cancellationToken)
+        Func<Stream, CancellationToken, Task> output, Func<Stream, CancellationToken, Task> errors, CancellationToken cancellationToken,
+        CancellationToken abandon = default)
     {
         using var demuxer = await CallAsync("run a process in a pod", token => _client.MuxedStreamNamespacedPodExecAsync(
             pod, _namespace, command, SandboxContainer, stderr: true, stdin: input is not null, stdout: true, tty: false, cancellationToken: token), cancellationToken).ConfigureAwait(false);
+        using var abandoning = abandon.Register(demuxer.Dispose);
+        try
+        {
+            return await StreamAsync(demuxer, input, output, errors, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (abandon.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(abandon);
+        }
+    }
+
+    private async Task<long?> StreamAsync(IStreamDemuxer demuxer, Func<Stream, CancellationToken, Task>? input,
+        Func<Stream, CancellationToken, Task> output, Func<Stream, CancellationToken, Task> errors, CancellationToken cancellationToken)
+    {
         using var stdout = demuxer.GetStream(ChannelIndex.StdOut, null);
         using var stderr = demuxer.GetStream(ChannelIndex.StdErr, null);
         using var status = demuxer.GetStream(ChannelIndex.Error, null);
