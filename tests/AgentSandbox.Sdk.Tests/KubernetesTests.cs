@@ -50,6 +50,18 @@ public sealed class KubernetesTests : IDisposable
         Assert.Contains("AgentUser", error.Message);
     }
 
+    [Fact]
+    public void A_cluster_keeps_no_conversation_so_resuming_one_is_AGS1019_and_AgentFixs_rounds_each_start_anew()
+    {
+        var resume = Assert.Throws<AgentSandboxException>(() => Specs.RunSpec(OnCluster() with { Resume = "true" }));
+        Assert.Equal("AGS1019", resume.Code);
+        Assert.Contains("AgentResume", resume.Message);
+        Assert.Equal("AGS1019", Assert.Throws<AgentSandboxException>(() => Specs.RunSpec(OnCluster() with { SessionId = "0a1b2c3d-0000-4000-8000-000000000000" })).Code);
+
+        Assert.NotNull(Specs.RunSpec(Specs.Run(_temp.Path, target: "AgentFix")).Sessions);
+        Assert.Null(Specs.RunSpec(OnCluster() with { Target = "AgentFix" }).Sessions);
+    }
+
     [Theory]
     [InlineData("mount", null, "AgentWorkspaceMode=copy")]
     [InlineData(null, "none", "AgentNetwork=none")]

@@ -143,7 +143,14 @@ internal static partial class SandboxSpecFactory
         {
             throw Diagnostics.NotOnKubernetes($"reaches out through the cluster's network, not AgentEgressNetwork={egress.EgressNetwork}", "remove AgentEgressNetwork");
         }
-        return run with { Cluster = cluster, ExtraMounts = [] };
+        if (run.Sessions is { Discard: false })
+        {
+            throw Diagnostics.NotOnKubernetes("keeps nothing between pods, so no conversation of an earlier run to continue",
+                "remove AgentResume and AgentSessionId (each run on a cluster starts a new conversation)");
+        }
+        // AgentFix's rounds are pods of their own: each starts a new conversation, told the build's errors afresh,
+        // instead of continuing one that the last round's pod took with it.
+        return run with { Cluster = cluster, ExtraMounts = [], Sessions = null };
     }
 
     /// <summary>The image spec from the project's metadata (global.json already read) and the image inputs.</summary>
