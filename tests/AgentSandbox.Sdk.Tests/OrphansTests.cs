@@ -33,6 +33,18 @@ public sealed class OrphansTests
     }
 
     [Fact]
+    public void A_build_places_itself_by_machine_and_process_id_namespace_so_a_container_with_the_machines_name_is_elsewhere()
+    {
+        Assert.Equal("vm.pid-4026531836", RunIdentity.Place("vm", "4026531836"));
+        Assert.Equal("laptop", RunIdentity.Place("laptop", null));
+        Assert.False(Orphans.IsOrphan(Resource(ResourceKind.Container, "c", RunIdentity.Place("vm", "4026532999"), 1, "ticks:5"), RunIdentity.Place("vm", "4026531836"), _ => "ticks:1"));
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.StartsWith(Environment.MachineName + ".pid-", RunIdentity.Owner.Host);
+        }
+    }
+
+    [Fact]
     public void Images_are_never_orphans()
     {
         Assert.False(Orphans.IsOrphan(Resource(ResourceKind.Image, "i", "here", 200, "x"), "here", StartOf));

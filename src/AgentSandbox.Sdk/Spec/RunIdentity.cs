@@ -92,6 +92,27 @@ internal sealed record RunIdentity(string PackageVersion, string SessionId, stri
     private static (string, int, string) CurrentOwner()
     {
         var id = Environment.ProcessId;
-        return (Environment.MachineName, id, StartOf(id) ?? "unknown");
+        return (Place(Environment.MachineName, PidNamespace()), id, StartOf(id) ?? "unknown");
+    }
+
+    /// <summary>
+    /// Where process ids mean something: the machine's name and, on Linux, its process id namespace. A build in a
+    /// container or a pod that has the machine's name (host network) numbers its processes apart, and its pid 1 is
+    /// not the machine's: without the namespace a build beside it would take its live containers for orphans.
+    /// </summary>
+    internal static string Place(string machine, string? pidNamespace) => pidNamespace is null ? machine : $"{machine}.pid-{pidNamespace}";
+
+    /// <summary>The inode of /proc/self/ns/pid ("pid:[4026531836]"); null where there is none.</summary>
+    private static string? PidNamespace()
+    {
+        try
+        {
+            var link = OperatingSystem.IsLinux() ? new FileInfo("/proc/self/ns/pid").LinkTarget : null;
+            return link is { Length: > 6 } && link.StartsWith("pid:[", StringComparison.Ordinal) && link.EndsWith(']') ? link[5..^1] : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 }

@@ -28,7 +28,8 @@ public sealed class CleanSandbox : AgentSandboxTask
 
     private protected override async Task ExecuteAsync(ISandboxLog log, CancellationToken cancellationToken)
     {
-        if (SandboxSpecFactory.ParseCluster(new SandboxInputs { ProjectDirectory = ".", Engine = Engine, KubernetesNamespace = KubernetesNamespace, KubernetesContext = KubernetesContext }) is { } cluster)
+        var cluster = SandboxSpecFactory.ParseCluster(new SandboxInputs { ProjectDirectory = ".", Engine = Engine, KubernetesNamespace = KubernetesNamespace, KubernetesContext = KubernetesContext });
+        if (cluster is not null)
         {
             using var pods = KubernetesEngine.Connect(cluster.Namespace, cluster.Context);
             var onCluster = await pods.ListLabelledAsync(RunIdentity.VersionLabel, cancellationToken).ConfigureAwait(false);
@@ -41,7 +42,17 @@ public sealed class CleanSandbox : AgentSandboxTask
                 $"{onCluster.Count(r => r.Kind == ResourceKind.Network)} network {(onCluster.Count(r => r.Kind == ResourceKind.Network) == 1 ? "policy" : "policies")} of AgentSandbox's from the cluster {pods.Cluster}.");
         }
         using var engine = DockerEngine.Connect(DockerHost);
-        var ours = (await engine.ListLabelledAsync(RunIdentity.VersionLabel, cancellationToken).ConfigureAwait(false)).ToList();
+        List<EngineResource> ours;
+        try
+        {
+            ours = [.. await engine.ListLabelledAsync(RunIdentity.VersionLabel, cancellationToken).ConfigureAwait(false)];
+        }
+        catch (Errors.AgentSandboxException unreachable) when (cluster is not null && Errors.Diagnostics.IsEngineUnreachable(unreachable))
+        {
+            // A build that runs in a pod, or a runner without Docker: the cluster was what there was to clean.
+            log.Info($"AgentSandboxClean: no Docker engine answered at {engine.Endpoint}, so only the cluster was cleaned.");
+            return;
+        }
         if (CleanImages)
         {
             ours.AddRange(await engine.ListImagesLabelledAsync(RunIdentity.LabelPrefix + "generated", cancellationToken).ConfigureAwait(false));
