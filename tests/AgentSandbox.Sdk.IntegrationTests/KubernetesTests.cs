@@ -422,6 +422,109 @@ public sealed class KubernetesTests
     }
 
     /// <summary>
+    /// The build itself in a pod, as on a Kubernetes-hosted CI runner: no kubeconfig anywhere, so the cluster is the
+    /// one it runs in, through the service account's token the kubelet mounts. First without a RoleBinding (AGS2008
+    /// names the service account: that is who asked), then with one. The image is built on this machine's Docker
+    /// engine through its socket; the API server is reached on the host's network, as this cluster has no Services.
+    /// </summary>
+    [KubernetesFact]
+    public void A_build_that_runs_in_a_pod_makes_its_pods_with_its_service_account()
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var account = $"agentsandbox-test-builder-{id}";
+        var server = new Uri(System.Text.RegularExpressions.Regex.Match(File.ReadAllText(TestKubernetes.Kubeconfig!), @"server:\s*""?(https://[^""\s}]+)").Groups[1].Value);
+        using var project = new TestProject();
+        var folder = Path.Combine(Path.GetTempPath(), $"agentsandbox-builder-{id}");
+        Directory.CreateDirectory(folder);
+        var binding = $$$"""
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata: {name: {{{account}}}}
+            roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: {{{account}}}}
+            subjects: [{kind: ServiceAccount, name: {{{account}}}}]
+            """;
+        string Objects(bool bound) => $$$"""
+            apiVersion: v1
+            kind: ServiceAccount
+            metadata: {name: {{{account}}}}
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: Role
+            metadata: {name: {{{account}}}}
+            rules:
+            - {apiGroups: [""], resources: [pods, pods/exec, pods/log, secrets], verbs: [create, get, list, watch, delete]}
+            - {apiGroups: [networking.k8s.io], resources: [networkpolicies], verbs: [create, get, list, watch, delete]}
+            {{{(bound ? binding : "")}}}
+            """;
+
+        (string Phase, string Log) Build(string pod)
+        {
+            var command = string.Join(", ", new[]
+            {
+                "dotnet", "build", project.ProjectPath, "-t:AgentRun", "-nologo", "-nodeReuse:false", "-tl:off", "-p:AgentEngine=kubernetes", "-p:AgentKind=custom",
+                "-p:AgentCommand=sh%3B-c%3Becho ran in a pod made by a pod && echo changed > Changed.txt", "-p:AgentPrompt=Hi",
+                $"-p:AgentBaseImage={TestDocker.BaseImage}", "-p:AgentBuildNetwork=host",
+            }.Select(argument => JsonSerializer.Serialize(argument)));
+            var manifest = Path.Combine(folder, pod + ".yaml");
+            File.WriteAllText(manifest, $$$"""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: {{{pod}}}}
+                spec:
+                  serviceAccountName: {{{account}}}
+                  hostNetwork: true
+                  restartPolicy: Never
+                  containers:
+                  - name: build
+                    image: {{{TestDocker.SdkImage}}}
+                    imagePullPolicy: IfNotPresent
+                    command: [{{{command}}}]
+                    env:
+                    - {name: KUBERNETES_SERVICE_HOST, value: "{{{server.Host}}}"}
+                    - {name: KUBERNETES_SERVICE_PORT, value: "{{{server.Port}}}"}
+                    - {name: DOTNET_CLI_TELEMETRY_OPTOUT, value: "1"}
+                    volumeMounts:
+                    - {name: repository, mountPath: {{{TestProject.RepositoryRoot}}}, readOnly: true}
+                    - {name: project, mountPath: {{{project.Directory}}}}
+                    - {name: docker, mountPath: /var/run/docker.sock}
+                  volumes:
+                  - {name: repository, hostPath: {path: {{{TestProject.RepositoryRoot}}}}}
+                  - {name: project, hostPath: {path: {{{project.Directory}}}}}
+                  - {name: docker, hostPath: {path: /var/run/docker.sock}}
+                """);
+            Assert.Equal(0, TestKubernetes.Kubectl("apply", "-f", manifest).ExitCode);
+            var phase = "";
+            StoppingTests.WaitFor(() => (phase = TestKubernetes.Kubectl("get", "pod", pod, "--output", "jsonpath={.status.phase}").Output.Trim()) is "Succeeded" or "Failed", TimeSpan.FromMinutes(4));
+            return (phase, TestKubernetes.Kubectl("logs", pod).Output);
+        }
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, "unbound.yaml"), Objects(bound: false));
+            Assert.Equal(0, TestKubernetes.Kubectl("apply", "-f", Path.Combine(folder, "unbound.yaml")).ExitCode);
+            var (refusedPhase, refused) = Build($"{account}-refused");
+            Assert.Equal("Failed", refusedPhase);
+            Assert.Contains("error AGS2008", refused);
+            Assert.Contains($"system:serviceaccount:default:{account}", refused);
+
+            File.WriteAllText(Path.Combine(folder, "bound.yaml"), Objects(bound: true));
+            Assert.Equal(0, TestKubernetes.Kubectl("apply", "-f", Path.Combine(folder, "bound.yaml")).ExitCode);
+            var (phase, log) = Build(account);
+            Assert.True(phase == "Succeeded", log);
+            Assert.Contains("custom: ran in a pod made by a pod", log);
+            Assert.Contains("AgentRun for Sample: the agent ran in pod default/agentsandbox-agentrun-agent-", log);
+            Assert.Equal("changed\n", File.ReadAllText(Path.Combine(project.Directory, "Changed.txt")));
+            Assert.Equal("", TestKubernetes.Leftovers());
+        }
+        finally
+        {
+            TestKubernetes.Kubectl("delete", "pod", account, $"{account}-refused", "--grace-period=0", "--force", "--ignore-not-found");
+            TestKubernetes.Kubectl("delete", "rolebinding,role,serviceaccount", account, "--ignore-not-found");
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>
     /// The node lost mid-run, as a cluster sees it: its kubelet stops answering (frozen with SIGSTOP, so that it
     /// comes back as it was) and the cluster marks the pod not ready once the node's grace period is over.
     /// </summary>
