@@ -235,7 +235,8 @@ public sealed class KubernetesTests
             using var project = new TestProject();
             using var watcher = new PodWatcher();
 
-            var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentNetwork", "bridge"), ("AgentKind", "custom"),
+            // The allowlist (the default): the proxy's pod runs the same pushed image.
+            var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentKind", "custom"),
                 ("AgentPrompt", "Do it"), ("AgentCommand", "sh;-c;echo ran from the registry && sleep 2"), ("AgentImageRegistry", $"127.0.0.1:{port}")));
             var pods = watcher.Stop();
 
@@ -247,6 +248,8 @@ public sealed class KubernetesTests
                 .Where(item => item.GetProperty("kind").GetString() == "Pod")
                 .SelectMany(pod => pod.GetProperty("spec").GetProperty("containers").EnumerateArray()).Select(container => container.GetProperty("image").GetString()).Distinct().ToList();
             Assert.Equal([reference], images);
+            Assert.Equal(2, pods.SelectMany(snapshot => snapshot.RootElement.GetProperty("items").EnumerateArray())
+                .Where(item => item.GetProperty("kind").GetString() == "Pod").Select(pod => pod.GetProperty("metadata").GetProperty("name").GetString()).Distinct().Count());
             using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.SandboxDirectory, "AgentRun", "result.json")));
             Assert.Equal(reference, result.RootElement.GetProperty("image").GetString());
             // The registry holds exactly that manifest.
