@@ -245,11 +245,12 @@ public sealed class KubernetesTests
             var reference = pushed["Pushed the sandbox image to ".Length..].TrimEnd('.');
             Assert.Contains(run.Messages, message => message.Text == "custom: ran from the registry");
             var images = pods.SelectMany(snapshot => snapshot.RootElement.GetProperty("items").EnumerateArray())
-                .Where(item => item.GetProperty("kind").GetString() == "Pod")
+                .Where(item => item.GetProperty("kind").GetString() == "Pod" && item.GetProperty("metadata").GetProperty("name").GetString()!.StartsWith("agentsandbox-agentrun-", StringComparison.Ordinal))
                 .SelectMany(pod => pod.GetProperty("spec").GetProperty("containers").EnumerateArray()).Select(container => container.GetProperty("image").GetString()).Distinct().ToList();
             Assert.Equal([reference], images);
             Assert.Equal(2, pods.SelectMany(snapshot => snapshot.RootElement.GetProperty("items").EnumerateArray())
-                .Where(item => item.GetProperty("kind").GetString() == "Pod").Select(pod => pod.GetProperty("metadata").GetProperty("name").GetString()).Distinct().Count());
+                .Where(item => item.GetProperty("kind").GetString() == "Pod").Select(pod => pod.GetProperty("metadata").GetProperty("name").GetString())
+                .Where(name => name!.StartsWith("agentsandbox-agentrun-", StringComparison.Ordinal)).Distinct().Count());
             using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(project.SandboxDirectory, "AgentRun", "result.json")));
             Assert.Equal(reference, result.RootElement.GetProperty("image").GetString());
             // The registry holds exactly that manifest.
