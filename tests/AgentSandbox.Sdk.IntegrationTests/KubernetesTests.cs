@@ -150,20 +150,31 @@ public sealed class KubernetesTests
         var (run, joined) = await BuildJoiningAsync(project, network, SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentPrompt", "Greet the cluster")));
         var pods = watcher.Stop();
 
-        Assert.True(run.Succeeded, run.Log);
-        Assert.True(joined, "the agent's pod was never seen to join the test's network");
+        Assert.True(joined, "the proxy's pod was never seen to join the test's network");
+        var seen = OnlyTheApiGotTheKey(api, apiKey, project, run, pods);
         Assert.Contains("Hello, cluster!", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
         Assert.Contains(run.MessageLines, line => line.StartsWith("AgentRun for Sample: Claude Code 2.1.328 succeeded:", StringComparison.Ordinal));
+        Assert.Contains("ANTHROPIC_BASE_URL=http://agentsandbox-egress:", seen);
+        Assert.Contains(pods, snapshot => snapshot.RootElement.GetRawText().Contains("agentsandbox-agentrun-agent-", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// A Claude Code run through the proxy's pod, as its API and the agent's own Bash turn (seen-env.txt) saw it: the
+    /// API got the real key on every request, and the agent, the run's pods and the build's log never held it.
+    /// </summary>
+    /// <returns>What the agent saw of its processes' environments.</returns>
+    private static string OnlyTheApiGotTheKey(FakeAnthropicApi api, string apiKey, TestProject project, BuildRun run, IReadOnlyList<JsonDocument> pods)
+    {
+        Assert.True(run.Succeeded, run.Log);
         Assert.Contains(api.Requests, request => request.Kind == RequestKind.ConversationTurn);
         Assert.All(api.Requests, request => Assert.Equal(apiKey, request.ApiKey));
         var seen = File.ReadAllText(Path.Combine(project.Directory, "seen-env.txt"));
         Assert.DoesNotContain(apiKey, seen);
         Assert.Contains("ANTHROPIC_API_KEY=agentsandbox-", seen);
-        Assert.Contains("ANTHROPIC_BASE_URL=http://agentsandbox-egress:", seen);
-        Assert.Contains(pods, snapshot => snapshot.RootElement.GetRawText().Contains("agentsandbox-agentrun-agent-", StringComparison.Ordinal));
         Assert.DoesNotContain(pods, snapshot => snapshot.RootElement.GetRawText().Contains(apiKey, StringComparison.Ordinal));
         Assert.DoesNotContain(apiKey, run.Log);
         Assert.Equal("", TestKubernetes.Leftovers());
+        return seen;
     }
 
     [KubernetesFact]
@@ -192,21 +203,12 @@ public sealed class KubernetesTests
             var (run, joined) = await BuildJoiningAsync(project, network, SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentPrompt", "Greet the team"), ("AgentKubernetesSecret", secret)));
             var pods = watcher.Stop();
 
-            Assert.True(run.Succeeded, run.Log);
             Assert.True(joined, "the proxy's pod was never seen to join the test's network");
-            Assert.Contains(api.Requests, request => request.Kind == RequestKind.ConversationTurn);
-            Assert.All(api.Requests, request => Assert.Equal(apiKey, request.ApiKey));
-            var seen = File.ReadAllText(Path.Combine(project.Directory, "seen-env.txt"));
-            Assert.DoesNotContain(apiKey, seen);
-            Assert.DoesNotContain("agentsandbox-keys", seen);
-            Assert.Contains("ANTHROPIC_API_KEY=agentsandbox-", seen);
+            Assert.DoesNotContain("agentsandbox-keys", OnlyTheApiGotTheKey(api, apiKey, project, run, pods));
             // The Secret is named by the proxy's pod only, and the key is in no object of the run's.
             var items = pods.SelectMany(snapshot => snapshot.RootElement.GetProperty("items").EnumerateArray()).Where(item => item.GetProperty("kind").GetString() == "Pod").ToList();
             Assert.Contains(items, pod => pod.GetProperty("metadata").GetProperty("name").GetString()!.EndsWith("-egress", StringComparison.Ordinal) && pod.GetRawText().Contains(secret, StringComparison.Ordinal));
             Assert.DoesNotContain(items, pod => !pod.GetProperty("metadata").GetProperty("name").GetString()!.EndsWith("-egress", StringComparison.Ordinal) && pod.GetRawText().Contains(secret, StringComparison.Ordinal));
-            Assert.DoesNotContain(pods, snapshot => snapshot.RootElement.GetRawText().Contains(apiKey, StringComparison.Ordinal));
-            Assert.DoesNotContain(apiKey, run.Log);
-            Assert.Equal("", TestKubernetes.Leftovers());
             // The team's Secret stays as it was.
             Assert.Equal(0, TestKubernetes.Kubectl("get", "secret", secret).ExitCode);
         }
@@ -348,6 +350,33 @@ public sealed class KubernetesTests
         Assert.Contains(run.MessageLines, line => line.StartsWith("AgentTest for Calc.Tests: custom agent 'sh' succeeded:", StringComparison.Ordinal)
             && line.EndsWith("dotnet test passed (1 test: 1 passed).", StringComparison.Ordinal));
         Assert.True(File.Exists(Path.Combine(project.Directory, "CalcTests.cs")));
+        Assert.Equal("", TestKubernetes.Leftovers());
+    }
+
+    /// <summary>
+    /// AgentFix on a cluster: every build and every round is a pod of its own, and a round starts a new conversation
+    /// (a pod keeps none). The error the second build finds shows only once the first is fixed.
+    /// </summary>
+    [KubernetesFact]
+    public void AgentFix_builds_and_fixes_in_pods_round_after_round_until_the_build_is_clean()
+    {
+        using var environment = TestKubernetes.Scope();
+        using var project = new TestProject();
+        File.WriteAllText(Path.Combine(project.Directory, "Program.cs"), "var greeting = Greeting;\nConsole.WriteLine(greeting)\n");
+        // One fix per round: the semicolon first (the syntax error hides the other), then the unknown name.
+        File.WriteAllText(Path.Combine(project.Directory, "fix.sh"), """
+            if grep -q 'WriteLine(greeting)$' Program.cs; then sed -i 's/WriteLine(greeting)$/WriteLine(greeting);/' Program.cs; echo fixed the semicolon
+            else sed -i 's/= Greeting;/= "Hello, pods!";/' Program.cs; echo fixed the name; fi
+            """);
+
+        var run = project.Build("AgentFix", SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentBaseImage", TestDocker.SdkImage), ("AgentKind", "custom"),
+            ("AgentCommand", "sh;fix.sh")));
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Equal("var greeting = \"Hello, pods!\";\nConsole.WriteLine(greeting);\n", File.ReadAllText(Path.Combine(project.Directory, "Program.cs")));
+        Assert.Contains(run.Messages, m => m.Text == "custom: fixed the semicolon");
+        Assert.Contains(run.Messages, m => m.Text == "custom: fixed the name");
+        Assert.Contains(run.Messages, m => m.Text == "AgentFix for Sample: the build is clean after 2 iterations.");
         Assert.Equal("", TestKubernetes.Leftovers());
     }
 
