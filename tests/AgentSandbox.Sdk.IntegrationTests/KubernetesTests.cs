@@ -617,7 +617,7 @@ public sealed class KubernetesTests
 
         Assert.True(run.Succeeded, run.Log);
         Assert.Equal("", TestKubernetes.Leftovers());
-        Assert.Contains(run.Messages, message => message.Text.StartsWith("Removed 2 containers, 1 secret and 2 networks that builds no longer running left behind", StringComparison.Ordinal));
+        Assert.Contains(run.Messages, message => message.Text.StartsWith("Removed 2 pods, 1 secret and 2 network policies that builds no longer running left behind", StringComparison.Ordinal));
 
         // A pod of ours whose build still runs (this test process's, by its labels) goes only on demand.
         Assert.Equal(0, TestKubernetes.Kubectl("run", $"agentsandbox-test-live-{Guid.NewGuid():N}"[..40], "--image", TestDocker.BaseImage, "--image-pull-policy", "IfNotPresent",

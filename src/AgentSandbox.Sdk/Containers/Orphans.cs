@@ -27,8 +27,8 @@ internal static class Orphans
         {
             var runs = orphans.Select(resource => resource.Labels.GetValueOrDefault(RunIdentity.LabelPrefix + "run")).OfType<string>().Distinct().Order(StringComparer.Ordinal);
             var secrets = orphans.Count(r => r.Kind == ResourceKind.Secret);
-            log.Important($"Removed {Common.Text.Count(orphans.Count(r => r.Kind == ResourceKind.Container), "container")}" +
-                $"{(secrets > 0 ? $", {Common.Text.Count(secrets, "secret")}" : "")} and {Common.Text.Count(orphans.Count(r => r.Kind == ResourceKind.Network), "network")} " +
+            log.Important($"Removed {engine.Count(ResourceKind.Container, orphans.Count(r => r.Kind == ResourceKind.Container))}" +
+                $"{(secrets > 0 ? $", {engine.Count(ResourceKind.Secret, secrets)}" : "")} and {engine.Count(ResourceKind.Network, orphans.Count(r => r.Kind == ResourceKind.Network))} " +
                 $"that builds no longer running left behind (runs {string.Join(", ", runs)}).");
         }
         return orphans.Count;

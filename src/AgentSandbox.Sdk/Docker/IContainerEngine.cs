@@ -14,6 +14,9 @@ internal interface IContainerEngine
     /// <summary>Removes a container (running or not, with its anonymous volumes), a network or an image; one already gone is no error.</summary>
     Task RemoveAsync(EngineResource resource, CancellationToken cancellationToken);
 
+    /// <summary>How many of a kind, in the engine's own words ("2 containers"; "2 pods" on a cluster).</summary>
+    string Count(ResourceKind kind, int count) => Common.Text.Count(count, kind.ToString().ToLowerInvariant());
+
     /// <summary>The container runtimes the engine can run containers with (runc, runsc for gVisor, kata-runtime …).</summary>
     Task<IReadOnlyList<string>> RuntimesAsync(CancellationToken cancellationToken);
 

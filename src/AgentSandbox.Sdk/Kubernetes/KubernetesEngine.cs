@@ -125,6 +125,13 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    public string Count(ResourceKind kind, int count) => kind switch
+    {
+        ResourceKind.Container => Text.Count(count, "pod"),
+        ResourceKind.Network => count == 1 ? "1 network policy" : $"{count} network policies",
+        _ => Text.Count(count, kind.ToString().ToLowerInvariant()),
+    };
+
     public async Task<IReadOnlyList<string>> RuntimesAsync(CancellationToken cancellationToken)
     {
         var classes = await CallAsync("list runtime classes", token => _client.ListRuntimeClassAsync(cancellationToken: token), cancellationToken).ConfigureAwait(false);

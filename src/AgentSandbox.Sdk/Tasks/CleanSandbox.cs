@@ -37,9 +37,9 @@ public sealed class CleanSandbox : AgentSandboxTask
             {
                 await pods.RemoveAsync(resource, cancellationToken).ConfigureAwait(false);
             }
-            log.Important($"AgentSandboxClean: removed {Common.Text.Count(onCluster.Count(r => r.Kind == ResourceKind.Container), "pod")}, " +
-                $"{Common.Text.Count(onCluster.Count(r => r.Kind == ResourceKind.Secret), "secret")} and " +
-                $"{onCluster.Count(r => r.Kind == ResourceKind.Network)} network {(onCluster.Count(r => r.Kind == ResourceKind.Network) == 1 ? "policy" : "policies")} of AgentSandbox's from the cluster {pods.Cluster}.");
+            log.Important($"AgentSandboxClean: removed {pods.Count(ResourceKind.Container, onCluster.Count(r => r.Kind == ResourceKind.Container))}, " +
+                $"{pods.Count(ResourceKind.Secret, onCluster.Count(r => r.Kind == ResourceKind.Secret))} and " +
+                $"{pods.Count(ResourceKind.Network, onCluster.Count(r => r.Kind == ResourceKind.Network))} of AgentSandbox's from the cluster {pods.Cluster}.");
         }
         using var engine = DockerEngine.Connect(DockerHost);
         List<EngineResource> ours;
