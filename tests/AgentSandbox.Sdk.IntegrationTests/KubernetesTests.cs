@@ -34,6 +34,7 @@ public sealed class KubernetesTests
         my ($proxy, $proxy_port) = $ENV{http_proxy} =~ m{^http://([^:/]+):(\d+)} or die "no http_proxy";
         open my $report, '>', 'cluster-report.txt' or die;
         print $report "uid: $<\n";
+        print $report "proxy: $ENV{http_proxy}\n";
         print $report "api: ", request($api, $api_port, "GET /check HTTP/1.1\r\nHost: $api\r\nx-api-key: $ENV{MY_API_KEY}\r\nConnection: close\r\n\r\n"), "\n";
         print $report "refused: ", request($proxy, $proxy_port, "GET http://$ENV{REFUSED}:8080/ HTTP/1.1\r\nHost: $ENV{REFUSED}:8080\r\n\r\n"), "\n";
         print $report "key-seen: ", ($ENV{MY_API_KEY} eq $ENV{KEY_TO_COMPARE} ? "yes" : "no"), "\n";
@@ -104,15 +105,15 @@ public sealed class KubernetesTests
             Assert.True(spec.GetProperty("securityContext").GetProperty("runAsNonRoot").GetBoolean());
             Assert.Equal("RuntimeDefault", spec.GetProperty("securityContext").GetProperty("seccompProfile").GetProperty("type").GetString());
             Assert.Equal(["sandbox"], spec.GetProperty("containers").EnumerateArray().Select(container => container.GetProperty("name").GetString()));
-            // The proxy in a pod of its own, which the sandbox's pod alone may reach, by its address in the hosts file.
+            // The proxy in a pod of its own, which the sandbox's pod alone may reach.
             var podName = pod.GetProperty("metadata").GetProperty("name").GetString()!;
             var items = pods.SelectMany(snapshot => snapshot.RootElement.GetProperty("items").EnumerateArray()).ToList();
             var proxy = items.First(item => item.GetProperty("kind").GetString() == "Pod" && item.GetProperty("metadata").GetProperty("name").GetString() == podName + "-egress");
             Assert.Equal(["egress"], proxy.GetProperty("spec").GetProperty("containers").EnumerateArray().Select(container => container.GetProperty("name").GetString()));
-            Assert.Equal(["agentsandbox-egress"], spec.GetProperty("hostAliases")[0].GetProperty("hostnames").EnumerateArray().Select(host => host.GetString()));
+            // The agent reached the proxy at its pod's address, which it was told when it started.
             var proxyAddress = items.Where(item => item.GetProperty("metadata").GetProperty("name").GetString() == podName + "-egress" && item.GetProperty("kind").GetString() == "Pod")
                 .Select(item => item.GetProperty("status").TryGetProperty("podIP", out var ip) ? ip.GetString() : null).First(ip => ip is not null);
-            Assert.Equal(proxyAddress, spec.GetProperty("hostAliases")[0].GetProperty("ip").GetString());
+            Assert.Equal($"http://{proxyAddress}:3128", report["proxy"]);
             var policies = items.Where(item => item.GetProperty("kind").GetString() == "NetworkPolicy").Select(item => item.GetProperty("metadata").GetProperty("name").GetString()).ToHashSet();
             Assert.Contains(podName, policies);
             Assert.Contains(podName + "-egress", policies);

@@ -67,24 +67,21 @@ public sealed class DryRunTests
         Assert.StartsWith("kubectl apply --namespace agents -f - <<'EOF'\napiVersion: v1\nkind: Secret\n", apply);
         Assert.Contains("\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n", apply);
         Assert.Contains("ANTHROPIC_API_KEY: $ANTHROPIC_API_KEY", apply);
-        // The proxy's pod first, with its configuration by name: the sandbox's pod is made with its address.
+        // Both pods at once, the proxy's with its configuration by name.
         Assert.Contains("\n---\napiVersion: v1\nkind: Pod\n", apply);
-        Assert.Contains("name: agentsandbox-agentrun-agent-", apply);
         Assert.Contains("-egress\n", apply);
-        Assert.StartsWith("kubectl wait --namespace agents --for=condition=Ready pod/agentsandbox-agentrun-agent-", commands[4]);
-        Assert.EndsWith("-egress", commands[1]);
-        Assert.Matches("^proxy_address=\\$\\(kubectl get --namespace agents pod/agentsandbox-agentrun-agent-[0-9a-f]+-egress --output jsonpath='\\{\\.status\\.podIP\\}'\\)$", commands[2]);
-        var pod = commands[3];
-        Assert.StartsWith("sed \"s/PROXY_POD_ADDRESS/$proxy_address/\" <<'EOF' | kubectl apply --namespace agents -f -\napiVersion: v1\nkind: Pod\n", pod);
-        Assert.Contains("ip: PROXY_POD_ADDRESS\n", pod);
-        Assert.Contains("image: registry.example.com/team/agentsandbox@<digest the push printed>", pod);
-        Assert.Contains("runAsNonRoot: true", pod);
+        Assert.Contains("image: registry.example.com/team/agentsandbox@<digest the push printed>", apply);
+        Assert.Contains("runAsNonRoot: true", apply);
+        Assert.DoesNotContain("hostAliases", apply);
         Assert.DoesNotContain("sk-fake-key", string.Join("\n", commands));
-        Assert.StartsWith("kubectl wait --namespace agents --for=condition=Ready pod/agentsandbox-agentrun-agent-", commands[4]);
-        Assert.Matches("^kubectl exec --stdin --namespace agents agentsandbox-agentrun-agent-[0-9a-f]+ --container sandbox -- sh -c 'tar -x .*' < workspace.tar$", commands[5]);
-        Assert.Contains("--container sandbox -- sh -c 'cd \"$0\" || exit 127; \"$@\" < /dev/null; status=$?;", commands[6]);
-        Assert.EndsWith(" > returned.tar", commands[7]);
-        Assert.Matches("^kubectl delete --namespace agents --grace-period=0 pod/(?<pod>agentsandbox-agentrun-agent-[0-9a-f]+) pod/\\k<pod>-egress secret/\\k<pod>-secrets networkpolicy/\\k<pod> networkpolicy/\\k<pod>-egress$", commands[8]);
-        Assert.Equal(9, commands.Count);
+        Assert.Matches("^kubectl wait --namespace agents --for=condition=Ready pod/(?<pod>agentsandbox-agentrun-agent-[0-9a-f]+) pod/\\k<pod>-egress$", commands[1]);
+        Assert.Matches("^kubectl exec --stdin --namespace agents agentsandbox-agentrun-agent-[0-9a-f]+ --container sandbox -- sh -c 'tar -x .*' < workspace.tar$", commands[2]);
+        // The agent is told the proxy pod's address when it starts.
+        Assert.Matches("^proxy_address=\\$\\(kubectl get --namespace agents pod/agentsandbox-agentrun-agent-[0-9a-f]+-egress --output jsonpath='\\{\\.status\\.podIP\\}'\\)$", commands[3]);
+        Assert.Contains("--container sandbox -- sh -c 'cd \"$0\" || exit 127; \"$@\" < /dev/null; status=$?;", commands[4]);
+        Assert.Contains(" env 'ANTHROPIC_BASE_URL=http://'\"$proxy_address\"':3129' 'HTTPS_PROXY=http://'\"$proxy_address\"':3128' ", commands[4]);
+        Assert.EndsWith(" > returned.tar", commands[5]);
+        Assert.Matches("^kubectl delete --namespace agents --grace-period=0 pod/(?<pod>agentsandbox-agentrun-agent-[0-9a-f]+) pod/\\k<pod>-egress secret/\\k<pod>-secrets networkpolicy/\\k<pod> networkpolicy/\\k<pod>-egress$", commands[6]);
+        Assert.Equal(7, commands.Count);
     }
 }

@@ -101,7 +101,7 @@ public sealed class KubernetesTests : IDisposable
     [Fact]
     public void The_pod_is_held_open_locked_down_and_holds_no_value_of_a_variable()
     {
-        var pod = PodSpecs.Pod(Request(), Request().Files!, "10.1.2.3");
+        var pod = PodSpecs.Pod(Request(), Request().Files!);
         var text = k8s.KubernetesJson.Serialize(pod);
 
         Assert.DoesNotContain("agentsandbox-caller-token", text);
@@ -125,10 +125,24 @@ public sealed class KubernetesTests : IDisposable
         Assert.Equal("Memory", pod.Spec.Volumes.Single(volume => volume.Name == "workspace").EmptyDir.Medium);
         Assert.Equal(["/workspace", "/tmp"], sandbox.VolumeMounts.Select(mount => mount.MountPath));
         Assert.DoesNotContain(pod.Spec.Volumes, volume => volume.Secret is not null);
-        // The proxy's name is the proxy pod's address.
-        Assert.Equal("10.1.2.3", Assert.Single(pod.Spec.HostAliases).Ip);
-        Assert.Equal(["agentsandbox-egress"], pod.Spec.HostAliases[0].Hostnames);
-        Assert.Null(PodSpecs.Pod(Request(egress: false), Request().Files!, null).Spec.HostAliases);
+        Assert.Null(pod.Spec.HostAliases);
+    }
+
+    [Fact]
+    public void The_agent_is_told_the_proxy_pods_address_in_every_variable_that_names_the_proxy_and_only_those()
+    {
+        var request = Request() with
+        {
+            Environment = new Dictionary<string, string>
+            {
+                ["ANTHROPIC_API_KEY"] = "agentsandbox-caller-token", ["HTTPS_PROXY"] = "http://agentsandbox-egress:3128",
+                ["ANTHROPIC_BASE_URL"] = "http://agentsandbox-egress:3129", ["no_proxy"] = "agentsandbox-egress,localhost,127.0.0.1", ["HOME"] = "/home/agent",
+            },
+        };
+
+        Assert.Equal(["env", "ANTHROPIC_BASE_URL=http://10.1.2.3:3129", "HTTPS_PROXY=http://10.1.2.3:3128", "no_proxy=10.1.2.3,localhost,127.0.0.1", "claude", "-p", "hi"],
+            KubernetesEngine.AgentCommand(request, "10.1.2.3"));
+        Assert.Equal(["claude", "-p", "hi"], KubernetesEngine.AgentCommand(request with { Egress = null }, null));
     }
 
     [Fact]
@@ -161,7 +175,7 @@ public sealed class KubernetesTests : IDisposable
     public void With_an_allowlist_the_sandboxs_pod_reaches_its_proxys_pod_only_and_the_proxy_takes_connections_from_it_only()
     {
         var request = Request();
-        var sandbox = PodSpecs.Pod(request, request.Files!, "10.1.2.3").Metadata.Labels;
+        var sandbox = PodSpecs.Pod(request, request.Files!).Metadata.Labels;
         var proxy = PodSpecs.ProxyPod(request, request.Egress!, request.Files!.Owner).Metadata.Labels;
         var policy = PodSpecs.Policy(request).Spec;
         var proxyPolicy = PodSpecs.ProxyPolicy(request).Spec;
@@ -192,7 +206,7 @@ public sealed class KubernetesTests : IDisposable
     [Fact]
     public void Labels_a_cluster_cannot_take_are_annotations_only_and_every_label_is_an_annotation()
     {
-        var metadata = PodSpecs.Pod(Request(), Request().Files!, null).Metadata;
+        var metadata = PodSpecs.Pod(Request(), Request().Files!).Metadata;
 
         Assert.Equal("0.1.0", metadata.Labels["org.agentsandbox.version"]);
         Assert.False(metadata.Labels.ContainsKey("org.agentsandbox.project"));
@@ -285,7 +299,7 @@ public sealed class KubernetesTests : IDisposable
         var request = Request();
         var keys = new SecretKeys("team-keys", ["ANTHROPIC_API_KEY"], "/var/run/agentsandbox-keys");
         var proxy = PodSpecs.ProxyPod(request, request.Egress! with { ClusterKeys = keys }, request.Files!.Owner);
-        var sandbox = PodSpecs.Pod(request with { Egress = request.Egress! with { ClusterKeys = keys } }, request.Files!, "10.1.2.3");
+        var sandbox = PodSpecs.Pod(request with { Egress = request.Egress! with { ClusterKeys = keys } }, request.Files!);
 
         var volume = proxy.Spec.Volumes.Single(volume => volume.Secret?.SecretName == "team-keys").Secret;
         Assert.Equal([("ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")], volume.Items.Select(item => (item.Key, item.Path)));

@@ -153,25 +153,20 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
             await CallAsync("create a secret", token => _client.CreateNamespacedSecretAsync(PodSpecs.Secret(request), _namespace, cancellationToken: token), cancellationToken).ConfigureAwait(false);
             await CallAsync("create a network policy", token => _client.CreateNamespacedNetworkPolicyAsync(PodSpecs.Policy(request), _namespace, cancellationToken: token), cancellationToken).ConfigureAwait(false);
             var proxy = (Task<V1Pod>?)null;
-            var proxyAddress = (string?)null;
             if (request.Egress is { } allowlist)
             {
-                // The proxy's pod first: the sandbox's pod is made with its address, and both start at once.
+                // Both pods start at once: the agent is told the proxy's address when it starts, not the pod.
                 await CallAsync("create a network policy", token => _client.CreateNamespacedNetworkPolicyAsync(PodSpecs.ProxyPolicy(request), _namespace, cancellationToken: token), cancellationToken).ConfigureAwait(false);
                 await CallAsync("create a pod", token => _client.CreateNamespacedPodAsync(PodSpecs.ProxyPod(request, allowlist, files.Owner), _namespace, cancellationToken: token), cancellationToken).ConfigureAwait(false);
-                proxyAddress = (await WaitAsync(request.GatewayName, allowlist.Image, pod => pod.Status?.PodIP is { Length: > 0 }, cancellationToken).ConfigureAwait(false)).Status.PodIP;
                 proxy = WaitAsync(request.GatewayName, allowlist.Image, IsRunning, proxyStarting.Token);
             }
-            await CallAsync("create a pod", token => _client.CreateNamespacedPodAsync(PodSpecs.Pod(request, files, proxyAddress), _namespace, cancellationToken: token), cancellationToken).ConfigureAwait(false);
+            await CallAsync("create a pod", token => _client.CreateNamespacedPodAsync(PodSpecs.Pod(request, files), _namespace, cancellationToken: token), cancellationToken).ConfigureAwait(false);
             var running = await WaitAsync(request.Name, request.Image, IsRunning, cancellationToken).ConfigureAwait(false);
-            if (proxy is not null)
-            {
-                await proxy.ConfigureAwait(false);
-            }
+            var proxyAddress = proxy is null ? null : (await proxy.ConfigureAwait(false)).Status.PodIP;
             try
             {
                 var placement = new ContainerPlacement(_namespace, request.Name, running.Spec?.NodeName);
-                return await RunInPodAsync(request, files, gateway, onStdout, onStderr, stop, cancellationToken).ConfigureAwait(false) with { Placement = placement };
+                return await RunInPodAsync(request, files, gateway, proxyAddress, onStdout, onStderr, stop, cancellationToken).ConfigureAwait(false) with { Placement = placement };
             }
             catch (AgentSandboxException failure) when (Diagnostics.IsClusterUnreachable(failure) || failure.Code == "AGS2007")
             {
@@ -199,6 +194,10 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
         }
     }
 
+    /// <summary>The request's command, with the proxy's variables at its pod's address in front of it when it has one.</summary>
+    internal static IReadOnlyList<string> AgentCommand(ContainerRequest request, string? proxyAddress) =>
+        proxyAddress is null ? request.Command : ["env", .. PodSpecs.AtProxyAddress(request, proxyAddress), .. request.Command];
+
     private static bool IsRunning(V1Pod pod) =>
         pod.Status?.ContainerStatuses is { Count: > 0 } statuses && statuses.All(status => status.State?.Running is not null);
 
@@ -206,7 +205,8 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
     /// The running pod's part: the files in, the command with its output pumped, the files back. A stop or a
     /// cancellation deletes the pod from outside: nothing the agent could have replaced in it takes part.
     /// </summary>
-    private async Task<ContainerExit> RunInPodAsync(ContainerRequest request, ContainerFiles files, ProxyLines? gateway,
+    /// <param name="proxyAddress">The egress proxy pod's address; null without one.</param>
+    private async Task<ContainerExit> RunInPodAsync(ContainerRequest request, ContainerFiles files, ProxyLines? gateway, string? proxyAddress,
         Action<string> onStdout, Action<string> onStderr, CancellationToken stop, CancellationToken cancellationToken)
     {
         using var kill = CancellationTokenSource.CreateLinkedTokenSource(stop, cancellationToken);
@@ -244,7 +244,7 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
         {
             // Never the exec's own standard input: a cluster's is a pipe that does not end, which a CLI that reads
             // standard input when it is no terminal (Codex) would wait on for ever.
-            code = await ExecAsync(request.Name, HeldContainer.Command(request.Command, request.WorkingDirectory, request.Stdin is null ? "/dev/null" : HeldContainer.InputFile), null,
+            code = await ExecAsync(request.Name, HeldContainer.Command(AgentCommand(request, proxyAddress), request.WorkingDirectory, request.Stdin is null ? "/dev/null" : HeldContainer.InputFile), null,
                 (output, token) => PumpAsync(output, stdout, token), (error, token) => PumpAsync(error, stderr, token), kill.Token, abandon.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (lost is not null)

@@ -26,31 +26,26 @@ internal static class PodCommands
         }
         string Exec(IReadOnlyList<string> command, bool input) =>
             Text.CommandLine(["kubectl", "exec", .. input ? ["--stdin"] : (string[])[], "--namespace", space, request.Name, "--container", KubernetesEngine.SandboxContainer, "--", .. command]);
+        first.Add(PodSpecs.Pod(byName, files));
         List<string> commands =
         [
             $"kubectl apply --namespace {space} -f - <<'EOF'\n{Yaml(first)}\nEOF",
-        ];
-        if (byName.Egress is not null)
-        {
-            // The sandbox's pod is made with the proxy pod's address.
-            commands.Add($"kubectl wait --namespace {space} --for=condition=Ready pod/{request.GatewayName}");
-            commands.Add($"proxy_address=$(kubectl get --namespace {space} pod/{request.GatewayName} --output jsonpath='{{.status.podIP}}')");
-            commands.Add($"sed \"s/{ProxyAddress}/$proxy_address/\" <<'EOF' | kubectl apply --namespace {space} -f -\n{Yaml([PodSpecs.Pod(byName, files, ProxyAddress)])}\nEOF");
-        }
-        else
-        {
-            commands.Add($"kubectl apply --namespace {space} -f - <<'EOF'\n{Yaml([PodSpecs.Pod(byName, files, null)])}\nEOF");
-        }
-        commands.AddRange(
-        [
-            $"kubectl wait --namespace {space} --for=condition=Ready pod/{request.Name}",
+            $"kubectl wait --namespace {space} --for=condition=Ready pod/{request.Name}{(request.Egress is null ? "" : $" pod/{request.GatewayName}")}",
             Exec(HeldContainer.CopyIn(files.Folder), input: true) + " < workspace.tar",
-        ]);
+        ];
         if (request.Stdin is { } stdin)
         {
             commands.Add(Exec(HeldContainer.SaveInput(System.Text.Encoding.UTF8.GetByteCount(stdin)), input: true) + " < prompt.txt");
         }
-        commands.Add(Exec(HeldContainer.Command(request.Command, request.WorkingDirectory, request.Stdin is null ? "/dev/null" : HeldContainer.InputFile), input: false));
+        var command = Exec(HeldContainer.Command(KubernetesEngine.AgentCommand(request, request.Egress is null ? null : ProxyAddress), request.WorkingDirectory,
+            request.Stdin is null ? "/dev/null" : HeldContainer.InputFile), input: false);
+        if (request.Egress is not null)
+        {
+            // The agent is told the proxy pod's address when it starts.
+            commands.Add($"proxy_address=$(kubectl get --namespace {space} pod/{request.GatewayName} --output jsonpath='{{.status.podIP}}')");
+            command = command.Replace(ProxyAddress, "'\"$proxy_address\"'", StringComparison.Ordinal);
+        }
+        commands.Add(command);
         if (files.Received is not null)
         {
             commands.Add(Exec(HeldContainer.CopyOut(files.Folder, files.ChangedOnly), input: false) + " > returned.tar");
@@ -61,6 +56,6 @@ internal static class PodCommands
         return commands;
     }
 
-    /// <summary>Where the sandbox pod's hosts entry takes the proxy pod's address, which exists once that pod does.</summary>
-    private const string ProxyAddress = "PROXY_POD_ADDRESS";
+    /// <summary>The proxy pod's address in the agent's command: it makes each argument it is in quoted, and then becomes $proxy_address outside the quotes.</summary>
+    private const string ProxyAddress = "<proxy pod address>";
 }

@@ -19,8 +19,7 @@ internal static partial class PodSpecs
     /// <summary>The Secret's name for a pod: its variables and the proxy's configuration.</summary>
     public static string SecretName(ContainerRequest request) => request.Name + "-secrets";
 
-    /// <param name="proxyAddress">The egress proxy pod's address, which the proxy's name resolves to; null without one.</param>
-    public static V1Pod Pod(ContainerRequest request, ContainerFiles files, string? proxyAddress)
+    public static V1Pod Pod(ContainerRequest request, ContainerFiles files)
     {
         var owner = files.Owner;
         var volumes = new List<V1Volume>
@@ -51,10 +50,7 @@ internal static partial class PodSpecs
             Resources = Resources(request.Limits.MemoryBytes, request.Limits.Cpus),
             VolumeMounts = mounts,
         };
-        var hostAliases = request.Egress is { } egress && proxyAddress is not null
-            ? new List<V1HostAlias> { new() { Ip = proxyAddress, Hostnames = [egress.Alias] } }
-            : null;
-        return LockedPod(request.Name, request, owner, request.Runtime, sandbox, volumes, hostAliases);
+        return LockedPod(request.Name, request, owner, request.Runtime, sandbox, volumes);
     }
 
     /// <summary>
@@ -103,11 +99,23 @@ internal static partial class PodSpecs
             proxy.VolumeMounts.Add(new V1VolumeMount { Name = "cluster-keys", MountPath = keys.Folder, ReadOnlyProperty = true });
         }
         // The proxy needs no sandboxing runtime: it runs our code only.
-        return LockedPod(request.GatewayName, request with { Labels = WithPurpose(request.Labels, ProxyPurpose) }, new Project.HostUser(user, user), null, proxy, volumes, null);
+        return LockedPod(request.GatewayName, request with { Labels = WithPurpose(request.Labels, ProxyPurpose) }, new Project.HostUser(user, user), null, proxy, volumes);
     }
 
+    /// <summary>
+    /// The variables that name the proxy (its URL, the agent's base URL, NO_PROXY), with its pod's address for its
+    /// name, as NAME=value for env in front of the command: the pods start together, so the sandbox's is made before
+    /// the proxy's has an address, and a pod's hosts file is not the agent's to change. None of them is a secret.
+    /// </summary>
+    public static IReadOnlyList<string> AtProxyAddress(ContainerRequest request, string address) =>
+        request.Egress is { } egress
+            ? [.. request.Environment.Where(variable => variable.Value.Contains(egress.Alias, StringComparison.Ordinal))
+                .OrderBy(variable => variable.Key, StringComparer.Ordinal)
+                .Select(variable => $"{variable.Key}={variable.Value.Replace(egress.Alias, address, StringComparison.Ordinal)}")]
+            : [];
+
     private static V1Pod LockedPod(string name, ContainerRequest request, Project.HostUser user, string? runtime, V1Container container,
-        List<V1Volume> volumes, List<V1HostAlias>? hostAliases) => new()
+        List<V1Volume> volumes) => new()
     {
         ApiVersion = "v1",
         Kind = "Pod",
@@ -126,7 +134,6 @@ internal static partial class PodSpecs
                 RunAsNonRoot = true,
                 SeccompProfile = new V1SeccompProfile { Type = "RuntimeDefault" },
             },
-            HostAliases = hostAliases,
             Containers = [container],
             Volumes = volumes,
         },
