@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Formats.Tar;
 using System.Text;
 using System.Text.Json;
+using k8s;
 using AgentSandbox.Docker;
 using AgentSandbox.Errors;
 using AgentSandbox.Kubernetes;
@@ -783,6 +784,82 @@ public sealed class KubernetesTests
         Assert.Contains("'agentsandbox-test/never-built:missing'", error.Message);
         Assert.Contains("AgentImageRegistry", error.Message);
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(30), $"it took {stopwatch.Elapsed.TotalSeconds:0} s");
+        Assert.Equal("", TestKubernetes.Leftovers());
+    }
+
+    /// <summary>
+    /// A container the kubelet cannot start yet is tried again: the run's Secret taken away before the kubelet reads
+    /// it gives CreateContainerConfigError, as a busy node's "failed to sync secret cache" does. Put back, the kubelet's
+    /// next try starts the container and the run goes on; never put back, the run is AGS2007 once the grace is over.
+    /// </summary>
+    [KubernetesTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_container_the_kubelet_cannot_start_yet_is_waited_for_and_AGS2007_only_once_it_keeps_failing(bool putBack)
+    {
+        using var environment = TestKubernetes.Scope();
+        using var engine = KubernetesEngine.Connect(TestKubernetes.Namespace, null);
+        using var client = new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(TestKubernetes.Kubeconfig));
+        var name = $"agentsandbox-test-start-{Guid.NewGuid():N}";
+        var request = new ContainerRequest(name, TestDocker.BaseImage, ["sh", "-c", "echo \"greeting: $GREETING\""],
+            new Dictionary<string, string> { ["GREETING"] = "hello from the Secret" }, "/workspace", [], "bridge",
+            new Dictionary<string, string> { ["org.agentsandbox.version"] = "test" }, new ContainerLimits(true, true, 64, true, 256L * 1024 * 1024))
+        {
+            Files = new ContainerFiles(EmptyWorkspace, "/workspace", new Project.HostUser(1000, 1000)),
+        };
+        var secretName = PodSpecs.SecretName(request);
+        using var done = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var takeAway = Task.Run(async () =>
+        {
+            k8s.Models.V1Secret? secret = null;
+            while (secret is null)
+            {
+                try
+                {
+                    secret = await client.ReadNamespacedSecretAsync(secretName, TestKubernetes.Namespace, cancellationToken: done.Token);
+                }
+                catch (k8s.Autorest.HttpOperationException missing) when (missing.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+                {
+                    await Task.Delay(5, done.Token);
+                }
+            }
+            await client.DeleteNamespacedSecretAsync(secretName, TestKubernetes.Namespace, cancellationToken: done.Token);
+            while (true)
+            {
+                var pods = await client.ListNamespacedPodAsync(TestKubernetes.Namespace, fieldSelector: $"metadata.name={name}", cancellationToken: done.Token);
+                if (pods.Items.SelectMany(pod => pod.Status?.ContainerStatuses ?? []).Any(status => status.State?.Waiting?.Reason == "CreateContainerConfigError"))
+                {
+                    break;
+                }
+                await Task.Delay(100, done.Token);
+            }
+            if (putBack)
+            {
+                secret.Metadata.ResourceVersion = null;
+                secret.Metadata.Uid = null;
+                await client.CreateNamespacedSecretAsync(secret, TestKubernetes.Namespace, cancellationToken: done.Token);
+            }
+        });
+        var output = new StringBuilder();
+        var stopwatch = Stopwatch.StartNew();
+
+        var run = engine.RunContainerAsync(request, line => output.AppendLine(line), _ => { }, CancellationToken.None, done.Token);
+        await takeAway;
+
+        if (putBack)
+        {
+            var exit = await run;
+            Assert.True(exit.Code == 0, output.ToString());
+            Assert.Contains("greeting: hello from the Secret", output.ToString());
+        }
+        else
+        {
+            var error = await Assert.ThrowsAsync<AgentSandboxException>(() => run);
+            Assert.True(error.Code == "AGS2007", error.Code + ": " + error.Message);
+            Assert.Contains("CreateContainerConfigError", error.Message);
+            Assert.Contains($"for {Diagnostics.ContainerStartGrace.TotalSeconds:0} s", error.Message);
+            Assert.True(stopwatch.Elapsed > Diagnostics.ContainerStartGrace, $"it took {stopwatch.Elapsed.TotalSeconds:0} s");
+        }
         Assert.Equal("", TestKubernetes.Leftovers());
     }
 

@@ -4,6 +4,7 @@ using AgentSandbox.Errors;
 using AgentSandbox.Kubernetes;
 using AgentSandbox.Sdk.Tests.TestSupport;
 using AgentSandbox.Spec;
+using k8s.Models;
 
 namespace AgentSandbox.Sdk.Tests;
 
@@ -305,6 +306,29 @@ public sealed class KubernetesTests : IDisposable
         Assert.Equal([("ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")], volume.Items.Select(item => (item.Key, item.Path)));
         Assert.Contains(proxy.Spec.Containers[0].VolumeMounts, mount => mount.MountPath == "/var/run/agentsandbox-keys" && mount.ReadOnlyProperty == true);
         Assert.DoesNotContain("team-keys", k8s.KubernetesJson.Serialize(sandbox));
+    }
+
+    [Fact]
+    public void A_pod_that_runs_and_is_ready_is_not_gone_and_any_other_says_why_in_the_clusters_words()
+    {
+        static V1Pod Pod(string phase, string? ready = "True", string? reason = null, string? message = null, bool deleting = false) => new()
+        {
+            Metadata = new V1ObjectMeta { Name = "p", DeletionTimestamp = deleting ? DateTime.UtcNow : null },
+            Spec = new V1PodSpec { NodeName = "node-1" },
+            Status = new V1PodStatus
+            {
+                Phase = phase, Reason = reason, Message = message,
+                Conditions = ready is null ? null : [new V1PodCondition { Type = "Ready", Status = ready }],
+            },
+        };
+
+        Assert.Null(KubernetesEngine.WhyGone(Pod("Running")));
+        Assert.Null(KubernetesEngine.WhyGone(Pod("Running", ready: null)));
+        Assert.Equal("it is no longer ready: its node node-1 stopped answering, or its container ended", KubernetesEngine.WhyGone(Pod("Running", ready: "Unknown")));
+        Assert.Equal("it is being deleted (Terminated), on node node-1", KubernetesEngine.WhyGone(Pod("Running", reason: "Terminated", deleting: true)));
+        Assert.Equal("Evicted The node was low on memory. on node node-1", KubernetesEngine.WhyGone(Pod("Failed", reason: "Evicted", message: "The node was low on memory.")));
+        Assert.Equal("phase Succeeded on node node-1", KubernetesEngine.WhyGone(Pod("Succeeded")));
+        Assert.Equal("Evicted \\u001b[31mred on node node-1", KubernetesEngine.WhyGone(Pod("Failed", reason: "Evicted", message: "\u001b[31mred")));
     }
 
     [Theory]

@@ -224,6 +224,9 @@ internal static class Diagnostics
     public static AgentSandboxException PodNotScheduled(string pod, string reason) => new("AGS4028",
         $"No node of the cluster took the sandbox's pod {pod} within {PodSchedulingTimeout.TotalSeconds:0} s ({reason.TrimEnd('.')}), so nothing was run: lower AgentMemoryLimit or AgentCpuLimit, or run fewer at once (-m).");
 
+    /// <summary>How long a pod's container may fail to start while its kubelet tries again (at least twice).</summary>
+    public static readonly TimeSpan ContainerStartGrace = TimeSpan.FromSeconds(35);
+
     /// <summary>How long a pod may wait for a node that has room for it.</summary>
     public static readonly TimeSpan PodSchedulingTimeout = TimeSpan.FromSeconds(60);
 

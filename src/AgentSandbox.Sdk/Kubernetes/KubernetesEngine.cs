@@ -313,20 +313,9 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
                 {
                     continue;
                 }
-                var node = pod.Spec?.NodeName ?? "unknown";
-                if (pod.Metadata.DeletionTimestamp is not null)
+                if (WhyGone(pod) is { } why)
                 {
-                    lost($"it is being deleted{(pod.Status?.Reason is { Length: > 0 } reason ? $" ({reason})" : "")}, on node {node}");
-                    return;
-                }
-                if (pod.Status?.Phase != "Running")
-                {
-                    lost(Text.Loggable($"{pod.Status?.Reason ?? "phase " + (pod.Status?.Phase ?? "unknown")} {pod.Status?.Message}".Trim() + $" on node {node}"));
-                    return;
-                }
-                if (pod.Status.Conditions?.FirstOrDefault(condition => condition.Type == "Ready") is { Status: "False" or "Unknown" })
-                {
-                    lost($"it is no longer ready: its node {node} stopped answering, or its container ended");
+                    lost(why);
                     return;
                 }
             }
@@ -334,6 +323,25 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>Why a pod that ran the agent no longer does, in the cluster's words; null while it runs and is ready.</summary>
+    internal static string? WhyGone(V1Pod pod)
+    {
+        var node = pod.Spec?.NodeName ?? "unknown";
+        if (pod.Metadata?.DeletionTimestamp is not null)
+        {
+            return $"it is being deleted{(pod.Status?.Reason is { Length: > 0 } reason ? $" ({Text.Loggable(reason)})" : "")}, on node {node}";
+        }
+        if (pod.Status?.Phase != "Running")
+        {
+            return Text.Loggable($"{pod.Status?.Reason ?? "phase " + (pod.Status?.Phase ?? "unknown")} {pod.Status?.Message}".Trim() + $" on node {node}");
+        }
+        if (pod.Status.Conditions?.FirstOrDefault(condition => condition.Type == "Ready") is { Status: "False" or "Unknown" })
+        {
+            return $"it is no longer ready: its node {node} stopped answering, or its container ended";
+        }
+        return null;
     }
 
     /// <summary>Whether the pod is there and running, not deleted or being deleted.</summary>
@@ -353,16 +361,18 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
 
     /// <summary>
     /// Until the pod is as <paramref name="ready"/> wants it (its containers running, or an address). An image the
-    /// node cannot pull, a container that cannot start, a pod no node takes and a pod that ends first are each a coded
-    /// error as soon as the cluster says so, never a hang.
+    /// node cannot pull, a pod that ends first, a container that still cannot start after
+    /// <see cref="Diagnostics.ContainerStartGrace"/> and a pod no node takes are each a coded error, never a hang.
     /// </summary>
     private async Task<V1Pod> WaitAsync(string name, string image, Func<V1Pod, bool> ready, CancellationToken cancellationToken)
     {
         var unscheduledSince = (DateTime?)null;
+        var refusedSince = (DateTime?)null;
         while (true)
         {
             var pod = await CallAsync("read a pod", token => _client.ReadNamespacedPodAsync(name, _namespace, cancellationToken: token), cancellationToken).ConfigureAwait(false);
             var statuses = pod.Status?.ContainerStatuses ?? [];
+            var refused = false;
             foreach (var status in statuses)
             {
                 if (status.State?.Waiting is { Reason: { } reason } waiting)
@@ -372,15 +382,28 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
                     {
                         throw Diagnostics.ImageNotPullable(status.Image ?? image, said);
                     }
+                    // The kubelet tries these again, and some pass on their own: a busy node's kubelet that has not
+                    // yet read the run's Secret says "failed to sync secret cache" once, and starts the container
+                    // at its next try, 10 to 15 s later.
                     if (reason is "CreateContainerConfigError" or "CreateContainerError" or "RunContainerError")
                     {
-                        throw Diagnostics.ClusterRefused(Cluster, $"start the container {status.Name} of the pod {name}", said);
+                        refused = true;
+                        refusedSince ??= DateTime.UtcNow;
+                        if (DateTime.UtcNow - refusedSince > Diagnostics.ContainerStartGrace)
+                        {
+                            throw Diagnostics.ClusterRefused(Cluster,
+                                $"start the container {status.Name} of the pod {name} for {Diagnostics.ContainerStartGrace.TotalSeconds:0} s", said);
+                        }
                     }
                 }
                 if (status.State?.Terminated is { } ended)
                 {
                     throw Diagnostics.PodLost(name, $"its container {status.Name} ended: {ended.Reason ?? "exit code " + ended.ExitCode.ToString(CultureInfo.InvariantCulture)}");
                 }
+            }
+            if (!refused)
+            {
+                refusedSince = null;
             }
             if (pod.Status?.Phase is "Failed" or "Succeeded")
             {
@@ -410,8 +433,7 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
         try
         {
             var pod = await _client.ReadNamespacedPodAsync(name, _namespace, cancellationToken: quick.Token).ConfigureAwait(false);
-            var why = pod.Status?.Reason is { Length: > 0 } reason ? $"{reason}: {pod.Status.Message}" : $"phase {pod.Status?.Phase ?? "unknown"}";
-            return Diagnostics.PodLost(name, Text.Loggable($"{why} on node {pod.Spec?.NodeName ?? "unknown"}"));
+            return Diagnostics.PodLost(name, WhyGone(pod) ?? $"its connection ended while it still runs, on node {pod.Spec?.NodeName ?? "unknown"}");
         }
         catch (HttpOperationException gone) when (gone.Response.StatusCode == HttpStatusCode.NotFound)
         {
