@@ -29,7 +29,8 @@ public sealed class StoppingTests
         Assert.True(WaitFor(() => Has(output, "custom: started"), TimeSpan.FromMinutes(3)), output.ToString());
         var stopwatch = Stopwatch.StartNew();
         Shell.Run("kill", $"-{signal}", build.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Assert.True(WaitFor(() => Shell.LeftoverContainers(project.Directory) == "" && TestNetwork.Leftovers(project.Directory) == "", TimeSpan.FromSeconds(30)));
+        Assert.True(WaitFor(() => Shell.LeftoverContainers(project.Directory) == "" && TestNetwork.Leftovers(project.Directory) == "", TimeSpan.FromSeconds(30)),
+            $"after 30 s: containers [{Shell.LeftoverContainers(project.Directory)}], networks [{TestNetwork.Leftovers(project.Directory)}], the build {(build.HasExited ? "ended" : "still running")}; it said:\n{output}");
         var cleanedUp = stopwatch.Elapsed;
         Assert.True(build.WaitForExit(TimeSpan.FromSeconds(30)), output.ToString());
         build.WaitForExit();
