@@ -114,6 +114,64 @@ public sealed class CheckpointTests : IDisposable
         Assert.Contains("refs/agentsandbox/run3", Git("for-each-ref", "refs/agentsandbox/"));
     }
 
+    [Fact]
+    public void A_file_changed_since_the_users_index_was_written_is_recorded_as_it_is_now()
+    {
+        Git("init", "-q");
+        Tree();
+        Git("add", "-A");
+        Git("commit", "-q", "-m", "first");
+        // Same size, a moment later: only its content says it changed.
+        _temp.Write("Committed.cs", "COMMITTED\n");
+        File.SetLastWriteTimeUtc(_temp.Combine("Committed.cs"), DateTime.UtcNow.AddSeconds(5));
+        var index = File.ReadAllBytes(_temp.Combine(".git/index"));
+
+        Checkpoint.Create(_temp.Path, "run1", keep: 10, directory: Checkpoints);
+        _temp.Write("Committed.cs", "the agent's\n");
+        Checkpoint.Find("run1", Checkpoints)!.Restore();
+
+        Assert.Equal("COMMITTED\n", File.ReadAllText(_temp.Combine("Committed.cs")));
+        Assert.Equal(index, File.ReadAllBytes(_temp.Combine(".git/index")));
+    }
+
+    [Fact]
+    public void The_checkpoints_of_a_workspace_that_is_gone_go_with_the_next_checkpoint_of_any()
+    {
+        using var gone = new TempDirectory();
+        gone.Write("Program.cs", "gone\n");
+        var old = Checkpoint.Create(gone.Path, "gone1", keep: 10, directory: Checkpoints);
+        Assert.True(File.Exists(old.Archive));
+        Tree();
+        Checkpoint.Create(_temp.Path, "kept1", keep: 10, directory: Checkpoints);
+        Assert.NotNull(Checkpoint.Find("gone1", Checkpoints));
+
+        gone.Dispose();
+        Checkpoint.Create(_temp.Path, "kept2", keep: 10, directory: Checkpoints);
+
+        Assert.False(File.Exists(Path.Combine(Checkpoints, "gone1.json")));
+        Assert.False(File.Exists(old.Archive));
+        Assert.NotNull(Checkpoint.Find("kept1", Checkpoints));
+        Assert.NotNull(Checkpoint.Find("kept2", Checkpoints));
+    }
+
+    [Fact]
+    public void A_record_naming_another_file_as_its_archive_never_has_that_file_deleted()
+    {
+        using var gone = new TempDirectory();
+        gone.Write("Program.cs", "gone\n");
+        Checkpoint.Create(gone.Path, "gone1", keep: 10, directory: Checkpoints);
+        var precious = _state.Write("precious.tar.gz", "not a checkpoint's\n");
+        var record = Path.Combine(Checkpoints, "gone1.json");
+        File.WriteAllText(record, File.ReadAllText(record).Replace(Path.Combine(Checkpoints, "gone1.tar.gz"), precious));
+        gone.Dispose();
+        Tree();
+
+        Checkpoint.Create(_temp.Path, "kept1", keep: 10, directory: Checkpoints);
+
+        Assert.True(File.Exists(precious));
+        Assert.False(File.Exists(record));
+    }
+
     [Theory]
     [InlineData("archive")]
     [InlineData("workspace")]

@@ -100,24 +100,45 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
 
     private static Checkpoint? GitCheckpoint(string workspaceRoot, string id)
     {
-        if (WorkspaceChoice.RepositoryRoot(workspaceRoot) is null)
+        if (WorkspaceChoice.RepositoryRoot(workspaceRoot) is not { } repository)
         {
             return null;
         }
         var made = WithOwnIndex(index =>
         {
-            var head = GitCommand.Run(workspaceRoot, ["rev-parse", "--verify", "-q", "HEAD"]) is { ExitCode: 0 } found ? found.Output.Trim() : null;
+            // A copy of the user's index, which knows the files' sizes and times: `git add` then hashes only the files
+            // changed since, not the whole tree. Without one (a worktree, a new repository), HEAD's tree, hashing all.
+            var users = Path.Combine(repository, ".git", "index");
+            var copied = File.Exists(users) && TryCopy(users, index["GIT_INDEX_FILE"]);
+            var head = copied ? null : GitCommand.Run(workspaceRoot, ["rev-parse", "--verify", "-q", "HEAD"]) is { ExitCode: 0 } found ? found.Output.Trim() : null;
             if ((head is not null && GitCommand.Run(workspaceRoot, ["read-tree", head], index) is not { ExitCode: 0 })
                 || GitCommand.Run(workspaceRoot, ["add", "-A", "--", "."], index) is not { ExitCode: 0 }
                 || GitCommand.Run(workspaceRoot, ["write-tree"], index) is not { ExitCode: 0 } tree)
             {
                 return false;
             }
-            string[] parent = head is null ? [] : ["-p", head];
-            return GitCommand.Run(workspaceRoot, [.. GitCommand.AsAgentSandbox, "commit-tree", tree.Output.Trim(), .. parent, "-m", $"AgentSandbox checkpoint {id} of {workspaceRoot}"], index) is { ExitCode: 0 } commit
-                && GitCommand.Run(workspaceRoot, ["update-ref", RefPrefix + id, commit.Output.Trim()]) is { ExitCode: 0 };
+            var message = $"AgentSandbox checkpoint {id} of {workspaceRoot}";
+            // HEAD as the parent where there is one; a repository without a commit yet has none.
+            var commit = GitCommand.Run(workspaceRoot, [.. GitCommand.AsAgentSandbox, "commit-tree", tree.Output.Trim(), "-p", head ?? "HEAD", "-m", message], index) is { ExitCode: 0 } child
+                ? child
+                : GitCommand.Run(workspaceRoot, [.. GitCommand.AsAgentSandbox, "commit-tree", tree.Output.Trim(), "-m", message], index);
+            return commit is { ExitCode: 0 } made
+                && GitCommand.Run(workspaceRoot, ["update-ref", RefPrefix + id, made.Output.Trim()]) is { ExitCode: 0 };
         });
         return made ? new Checkpoint(id, workspaceRoot, RefPrefix + id, null) : null;
+    }
+
+    private static bool TryCopy(string source, string destination)
+    {
+        try
+        {
+            File.Copy(source, destination, overwrite: true);
+            return true;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     private static Checkpoint ArchiveCheckpoint(string workspaceRoot, string id, string directory)
@@ -250,20 +271,34 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
     /// <summary>The workspace's checkpoints beyond the newest <paramref name="keep"/>: their records, archives and git references go.</summary>
     private static void Prune(string directory, string workspaceRoot, int keep)
     {
-        var old = new DirectoryInfo(directory).EnumerateFiles("*.json").OrderByDescending(file => file.LastWriteTimeUtc)
-            .Select(record => Find(Path.GetFileNameWithoutExtension(record.Name), directory))
-            .Where(checkpoint => checkpoint?.WorkspaceRoot == workspaceRoot).Skip(keep).ToList();
-        foreach (var checkpoint in old)
+        var records = new DirectoryInfo(directory).EnumerateFiles("*.json").OrderByDescending(file => file.LastWriteTimeUtc)
+            .Select(record => (Id: Path.GetFileNameWithoutExtension(record.Name), Workspace: WorkspaceOf(record.FullName))).ToList();
+        var old = records.Where(record => record.Workspace == workspaceRoot).Skip(keep)
+            // A workspace deleted or moved since (a CI job's clone, a test's folder) can never be restored to: its
+            // checkpoints would otherwise stay, archives and all, and be read on every run.
+            .Concat(records.Where(record => record.Workspace is not null && !Directory.Exists(record.Workspace)));
+        foreach (var (id, _) in old)
         {
-            if (checkpoint!.GitReference is not null)
+            if (Find(id, directory) is { GitReference: { } reference } checkpoint)
             {
-                GitCommand.Run(checkpoint.WorkspaceRoot, ["update-ref", "-d", checkpoint.GitReference]);
+                GitCommand.Run(checkpoint.WorkspaceRoot, ["update-ref", "-d", reference]);
             }
-            if (checkpoint.Archive is not null)
-            {
-                File.Delete(checkpoint.Archive);
-            }
-            File.Delete(RecordPath(directory, checkpoint.Id));
+            // Only the archive by this record's name: never a path the record itself names.
+            File.Delete(Path.Combine(directory, id + ".tar.gz"));
+            File.Delete(RecordPath(directory, id));
+        }
+    }
+
+    /// <summary>The workspace a record names, whether or not it is still there; null for a record that is no checkpoint's.</summary>
+    private static string? WorkspaceOf(string record)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<Checkpoint>(File.ReadAllText(record))?.WorkspaceRoot;
+        }
+        catch (Exception exception) when (exception is JsonException or IOException)
+        {
+            return null;
         }
     }
 
