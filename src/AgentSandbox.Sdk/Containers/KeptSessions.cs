@@ -22,7 +22,7 @@ internal static class KeptSessions
         {
             return;
         }
-        var usedAt = StateFolder.ReadJson<Dictionary<string, DateTimeOffset>>(Folder, spec.KeptVolumesWorkspace) ?? [];
+        var usedAt = StateFolder.ReadJson(Folder, spec.KeptVolumesWorkspace, StateJson.Default.DictionaryStringDateTimeOffset) ?? [];
         usedAt[sessions.Volume] = DateTimeOffset.UtcNow;
         try
         {
@@ -52,6 +52,6 @@ internal static class KeptSessions
         {
             log.Info($"{spec.Label}: kept sessions were not pruned ({failure.Message}); the next run prunes them, AgentSandboxClean removes them.");
         }
-        StateFolder.WriteJson(Folder, spec.KeptVolumesWorkspace, usedAt);
+        StateFolder.WriteJson(Folder, spec.KeptVolumesWorkspace, usedAt, StateJson.Default.DictionaryStringDateTimeOffset);
     }
 }

@@ -84,6 +84,9 @@ internal sealed record ResultDocument(
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
+        // The shape compiled in (ResultJson), enums in camelCase from the converter: the same document, without a
+        // build process working it out by reflection on every run.
+        TypeInfoResolver = ResultJson.Default,
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
@@ -198,3 +201,7 @@ internal sealed record ResultVerification(
 
 /// <summary>What a run's result.json recorded for an AgentResume run of the same target: the agent and its session.</summary>
 internal sealed record PreviousRun(string Agent, string? SessionId);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(ResultDocument))]
+internal sealed partial class ResultJson : JsonSerializerContext;

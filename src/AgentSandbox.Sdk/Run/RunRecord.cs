@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using AgentSandbox.Review;
 using AgentSandbox.Workspace;
 
@@ -13,7 +14,11 @@ internal sealed record RunRecord(string Key, string Run, IReadOnlyList<ReviewFin
     /// <summary>One record per result.json, that is per project and target.</summary>
     private const string Folder = "runs";
 
-    public static RunRecord? Read(string resultPath) => StateFolder.ReadJson<RunRecord>(Folder, Path.GetFullPath(resultPath));
+    public static RunRecord? Read(string resultPath) => StateFolder.ReadJson(Folder, Path.GetFullPath(resultPath), RunRecordJson.Default.RunRecord);
 
-    public void Write(string resultPath) => StateFolder.WriteJson(Folder, Path.GetFullPath(resultPath), this);
+    public void Write(string resultPath) => StateFolder.WriteJson(Folder, Path.GetFullPath(resultPath), this, RunRecordJson.Default.RunRecord);
 }
+
+/// <summary>The record's JSON shape compiled in, as <see cref="StateJson"/>'s.</summary>
+[JsonSerializable(typeof(RunRecord))]
+internal sealed partial class RunRecordJson : JsonSerializerContext;

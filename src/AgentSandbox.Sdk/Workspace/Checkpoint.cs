@@ -16,8 +16,6 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
 {
     public const string RefPrefix = "refs/agentsandbox/";
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
-
     /// <summary>The one command that restores it, run from the project's folder.</summary>
     public string RestoreCommand => $"dotnet build -t:AgentRestore -p:AgentCheckpoint={Id}";
 
@@ -31,7 +29,7 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
         directory ??= DefaultDirectory;
         Directory.CreateDirectory(directory);
         var checkpoint = GitCheckpoint(workspaceRoot, id) ?? ArchiveCheckpoint(workspaceRoot, id, directory);
-        File.WriteAllBytes(RecordPath(directory, id), JsonSerializer.SerializeToUtf8Bytes(checkpoint, Json));
+        File.WriteAllBytes(RecordPath(directory, id), JsonSerializer.SerializeToUtf8Bytes(checkpoint, StateJson.Default.Checkpoint));
         Prune(directory, workspaceRoot, keep);
         return checkpoint;
     }
@@ -48,7 +46,7 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
         }
         try
         {
-            return JsonSerializer.Deserialize<Checkpoint>(File.ReadAllText(record)) is { } checkpoint
+            return JsonSerializer.Deserialize(File.ReadAllText(record), StateJson.Default.Checkpoint) is { } checkpoint
                 && checkpoint.Id == id
                 && Directory.Exists(checkpoint.WorkspaceRoot) && Path.IsPathFullyQualified(checkpoint.WorkspaceRoot)
                 && (checkpoint.GitReference is null || checkpoint.GitReference == RefPrefix + id)
@@ -294,7 +292,7 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
     {
         try
         {
-            return JsonSerializer.Deserialize<Checkpoint>(File.ReadAllText(record))?.WorkspaceRoot;
+            return JsonSerializer.Deserialize(File.ReadAllText(record), StateJson.Default.Checkpoint)?.WorkspaceRoot;
         }
         catch (Exception exception) when (exception is JsonException or IOException)
         {

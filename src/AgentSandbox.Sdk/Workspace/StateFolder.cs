@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace AgentSandbox.Workspace;
 
@@ -21,11 +22,11 @@ internal static class StateFolder
     /// A small JSON record in the folder <paramref name="name"/>, one per <paramref name="key"/> (a workspace, a
     /// result.json); null when there is none or it cannot be read, which costs its reader only a fresh start.
     /// </summary>
-    public static T? ReadJson<T>(string name, string key) where T : class
+    public static T? ReadJson<T>(string name, string key, JsonTypeInfo<T> shape) where T : class
     {
         try
         {
-            return JsonSerializer.Deserialize<T>(File.ReadAllText(JsonPath(name, key)));
+            return JsonSerializer.Deserialize(File.ReadAllText(JsonPath(name, key)), shape);
         }
         catch (Exception unreadable) when (unreadable is IOException or UnauthorizedAccessException or JsonException or NotSupportedException)
         {
@@ -34,13 +35,13 @@ internal static class StateFolder
     }
 
     /// <summary>Writes the record whole or not at all (a build beside this one reads it), and quietly not when it cannot.</summary>
-    public static void WriteJson<T>(string name, string key, T value)
+    public static void WriteJson<T>(string name, string key, T value, JsonTypeInfo<T> shape)
     {
         var path = JsonPath(name, key);
         var partial = $"{path}.{Environment.ProcessId}.tmp";
         try
         {
-            File.WriteAllText(partial, JsonSerializer.Serialize(value));
+            File.WriteAllText(partial, JsonSerializer.Serialize(value, shape));
             File.Move(partial, path, overwrite: true);
         }
         catch (Exception failure) when (failure is IOException or UnauthorizedAccessException)
