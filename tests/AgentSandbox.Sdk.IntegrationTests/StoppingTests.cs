@@ -159,8 +159,11 @@ public sealed class StoppingTests
     /// <param name="measured">Under GNU time, which prints the build's peak memory as "agentsandbox-peak-kib N" when it ends.</param>
     internal static Process StartBuild(TestProject project, StringBuilder output, IDictionary<string, string> properties, bool measured = false)
     {
-        var start = new ProcessStartInfo(measured ? "/usr/bin/time" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = project.Directory };
-        foreach (var argument in (measured ? new[] { "-f", "agentsandbox-peak-kib %M", "dotnet" } : []).Concat(["build", project.ProjectPath, "-t:AgentRun", "-nodeReuse:false", "-tl:off", "-v:n"])
+        // A test run started in the background (`dotnet test &` from a script) inherits SIGINT ignored, and .NET then
+        // leaves it so: the build would never see the test's Ctrl+C. GNU env gives it back its default first.
+        string[] command = [.. InterruptRestored ? ["env", "--default-signal=INT"] : Array.Empty<string>(), .. measured ? ["/usr/bin/time", "-f", "agentsandbox-peak-kib %M"] : Array.Empty<string>(), "dotnet"];
+        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = project.Directory };
+        foreach (var argument in command.Skip(1).Concat(["build", project.ProjectPath, "-t:AgentRun", "-nodeReuse:false", "-tl:off", "-v:n"])
             .Concat(properties.Select(property => $"-p:{property.Key}={property.Value.Replace(";", "%3B", StringComparison.Ordinal)}")))
         {
             start.ArgumentList.Add(argument);
@@ -177,6 +180,8 @@ public sealed class StoppingTests
         process.BeginErrorReadLine();
         return process;
     }
+
+    private static readonly bool InterruptRestored = Shell.Run("env", "--default-signal=INT", "true").ExitCode == 0;
 
     internal static bool Has(StringBuilder output, string text)
     {

@@ -33,9 +33,7 @@ public abstract class AgentSandboxTask : MSBuildTask, ICancelableTask
     /// <summary>The project the errors and warnings are about, so the IDE's error list points at it, not at our targets.</summary>
     public string? ProjectFile { get; set; }
 
-    public void Cancel() => Stop(() => Diagnostics.Cancelled(CancelledReason));
-
-    private const string CancelledReason = "the build was cancelled (Ctrl+C, or the build's own cancellation)";
+    public void Cancel() => Stop(() => Diagnostics.Cancelled("the build was cancelled (Ctrl+C, or the build's own cancellation)"));
 
     /// <summary>Why the work was stopped, as the coded error the task fails with (and result.json records).</summary>
     private protected AgentSandboxException Stopped() => (_stopped ?? (() => Diagnostics.Cancelled("the build was cancelled")))();
@@ -56,9 +54,6 @@ public abstract class AgentSandboxTask : MSBuildTask, ICancelableTask
         // In the process that runs the task: the signal stops the run (and cleans up) instead of the process.
         using var terminate = StopOn(PosixSignal.SIGTERM, "the build received SIGTERM (a timeout, systemd or a CI system cancelling it)");
         using var hangUp = StopOn(PosixSignal.SIGHUP, "the build received SIGHUP (its terminal or session closed)");
-        // MSBuild cancels the build on Ctrl+C too, and calls Cancel; this stops the run at once, whatever MSBuild's
-        // cancellation still waits for.
-        using var interrupt = StopOn(PosixSignal.SIGINT, CancelledReason);
         // The dotnet CLI answers SIGTERM itself by exiting the process: the run is stopped and cleaned up on the way out.
         AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
         _executeThread = Environment.CurrentManagedThreadId;
