@@ -73,6 +73,38 @@ internal static class Bench
             .ToDictionary(result => result.GetProperty("command").GetString()!, result => result.GetProperty("median").GetDouble());
     }
 
+    /// <summary>
+    /// hyperfine over shell command lines in rounds, each running every command once, one after the other: these
+    /// machines' speed drifts from one minute to the next, and within a round it weighs on all the commands alike, so
+    /// that a difference or a ratio taken round by round holds where one of medians taken minutes apart does not. A
+    /// first round, not counted, warms them up. The seconds of each command in each counted round, by its name.
+    /// </summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<double>> HyperfineRounds(IReadOnlyList<(string Name, string Command)> commands, int rounds, string workingDirectory)
+    {
+        var times = commands.ToDictionary(command => command.Name, _ => new List<double>());
+        for (var round = 0; round <= rounds; round++)
+        {
+            var export = Path.GetTempFileName();
+            List<string> arguments = ["--runs", "1", "--export-json", export, "--style", "basic"];
+            foreach (var (name, command) in commands)
+            {
+                arguments.AddRange(["--command-name", name, command]);
+            }
+            Exec("hyperfine", arguments, workingDirectory);
+            using var results = JsonDocument.Parse(File.ReadAllText(export));
+            File.Delete(export);
+            foreach (var result in results.RootElement.GetProperty("results").EnumerateArray().Where(_ => round > 0))
+            {
+                times[result.GetProperty("command").GetString()!].Add(result.GetProperty("mean").GetDouble());
+            }
+        }
+        return times.ToDictionary(command => command.Key, command => (IReadOnlyList<double>)command.Value);
+    }
+
+    /// <summary>The median over rounds of what <paramref name="measure"/> makes of each round's seconds.</summary>
+    public static double PairedMedian(IReadOnlyDictionary<string, IReadOnlyList<double>> rounds, Func<Func<string, double>, double> measure) =>
+        Median(Enumerable.Range(0, rounds.Values.First().Count).Select(round => measure(name => rounds[name][round])));
+
     public static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
