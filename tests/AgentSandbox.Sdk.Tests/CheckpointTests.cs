@@ -134,6 +134,25 @@ public sealed class CheckpointTests : IDisposable
         Assert.Equal(index, File.ReadAllBytes(_temp.Combine(".git/index")));
     }
 
+    [Theory]
+    [InlineData("--skip-worktree")]
+    [InlineData("--assume-unchanged")]
+    public void A_file_the_user_hid_from_git_is_recorded_as_it_is_on_disk(string flag)
+    {
+        Git("init", "-q");
+        Tree();
+        Git("add", "-A");
+        Git("commit", "-q", "-m", "first");
+        Git("update-index", flag, "Committed.cs");
+        _temp.Write("Committed.cs", "local settings, not for git\n");
+
+        Checkpoint.Create(_temp.Path, "run1", keep: 10, directory: Checkpoints);
+        _temp.Write("Committed.cs", "the agent's\n");
+        Checkpoint.Find("run1", Checkpoints)!.Restore();
+
+        Assert.Equal("local settings, not for git\n", File.ReadAllText(_temp.Combine("Committed.cs")));
+    }
+
     [Fact]
     public void The_checkpoints_of_a_workspace_that_is_gone_go_with_the_next_checkpoint_of_any()
     {
@@ -146,12 +165,34 @@ public sealed class CheckpointTests : IDisposable
         Assert.NotNull(Checkpoint.Find("gone1", Checkpoints));
 
         gone.Dispose();
+        File.SetLastWriteTimeUtc(Path.Combine(Checkpoints, "gone1.json"), DateTime.UtcNow - Checkpoint.GoneWorkspaceGrace - TimeSpan.FromMinutes(1));
         Checkpoint.Create(_temp.Path, "kept2", keep: 10, directory: Checkpoints);
 
         Assert.False(File.Exists(Path.Combine(Checkpoints, "gone1.json")));
         Assert.False(File.Exists(old.Archive));
         Assert.NotNull(Checkpoint.Find("kept1", Checkpoints));
         Assert.NotNull(Checkpoint.Find("kept2", Checkpoints));
+    }
+
+    [Fact]
+    public void A_gone_workspaces_checkpoint_stays_a_day_and_one_whose_parent_folder_is_gone_too_stays()
+    {
+        using var gone = new TempDirectory();
+        gone.Write("Program.cs", "gone\n");
+        Checkpoint.Create(gone.Path, "recent", keep: 10, directory: Checkpoints);
+        var unmounted = Path.Combine(Checkpoints, "unmounted.json");
+        File.WriteAllText(unmounted, File.ReadAllText(Path.Combine(Checkpoints, "recent.json"))
+            .Replace("recent", "unmounted").Replace(gone.Path, "/nonexistent-drive/work/repo"));
+        Assert.Contains("/nonexistent-drive/work/repo", File.ReadAllText(unmounted));
+        File.SetLastWriteTimeUtc(unmounted, DateTime.UtcNow.AddDays(-30));
+        gone.Dispose();
+        Tree();
+
+        Checkpoint.Create(_temp.Path, "kept1", keep: 10, directory: Checkpoints);
+
+        Assert.True(File.Exists(Path.Combine(Checkpoints, "recent.json")));
+        Assert.True(File.Exists(Path.Combine(Checkpoints, "recent.tar.gz")));
+        Assert.True(File.Exists(unmounted));
     }
 
     [Fact]
@@ -163,6 +204,8 @@ public sealed class CheckpointTests : IDisposable
         var precious = _state.Write("precious.tar.gz", "not a checkpoint's\n");
         var record = Path.Combine(Checkpoints, "gone1.json");
         File.WriteAllText(record, File.ReadAllText(record).Replace(Path.Combine(Checkpoints, "gone1.tar.gz"), precious));
+        Assert.Contains("precious.tar.gz", File.ReadAllText(record));
+        File.SetLastWriteTimeUtc(record, DateTime.UtcNow - Checkpoint.GoneWorkspaceGrace - TimeSpan.FromMinutes(1));
         gone.Dispose();
         Tree();
 

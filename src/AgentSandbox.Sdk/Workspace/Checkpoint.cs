@@ -55,8 +55,9 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
                     ? checkpoint
                     : null;
         }
-        catch (JsonException)
+        catch (Exception exception) when (exception is JsonException or IOException or UnauthorizedAccessException)
         {
+            // Unreadable, or pruned by a build beside this one meanwhile.
             return null;
         }
     }
@@ -98,45 +99,25 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
 
     private static Checkpoint? GitCheckpoint(string workspaceRoot, string id)
     {
-        if (WorkspaceChoice.RepositoryRoot(workspaceRoot) is not { } repository)
+        if (WorkspaceChoice.RepositoryRoot(workspaceRoot) is null)
         {
             return null;
         }
         var made = WithOwnIndex(index =>
         {
-            // A copy of the user's index, which knows the files' sizes and times: `git add` then hashes only the files
-            // changed since, not the whole tree. Without one (a worktree, a new repository), HEAD's tree, hashing all.
-            var users = Path.Combine(repository, ".git", "index");
-            var copied = File.Exists(users) && TryCopy(users, index["GIT_INDEX_FILE"]);
-            var head = copied ? null : GitCommand.Run(workspaceRoot, ["rev-parse", "--verify", "-q", "HEAD"]) is { ExitCode: 0 } found ? found.Output.Trim() : null;
-            if ((head is not null && GitCommand.Run(workspaceRoot, ["read-tree", head], index) is not { ExitCode: 0 })
-                || GitCommand.Run(workspaceRoot, ["add", "-A", "--", "."], index) is not { ExitCode: 0 }
+            // HEAD's tree, not a copy of the user's index, whose skip-worktree and assume-unchanged entries `git add`
+            // would take from the index instead of the disk. A repository without a commit yet starts empty.
+            var head = GitCommand.Run(workspaceRoot, ["read-tree", "HEAD"], index) is { ExitCode: 0 } ? "HEAD" : null;
+            if (GitCommand.Run(workspaceRoot, ["add", "-A", "--", "."], index) is not { ExitCode: 0 }
                 || GitCommand.Run(workspaceRoot, ["write-tree"], index) is not { ExitCode: 0 } tree)
             {
                 return false;
             }
-            var message = $"AgentSandbox checkpoint {id} of {workspaceRoot}";
-            // HEAD as the parent where there is one; a repository without a commit yet has none.
-            var commit = GitCommand.Run(workspaceRoot, [.. GitCommand.AsAgentSandbox, "commit-tree", tree.Output.Trim(), "-p", head ?? "HEAD", "-m", message], index) is { ExitCode: 0 } child
-                ? child
-                : GitCommand.Run(workspaceRoot, [.. GitCommand.AsAgentSandbox, "commit-tree", tree.Output.Trim(), "-m", message], index);
-            return commit is { ExitCode: 0 } made
+            string[] parent = head is null ? [] : ["-p", head];
+            return GitCommand.Run(workspaceRoot, [.. GitCommand.AsAgentSandbox, "commit-tree", tree.Output.Trim(), .. parent, "-m", $"AgentSandbox checkpoint {id} of {workspaceRoot}"], index) is { ExitCode: 0 } made
                 && GitCommand.Run(workspaceRoot, ["update-ref", RefPrefix + id, made.Output.Trim()]) is { ExitCode: 0 };
         });
         return made ? new Checkpoint(id, workspaceRoot, RefPrefix + id, null) : null;
-    }
-
-    private static bool TryCopy(string source, string destination)
-    {
-        try
-        {
-            File.Copy(source, destination, overwrite: true);
-            return true;
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
     }
 
     private static Checkpoint ArchiveCheckpoint(string workspaceRoot, string id, string directory)
@@ -266,24 +247,45 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
         }
     }
 
-    /// <summary>The workspace's checkpoints beyond the newest <paramref name="keep"/>: their records, archives and git references go.</summary>
+    /// <summary>How long a checkpoint of a workspace that is gone is kept all the same.</summary>
+    internal static readonly TimeSpan GoneWorkspaceGrace = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// The workspace's checkpoints beyond the newest <paramref name="keep"/>: their records, archives and git references
+    /// go. So do the checkpoints of a workspace deleted since (a CI job's clone, a test's folder), which can never be
+    /// restored to and would otherwise stay, archives and all, and be read on every run: those older than a day whose
+    /// workspace is gone from a folder that is still there (not a drive unmounted, nor a path of another machine or
+    /// container that shares this home folder).
+    /// </summary>
     private static void Prune(string directory, string workspaceRoot, int keep)
     {
         var records = new DirectoryInfo(directory).EnumerateFiles("*.json").OrderByDescending(file => file.LastWriteTimeUtc)
-            .Select(record => (Id: Path.GetFileNameWithoutExtension(record.Name), Workspace: WorkspaceOf(record.FullName))).ToList();
-        var old = records.Where(record => record.Workspace == workspaceRoot).Skip(keep)
-            // A workspace deleted or moved since (a CI job's clone, a test's folder) can never be restored to: its
-            // checkpoints would otherwise stay, archives and all, and be read on every run.
-            .Concat(records.Where(record => record.Workspace is not null && !Directory.Exists(record.Workspace)));
-        foreach (var (id, _) in old)
+            .Select(record => (Id: Path.GetFileNameWithoutExtension(record.Name), Workspace: WorkspaceOf(record.FullName), Written: record.LastWriteTimeUtc)).ToList();
+        foreach (var (id, _, _) in records.Where(record => record.Workspace == workspaceRoot).Skip(keep))
         {
             if (Find(id, directory) is { GitReference: { } reference } checkpoint)
             {
                 GitCommand.Run(checkpoint.WorkspaceRoot, ["update-ref", "-d", reference]);
             }
-            // Only the archive by this record's name: never a path the record itself names.
+            Remove(directory, id);
+        }
+        foreach (var (id, _, _) in records.Where(record => record.Workspace is { } workspace && DateTime.UtcNow - record.Written > GoneWorkspaceGrace
+            && !Directory.Exists(workspace) && Path.GetDirectoryName(workspace) is { } parent && Directory.Exists(parent)))
+        {
+            Remove(directory, id);
+        }
+    }
+
+    /// <summary>A checkpoint's record and archive, by the record's own name (never a path the record gives); quietly, as a build beside this one may be pruning them too.</summary>
+    private static void Remove(string directory, string id)
+    {
+        try
+        {
             File.Delete(Path.Combine(directory, id + ".tar.gz"));
             File.Delete(RecordPath(directory, id));
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
         }
     }
 
@@ -294,7 +296,7 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
         {
             return JsonSerializer.Deserialize(File.ReadAllText(record), StateJson.Default.Checkpoint)?.WorkspaceRoot;
         }
-        catch (Exception exception) when (exception is JsonException or IOException)
+        catch (Exception exception) when (exception is JsonException or IOException or UnauthorizedAccessException)
         {
             return null;
         }
