@@ -809,10 +809,14 @@ public sealed class KubernetesTests
         };
         var secretName = PodSpecs.SecretName(request);
         using var done = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var output = new StringBuilder();
+        var stopwatch = Stopwatch.StartNew();
+        var run = engine.RunContainerAsync(request, line => output.AppendLine(line), _ => { }, CancellationToken.None, done.Token);
+        // Whether the kubelet was seen refusing the container (it may be quicker than the test and start it first).
         var takeAway = Task.Run(async () =>
         {
             k8s.Models.V1Secret? secret = null;
-            while (secret is null)
+            while (secret is null && !run.IsCompleted)
             {
                 try
                 {
@@ -823,28 +827,37 @@ public sealed class KubernetesTests
                     await Task.Delay(5, done.Token);
                 }
             }
+            if (secret is null)
+            {
+                return false;
+            }
             await client.DeleteNamespacedSecretAsync(secretName, TestKubernetes.Namespace, cancellationToken: done.Token);
-            while (true)
+            while (!run.IsCompleted)
             {
                 var pods = await client.ListNamespacedPodAsync(TestKubernetes.Namespace, fieldSelector: $"metadata.name={name}", cancellationToken: done.Token);
                 if (pods.Items.SelectMany(pod => pod.Status?.ContainerStatuses ?? []).Any(status => status.State?.Waiting?.Reason == "CreateContainerConfigError"))
                 {
-                    break;
+                    if (putBack)
+                    {
+                        secret.Metadata.ResourceVersion = null;
+                        secret.Metadata.Uid = null;
+                        await client.CreateNamespacedSecretAsync(secret, TestKubernetes.Namespace, cancellationToken: done.Token);
+                    }
+                    return true;
                 }
                 await Task.Delay(100, done.Token);
             }
-            if (putBack)
-            {
-                secret.Metadata.ResourceVersion = null;
-                secret.Metadata.Uid = null;
-                await client.CreateNamespacedSecretAsync(secret, TestKubernetes.Namespace, cancellationToken: done.Token);
-            }
+            return false;
         });
-        var output = new StringBuilder();
-        var stopwatch = Stopwatch.StartNew();
-
-        var run = engine.RunContainerAsync(request, line => output.AppendLine(line), _ => { }, CancellationToken.None, done.Token);
-        await takeAway;
+        try
+        {
+            Assert.True(await takeAway, "the kubelet started the container before the test took its Secret away, or the run ended first");
+        }
+        catch
+        {
+            await Task.WhenAny(run);
+            throw;
+        }
 
         if (putBack)
         {

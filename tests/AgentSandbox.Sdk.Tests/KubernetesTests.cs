@@ -326,9 +326,9 @@ public sealed class KubernetesTests : IDisposable
         Assert.Null(KubernetesEngine.WhyGone(Pod("Running", ready: null)));
         Assert.Equal("it is no longer ready: its node node-1 stopped answering, or its container ended", KubernetesEngine.WhyGone(Pod("Running", ready: "Unknown")));
         Assert.Equal("it is being deleted (Terminated), on node node-1", KubernetesEngine.WhyGone(Pod("Running", reason: "Terminated", deleting: true)));
-        Assert.Equal("Evicted The node was low on memory. on node node-1", KubernetesEngine.WhyGone(Pod("Failed", reason: "Evicted", message: "The node was low on memory.")));
+        Assert.Equal("Evicted: The node was low on memory. on node node-1", KubernetesEngine.WhyGone(Pod("Failed", reason: "Evicted", message: "The node was low on memory.")));
         Assert.Equal("phase Succeeded on node node-1", KubernetesEngine.WhyGone(Pod("Succeeded")));
-        Assert.Equal("Evicted \\u001b[31mred on node node-1", KubernetesEngine.WhyGone(Pod("Failed", reason: "Evicted", message: "\u001b[31mred")));
+        Assert.Equal("Evicted: \\u001b[31mred on node node-1", KubernetesEngine.WhyGone(Pod("Failed", reason: "Evicted", message: "\u001b[31mred")));
     }
 
     [Theory]

@@ -335,7 +335,8 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
         }
         if (pod.Status?.Phase != "Running")
         {
-            return Text.Loggable($"{pod.Status?.Reason ?? "phase " + (pod.Status?.Phase ?? "unknown")} {pod.Status?.Message}".Trim() + $" on node {node}");
+            var why = pod.Status?.Reason is { Length: > 0 } reason ? (pod.Status.Message is { Length: > 0 } message ? $"{reason}: {message}" : reason) : $"phase {pod.Status?.Phase ?? "unknown"}";
+            return Text.Loggable($"{why} on node {node}");
         }
         if (pod.Status.Conditions?.FirstOrDefault(condition => condition.Type == "Ready") is { Status: "False" or "Unknown" })
         {
@@ -382,10 +383,14 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
                     {
                         throw Diagnostics.ImageNotPullable(status.Image ?? image, said);
                     }
-                    // The kubelet tries these again, and some pass on their own: a busy node's kubelet that has not
-                    // yet read the run's Secret says "failed to sync secret cache" once, and starts the container
-                    // at its next try, 10 to 15 s later.
-                    if (reason is "CreateContainerConfigError" or "CreateContainerError" or "RunContainerError")
+                    if (reason is "RunContainerError")
+                    {
+                        throw Diagnostics.ClusterRefused(Cluster, $"start the container {status.Name} of the pod {name}", said);
+                    }
+                    // The kubelet tries these again before the container exists, and some pass on their own: a busy
+                    // node's kubelet that has not yet read the run's Secret says "failed to sync secret cache" once,
+                    // and starts the container at its next try, 10 to 15 s later.
+                    if (reason is "CreateContainerConfigError" or "CreateContainerError")
                     {
                         refused = true;
                         refusedSince ??= DateTime.UtcNow;
@@ -433,7 +438,8 @@ internal sealed class KubernetesEngine : IContainerEngine, IDisposable
         try
         {
             var pod = await _client.ReadNamespacedPodAsync(name, _namespace, cancellationToken: quick.Token).ConfigureAwait(false);
-            return Diagnostics.PodLost(name, WhyGone(pod) ?? $"its connection ended while it still runs, on node {pod.Spec?.NodeName ?? "unknown"}");
+            // Still running and ready: it was the connection to the API server that broke, not the pod.
+            return WhyGone(pod) is { } why ? Diagnostics.PodLost(name, why) : Diagnostics.ClusterUnreachable(Cluster, $"the connection to the pod {name} ended while it still runs");
         }
         catch (HttpOperationException gone) when (gone.Response.StatusCode == HttpStatusCode.NotFound)
         {
