@@ -84,8 +84,8 @@ internal sealed record ResultDocument(
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {
-        // The shape compiled in (ResultJson), enums in camelCase from the converter: the same document, without a
-        // build process working it out by reflection on every run.
+        // The shape compiled in (ResultJson), so that no build works it out by reflection; these options still decide
+        // the names, and any enum added later is written in camelCase like the document's other values.
         TypeInfoResolver = ResultJson.Default,
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
