@@ -39,21 +39,15 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
     public static Checkpoint? Find(string id, string? directory = null)
     {
         directory ??= DefaultDirectory;
-        var record = RecordPath(directory, id);
-        if (!File.Exists(record))
-        {
-            return null;
-        }
+        return Read(RecordPath(directory, id)) is { } checkpoint && HoldsTogether(checkpoint, id, directory) ? checkpoint : null;
+    }
+
+    /// <summary>A record as it is written, whether or not it holds together; null when there is none or it cannot be read.</summary>
+    private static Checkpoint? Read(string record)
+    {
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllText(record), StateJson.Default.Checkpoint) is { } checkpoint
-                && checkpoint.Id == id
-                && Directory.Exists(checkpoint.WorkspaceRoot) && Path.IsPathFullyQualified(checkpoint.WorkspaceRoot)
-                && (checkpoint.GitReference is null || checkpoint.GitReference == RefPrefix + id)
-                && (checkpoint.Archive is null || checkpoint.Archive == Path.Combine(directory, id + ".tar.gz"))
-                && (checkpoint.GitReference is null) != (checkpoint.Archive is null)
-                    ? checkpoint
-                    : null;
+            return File.Exists(record) ? JsonSerializer.Deserialize(File.ReadAllText(record), StateJson.Default.Checkpoint) : null;
         }
         catch (Exception exception) when (exception is JsonException or IOException or UnauthorizedAccessException)
         {
@@ -61,6 +55,13 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
             return null;
         }
     }
+
+    private static bool HoldsTogether(Checkpoint checkpoint, string id, string directory) =>
+        checkpoint.Id == id
+        && Directory.Exists(checkpoint.WorkspaceRoot) && Path.IsPathFullyQualified(checkpoint.WorkspaceRoot)
+        && (checkpoint.GitReference is null || checkpoint.GitReference == RefPrefix + id)
+        && (checkpoint.Archive is null || checkpoint.Archive == Path.Combine(directory, id + ".tar.gz"))
+        && (checkpoint.GitReference is null) != (checkpoint.Archive is null);
 
     private static string RecordPath(string directory, string id) => Path.Combine(directory, id + ".json");
 
@@ -260,16 +261,16 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
     private static void Prune(string directory, string workspaceRoot, int keep)
     {
         var records = new DirectoryInfo(directory).EnumerateFiles("*.json").OrderByDescending(file => file.LastWriteTimeUtc)
-            .Select(record => (Id: Path.GetFileNameWithoutExtension(record.Name), Workspace: WorkspaceOf(record.FullName), Written: record.LastWriteTimeUtc)).ToList();
-        foreach (var (id, _, _) in records.Where(record => record.Workspace == workspaceRoot).Skip(keep))
+            .Select(record => (Id: Path.GetFileNameWithoutExtension(record.Name), Checkpoint: Read(record.FullName), Written: record.LastWriteTimeUtc)).ToList();
+        foreach (var (id, checkpoint, _) in records.Where(record => record.Checkpoint?.WorkspaceRoot == workspaceRoot).Skip(keep))
         {
-            if (Find(id, directory) is { GitReference: { } reference } checkpoint)
+            if (checkpoint is { GitReference: { } reference } && HoldsTogether(checkpoint, id, directory))
             {
                 GitCommand.Run(checkpoint.WorkspaceRoot, ["update-ref", "-d", reference]);
             }
             Remove(directory, id);
         }
-        foreach (var (id, _, _) in records.Where(record => record.Workspace is { } workspace && DateTime.UtcNow - record.Written > GoneWorkspaceGrace
+        foreach (var (id, _, _) in records.Where(record => record.Checkpoint?.WorkspaceRoot is { } workspace && DateTime.UtcNow - record.Written > GoneWorkspaceGrace
             && !Directory.Exists(workspace) && Path.GetDirectoryName(workspace) is { } parent && Directory.Exists(parent)))
         {
             Remove(directory, id);
@@ -286,19 +287,6 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
-        }
-    }
-
-    /// <summary>The workspace a record names, whether or not it is still there; null for a record that is no checkpoint's.</summary>
-    private static string? WorkspaceOf(string record)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(File.ReadAllText(record), StateJson.Default.Checkpoint)?.WorkspaceRoot;
-        }
-        catch (Exception exception) when (exception is JsonException or IOException or UnauthorizedAccessException)
-        {
-            return null;
         }
     }
 
