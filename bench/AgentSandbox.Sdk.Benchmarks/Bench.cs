@@ -58,19 +58,29 @@ internal static class Bench
     /// hyperfine over shell command lines, one after the other with a warm-up run each; the median seconds of each by
     /// its name. hyperfine runs them in this process's environment.
     /// </summary>
-    public static IReadOnlyDictionary<string, double> Hyperfine(IReadOnlyList<(string Name, string Command)> commands, int runs, string workingDirectory)
+    public static IReadOnlyDictionary<string, double> Hyperfine(IReadOnlyList<(string Name, string Command)> commands, int runs, string workingDirectory) =>
+        RunHyperfine(["--warmup", "1", "--runs", runs.ToString(Invariant)], commands, "median", workingDirectory);
+
+    /// <summary>One hyperfine call over the commands with <paramref name="options"/>: each command's <paramref name="figure"/> (median, mean) in seconds, by its name.</summary>
+    private static Dictionary<string, double> RunHyperfine(IEnumerable<string> options, IReadOnlyList<(string Name, string Command)> commands, string figure, string workingDirectory)
     {
         var export = Path.GetTempFileName();
-        List<string> arguments = ["--warmup", "1", "--runs", runs.ToString(Invariant), "--export-json", export, "--style", "basic"];
+        List<string> arguments = [.. options, "--export-json", export, "--style", "basic"];
         foreach (var (name, command) in commands)
         {
             arguments.AddRange(["--command-name", name, command]);
         }
-        Exec("hyperfine", arguments, workingDirectory);
-        using var results = JsonDocument.Parse(File.ReadAllText(export));
-        File.Delete(export);
-        return results.RootElement.GetProperty("results").EnumerateArray()
-            .ToDictionary(result => result.GetProperty("command").GetString()!, result => result.GetProperty("median").GetDouble());
+        try
+        {
+            Exec("hyperfine", arguments, workingDirectory);
+            using var results = JsonDocument.Parse(File.ReadAllText(export));
+            return results.RootElement.GetProperty("results").EnumerateArray()
+                .ToDictionary(result => result.GetProperty("command").GetString()!, result => result.GetProperty(figure).GetDouble());
+        }
+        finally
+        {
+            File.Delete(export);
+        }
     }
 
     /// <summary>
@@ -84,18 +94,10 @@ internal static class Bench
         var times = commands.ToDictionary(command => command.Name, _ => new List<double>());
         for (var round = 0; round <= rounds; round++)
         {
-            var export = Path.GetTempFileName();
-            List<string> arguments = ["--runs", "1", "--export-json", export, "--style", "basic"];
-            foreach (var (name, command) in commands)
+            var seconds = RunHyperfine(["--runs", "1"], commands, "mean", workingDirectory);
+            foreach (var (name, time) in seconds.Where(_ => round > 0))
             {
-                arguments.AddRange(["--command-name", name, command]);
-            }
-            Exec("hyperfine", arguments, workingDirectory);
-            using var results = JsonDocument.Parse(File.ReadAllText(export));
-            File.Delete(export);
-            foreach (var result in results.RootElement.GetProperty("results").EnumerateArray().Where(_ => round > 0))
-            {
-                times[result.GetProperty("command").GetString()!].Add(result.GetProperty("mean").GetDouble());
+                times[name].Add(time);
             }
         }
         return times.ToDictionary(command => command.Key, command => (IReadOnlyList<double>)command.Value);
