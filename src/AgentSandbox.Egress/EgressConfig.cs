@@ -56,6 +56,17 @@ internal sealed record RouteCredential(string Header, string Format, string Toke
     public string Real => Format.Replace(ValuePlaceholder, Secret, StringComparison.Ordinal);
 }
 
+/// <summary>
+/// How the relay in front of the agent (<c>LoopbackRelay</c>) says that the proxy's socket cannot be reached (a runtime that gives the container a
+/// kernel of its own refuses the sockets of the host's): this exit code, with a line that starts with these words as
+/// all it printed, before the command ran.
+/// </summary>
+internal static class SocketRefusal
+{
+    public const int ExitCode = 125;
+    public const string Words = "agentsandbox-egress relay: the egress proxy's socket cannot be reached";
+}
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(EgressConfig))]
 [JsonSerializable(typeof(EgressEvent))]

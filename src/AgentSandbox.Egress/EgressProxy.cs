@@ -9,18 +9,27 @@ namespace AgentSandbox.Egress;
 /// The proxy: on <see cref="EgressConfig.Port"/> a forward proxy that lets through only the allowlist (CONNECT tunnels,
 /// and plain HTTP requests in absolute form), and on each route's port the API behind it with the real credential
 /// added. Every decision is printed as an <see cref="EgressEvent"/> line.
+/// With a socket folder each of those ports is a unix socket in it instead (<see cref="SocketPath"/>), reached by
+/// <see cref="LoopbackRelay"/> in the agent's container, which has no network at all: the proxy then listens on no
+/// network either.
 /// </summary>
 internal sealed class EgressProxy
 {
     private readonly EgressConfig _config;
+    private readonly string? _socketFolder;
+    private readonly IReadOnlyList<string> _names;
     private readonly List<HostRule> _rules;
     private readonly Upstream _upstream;
     private readonly Dictionary<int, CredentialRoute> _routes;
     private readonly Action<EgressEvent> _report;
 
-    public EgressProxy(EgressConfig config, Action<EgressEvent> report)
+    /// <param name="socketFolder">The folder of the unix sockets to listen on; null for TCP on every address.</param>
+    public EgressProxy(EgressConfig config, Action<EgressEvent> report, string? socketFolder = null)
     {
         _config = config;
+        _socketFolder = socketFolder;
+        // Through the relay the agent names the proxy by its loopback address.
+        _names = socketFolder is null ? config.Names : [.. config.Names, "127.0.0.1", "localhost"];
         _report = report;
         _rules = config.Allow.Select(entry => HostRule.Parse(entry) ?? throw new FormatException($"'{entry}' is not a host rule.")).ToList();
         _upstream = new Upstream(config.HttpProxy, config.HttpsProxy, config.NoProxy);
@@ -30,7 +39,7 @@ internal sealed class EgressProxy
     /// <summary>Listens on every port, reports ready, and serves until <paramref name="cancellationToken"/> ends it.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var listeners = new List<(TcpListener Listener, Func<NetworkStream, CancellationToken, Task> Serve)>
+        var listeners = new List<(Socket Listener, Func<NetworkStream, CancellationToken, Task> Serve)>
         {
             (Listen(_config.Port), ServeForwardAsync),
         };
@@ -42,31 +51,53 @@ internal sealed class EgressProxy
         }
         finally
         {
-            listeners.ForEach(entry => entry.Listener.Stop());
+            listeners.ForEach(entry => entry.Listener.Dispose());
         }
     }
 
-    private static TcpListener Listen(int port)
+    /// <summary>The unix socket of a port in a socket folder: what <see cref="LoopbackRelay"/> finds and connects to.</summary>
+    public static string SocketPath(string folder, int port) => Path.Combine(folder, port.ToString(CultureInfo.InvariantCulture) + SocketExtension);
+
+    public const string SocketExtension = ".sock";
+
+    private Socket Listen(int port)
     {
-        var listener = new TcpListener(IPAddress.Any, port);
-        listener.Start(512);
-        return listener;
+        if (_socketFolder is null)
+        {
+            var listener = new TcpListener(IPAddress.Any, port);
+            listener.Start(512);
+            return listener.Server;
+        }
+        var path = SocketPath(_socketFolder, port);
+        File.Delete(path);
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Bind(new UnixDomainSocketEndPoint(path));
+        // The agent's user is not the proxy's: connecting takes write permission on the socket.
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite);
+        }
+        socket.Listen(512);
+        return socket;
     }
 
-    private static async Task AcceptAsync(TcpListener listener, Func<NetworkStream, CancellationToken, Task> serve, CancellationToken cancellationToken)
+    private static async Task AcceptAsync(Socket listener, Func<NetworkStream, CancellationToken, Task> serve, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
             Socket socket;
             try
             {
-                socket = await listener.AcceptSocketAsync(cancellationToken).ConfigureAwait(false);
+                socket = await listener.AcceptAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
-            socket.NoDelay = true;
+            if (socket.ProtocolType == ProtocolType.Tcp)
+            {
+                socket.NoDelay = true;
+            }
             _ = Task.Run(async () =>
             {
                 await using var stream = new NetworkStream(socket, ownsSocket: true);
@@ -100,7 +131,7 @@ internal sealed class EgressProxy
             return;
         }
         // A client that sends even the API's requests through HTTP_PROXY: the route on that port serves them.
-        if (_config.Names.Contains(target.IdnHost, StringComparer.OrdinalIgnoreCase) && _routes.TryGetValue(target.Port, out var route))
+        if (_names.Contains(target.IdnHost, StringComparer.OrdinalIgnoreCase) && _routes.TryGetValue(target.Port, out var route))
         {
             await route.ServeAsync(client, head, target.PathAndQuery, cancellationToken).ConfigureAwait(false);
             return;

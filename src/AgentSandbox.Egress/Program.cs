@@ -1,6 +1,12 @@
 using System.Runtime.InteropServices;
 using AgentSandbox.Egress;
 
+// In the agent's container: the proxy's sockets on loopback, in front of the agent's command (relay FOLDER -- COMMAND...).
+if (args is ["relay", var folder, "--", _, ..])
+{
+    return await LoopbackRelay.RunAsync(folder, args[3..]);
+}
+
 // The configuration is the first line on standard input (it holds the credentials, which must not be on the command
 // line or in the environment; on a cluster a credential may instead be a file of a Secret mounted into this pod only);
 // every decision goes to standard output as a JSON line.
@@ -26,6 +32,7 @@ using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => 
 using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
 var output = Console.Out;
 var gate = new object();
+// --sockets FOLDER: listen on unix sockets in it rather than on the network (the agent's container has none).
 var proxy = new EgressProxy(config, egressEvent =>
 {
     lock (gate)
@@ -33,7 +40,7 @@ var proxy = new EgressProxy(config, egressEvent =>
         output.WriteLine(egressEvent.ToJson());
         output.Flush();
     }
-});
+}, args is ["--sockets", var sockets] ? sockets : null);
 try
 {
     await proxy.RunAsync(stop.Token);

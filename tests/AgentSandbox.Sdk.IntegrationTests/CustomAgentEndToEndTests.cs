@@ -240,7 +240,6 @@ public sealed class CustomAgentEndToEndTests
         using var document = System.Text.Json.JsonDocument.Parse(inspected);
         var host = document.RootElement[0].GetProperty("HostConfig");
         var network = host.GetProperty("NetworkMode").GetString()!;
-        var (_, networkInspected) = Shell.Run("docker", "network", "inspect", network);
         Assert.True((await build).Succeeded);
 
         Assert.Equal(["ALL"], host.GetProperty("CapDrop").EnumerateArray().Select(value => value.GetString()));
@@ -253,17 +252,15 @@ public sealed class CustomAgentEndToEndTests
         Assert.False(host.GetProperty("Privileged").GetBoolean());
         Assert.Equal("rw,exec,nosuid,nodev,size=268435456,mode=1777", host.GetProperty("Tmpfs").GetProperty("/tmp").GetString());
         Assert.False(host.GetProperty("ReadonlyRootfs").GetBoolean());
-        // A network of the container's own: internal, with no address of the host's on it; gone after the run.
-        Assert.EndsWith("-net", network);
-        using var networkDocument = System.Text.Json.JsonDocument.Parse(networkInspected);
-        Assert.True(networkDocument.RootElement[0].GetProperty("Internal").GetBoolean());
-        Assert.Equal("true", networkDocument.RootElement[0].GetProperty("Options").GetProperty("com.docker.network.bridge.inhibit_ipv4").GetString());
-        Assert.NotEqual(0, Shell.Run("docker", "network", "inspect", network).ExitCode);
-        // Copy mode: nothing of the machine is mounted, least of all the engine's socket; the one mount is the
-        // workspace's package cache, a volume of the engine's own.
-        var mount = Assert.Single(document.RootElement[0].GetProperty("Mounts").EnumerateArray());
-        Assert.Equal(("volume", "/var/cache/agentsandbox/nuget"), (mount.GetProperty("Type").GetString(), mount.GetProperty("Destination").GetString()));
-        Assert.StartsWith("agentsandbox-nuget-", mount.GetProperty("Name").GetString());
+        // No network at all: the proxy's sockets, read-only, are its only way out.
+        Assert.Equal("none", network);
+        // Copy mode: nothing of the machine is mounted, least of all the engine's socket; the mounts are the
+        // workspace's package cache, a volume of the engine's own, and the proxy's sockets, gone after the run.
+        var mounts = document.RootElement[0].GetProperty("Mounts").EnumerateArray().OrderBy(mount => mount.GetProperty("Destination").GetString(), StringComparer.Ordinal).ToList();
+        Assert.Equal([("volume", "/run/agentsandbox-egress", false), ("volume", "/var/cache/agentsandbox/nuget", true)],
+            mounts.Select(mount => (mount.GetProperty("Type").GetString(), mount.GetProperty("Destination").GetString(), mount.GetProperty("RW").GetBoolean())));
+        Assert.StartsWith("agentsandbox-nuget-", mounts[1].GetProperty("Name").GetString());
+        Assert.NotEqual(0, Shell.Run("docker", "volume", "inspect", mounts[0].GetProperty("Name").GetString()!).ExitCode);
         Assert.DoesNotContain("docker.sock", inspected);
     }
 

@@ -81,7 +81,7 @@ public sealed class EgressTests
             Assert.Contains(warnings, text => text.Contains($"<AgentAllowedHost Include=\"{refused}:8080\" />", StringComparison.Ordinal));
             Assert.Contains(warnings, text => text.Contains($"<AgentAllowedHost Include=\"{refused}\" />", StringComparison.Ordinal));
             Assert.DoesNotContain(warnings, text => text.Contains(allowed, StringComparison.Ordinal));
-            // Nothing of the run is left: containers (the proxy's too) and networks.
+            // Nothing of the run is left: containers (the proxy's too), networks and volumes.
             Assert.Equal("", Shell.LeftoverContainers(project.Directory));
             Assert.Equal("", TestNetwork.Leftovers(project.Directory));
         }
@@ -118,7 +118,8 @@ public sealed class EgressTests
         var seen = File.ReadAllText(Path.Combine(project.Directory, "seen-env.txt"));
         Assert.DoesNotContain(apiKey, seen);
         Assert.Contains("ANTHROPIC_API_KEY=agentsandbox-", seen);
-        Assert.Contains("ANTHROPIC_BASE_URL=http://agentsandbox-egress:", seen);
+        // The proxy on the container's own loopback, where the relay in front of the agent puts its sockets.
+        Assert.Contains("ANTHROPIC_BASE_URL=http://127.0.0.1:", seen);
         var inspect = await inspected;
         Assert.Contains("ANTHROPIC_API_KEY=agentsandbox-", inspect);
         Assert.DoesNotContain(apiKey, inspect);

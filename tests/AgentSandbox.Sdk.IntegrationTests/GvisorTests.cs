@@ -76,3 +76,43 @@ public sealed class GvisorTests
         Assert.Contains("runc", run.Errors[0].Text);
     }
 }
+
+/// <summary>A second engine whose default runtime is gVisor's, as a team that sandboxes every container sets it up.</summary>
+public sealed class GvisorByDefaultEngine() : SecondEngine("""
+    {"runtimes":{"runsc":{"path":"/usr/bin/runsc","runtimeArgs":["--platform=ptrace","--network=host"]}},"default-runtime":"runsc"}
+    """);
+
+/// <summary>The allowlist on an engine whose every container has a kernel of its own, which keeps them from each other's sockets.</summary>
+[Collection(MSBuildCollection.Name)]
+public sealed class GvisorByDefaultTests(GvisorByDefaultEngine engine) : IClassFixture<GvisorByDefaultEngine>
+{
+    [GvisorFact]
+    public void The_allowlist_reaches_its_proxy_on_a_network_before_the_agent_runs_when_the_engines_default_runtime_refuses_sockets()
+    {
+        Assert.True(engine.Unavailable is null, engine.Unavailable);
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+        var properties = SandboxProperties.ForTests(("AgentKind", "custom"), ("AgentPrompt", "Do it"),
+            ("AgentCommand", "sh;-c;echo proxy $HTTPS_PROXY && dmesg | head -n 1 && echo ran >> runs.txt"));
+        // The images, built by the first engine and copied over: what is tested is the run, not a build under gVisor.
+        var built = project.Build("AgentRun", properties);
+        Assert.True(built.Succeeded, built.Log);
+        Assert.Contains(built.Messages, message => message.Text == "custom: proxy http://127.0.0.1:3128");
+        using (var result = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(project.SandboxDirectory, "AgentRun", "result.json"))))
+        {
+            var image = result.RootElement.GetProperty("image").GetString()!;
+            var copied = Shell.Run("sh", "-c", $"docker save {image} {image[..image.IndexOf("-egress-", StringComparison.Ordinal)]} | DOCKER_HOST={engine.Endpoint} docker load -q");
+            Assert.True(copied.ExitCode == 0, copied.Output);
+        }
+        File.Delete(Path.Combine(project.Directory, "runs.txt"));
+
+        var run = project.Build("AgentRun", new Dictionary<string, string>(properties) { ["AgentDockerHost"] = engine.Endpoint, ["AgentForce"] = "true" });
+
+        Assert.True(run.Succeeded, run.Log);
+        Assert.Contains(run.Messages, message => message.Text == "custom: proxy http://agentsandbox-egress:3128");
+        Assert.Contains(run.Messages, message => message.Text.Contains("Starting gVisor", StringComparison.Ordinal));
+        Assert.Equal("ran\n", File.ReadAllText(Path.Combine(project.Directory, "runs.txt")));
+        Assert.DoesNotContain(AgentSandbox.Egress.SocketRefusal.Words, run.Log);
+        Assert.Equal("", string.Join(" ", new[] { "ps -a", "volume ls", "network ls" }.Select(list => engine.Docker([.. list.Split(' '), "-q", "--filter", "label=org.agentsandbox.run"]).Output.Trim())).Trim());
+    }
+}

@@ -10,14 +10,22 @@ namespace AgentSandbox.Sdk.IntegrationTests;
 /// A second Docker engine of the test's own, listening on a loopback TCP port with its own data root and bridge: what a
 /// remote engine (DOCKER_HOST=tcp://…) looks like to AgentSandbox. Copy mode never shares a host path with it.
 /// </summary>
-public sealed class SecondEngine : IDisposable
+public class SecondEngine : IDisposable
 {
     private readonly string _root = Path.Combine("/tmp", $"ags-{Guid.NewGuid():N}"[..12]);
     private readonly string _bridge = $"agsbr{Random.Shared.Next(1000, 9999)}";
+    private readonly string? _configuration;
     private Process? _daemon;
 
     public SecondEngine()
+        : this(null)
     {
+    }
+
+    /// <param name="configuration">Its daemon.json (the machine's /etc/docker/daemon.json when null).</param>
+    protected SecondEngine(string? configuration)
+    {
+        _configuration = configuration;
         if (TestDocker.Unavailable is not null || Environment.UserName != "root")
         {
             Unavailable = TestDocker.Unavailable ?? "a second engine needs root";
@@ -26,6 +34,10 @@ public sealed class SecondEngine : IDisposable
         var port = FreePort();
         Endpoint = $"tcp://127.0.0.1:{port}";
         Directory.CreateDirectory(_root);
+        if (configuration is not null)
+        {
+            File.WriteAllText(Path.Combine(_root, "daemon.json"), configuration);
+        }
         // A bridge of its own: --bridge=none would delete the first engine's docker0.
         Run("ip", "link", "add", _bridge, "type", "bridge");
         Run("ip", "addr", "add", $"10.{Random.Shared.Next(200, 250)}.{Random.Shared.Next(1, 250)}.1/24", "dev", _bridge);
@@ -53,7 +65,7 @@ public sealed class SecondEngine : IDisposable
     {
         _daemon = Process.Start(new ProcessStartInfo("dockerd",
             ["--data-root", Path.Combine(_root, "d"), "--exec-root", Path.Combine(_root, "e"), "--pidfile", Path.Combine(_root, "pid"),
-             "-H", Endpoint, "--iptables=false", "--bridge", _bridge])
+             "-H", Endpoint, "--iptables=false", "--bridge", _bridge, .. _configuration is null ? [] : (string[])["--config-file", Path.Combine(_root, "daemon.json")]])
         { RedirectStandardOutput = true, RedirectStandardError = true })!;
         _daemon.OutputDataReceived += (_, _) => { };
         _daemon.ErrorDataReceived += (_, _) => { };
@@ -107,6 +119,7 @@ public sealed class SecondEngine : IDisposable
 
     public void Dispose()
     {
+        GC.SuppressFinalize(this);
         if (_daemon is null)
         {
             return;

@@ -30,7 +30,7 @@ public sealed class StoppingTests
         var stopwatch = Stopwatch.StartNew();
         Shell.Run("kill", $"-{signal}", build.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.True(WaitFor(() => Shell.LeftoverContainers(project.Directory) == "" && TestNetwork.Leftovers(project.Directory) == "", TimeSpan.FromSeconds(30)),
-            $"after 30 s: containers [{Shell.LeftoverContainers(project.Directory)}], networks [{TestNetwork.Leftovers(project.Directory)}], the build {(build.HasExited ? "ended" : "still running")}; it said:\n{output}");
+            $"after 30 s: containers [{Shell.LeftoverContainers(project.Directory)}], networks and volumes [{TestNetwork.Leftovers(project.Directory)}], the build {(build.HasExited ? "ended" : "still running")}; it said:\n{output}");
         var cleanedUp = stopwatch.Elapsed;
         Assert.True(build.WaitForExit(TimeSpan.FromSeconds(30)), output.ToString());
         build.WaitForExit();
@@ -68,7 +68,7 @@ public sealed class StoppingTests
         Assert.True(run.Succeeded, run.Log);
         Assert.Equal("", Shell.LeftoverContainers(killed.Directory));
         Assert.Equal("", TestNetwork.Leftovers(killed.Directory));
-        Assert.Contains(run.Messages, message => message.Text.StartsWith("Removed 2 containers and 1 network that builds no longer running left behind", StringComparison.Ordinal));
+        Assert.Contains(run.Messages, message => message.Text.StartsWith("Removed 2 containers and 1 volume that builds no longer running left behind", StringComparison.Ordinal));
 
         // A container of ours whose build still runs (this test process's own, by its labels) goes only on demand.
         var labels = new[] { "org.agentsandbox.version=test", $"org.agentsandbox.project={next.Directory}" };

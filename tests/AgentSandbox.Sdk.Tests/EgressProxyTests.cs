@@ -165,6 +165,71 @@ public sealed class EgressProxyTests : IAsyncLifetime
         Assert.Equal(Key, Assert.Single(_received).Key);
     }
 
+    [Fact]
+    public async Task On_sockets_the_proxy_listens_on_no_network_and_the_relay_puts_them_on_loopback_in_front_of_a_command_whose_exit_code_it_keeps()
+    {
+        var folder = Directory.CreateTempSubdirectory("agentsandbox-sockets-").FullName;
+        var (port, routePort) = (FreePort(), FreePort());
+        var output = Path.Combine(folder, "answers.txt");
+        using var stop = new CancellationTokenSource();
+        var ready = new TaskCompletionSource();
+        var proxy = new Proxy.EgressProxy(new Proxy.EgressConfig(port, ["egress-under-test"], [],
+            [new Proxy.RouteConfig(routePort, $"http://127.0.0.1:{_apiPort}", [new Proxy.RouteCredential("x-api-key", "{value}", Token, Key)])]),
+            egressEvent => { if (egressEvent.Event == Proxy.EgressEvent.Ready) { ready.TrySetResult(); } }, folder);
+        var serving = Task.Run(() => proxy.RunAsync(stop.Token));
+        try
+        {
+            await ready.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.True(File.Exists(Path.Combine(folder, $"{port}.sock")));
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.OtherWrite, File.GetUnixFileMode(Path.Combine(folder, $"{routePort}.sock")) & UnixFileMode.OtherWrite);
+            }
+            await Assert.ThrowsAsync<SocketException>(async () => await new TcpClient().ConnectAsync(IPAddress.Loopback, port));
+
+            // A tunnel the allowlist refuses, and the route by the loopback's name through the forward proxy.
+            var code = await Proxy.LoopbackRelay.RunAsync(folder, ["bash", "-c",
+                $"exec 3<>/dev/tcp/127.0.0.1/{port}; printf 'CONNECT refused.example:443 HTTP/1.1\\r\\n\\r\\n' >&3; head -1 <&3 > {output}; " +
+                $"exec 4<>/dev/tcp/127.0.0.1/{port}; printf 'GET http://127.0.0.1:{routePort}/v1/models HTTP/1.1\\r\\nHost: 127.0.0.1:{routePort}\\r\\nx-api-key: {Token}\\r\\nConnection: close\\r\\n\\r\\n' >&4; head -1 <&4 >> {output}; exit 7"]);
+
+            Assert.Equal(7, code);
+            var answers = File.ReadAllLines(output);
+            Assert.StartsWith("HTTP/1.1 403", answers[0]);
+            Assert.StartsWith("HTTP/1.1 200", answers[1]);
+            Assert.Equal(Key, Assert.Single(_received).Key);
+            // Gone with the command: nothing listens on the loopback any more.
+            await Assert.ThrowsAsync<SocketException>(async () => await new TcpClient().ConnectAsync(IPAddress.Loopback, port));
+            Assert.Equal(Proxy.LoopbackRelay.NotStarted, await Proxy.LoopbackRelay.RunAsync(folder, ["/no/such/agent"]));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await serving;
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_relay_that_cannot_reach_the_proxy_says_so_and_never_runs_the_command()
+    {
+        var folder = Directory.CreateTempSubdirectory("agentsandbox-sockets-").FullName;
+        var ran = Path.Combine(folder, "ran");
+        try
+        {
+            var empty = await Proxy.LoopbackRelay.RunAsync(folder, ["touch", ran]);
+            // A socket nobody listens on any more, as a runtime that refuses the host's sockets leaves the relay.
+            File.WriteAllText(Path.Combine(folder, "3128.sock"), "");
+            var refused = await Proxy.LoopbackRelay.RunAsync(folder, ["touch", ran]);
+
+            Assert.Equal((Proxy.SocketRefusal.ExitCode, Proxy.SocketRefusal.ExitCode), (empty, refused));
+            Assert.False(File.Exists(ran));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     private async Task<string> ConnectAsync(string authority)
     {
         using var connection = new TcpClient();

@@ -1,4 +1,5 @@
 using AgentSandbox.Containers;
+using AgentSandbox.Docker;
 using AgentSandbox.Egress;
 using AgentSandbox.Errors;
 using AgentSandbox.Inputs;
@@ -191,7 +192,7 @@ public sealed class EgressSpecTests : IDisposable
     }
 
     [Fact]
-    public void The_dry_run_shows_the_network_the_proxy_and_its_configuration_with_secrets_by_name()
+    public void The_dry_run_shows_the_sockets_volume_the_proxy_and_its_configuration_with_secrets_by_name()
     {
         var spec = Specs.Create(Allowlist(), Host(("ANTHROPIC_API_KEY", Key))).Spec;
 
@@ -199,14 +200,67 @@ public sealed class EgressSpecTests : IDisposable
         var text = string.Join("\n", commands);
 
         Assert.DoesNotContain(Key, text);
-        Assert.Contains(commands, command => command.StartsWith("docker network create --internal --opt com.docker.network.bridge.inhibit_ipv4=true", StringComparison.Ordinal));
-        Assert.Contains(commands, command => command.StartsWith("docker create --name agentsandbox-agentrun-agent-", StringComparison.Ordinal) && command.Contains("-egress --network bridge", StringComparison.Ordinal)
-            && command.Contains("--read-only", StringComparison.Ordinal) && command.Contains("--interactive", StringComparison.Ordinal));
-        Assert.Contains(commands, command => command.StartsWith("docker network connect --alias agentsandbox-egress", StringComparison.Ordinal));
+        Assert.Contains(commands, command => command.StartsWith("docker volume create --driver local --opt device=tmpfs --opt 'o=size=64k,mode=0755,uid=65534,gid=65534' --opt type=tmpfs --label", StringComparison.Ordinal));
+        Assert.Contains(commands, command => command.StartsWith("docker create --name agentsandbox-agentrun-agent-", StringComparison.Ordinal) && command.Contains("-egress --network bridge --user 65534:65534 --mount 'type=volume,source=agentsandbox-agentrun-agent-", StringComparison.Ordinal)
+            && command.Contains("--read-only", StringComparison.Ordinal) && command.Contains("--interactive", StringComparison.Ordinal)
+            && command.EndsWith("/opt/agentsandbox/agentsandbox-egress --sockets /run/agentsandbox-egress", StringComparison.Ordinal));
+        Assert.DoesNotContain(commands, command => command.Contains("docker network", StringComparison.Ordinal));
         Assert.Contains(commands, command => command.Contains("$ANTHROPIC_API_KEY", StringComparison.Ordinal) && command.StartsWith("docker start --attach --interactive", StringComparison.Ordinal));
-        Assert.Contains(commands, command => command.StartsWith("docker run --detach --user 65534:65534 --name agentsandbox-agentrun-agent-", StringComparison.Ordinal) && command.Contains("-net --workdir", StringComparison.Ordinal));
-        Assert.Contains(commands, command => command.StartsWith("docker network rm", StringComparison.Ordinal));
+        // The agent's container: on no network, the sockets read-only, its command behind the relay.
+        Assert.Contains(commands, command => command.StartsWith("docker run --detach --user 65534:65534 --name agentsandbox-agentrun-agent-", StringComparison.Ordinal)
+            && command.Contains(" --network none --workdir", StringComparison.Ordinal) && command.Contains("-egress,target=/run/agentsandbox-egress,readonly'", StringComparison.Ordinal));
+        Assert.Contains(commands, command => command.StartsWith("docker exec", StringComparison.Ordinal) && command.Contains("/opt/agentsandbox/agentsandbox-egress relay /run/agentsandbox-egress -- claude", StringComparison.Ordinal));
+        Assert.Contains(commands, command => command.StartsWith("docker volume rm agentsandbox-agentrun-agent-", StringComparison.Ordinal));
         Assert.Contains(commands, command => command.Contains("agentsandbox:<hash>-egress-", StringComparison.Ordinal) && command.Contains("docker build -f -", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Under_gVisor_the_dry_run_shows_the_isolated_network_its_proxy_is_reached_on()
+    {
+        var spec = Specs.Create(Allowlist() with { Runtime = "runsc" }, Host(("ANTHROPIC_API_KEY", Key))).Spec;
+
+        var commands = AgentTargetPipeline.DryRun(spec, "/ctx");
+
+        Assert.Contains(commands, command => command.StartsWith("docker network create --internal --opt com.docker.network.bridge.inhibit_ipv4=true", StringComparison.Ordinal));
+        Assert.Contains(commands, command => command.StartsWith("docker create --name agentsandbox-agentrun-agent-", StringComparison.Ordinal) && command.Contains("-egress --network bridge --add-host", StringComparison.Ordinal)
+            && command.EndsWith("/opt/agentsandbox/agentsandbox-egress", StringComparison.Ordinal));
+        Assert.Contains(commands, command => command.StartsWith("docker network connect --alias agentsandbox-egress", StringComparison.Ordinal));
+        Assert.Contains(commands, command => command.StartsWith("docker run --detach --user 65534:65534 --name agentsandbox-agentrun-agent-", StringComparison.Ordinal)
+            && command.Contains("-net --workdir", StringComparison.Ordinal) && command.Contains("--runtime runsc", StringComparison.Ordinal));
+        Assert.DoesNotContain(commands, command => command.Contains("relay", StringComparison.Ordinal) || command.Contains("docker volume", StringComparison.Ordinal));
+        Assert.Contains(commands, command => command.StartsWith("docker network rm", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void With_sockets_the_agents_container_has_no_network_names_its_loopback_and_runs_its_command_behind_the_relay()
+    {
+        var spec = Specs.RunSpec(Allowlist(), Host(("ANTHROPIC_API_KEY", Key)));
+        var request = SandboxContainer.Create(spec, "agentsandbox:x-egress-y", "agent", spec.Command, spec.Environment, false, agentCredentials: true);
+
+        var agent = EgressSockets.AgentSide(request, request.Egress!);
+        var gateway = DockerEngine.GatewayParameters(request, request.Egress!, sockets: true);
+        var volume = EgressSockets.VolumeParameters(request);
+
+        Assert.True(EgressSockets.Fit(request));
+        Assert.False(EgressSockets.Fit(request with { Runtime = "runsc" }));
+        Assert.Equal("none", agent.Network);
+        Assert.Equal(["/opt/agentsandbox/agentsandbox-egress", "relay", "/run/agentsandbox-egress", "--", .. request.Command], agent.Command);
+        Assert.Equal("http://127.0.0.1:3128", agent.Environment["HTTPS_PROXY"]);
+        Assert.Equal("http://127.0.0.1:3129", agent.Environment["ANTHROPIC_BASE_URL"]);
+        Assert.Equal(request.Environment["ANTHROPIC_API_KEY"], agent.Environment["ANTHROPIC_API_KEY"]);
+        Assert.DoesNotContain(agent.Environment.Values, value => value.Contains("agentsandbox-egress", StringComparison.Ordinal));
+        Assert.True(EgressSockets.AgentMount(request).ReadOnly);
+        // The gateway: on the outside network only, as the volume's user, listening on its sockets.
+        var mount = Assert.Single(gateway.HostConfig!.Mounts!);
+        Assert.Equal("bridge", gateway.HostConfig.NetworkMode);
+        Assert.Equal("65534:65534", gateway.User);
+        Assert.Equal(["--sockets", "/run/agentsandbox-egress"], gateway.Cmd);
+        Assert.Equal((request.GatewayName, "/run/agentsandbox-egress", false), (mount.Source, mount.Target, mount.ReadOnly));
+        // The volume: in memory, that user's, with the run's labels for the orphan sweep.
+        Assert.Equal(request.GatewayName, volume.Name);
+        Assert.Equal("tmpfs", volume.DriverOpts["type"]);
+        Assert.Contains("uid=65534,gid=65534", volume.DriverOpts["o"]);
+        Assert.Equal(request.Labels, volume.Labels);
     }
 
     [Fact]

@@ -51,13 +51,16 @@ public sealed class OrphansTests
     }
 
     [Fact]
-    public async Task The_sweep_removes_the_containers_then_the_networks_of_gone_builds_and_leaves_the_rest()
+    public async Task The_sweep_removes_the_containers_then_the_networks_and_volumes_of_gone_builds_and_leaves_the_rest()
     {
         var engine = new FakeEngine();
         var (host, pid, started) = RunIdentity.Owner;
         engine.Resources.AddRange(
         [
+            Resource(ResourceKind.Volume, "dead-egress", host, 999_999, "2020-01-01T00:00:00.000Z"),
             Resource(ResourceKind.Network, "dead-net", host, 999_999, "2020-01-01T00:00:00.000Z"),
+            // A cache: no process made it.
+            Resource(ResourceKind.Volume, "agentsandbox-nuget-1", null, null, null),
             Resource(ResourceKind.Container, "dead", host, 999_999, "2020-01-01T00:00:00.000Z"),
             Resource(ResourceKind.Container, "mine", host, pid, started),
             Resource(ResourceKind.Container, "other-machine", host + "-other", 999_999, "2020-01-01T00:00:00.000Z"),
@@ -66,10 +69,10 @@ public sealed class OrphansTests
 
         var removed = await Orphans.SweepAsync(engine, log, CancellationToken.None);
 
-        Assert.Equal(2, removed);
-        Assert.Equal(["remove container dead", "remove network dead-net"], engine.Calls);
-        Assert.Equal(["mine", "other-machine"], engine.Resources.Select(r => r.Name).Order());
-        Assert.Contains(log.Important, message => message.Contains("Removed 1 container and 1 network that builds no longer running left behind (runs run-dead, run-dead-net)", StringComparison.Ordinal));
+        Assert.Equal(3, removed);
+        Assert.Equal(["remove container dead", "remove network dead-net", "remove volume dead-egress"], engine.Calls);
+        Assert.Equal(["agentsandbox-nuget-1", "mine", "other-machine"], engine.Resources.Select(r => r.Name).Order());
+        Assert.Contains(log.Important, message => message.Contains("Removed 1 container, 1 volume and 1 network that builds no longer running left behind (runs run-dead, run-dead-egress, run-dead-net)", StringComparison.Ordinal));
     }
 
     [Fact]

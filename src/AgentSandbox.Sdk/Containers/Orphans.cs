@@ -12,7 +12,7 @@ namespace AgentSandbox.Containers;
 /// </summary>
 internal static class Orphans
 {
-    /// <returns>How many containers and networks were removed.</returns>
+    /// <returns>How many containers, networks and volumes (secrets, on a cluster) were removed.</returns>
     public static async Task<int> SweepAsync(IContainerEngine engine, ISandboxLog log, CancellationToken cancellationToken)
     {
         var orphans = (await engine.ListLabelledAsync(RunIdentity.VersionLabel, cancellationToken).ConfigureAwait(false))
@@ -26,9 +26,9 @@ internal static class Orphans
         if (orphans.Count > 0)
         {
             var runs = orphans.Select(resource => resource.Labels.GetValueOrDefault(RunIdentity.LabelPrefix + "run")).OfType<string>().Distinct().Order(StringComparer.Ordinal);
-            var secrets = orphans.Count(r => r.Kind == ResourceKind.Secret);
-            log.Important($"Removed {engine.Count(ResourceKind.Container, orphans.Count(r => r.Kind == ResourceKind.Container))}" +
-                $"{(secrets > 0 ? $", {engine.Count(ResourceKind.Secret, secrets)}" : "")} and {engine.Count(ResourceKind.Network, orphans.Count(r => r.Kind == ResourceKind.Network))} " +
+            var counts = new[] { ResourceKind.Container, ResourceKind.Volume, ResourceKind.Secret, ResourceKind.Network }
+                .Select(kind => (Kind: kind, Count: orphans.Count(r => r.Kind == kind))).Where(kind => kind.Count > 0).Select(kind => engine.Count(kind.Kind, kind.Count)).ToList();
+            log.Important($"Removed {(counts.Count > 1 ? string.Join(", ", counts[..^1]) + " and " + counts[^1] : counts[0])} " +
                 $"that builds no longer running left behind (runs {string.Join(", ", runs)}).");
         }
         return orphans.Count;
@@ -53,7 +53,8 @@ internal static class Orphans
     /// <summary>Made on <paramref name="host"/> by a process that is no longer there.</summary>
     /// <param name="startOf">The start time of a running process, as the labels write it; null when none has that id.</param>
     internal static bool IsOrphan(EngineResource resource, string host, Func<int, string?> startOf) =>
-        resource.Kind is ResourceKind.Container or ResourceKind.Network or ResourceKind.Secret
+        // Volumes too: a cache carries no process, a run's own (the proxy's sockets) does.
+        resource.Kind is ResourceKind.Container or ResourceKind.Network or ResourceKind.Volume or ResourceKind.Secret
         && resource.Labels.TryGetValue(RunIdentity.HostLabel, out var madeOn) && madeOn == host
         && resource.Labels.TryGetValue(RunIdentity.ProcessLabel, out var pid) && int.TryParse(pid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var processId)
         && resource.Labels.TryGetValue(RunIdentity.ProcessStartLabel, out var started)

@@ -17,6 +17,9 @@ internal static class DockerCommands
     /// <summary>One container, run to its end and removed: docker run, or with files, held open while they go in, the command runs and they come back.</summary>
     public static IReadOnlyList<string> Run(ContainerRequest request)
     {
+        var original = request;
+        var sockets = request.Egress is not null && EgressSockets.Fit(request);
+        request = sockets ? EgressSockets.AgentSide(request, request.Egress!) : request;
         List<string> options = ["--name", request.Name, "--network", request.Network, "--workdir", request.WorkingDirectory];
         if (request.Limits.DropAllCapabilities)
         {
@@ -64,6 +67,10 @@ internal static class DockerCommands
         {
             options.AddRange(["--mount", $"type=volume,source={cache.Name},target={cache.Target}"]);
         }
+        if (sockets)
+        {
+            options.AddRange(["--mount", VolumeMount(EgressSockets.AgentMount(original))]);
+        }
         foreach (var name in request.Environment.Keys.Order(StringComparer.Ordinal))
         {
             options.AddRange(["--env", name]);
@@ -72,7 +79,7 @@ internal static class DockerCommands
         // A prompt too long for an argument goes to standard input.
         var input = request.Stdin is null ? "" : " < prompt.txt";
         string[] interactive = request.Stdin is null ? [] : ["--interactive"];
-        List<string> commands = request.Egress is { } egress ? StartGateway(request, egress) : [];
+        List<string> commands = original.Egress is { } egress ? StartGateway(original, egress, sockets) : [];
         if (request.Files is not { } files)
         {
             commands.Add(Text.CommandLine(["docker", "run", "--rm", .. options, .. interactive, request.Image, .. request.Command]) + input);
@@ -92,34 +99,43 @@ internal static class DockerCommands
             }
             commands.Add($"docker rm --force --volumes {Text.Quote(request.Name)}");
         }
-        if (request.Egress is not null)
+        if (original.Egress is not null)
         {
-            commands.Add($"docker rm --force {Text.Quote(request.GatewayName)}");
-            commands.Add($"docker network rm {Text.Quote(request.Network)}");
+            commands.Add($"docker rm --force {Text.Quote(original.GatewayName)}");
+            commands.Add(sockets ? $"docker volume rm {Text.Quote(EgressSockets.Volume(original))}" : $"docker network rm {Text.Quote(original.Network)}");
         }
         return commands;
     }
 
-    /// <summary>The isolated network and its gateway, configured through its standard input and serving before the container starts.</summary>
-    private static List<string> StartGateway(ContainerRequest request, EgressGateway egress)
+    private static string VolumeMount(global::Docker.DotNet.Models.Mount mount) =>
+        $"type=volume,source={mount.Source},target={mount.Target}{(mount.ReadOnly == true ? ",readonly" : "")}";
+
+    /// <summary>The sockets' volume or the isolated network, and the gateway, configured through its standard input and serving before the container starts.</summary>
+    private static List<string> StartGateway(ContainerRequest request, EgressGateway egress, bool sockets)
     {
         var network = DockerEngine.IsolatedNetworkParameters(request);
-        var gateway = DockerEngine.GatewayParameters(request, egress);
+        var volume = EgressSockets.VolumeParameters(request);
+        var gateway = DockerEngine.GatewayParameters(request, egress, sockets);
         // Read off the engine's form of the gateway, so that what is shown is what is asked.
         var host = gateway.HostConfig!;
         var name = request.GatewayName;
         var memory = host.Memory.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return
         [
-            Text.CommandLine(["docker", "network", "create", "--internal", "--opt", $"{DockerEngine.NoHostAddressOption}=true",
-                .. Labels(network.Labels), request.Network]),
+            sockets
+                ? Text.CommandLine(["docker", "volume", "create", "--driver", volume.Driver, .. volume.DriverOpts.OrderBy(option => option.Key, StringComparer.Ordinal)
+                    .SelectMany(option => new[] { "--opt", $"{option.Key}={option.Value}" }), .. Labels(volume.Labels), volume.Name])
+                : Text.CommandLine(["docker", "network", "create", "--internal", "--opt", $"{DockerEngine.NoHostAddressOption}=true",
+                    .. Labels(network.Labels), request.Network]),
             Text.CommandLine(["docker", "create", "--name", name, "--network", egress.OutsideNetwork,
+                .. gateway.User is { Length: > 0 } user ? ["--user", user] : (string[])[],
+                .. (host.Mounts ?? []).SelectMany(mount => new[] { "--mount", VolumeMount(mount) }),
                 .. (host.ExtraHosts ?? []).SelectMany(entry => new[] { "--add-host", entry }),
                 .. (host.CapDrop ?? []).SelectMany(capability => new[] { "--cap-drop", capability }),
                 .. (host.SecurityOpt ?? []).SelectMany(option => new[] { "--security-opt", option }),
                 "--pids-limit", (host.PidsLimit ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture), "--memory", memory, "--memory-swap", memory, "--read-only",
-                .. gateway.Env.SelectMany(variable => new[] { "--env", variable }), "--interactive", .. Labels(gateway.Labels), egress.Image, .. egress.Command]),
-            Text.CommandLine(["docker", "network", "connect", "--alias", egress.Alias, request.Network, name]),
+                .. gateway.Env.SelectMany(variable => new[] { "--env", variable }), "--interactive", .. Labels(gateway.Labels), egress.Image, .. gateway.Entrypoint, .. gateway.Cmd]),
+            .. sockets ? [] : (string[])[Text.CommandLine(["docker", "network", "connect", "--alias", egress.Alias, request.Network, name])],
             $"docker start --attach --interactive {Text.Quote(name)} < egress.json &   # egress.json, one line: {egress.ConfigurationByName}",
         ];
     }

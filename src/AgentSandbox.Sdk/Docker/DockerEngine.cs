@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using AgentSandbox.Common;
+using AgentSandbox.Egress;
 using AgentSandbox.Errors;
 using Docker.DotNet;
 using Docker.DotNet.Models;
@@ -229,19 +230,60 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
     public async Task<ContainerExit> RunContainerAsync(
         ContainerRequest request, Action<string> onStdout, Action<string> onStderr, CancellationToken stop, CancellationToken cancellationToken)
     {
+        var sockets = request.Egress is not null && EgressSockets.Fit(request) && !_socketsRefused;
+        try
+        {
+            return await RunAttemptAsync(request, sockets, onStdout, onStderr, stop, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketsRefusedException) when (sockets)
+        {
+            // The engine's default runtime gives containers a kernel of their own (gVisor made the default): the
+            // command has not run, and runs now, as every later one of this build, on the isolated network.
+            _socketsRefused = true;
+            return await RunAttemptAsync(request, sockets: false, onStdout, onStderr, stop, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A container whose relay found the gateway's sockets out of its reach, before its command ran.</summary>
+    private sealed class SocketsRefusedException : Exception;
+
+    private bool _socketsRefused;
+
+    private async Task<ContainerExit> RunAttemptAsync(
+        ContainerRequest request, bool sockets, Action<string> onStdout, Action<string> onStderr, CancellationToken stop, CancellationToken cancellationToken)
+    {
+        var gateway = request.Egress is { } egress ? new RunningGateway(request, egress, sockets) : null;
+        // With the gateway's sockets, the container as it runs then: on no network, its command behind the relay,
+        // whose word that it cannot reach them, all the container said, is the engine's to hear.
+        var original = request;
+        if (gateway is { Sockets: true })
+        {
+            request = EgressSockets.AgentSide(request, gateway.Egress);
+            (onStdout, onStderr) = (gateway.Hearing(onStdout), gateway.Hearing(onStderr));
+        }
         var parameters = CreateParameters(request);
+        if (gateway is { Sockets: true })
+        {
+            parameters.HostConfig!.Mounts!.Add(EgressSockets.AgentMount(original));
+        }
         var client = await PinnedAsync(cancellationToken).ConfigureAwait(false);
         string? id = null;
-        var gateway = request.Egress is { } egress ? new RunningGateway(request, egress) : null;
         var gatewayStarted = Task.CompletedTask;
         try
         {
             if (gateway is not null)
             {
-                // The network first (the container is created on it), then the gateway starts while the container is
-                // created and filled: the two are most of the allowlist's cost.
-                await CallAsync("create a network", client, (c, token) => c.Networks.CreateNetworkAsync(IsolatedNetworkParameters(request), token), cancellationToken).ConfigureAwait(false);
-                gateway.NetworkCreated = true;
+                // The sockets' volume or the network first (the container is created with it), then the gateway starts
+                // while the container is created and filled.
+                if (gateway.Sockets)
+                {
+                    await CallAsync("create a volume", client, (c, token) => c.Volumes.CreateAsync(EgressSockets.VolumeParameters(original), token), cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await CallAsync("create a network", client, (c, token) => c.Networks.CreateNetworkAsync(IsolatedNetworkParameters(original), token), cancellationToken).ConfigureAwait(false);
+                }
+                gateway.Made = true;
                 gatewayStarted = StartGatewayAsync(client, gateway, cancellationToken);
             }
             id = (await CallAsync("create a container", client, (c, token) => c.Containers.CreateContainerAsync(parameters, token), cancellationToken).ConfigureAwait(false)).ID;
@@ -273,9 +315,11 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
             }
             // By name when creation was interrupted: the engine may have made the container all the same.
             await Task.WhenAll(RemoveQuietlyAsync(client, id ?? parameters.Name), gateway?.Remove(client) ?? Task.CompletedTask).ConfigureAwait(false);
-            if (gateway is { NetworkCreated: true })
+            if (gateway is { Made: true })
             {
-                await RemoveNetworkQuietlyAsync(client, request.Network).ConfigureAwait(false);
+                await CleanUpQuietlyAsync(token => gateway.Sockets
+                    ? client.Volumes.RemoveAsync(EgressSockets.Volume(original), force: true, token)
+                    : client.Networks.DeleteNetworkAsync(original.Network, token)).ConfigureAwait(false);
             }
         }
     }
@@ -291,6 +335,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         WriteInBackground(stream, request.Stdin, cancellationToken);
         await PumpToEndAsync(client, id, stream, onStdout, onStderr, stop, cancellationToken).ConfigureAwait(false);
         var exit = await CallAsync("wait for a container", client, (c, token) => c.Containers.WaitContainerAsync(id, token), cancellationToken).ConfigureAwait(false);
+        gateway?.ThrowIfRefused(exit.StatusCode);
         var outOfMemory = exit.StatusCode == 137 && (await CallAsync("inspect a container", client, (c, token) => c.Containers.InspectContainerAsync(id, token), cancellationToken).ConfigureAwait(false)).State?.OOMKilled == true;
         gateway?.Remove(client);
         return new ContainerExit(exit.StatusCode, outOfMemory);
@@ -325,6 +370,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         try
         {
             var code = await ExitCodeAsync(client, exec, cancellationToken).ConfigureAwait(false);
+            gateway?.ThrowIfRefused(code);
             var outOfMemory = code == 137 && HeldContainer.CountsMemoryKill(await ExecQuietlyAsync(client, id, HeldContainer.MemoryKills, owner).ConfigureAwait(false));
             gateway?.Remove(client);
             if (files.Received is { } received)
@@ -519,9 +565,12 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
     private async Task StartGatewayAsync(DockerClient client, RunningGateway gateway, CancellationToken cancellationToken)
     {
         var (request, egress) = (gateway.Request, gateway.Egress);
-        gateway.Id = (await CallAsync("create a container", client, (c, token) => c.Containers.CreateContainerAsync(GatewayParameters(request, egress), token), cancellationToken).ConfigureAwait(false)).ID;
-        await CallAsync("connect a container to a network", client, (c, token) => c.Networks.ConnectNetworkAsync(request.Network,
-            new NetworkConnectParameters { Container = gateway.Id, EndpointConfig = new EndpointSettings { Aliases = [egress.Alias] } }, token), cancellationToken).ConfigureAwait(false);
+        gateway.Id = (await CallAsync("create a container", client, (c, token) => c.Containers.CreateContainerAsync(GatewayParameters(request, egress, gateway.Sockets), token), cancellationToken).ConfigureAwait(false)).ID;
+        if (!gateway.Sockets)
+        {
+            await CallAsync("connect a container to a network", client, (c, token) => c.Networks.ConnectNetworkAsync(request.Network,
+                new NetworkConnectParameters { Container = gateway.Id, EndpointConfig = new EndpointSettings { Aliases = [egress.Alias] } }, token), cancellationToken).ConfigureAwait(false);
+        }
         var stream = await CallAsync("attach to a container", client, (c, token) => c.Containers.AttachContainerAsync(
             gateway.Id, new ContainerAttachParameters { Stream = true, Stdin = true, Stdout = true, Stderr = true }, token), cancellationToken).ConfigureAwait(false);
         gateway.Stream = stream;
@@ -537,9 +586,6 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         gateway.Output = Task.Run(() => PumpLinesAsync(stream, gateway.Line, gateway.Line, CancellationToken.None), CancellationToken.None);
     }
 
-    private static Task RemoveNetworkQuietlyAsync(DockerClient client, string network) =>
-        CleanUpQuietlyAsync(token => client.Networks.DeleteNetworkAsync(network, token));
-
     /// <summary>The engine's form of the isolated network a gateway serves.</summary>
     internal static NetworksCreateParameters IsolatedNetworkParameters(ContainerRequest request) => new()
     {
@@ -553,13 +599,17 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
     /// <summary>Without it the host has an address on every bridge network, and services listening on all its addresses answer there.</summary>
     internal const string NoHostAddressOption = "com.docker.network.bridge.inhibit_ipv4";
 
-    /// <summary>The engine's form of a gateway: its own code only, so read-only, no privileges, little memory.</summary>
-    internal static CreateContainerParameters GatewayParameters(ContainerRequest request, EgressGateway egress) => new()
+    /// <summary>
+    /// The engine's form of a gateway: its own code only, so read-only, no privileges, little memory. With
+    /// <paramref name="sockets"/>, it listens on them only, as their volume's user.
+    /// </summary>
+    internal static CreateContainerParameters GatewayParameters(ContainerRequest request, EgressGateway egress, bool sockets) => new()
     {
         Name = request.GatewayName,
         Image = egress.Image,
         Entrypoint = [egress.Command[0]],
-        Cmd = egress.Command.Skip(1).ToList(),
+        Cmd = [.. egress.Command.Skip(1), .. sockets ? ["--sockets", EgressSockets.Folder] : (string[])[]],
+        User = sockets ? EgressSockets.GatewayUser : "",
         // No diagnostics socket in /tmp: nothing in it is written.
         Env = ["DOTNET_EnableDiagnostics=0"],
         AttachStdin = true,
@@ -579,6 +629,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
             Memory = GatewayMemoryBytes,
             MemorySwap = GatewayMemoryBytes,
             ReadonlyRootfs = true,
+            Mounts = sockets ? [EgressSockets.GatewayMount(request)] : [],
         },
     };
 
@@ -587,7 +638,8 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
     private const string PurposeLabel = "org.agentsandbox.purpose";
 
     /// <summary>A gateway while it runs: whether it said it is ready, and what to remove afterwards, however far its start got.</summary>
-    private sealed class RunningGateway(ContainerRequest request, EgressGateway egress)
+    /// <param name="sockets">Reached through unix sockets (<see cref="EgressSockets"/>), not on an isolated network.</param>
+    private sealed class RunningGateway(ContainerRequest request, EgressGateway egress, bool sockets)
     {
         private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly Queue<string> _said = new();
@@ -596,7 +648,38 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         public ContainerRequest Request { get; } = request;
         public EgressGateway Egress { get; } = egress;
         public string Name => Request.GatewayName;
-        public bool NetworkCreated { get; set; }
+        public bool Sockets { get; } = sockets;
+
+        /// <summary>The container's relay said, before anything else was said, that it cannot reach the sockets.</summary>
+        public bool Refused { get; private set; }
+
+        private bool _heard;
+
+        /// <summary>The container's lines passed on, except the relay's refusal as its first.</summary>
+        public Action<string> Hearing(Action<string> output) => line =>
+        {
+            if (!_heard && line.StartsWith(SocketRefusal.Words, StringComparison.Ordinal))
+            {
+                Refused = true;
+            }
+            else
+            {
+                output(line);
+            }
+            _heard = true;
+        };
+
+        /// <summary>Throws when the command's exit says it never ran for the refusal.</summary>
+        public void ThrowIfRefused(long exitCode)
+        {
+            if (Refused && exitCode == SocketRefusal.ExitCode)
+            {
+                throw new SocketsRefusedException();
+            }
+        }
+
+        /// <summary>Its sockets' volume or its isolated network is made: it goes once the containers have.</summary>
+        public bool Made { get; set; }
         public string? Id { get; set; }
         public MultiplexedStream? Stream { get; set; }
         public Task? Output { get; set; }

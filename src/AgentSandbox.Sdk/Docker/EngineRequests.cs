@@ -103,6 +103,13 @@ internal sealed record EgressGateway(
     /// <summary>How long the gateway may take to say it is ready before the run fails.</summary>
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// The container's variables that name the gateway (its proxy URL, base URLs, NO_PROXY) naming it by the address
+    /// the container reaches it at instead; the others as they are.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Addressed(IReadOnlyDictionary<string, string> environment, string address) =>
+        environment.ToDictionary(variable => variable.Key, variable => variable.Value.Replace(Alias, address, StringComparison.Ordinal));
+
     /// <summary>Credentials the gateway reads from a Secret of the cluster, which its pod alone mounts; null for none.</summary>
     public SecretKeys? ClusterKeys { get; init; }
 

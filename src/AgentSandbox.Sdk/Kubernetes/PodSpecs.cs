@@ -109,9 +109,9 @@ internal static partial class PodSpecs
     /// </summary>
     public static IReadOnlyList<string> AtProxyAddress(ContainerRequest request, string address) =>
         request.Egress is { } egress
-            ? [.. request.Environment.Where(variable => variable.Value.Contains(egress.Alias, StringComparison.Ordinal))
+            ? [.. egress.Addressed(request.Environment, address).Where(variable => variable.Value != request.Environment[variable.Key])
                 .OrderBy(variable => variable.Key, StringComparer.Ordinal)
-                .Select(variable => $"{variable.Key}={variable.Value.Replace(egress.Alias, address, StringComparison.Ordinal)}")]
+                .Select(variable => $"{variable.Key}={variable.Value}")]
             : [];
 
     private static V1Pod LockedPod(string name, ContainerRequest request, Project.HostUser user, string? runtime, V1Container container,

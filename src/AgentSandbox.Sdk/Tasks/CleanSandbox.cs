@@ -65,7 +65,7 @@ public sealed class CleanSandbox : AgentSandboxTask
         }
         log.Important($"AgentSandboxClean: removed {Common.Text.Count(ours.Count(r => r.Kind == ResourceKind.Container), "container")}, " +
             $"{Common.Text.Count(ours.Count(r => r.Kind == ResourceKind.Network), "network")}, " +
-            $"{Common.Text.Count(ours.Count(r => r.Kind == ResourceKind.Volume), "volume")} (package caches and agent sessions)" +
+            $"{Common.Text.Count(ours.Count(r => r.Kind == ResourceKind.Volume), "volume")} (package caches, agent sessions and proxies' sockets)" +
             (CleanImages ? $" and {Common.Text.Count(ours.Count(r => r.Kind == ResourceKind.Image), "image")}" : " (AgentCleanImages=true removes the sandbox images too)") +
             $" of AgentSandbox's from {engine.Endpoint}.");
     }

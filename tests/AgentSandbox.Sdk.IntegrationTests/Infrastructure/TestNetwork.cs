@@ -33,9 +33,10 @@ public sealed class TestNetwork : IDisposable
         return Shell.Run("docker", "inspect", name, "-f", $"{{{{(index .NetworkSettings.Networks \"{Name}\").IPAddress}}}}").Output.Trim();
     }
 
-    /// <summary>AgentSandbox's own networks that are still there for a project directory (there should be none).</summary>
-    public static string Leftovers(string projectDirectory) =>
-        Shell.Run("docker", "network", "ls", "-q", "--filter", $"label=org.agentsandbox.project={projectDirectory}").Output.Trim();
+    /// <summary>AgentSandbox's own networks and volumes of a run (the proxy's sockets) that are still there for a project directory (there should be none).</summary>
+    public static string Leftovers(string projectDirectory) => string.Join('\n', new[] { "network", "volume" }
+        .Select(kind => Shell.Run("docker", kind, "ls", "-q", "--filter", $"label=org.agentsandbox.project={projectDirectory}").Output.Trim())
+        .Where(names => names.Length > 0));
 
     public void Dispose()
     {

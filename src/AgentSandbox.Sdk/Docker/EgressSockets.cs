@@ -1,0 +1,57 @@
+using Docker.DotNet.Models;
+
+namespace AgentSandbox.Docker;
+
+/// <summary>
+/// The allowlist without a network of its own, where the runtime allows it: the container is on no network at all
+/// (loopback only), the gateway on the outside network only, and between them the gateway's unix sockets, in a small
+/// volume in memory made for the run (read-only in the container). A relay in front of the container's command puts
+/// each socket on its loopback, at the port the proxy variables and base URLs name. No network to make, connect and
+/// remove, no address on one: about half the engine's cost of the allowlist. A runtime that gives the container a
+/// kernel of its own (gVisor, Kata) cannot reach another container's socket: it gets the isolated network instead.
+/// </summary>
+internal static class EgressSockets
+{
+    /// <summary>Where the sockets are, in the gateway's container and the agent's alike.</summary>
+    public const string Folder = "/run/agentsandbox-egress";
+
+    /// <summary>The gateway's user, whom the volume belongs to: never one of the image's.</summary>
+    public const string GatewayUser = "65534:65534";
+
+    /// <summary>What a container's address for its gateway becomes: its own loopback, where the relay listens.</summary>
+    public const string Loopback = "127.0.0.1";
+
+    /// <summary>Whether the request's runtime shares the host's kernel with the gateway (the engine's default runtime is taken to be runc).</summary>
+    public static bool Fit(ContainerRequest request) => request.Runtime is null or "runc";
+
+    /// <summary>The volume of the run's sockets: the gateway's name (volumes and containers have names of their own).</summary>
+    public static string Volume(ContainerRequest request) => request.GatewayName;
+
+    /// <summary>The container as it runs with sockets: on no network, its command behind the relay, its variables naming its loopback.</summary>
+    public static ContainerRequest AgentSide(ContainerRequest request, EgressGateway egress) => request with
+    {
+        Command = [egress.Command[0], "relay", Folder, "--", .. request.Command],
+        Network = "none",
+        Environment = egress.Addressed(request.Environment, Loopback),
+    };
+
+    /// <summary>The sockets' volume in the container: read-only, as connecting to a socket needs no write to the folder.</summary>
+    public static Mount AgentMount(ContainerRequest request) => new() { Type = "volume", Source = Volume(request), Target = Folder, ReadOnly = true };
+
+    /// <summary>The sockets' volume in the gateway's container.</summary>
+    public static Mount GatewayMount(ContainerRequest request) => new() { Type = "volume", Source = Volume(request), Target = Folder, ReadOnly = false };
+
+    /// <summary>In memory (a socket needs no disk), small, the gateway's user's, labelled like the run's containers so that the orphan sweep finds it.</summary>
+    public static VolumesCreateParameters VolumeParameters(ContainerRequest request) => new()
+    {
+        Name = Volume(request),
+        Driver = "local",
+        DriverOpts = new Dictionary<string, string>
+        {
+            ["type"] = "tmpfs",
+            ["device"] = "tmpfs",
+            ["o"] = $"size=64k,mode=0755,uid={GatewayUser.Split(':')[0]},gid={GatewayUser.Split(':')[1]}",
+        },
+        Labels = request.Labels.ToDictionary(),
+    };
+}
