@@ -57,14 +57,16 @@ internal sealed record RouteCredential(string Header, string Format, string Toke
 }
 
 /// <summary>
-/// How the relay in front of the agent (<c>LoopbackRelay</c>) says that the proxy's socket cannot be reached (a runtime that gives the container a
-/// kernel of its own refuses the sockets of the host's): this exit code, with a line that starts with these words as
-/// all it printed, before the command ran.
+/// How the relay in front of the agent (<c>LoopbackRelay</c>) says that the proxy's socket cannot be reached (a
+/// runtime that gives the container a kernel of its own refuses the sockets of the host's): this exit code, with a
+/// line that starts with <see cref="Words"/>, and never <see cref="Started"/>, which it prints before it starts the
+/// command (so no command can pass itself off as the refusal: its words come after that line).
 /// </summary>
 internal static class SocketRefusal
 {
     public const int ExitCode = 125;
     public const string Words = "agentsandbox-egress relay: the egress proxy's socket cannot be reached";
+    public const string Started = "agentsandbox-egress relay: serving, starting the command";
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

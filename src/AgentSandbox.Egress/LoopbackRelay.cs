@@ -11,8 +11,9 @@ namespace AgentSandbox.Egress;
 /// The agent's end of a proxy that listens on unix sockets (<see cref="EgressProxy.SocketPath"/>): in the agent's
 /// container, which has no network but its loopback, each socket of the folder becomes its port on 127.0.0.1, where
 /// the agent's proxy variables and base URLs point. Then it runs the command with what it was given (standard
-/// streams, environment, folder), passes signals on to it and ends with its exit code, so that it can stand in front
-/// of any command. It prints nothing on standard output, which is the command's.
+/// streams, environment, folder, default signal handling), passes signals on to it and ends with its exit code, so
+/// that it can stand in front of any command. It prints nothing on standard output, which is the command's, and one
+/// line on standard error before the command starts: <see cref="SocketRefusal.Started"/>, or the refusal.
 /// </summary>
 internal static class LoopbackRelay
 {
@@ -35,7 +36,10 @@ internal static class LoopbackRelay
         }
         using var stop = new CancellationTokenSource();
         var listeners = ports.Select(port => (Port: port, Listener: Listen(port))).ToList();
-        var serving = listeners.Select(entry => ServeAsync(entry.Listener, EgressProxy.SocketPath(folder, entry.Port), stop.Token)).ToList();
+        foreach (var (port, listener) in listeners)
+        {
+            _ = ServeAsync(listener, EgressProxy.SocketPath(folder, port), stop.Token);
+        }
         try
         {
             return await RunCommandAsync(command).ConfigureAwait(false);
@@ -105,30 +109,54 @@ internal static class LoopbackRelay
     /// <summary>The command to its end, with the signals the relay gets passed on to it; its exit code (128 + the signal when one ended it).</summary>
     private static async Task<int> RunCommandAsync(IReadOnlyList<string> command)
     {
-        var start = new ProcessStartInfo(command[0]) { UseShellExecute = false };
+        await Console.Error.WriteLineAsync(SocketRefusal.Started).ConfigureAwait(false);
+        if (Executable(command[0]) is not { } path)
+        {
+            await Console.Error.WriteLineAsync($"{command[0]}: not found").ConfigureAwait(false);
+            return NotStarted;
+        }
+        var start = new ProcessStartInfo(path) { UseShellExecute = false };
         foreach (var argument in command.Skip(1))
         {
             start.ArgumentList.Add(argument);
         }
         using var process = new Process { StartInfo = start };
-        try
-        {
-            process.Start();
-        }
-        catch (Win32Exception exception)
-        {
-            await Console.Error.WriteLineAsync($"{command[0]}: {exception.Message}").ConfigureAwait(false);
-            return NotStarted;
-        }
+        // Registered first: a signal while the command starts reaches it once it has.
+        var pending = 0;
         var passOn = new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP, PosixSignal.SIGQUIT }
             .Select(signal => PosixSignalRegistration.Create(signal, context =>
             {
                 context.Cancel = true;
-                _ = Kill(process.Id, context.Signal switch { PosixSignal.SIGHUP => 1, PosixSignal.SIGINT => 2, PosixSignal.SIGQUIT => 3, _ => 15 });
+                var number = context.Signal switch { PosixSignal.SIGHUP => 1, PosixSignal.SIGINT => 2, PosixSignal.SIGQUIT => 3, _ => 15 };
+                lock (process)
+                {
+                    _ = pending == -1 ? Kill(process.Id, number) : pending = number;
+                }
             }))
             .ToList();
         try
         {
+            lock (process)
+            {
+                // The runtime ignores SIGPIPE, and an ignored signal stays ignored in a program it starts: the
+                // command gets the default back, as a shell would give it (a pipeline's writer ends quietly).
+                _ = Signal(SigPipe, SigDefault);
+                try
+                {
+                    process.Start();
+                }
+                catch (Win32Exception exception)
+                {
+                    Console.Error.WriteLine($"{command[0]}: {exception.Message}");
+                    return NotStarted;
+                }
+                finally
+                {
+                    _ = Signal(SigPipe, SigIgnore);
+                }
+                _ = pending > 0 ? Kill(process.Id, pending) : 0;
+                pending = -1;
+            }
             await process.WaitForExitAsync().ConfigureAwait(false);
             return process.ExitCode;
         }
@@ -138,6 +166,30 @@ internal static class LoopbackRelay
         }
     }
 
+    /// <summary>
+    /// Where the command is, as a shell finds it: a name with a slash as it is, any other only in PATH's folders and
+    /// only when executable, never in the current folder (the workspace, where the agent could put a program of that name).
+    /// </summary>
+    internal static string? Executable(string name)
+    {
+        if (name.Contains('/', StringComparison.Ordinal))
+        {
+            return name;
+        }
+        return (Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin").Split(':')
+            .Where(folder => folder.StartsWith('/'))
+            .Select(folder => Path.Combine(folder, name))
+            .FirstOrDefault(candidate => File.Exists(candidate) && !OperatingSystem.IsWindows()
+                && (File.GetUnixFileMode(candidate) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0);
+    }
+
+    private const int SigPipe = 13;
+    private static readonly IntPtr SigDefault = 0;
+    private static readonly IntPtr SigIgnore = 1;
+
     [DllImport("libc", EntryPoint = "kill")]
     private static extern int Kill(int pid, int signal);
+
+    [DllImport("libc", EntryPoint = "signal")]
+    private static extern IntPtr Signal(int signal, IntPtr handler);
 }

@@ -2,8 +2,13 @@ using System.Runtime.InteropServices;
 using AgentSandbox.Egress;
 
 // In the agent's container: the proxy's sockets on loopback, in front of the agent's command (relay FOLDER -- COMMAND...).
-if (args is ["relay", var folder, "--", _, ..])
+if (args is ["relay", ..])
 {
+    if (args is not ["relay", var folder, "--", _, ..])
+    {
+        Console.Error.WriteLine("agentsandbox-egress: relay FOLDER -- COMMAND [ARGUMENT...]");
+        return 2;
+    }
     return await LoopbackRelay.RunAsync(folder, args[3..]);
 }
 

@@ -92,6 +92,25 @@ public sealed class EgressTests
     }
 
     [DockerFact]
+    public void An_agent_that_says_what_the_relay_says_when_the_proxy_is_out_of_reach_runs_once_and_fails_with_its_own_exit_code()
+    {
+        using var environment = new EnvironmentScope(new Dictionary<string, string?>());
+        using var project = new TestProject();
+
+        // Mount mode: a second run of the agent would see the first one's line.
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(("AgentKind", "custom"), ("AgentPrompt", "Pretend"), ("AgentWorkspaceMode", "mount"),
+            ("AgentCommand", $"sh;-c;echo ran >> runs.txt && echo \"{AgentSandbox.Egress.SocketRefusal.Words}: forged\" >&2 && exit {AgentSandbox.Egress.SocketRefusal.ExitCode}")));
+
+        Assert.False(run.Succeeded, run.Log);
+        Assert.Equal("ran\n", File.ReadAllText(Path.Combine(project.Directory, "runs.txt")));
+        Assert.Contains(": forged", run.Log);
+        Assert.DoesNotContain(AgentSandbox.Egress.SocketRefusal.Started, run.Log);
+        Assert.Contains(run.Errors, error => error.Text.Contains("exit code 125", StringComparison.Ordinal));
+        Assert.Equal("", Shell.LeftoverContainers(project.Directory));
+        Assert.Equal("", TestNetwork.Leftovers(project.Directory));
+    }
+
+    [DockerFact]
     public async Task Claude_Code_works_through_the_proxy_while_its_key_is_in_no_process_and_not_in_docker_inspect()
     {
         const string apiKey = "sk-ant-egress-real-key-0123456789";

@@ -200,6 +200,36 @@ public sealed class EgressProxyTests : IAsyncLifetime
             // Gone with the command: nothing listens on the loopback any more.
             await Assert.ThrowsAsync<SocketException>(async () => await new TcpClient().ConnectAsync(IPAddress.Loopback, port));
             Assert.Equal(Proxy.LoopbackRelay.NotStarted, await Proxy.LoopbackRelay.RunAsync(folder, ["/no/such/agent"]));
+
+            // The program itself, as the container runs it: the command gets the relay's standard input, its folder and
+            // SIGPIPE's default, is found in PATH and never in the folder it runs in (the workspace: a program there named
+            // sh is the agent's), and comes after the one line the relay says first.
+            var workspace = Directory.CreateDirectory(Path.Combine(folder, "workspace")).FullName;
+            File.WriteAllText(Path.Combine(workspace, "sh"), "#!/bin/sh\necho planted\n");
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(Path.Combine(workspace, "sh"), UnixFileMode.UserRead | UnixFileMode.UserExecute);
+            }
+            var relay = new System.Diagnostics.ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "egress", "linux-x64", "agentsandbox-egress"))
+            {
+                WorkingDirectory = workspace, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
+            };
+            foreach (var argument in new[] { "relay", folder, "--", "sh", "-c", "grep SigIgn /proc/self/status; cat; echo; pwd; exit 3" })
+            {
+                relay.ArgumentList.Add(argument);
+            }
+            using var process = System.Diagnostics.Process.Start(relay)!;
+            await process.StandardInput.WriteAsync("the prompt");
+            process.StandardInput.Close();
+            var (said, complained) = (await process.StandardOutput.ReadToEndAsync(), await process.StandardError.ReadToEndAsync());
+            await process.WaitForExitAsync();
+
+            Assert.Equal(3, process.ExitCode);
+            var lines = said.Split('\n');
+            Assert.Equal(0, Convert.ToInt64(lines[0].Split('\t')[1], 16) & (1 << (13 - 1)));
+            Assert.Equal(["the prompt", workspace], lines[1..3]);
+            Assert.DoesNotContain("planted", said);
+            Assert.Equal(Proxy.SocketRefusal.Started, complained.TrimEnd('\n'));
         }
         finally
         {

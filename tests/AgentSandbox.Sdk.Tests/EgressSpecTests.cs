@@ -200,7 +200,7 @@ public sealed class EgressSpecTests : IDisposable
         var text = string.Join("\n", commands);
 
         Assert.DoesNotContain(Key, text);
-        Assert.Contains(commands, command => command.StartsWith("docker volume create --driver local --opt device=tmpfs --opt 'o=size=64k,mode=0755,uid=65534,gid=65534' --opt type=tmpfs --label", StringComparison.Ordinal));
+        Assert.Contains(commands, command => command.StartsWith("docker volume create --driver local --opt device=tmpfs --opt 'o=size=64k,mode=1777' --opt type=tmpfs --label", StringComparison.Ordinal));
         Assert.Contains(commands, command => command.StartsWith("docker create --name agentsandbox-agentrun-agent-", StringComparison.Ordinal) && command.Contains("-egress --network bridge --user 65534:65534 --mount 'type=volume,source=agentsandbox-agentrun-agent-", StringComparison.Ordinal)
             && command.Contains("--read-only", StringComparison.Ordinal) && command.Contains("--interactive", StringComparison.Ordinal)
             && command.EndsWith("/opt/agentsandbox/agentsandbox-egress --sockets /run/agentsandbox-egress", StringComparison.Ordinal));
@@ -222,7 +222,7 @@ public sealed class EgressSpecTests : IDisposable
         var commands = AgentTargetPipeline.DryRun(spec, "/ctx");
 
         Assert.Contains(commands, command => command.StartsWith("docker network create --internal --opt com.docker.network.bridge.inhibit_ipv4=true", StringComparison.Ordinal));
-        Assert.Contains(commands, command => command.StartsWith("docker create --name agentsandbox-agentrun-agent-", StringComparison.Ordinal) && command.Contains("-egress --network bridge --add-host", StringComparison.Ordinal)
+        Assert.Contains(commands, command => command.StartsWith("docker create --name agentsandbox-agentrun-agent-", StringComparison.Ordinal) && command.Contains("-egress --network bridge --user 65534:65534 --add-host", StringComparison.Ordinal)
             && command.EndsWith("/opt/agentsandbox/agentsandbox-egress", StringComparison.Ordinal));
         Assert.Contains(commands, command => command.StartsWith("docker network connect --alias agentsandbox-egress", StringComparison.Ordinal));
         Assert.Contains(commands, command => command.StartsWith("docker run --detach --user 65534:65534 --name agentsandbox-agentrun-agent-", StringComparison.Ordinal)
@@ -248,7 +248,11 @@ public sealed class EgressSpecTests : IDisposable
         Assert.Equal("http://127.0.0.1:3128", agent.Environment["HTTPS_PROXY"]);
         Assert.Equal("http://127.0.0.1:3129", agent.Environment["ANTHROPIC_BASE_URL"]);
         Assert.Equal(request.Environment["ANTHROPIC_API_KEY"], agent.Environment["ANTHROPIC_API_KEY"]);
+        Assert.Equal("127.0.0.1,localhost", agent.Environment["NO_PROXY"]);
         Assert.DoesNotContain(agent.Environment.Values, value => value.Contains("agentsandbox-egress", StringComparison.Ordinal));
+        // A value that only mentions the name, not as the proxy's host or a list's entry, stays as it is.
+        var mentions = request with { Environment = new Dictionary<string, string> { ["CACHE"] = "/run/agentsandbox-egress/x", ["MIRROR"] = "http://agentsandbox-egress-mirror:80" } };
+        Assert.Equal(mentions.Environment, EgressSockets.AgentSide(mentions, request.Egress!).Environment);
         Assert.True(EgressSockets.AgentMount(request).ReadOnly);
         // The gateway: on the outside network only, as the volume's user, listening on its sockets.
         var mount = Assert.Single(gateway.HostConfig!.Mounts!);
@@ -259,7 +263,7 @@ public sealed class EgressSpecTests : IDisposable
         // The volume: in memory, that user's, with the run's labels for the orphan sweep.
         Assert.Equal(request.GatewayName, volume.Name);
         Assert.Equal("tmpfs", volume.DriverOpts["type"]);
-        Assert.Contains("uid=65534,gid=65534", volume.DriverOpts["o"]);
+        Assert.Equal("size=64k,mode=1777", volume.DriverOpts["o"]);
         Assert.Equal(request.Labels, volume.Labels);
     }
 

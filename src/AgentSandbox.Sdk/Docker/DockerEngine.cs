@@ -230,7 +230,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
     public async Task<ContainerExit> RunContainerAsync(
         ContainerRequest request, Action<string> onStdout, Action<string> onStderr, CancellationToken stop, CancellationToken cancellationToken)
     {
-        var sockets = request.Egress is not null && EgressSockets.Fit(request) && !_socketsRefused;
+        var sockets = request.Egress is not null && EgressSockets.Fit(request) && !SocketsRefusedAt.ContainsKey(Endpoint);
         try
         {
             return await RunAttemptAsync(request, sockets, onStdout, onStderr, stop, cancellationToken).ConfigureAwait(false);
@@ -238,8 +238,8 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         catch (SocketsRefusedException) when (sockets)
         {
             // The engine's default runtime gives containers a kernel of their own (gVisor made the default): the
-            // command has not run, and runs now, as every later one of this build, on the isolated network.
-            _socketsRefused = true;
+            // command has not run, and runs now, as every later one of this process, on the isolated network.
+            SocketsRefusedAt[Endpoint] = true;
             return await RunAttemptAsync(request, sockets: false, onStdout, onStderr, stop, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -247,14 +247,15 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
     /// <summary>A container whose relay found the gateway's sockets out of its reach, before its command ran.</summary>
     private sealed class SocketsRefusedException : Exception;
 
-    private bool _socketsRefused;
+    /// <summary>The engines whose containers could not reach a gateway's sockets, for as long as the build process (an MSBuild node) lives.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> SocketsRefusedAt = new(StringComparer.Ordinal);
 
     private async Task<ContainerExit> RunAttemptAsync(
         ContainerRequest request, bool sockets, Action<string> onStdout, Action<string> onStderr, CancellationToken stop, CancellationToken cancellationToken)
     {
         var gateway = request.Egress is { } egress ? new RunningGateway(request, egress, sockets) : null;
         // With the gateway's sockets, the container as it runs then: on no network, its command behind the relay,
-        // whose word that it cannot reach them, all the container said, is the engine's to hear.
+        // whose first line (serving, or that it cannot reach them) is the engine's to hear.
         var original = request;
         if (gateway is { Sockets: true })
         {
@@ -600,8 +601,8 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
     internal const string NoHostAddressOption = "com.docker.network.bridge.inhibit_ipv4";
 
     /// <summary>
-    /// The engine's form of a gateway: its own code only, so read-only, no privileges, little memory. With
-    /// <paramref name="sockets"/>, it listens on them only, as their volume's user.
+    /// The engine's form of a gateway: its own code only, so read-only, as nobody, no privileges, little memory. With
+    /// <paramref name="sockets"/>, it listens on them only.
     /// </summary>
     internal static CreateContainerParameters GatewayParameters(ContainerRequest request, EgressGateway egress, bool sockets) => new()
     {
@@ -609,7 +610,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         Image = egress.Image,
         Entrypoint = [egress.Command[0]],
         Cmd = [.. egress.Command.Skip(1), .. sockets ? ["--sockets", EgressSockets.Folder] : (string[])[]],
-        User = sockets ? EgressSockets.GatewayUser : "",
+        User = GatewayUser,
         // No diagnostics socket in /tmp: nothing in it is written.
         Env = ["DOTNET_EnableDiagnostics=0"],
         AttachStdin = true,
@@ -635,6 +636,9 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
 
     private const long GatewayMemoryBytes = 256L * 1024 * 1024;
 
+    /// <summary>nobody: never one of the image's users.</summary>
+    private const string GatewayUser = "65534:65534";
+
     private const string PurposeLabel = "org.agentsandbox.purpose";
 
     /// <summary>A gateway while it runs: whether it said it is ready, and what to remove afterwards, however far its start got.</summary>
@@ -650,29 +654,33 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         public string Name => Request.GatewayName;
         public bool Sockets { get; } = sockets;
 
-        /// <summary>The container's relay said, before anything else was said, that it cannot reach the sockets.</summary>
-        public bool Refused { get; private set; }
+        private bool _refused;
+        private bool _started;
 
-        private bool _heard;
-
-        /// <summary>The container's lines passed on, except the relay's refusal as its first.</summary>
+        /// <summary>
+        /// The container's lines passed on, but for the relay's own: that it started the command, or that it cannot
+        /// reach the sockets. A command's words come after the first, so it cannot pass itself off as the second.
+        /// </summary>
         public Action<string> Hearing(Action<string> output) => line =>
         {
-            if (!_heard && line.StartsWith(SocketRefusal.Words, StringComparison.Ordinal))
+            if (!_started && line == SocketRefusal.Started)
             {
-                Refused = true;
+                _started = true;
+            }
+            else if (!_started && !_refused && line.StartsWith(SocketRefusal.Words, StringComparison.Ordinal))
+            {
+                _refused = true;
             }
             else
             {
                 output(line);
             }
-            _heard = true;
         };
 
-        /// <summary>Throws when the command's exit says it never ran for the refusal.</summary>
+        /// <summary>Throws when the relay refused and its command never started.</summary>
         public void ThrowIfRefused(long exitCode)
         {
-            if (Refused && exitCode == SocketRefusal.ExitCode)
+            if (_refused && !_started && exitCode == SocketRefusal.ExitCode)
             {
                 throw new SocketsRefusedException();
             }

@@ -15,9 +15,6 @@ internal static class EgressSockets
     /// <summary>Where the sockets are, in the gateway's container and the agent's alike.</summary>
     public const string Folder = "/run/agentsandbox-egress";
 
-    /// <summary>The gateway's user, whom the volume belongs to: never one of the image's.</summary>
-    public const string GatewayUser = "65534:65534";
-
     /// <summary>What a container's address for its gateway becomes: its own loopback, where the relay listens.</summary>
     public const string Loopback = "127.0.0.1";
 
@@ -41,7 +38,11 @@ internal static class EgressSockets
     /// <summary>The sockets' volume in the gateway's container.</summary>
     public static Mount GatewayMount(ContainerRequest request) => new() { Type = "volume", Source = Volume(request), Target = Folder, ReadOnly = false };
 
-    /// <summary>In memory (a socket needs no disk), small, the gateway's user's, labelled like the run's containers so that the orphan sweep finds it.</summary>
+    /// <summary>
+    /// In memory (a socket needs no disk), small, open to all as /tmp is (the gateway's user may not be the same
+    /// number outside the container, with user namespaces; the agent's container has it read-only), labelled like the
+    /// run's containers so that the orphan sweep finds it.
+    /// </summary>
     public static VolumesCreateParameters VolumeParameters(ContainerRequest request) => new()
     {
         Name = Volume(request),
@@ -50,7 +51,7 @@ internal static class EgressSockets
         {
             ["type"] = "tmpfs",
             ["device"] = "tmpfs",
-            ["o"] = $"size=64k,mode=0755,uid={GatewayUser.Split(':')[0]},gid={GatewayUser.Split(':')[1]}",
+            ["o"] = "size=64k,mode=1777",
         },
         Labels = request.Labels.ToDictionary(),
     };

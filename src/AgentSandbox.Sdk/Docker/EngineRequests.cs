@@ -104,11 +104,13 @@ internal sealed record EgressGateway(
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
 
     /// <summary>
-    /// The container's variables that name the gateway (its proxy URL, base URLs, NO_PROXY) naming it by the address
-    /// the container reaches it at instead; the others as they are.
+    /// The container's variables with the gateway's name, where they name it (a URL's host: its proxy URL, base URLs;
+    /// an entry of a list: NO_PROXY), replaced by the address the container reaches it at; the rest as they are.
     /// </summary>
     public IReadOnlyDictionary<string, string> Addressed(IReadOnlyDictionary<string, string> environment, string address) =>
-        environment.ToDictionary(variable => variable.Key, variable => variable.Value.Replace(Alias, address, StringComparison.Ordinal));
+        environment.ToDictionary(variable => variable.Key, variable => variable.Value.Split(',') is var entries && entries.Contains(Alias, StringComparer.Ordinal)
+            ? string.Join(',', entries.Select(entry => entry == Alias ? address : entry).Distinct(StringComparer.Ordinal))
+            : variable.Value.Replace($"://{Alias}:", $"://{address}:", StringComparison.Ordinal));
 
     /// <summary>Credentials the gateway reads from a Secret of the cluster, which its pod alone mounts; null for none.</summary>
     public SecretKeys? ClusterKeys { get; init; }
