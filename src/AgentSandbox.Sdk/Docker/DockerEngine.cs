@@ -23,7 +23,6 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
 
     private readonly DockerClient _unversioned;
     private readonly string? _explicitEndpoint;
-    private readonly EngineSocket? _socket;
     private DockerClient? _pinned;
 
     private DockerEngine(DockerClient unversioned, string? explicitEndpoint)
@@ -31,7 +30,6 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         _unversioned = unversioned;
         _explicitEndpoint = explicitEndpoint;
         Endpoint = unversioned.Options.Endpoint.ToString();
-        _socket = EngineSocket.For(unversioned.Options.Endpoint);
     }
 
     public string Endpoint { get; }
@@ -54,23 +52,18 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
     }
 
     public async Task<string?> ImageIdAsync(string image, CancellationToken cancellationToken) =>
-        (await InspectImageAsync(image, cancellationToken).ConfigureAwait(false))?.Id;
+        (await InspectImageAsync(image, cancellationToken).ConfigureAwait(false))?.ID;
 
     public async Task<string?> ImageArchitectureAsync(string image, CancellationToken cancellationToken) =>
         (await InspectImageAsync(image, cancellationToken).ConfigureAwait(false))?.Architecture;
 
-    /// <summary>An image's ID and architecture; null when the engine has none of that name. Unversioned: it works on any API version.</summary>
-    private Task<(string Id, string? Architecture)?> InspectImageAsync(string image, CancellationToken cancellationToken) =>
+    /// <summary>An image as the engine describes it; null when it has none of that name. Unversioned: it works on any API version.</summary>
+    private Task<ImageInspectResponse?> InspectImageAsync(string image, CancellationToken cancellationToken) =>
         CallAsync("inspect an image", _unversioned, async (client, token) =>
         {
-            if (_socket is not null)
-            {
-                return await _socket.InspectImageAsync(image, token).ConfigureAwait(false);
-            }
             try
             {
-                var inspected = await client.Images.InspectImageAsync(image, token).ConfigureAwait(false);
-                return ((string Id, string? Architecture)?)(inspected.ID, inspected.Architecture);
+                return (ImageInspectResponse?)await client.Images.InspectImageAsync(image, token).ConfigureAwait(false);
             }
             catch (DockerImageNotFoundException)
             {
@@ -294,7 +287,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
                 gateway.Made = true;
                 gatewayStarted = StartGatewayAsync(client, gateway, cancellationToken);
             }
-            id = await CallAsync("create a container", client, (c, token) => CreateContainerAsync(c, parameters, token), cancellationToken).ConfigureAwait(false);
+            id = (await CallAsync("create a container", client, (c, token) => c.Containers.CreateContainerAsync(parameters, token), cancellationToken).ConfigureAwait(false)).ID;
             async Task GatewayReadyAsync()
             {
                 await gatewayStarted.ConfigureAwait(false);
@@ -573,7 +566,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
     private async Task StartGatewayAsync(DockerClient client, RunningGateway gateway, CancellationToken cancellationToken)
     {
         var (request, egress) = (gateway.Request, gateway.Egress);
-        gateway.Id = await CallAsync("create a container", client, (c, token) => CreateContainerAsync(c, GatewayParameters(request, egress, gateway.Sockets), token), cancellationToken).ConfigureAwait(false);
+        gateway.Id = (await CallAsync("create a container", client, (c, token) => c.Containers.CreateContainerAsync(GatewayParameters(request, egress, gateway.Sockets), token), cancellationToken).ConfigureAwait(false)).ID;
         if (!gateway.Sockets)
         {
             await CallAsync("connect a container to a network", client, (c, token) => c.Networks.ConnectNetworkAsync(request.Network,
@@ -802,14 +795,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
     {
         _pinned?.Dispose();
         _unversioned.Dispose();
-        _socket?.Dispose();
     }
-
-    /// <returns>The new container's ID.</returns>
-    private async Task<string> CreateContainerAsync(DockerClient client, CreateContainerParameters parameters, CancellationToken cancellationToken) =>
-        _socket is not null
-            ? await _socket.CreateContainerAsync(parameters, cancellationToken).ConfigureAwait(false)
-            : (await client.Containers.CreateContainerAsync(parameters, cancellationToken).ConfigureAwait(false)).ID;
 
     private async Task<DockerClient> PinnedAsync(CancellationToken cancellationToken)
     {
@@ -817,15 +803,9 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         {
             return _pinned;
         }
-        var (version, minimum) = await CallAsync("report its version", _unversioned, async (client, token) => _socket is not null
-            ? await _socket.VersionAsync(token).ConfigureAwait(false)
-            : await client.System.GetVersionAsync(token).ConfigureAwait(false) is var answer ? (answer.APIVersion, answer.MinAPIVersion) : default, cancellationToken, firstContact: true).ConfigureAwait(false);
-        ApiVersion = ApiVersions.Negotiate(Endpoint, version, minimum);
+        var version = await CallAsync("report its version", _unversioned, (client, token) => client.System.GetVersionAsync(token), cancellationToken, firstContact: true).ConfigureAwait(false);
+        ApiVersion = ApiVersions.Negotiate(Endpoint, version.APIVersion, version.MinAPIVersion);
         _pinned = CreateClient(_explicitEndpoint, ApiVersion);
-        if (_socket is not null)
-        {
-            _socket.ApiVersion = ApiVersion;
-        }
         return _pinned;
     }
 
