@@ -79,8 +79,11 @@ internal sealed class BenchSetup : IAsyncDisposable
         return Path.Combine(directory, $"{name}.csproj");
     }
 
-    /// <summary>-p: arguments, quoted for sh, for the test base image, RUN steps on the host's network, and the benchmark's network for the proxy.</summary>
-    /// <summary>The runs' properties; AgentForce: a run whose inputs are those of the last one would be skipped, and a skip is timed on its own.</summary>
+    /// <summary>
+    /// -p: arguments, quoted for sh, for the test base image, RUN steps on the host's network, and the benchmark's
+    /// network for the proxy; AgentForce: a run whose inputs are those of the last one would be skipped, and a skip is
+    /// timed on its own.
+    /// </summary>
     public string Properties(params (string Name, string Value)[] more) =>
         string.Join(' ', new[] { ("AgentBaseImage", BaseImage), ("AgentBuildNetwork", "host"), ("AgentEgressNetwork", Network), ("AgentPrompt", "Say done"), ("AgentForce", "true") }
             .Concat(more).Select(property => $"'-p:{property.Item1}={property.Item2.Replace(";", "%3B", StringComparison.Ordinal).Replace("'", "'\\''", StringComparison.Ordinal)}'"));

@@ -182,10 +182,16 @@ internal static class WholeProcessBenchmarks
         var solution = Directory.EnumerateFiles(folder, "Four.sl*").First();
         var one = Build(projects[0], "AgentRun", setup.Properties());
         var four = Build(solution, "AgentRun", setup.Properties(("AgentRunPerProject", "true"))) + " -m";
-        var rounds = HyperfineRounds([("one project", one), ("four projects with -m", four)], runs, folder);
+        // MSBuild runs at most one request more than it has nodes at once, yielded ones included (three on two
+        // nodes): the offset lets the fourth agent start with the others.
+        const string offset = "four projects with -m and MSBUILDNODELIMITOFFSET=1";
+        var rounds = HyperfineRounds([("one project", one), ("four projects with -m", four), (offset, "MSBUILDNODELIMITOFFSET=1 " + four)], runs, folder);
         var medians = rounds.ToDictionary(command => command.Key, command => Median(command.Value));
-        var ratio = PairedMedian(rounds, seconds => seconds("four projects with -m") / seconds("one project"));
-        Add(new Row(section, "four projects with -m against one", Format($"{medians["four projects with -m"]:0.00} s against {medians["one project"]:0.00} s ({ratio:0.00}x, the median of {runs} rounds' ratios)"), "≤ 2x", ratio <= 2));
+        foreach (var name in new[] { "four projects with -m", offset })
+        {
+            var ratio = PairedMedian(rounds, seconds => seconds(name) / seconds("one project"));
+            Add(new Row(section, $"{name} against one", Format($"{medians[name]:0.00} s against {medians["one project"]:0.00} s ({ratio:0.00}x, the median of {runs} rounds' ratios)"), "≤ 2x", ratio <= 2));
+        }
     }
 
     /// <summary>

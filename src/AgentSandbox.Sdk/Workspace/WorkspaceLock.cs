@@ -8,7 +8,12 @@ namespace AgentSandbox.Workspace;
 /// </summary>
 internal sealed class WorkspaceLock : IDisposable
 {
-    private static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(250);
+    /// <summary>
+    /// How long a waiting run sleeps between tries: short at first, as copy mode holds the lock for the tens of
+    /// milliseconds it takes to read or write a tree (runs of -m side by side wait for each other that long), then
+    /// doubled up to a quarter of a second for the long holds of mount mode.
+    /// </summary>
+    private static TimeSpan RetryInterval(int attempt) => TimeSpan.FromMilliseconds(Math.Min(10 << Math.Min(attempt, 5), 250));
 
     private readonly FileStream _lock;
     private readonly string _holderFile;
@@ -26,7 +31,7 @@ internal sealed class WorkspaceLock : IDisposable
         var path = Path.Combine(directory, name + ".lock");
         var holderFile = Path.Combine(directory, name + ".holder");
         var told = false;
-        while (true)
+        for (var attempt = 0; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             try
@@ -42,7 +47,7 @@ internal sealed class WorkspaceLock : IDisposable
                     told = true;
                     waiting(ReadHolder(holderFile));
                 }
-                await Task.Delay(RetryInterval, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(RetryInterval(attempt), cancellationToken).ConfigureAwait(false);
             }
         }
     }
