@@ -44,6 +44,12 @@ internal sealed class EgressProxy
             (Listen(_config.Port), ServeForwardAsync),
         };
         listeners.AddRange(_routes.Values.Select(route => (Listen(route.Config.Port), (Func<NetworkStream, CancellationToken, Task>)((client, token) => route.ServeAsync(client, null, null, token)))));
+        if (_socketFolder is not null)
+        {
+            // For the relay, which may start before this: every socket listens once it is there (written, then renamed).
+            File.WriteAllText(ReadyPath(_socketFolder) + ".new", "");
+            File.Move(ReadyPath(_socketFolder) + ".new", ReadyPath(_socketFolder), overwrite: true);
+        }
         _report(new EgressEvent(EgressEvent.Ready));
         try
         {
@@ -59,6 +65,9 @@ internal sealed class EgressProxy
     public static string SocketPath(string folder, int port) => Path.Combine(folder, port.ToString(CultureInfo.InvariantCulture) + SocketExtension);
 
     public const string SocketExtension = ".sock";
+
+    /// <summary>The file in a socket folder that says all its sockets listen.</summary>
+    public static string ReadyPath(string folder) => Path.Combine(folder, "ready");
 
     private Socket Listen(int port)
     {

@@ -20,9 +20,16 @@ internal static class LoopbackRelay
     /// <summary>The exit code when the command cannot be started, as a shell's for a command not found.</summary>
     public const int NotStarted = 127;
 
+    /// <summary>How long it waits for the proxy, which may start beside it, to listen: longer than the engine waits for it (20 s).</summary>
+    private static readonly TimeSpan ProxyWait = TimeSpan.FromSeconds(30);
 
-    public static async Task<int> RunAsync(string folder, IReadOnlyList<string> command)
+    /// <param name="proxyWait">How long to wait for the proxy to listen; <see cref="ProxyWait"/> when null.</param>
+    public static async Task<int> RunAsync(string folder, IReadOnlyList<string> command, TimeSpan? proxyWait = null)
     {
+        for (var waited = Stopwatch.StartNew(); !File.Exists(EgressProxy.ReadyPath(folder)) && waited.Elapsed < (proxyWait ?? ProxyWait);)
+        {
+            await Task.Delay(5).ConfigureAwait(false);
+        }
         var ports = Directory.Exists(folder)
             ? Directory.EnumerateFiles(folder, "*" + EgressProxy.SocketExtension)
                 .Select(file => int.TryParse(Path.GetFileNameWithoutExtension(file), NumberStyles.None, CultureInfo.InvariantCulture, out var port) ? port : 0)

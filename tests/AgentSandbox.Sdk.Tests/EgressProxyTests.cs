@@ -28,9 +28,20 @@ public sealed class EgressProxyTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _apiPort = FreePort();
-        _api.Prefixes.Add($"http://127.0.0.1:{_apiPort}/");
-        _api.Start();
+        // A port just given up can still be held a moment (a closed connection's TIME_WAIT): another one then.
+        for (var attempt = 0; !_api.IsListening; attempt++)
+        {
+            _apiPort = FreePort();
+            _api.Prefixes.Clear();
+            _api.Prefixes.Add($"http://127.0.0.1:{_apiPort}/");
+            try
+            {
+                _api.Start();
+            }
+            catch (HttpListenerException) when (attempt < 5)
+            {
+            }
+        }
         _apiLoop = ServeApiAsync();
         (_proxyPort, _routePort) = (FreePort(), FreePort());
         var ready = new TaskCompletionSource();
@@ -246,9 +257,11 @@ public sealed class EgressProxyTests : IAsyncLifetime
         var ran = Path.Combine(folder, "ran");
         try
         {
-            var empty = await Proxy.LoopbackRelay.RunAsync(folder, ["touch", ran]);
+            // No proxy that says it listens, within the time given.
+            var empty = await Proxy.LoopbackRelay.RunAsync(folder, ["touch", ran], TimeSpan.FromMilliseconds(100));
             // A socket nobody listens on any more, as a runtime that refuses the host's sockets leaves the relay.
             File.WriteAllText(Path.Combine(folder, "3128.sock"), "");
+            File.WriteAllText(Proxy.EgressProxy.ReadyPath(folder), "");
             var refused = await Proxy.LoopbackRelay.RunAsync(folder, ["touch", ran]);
 
             Assert.Equal((Proxy.SocketRefusal.ExitCode, Proxy.SocketRefusal.ExitCode), (empty, refused));

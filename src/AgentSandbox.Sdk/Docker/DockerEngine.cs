@@ -331,10 +331,16 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
     {
         using var stream = await CallAsync("attach to a container", client, (c, token) => c.Containers.AttachContainerAsync(
             id, new ContainerAttachParameters { Stream = true, Stdin = request.Stdin is not null, Stdout = true, Stderr = true }, token), cancellationToken).ConfigureAwait(false);
-        await gatewayReady().ConfigureAwait(false);
+        // Behind the relay the container starts beside the gateway (the relay waits for its sockets, the two starts
+        // are most of the allowlist's cost); on a network of its own only once the gateway serves. A gateway that
+        // fails to start ends the container.
+        var ready = gateway is { Sockets: true } ? gatewayReady() : Task.CompletedTask;
+        await (gateway is { Sockets: true } ? Task.CompletedTask : gatewayReady()).ConfigureAwait(false);
         await CallAsync("start a container", client, (c, token) => c.Containers.StartContainerAsync(id, new ContainerStartParameters(), token), cancellationToken).ConfigureAwait(false);
+        _ = ready.ContinueWith(failed => { _ = failed.Exception; KillInBackground(client, id); }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         WriteInBackground(stream, request.Stdin, cancellationToken);
         await PumpToEndAsync(client, id, stream, onStdout, onStderr, stop, cancellationToken).ConfigureAwait(false);
+        await ready.ConfigureAwait(false);
         var exit = await CallAsync("wait for a container", client, (c, token) => c.Containers.WaitContainerAsync(id, token), cancellationToken).ConfigureAwait(false);
         gateway?.ThrowIfRefused(exit.StatusCode);
         var outOfMemory = exit.StatusCode == 137 && (await CallAsync("inspect a container", client, (c, token) => c.Containers.InspectContainerAsync(id, token), cancellationToken).ConfigureAwait(false)).State?.OOMKilled == true;
