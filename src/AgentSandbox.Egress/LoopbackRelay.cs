@@ -20,8 +20,12 @@ internal static class LoopbackRelay
     /// <summary>The exit code when the command cannot be started, as a shell's for a command not found.</summary>
     public const int NotStarted = 127;
 
-    /// <summary>How long it waits for the proxy, which may start beside it, to listen: longer than the engine waits for it (20 s).</summary>
-    private static readonly TimeSpan ProxyWait = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long it waits for the proxy, which may start beside it, to listen: far longer than the engine gives the
+    /// proxy (its start, then 20 s), which ends this container when the proxy fails, so that a slow proxy is never
+    /// taken for one out of reach.
+    /// </summary>
+    private static readonly TimeSpan ProxyWait = TimeSpan.FromMinutes(2);
 
     /// <param name="proxyWait">How long to wait for the proxy to listen; <see cref="ProxyWait"/> when null.</param>
     public static async Task<int> RunAsync(string folder, IReadOnlyList<string> command, TimeSpan? proxyWait = null)

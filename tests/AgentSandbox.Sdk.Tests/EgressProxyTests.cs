@@ -16,7 +16,7 @@ public sealed class EgressProxyTests : IAsyncLifetime
     private const string Token = "agentsandbox-run-token";
     private const string Key = "sk-real-key";
 
-    private readonly HttpListener _api = new();
+    private HttpListener _api = new();
     private readonly ConcurrentQueue<(string Method, string Path, string? Key, string? Authorization, string Body)> _received = new();
     private readonly ConcurrentQueue<Proxy.EgressEvent> _events = new();
     private readonly CancellationTokenSource _stop = new();
@@ -31,8 +31,9 @@ public sealed class EgressProxyTests : IAsyncLifetime
         // A port just given up can still be held a moment (a closed connection's TIME_WAIT): another one then.
         for (var attempt = 0; !_api.IsListening; attempt++)
         {
+            // A listener whose start failed is closed for good.
+            _api = new HttpListener();
             _apiPort = FreePort();
-            _api.Prefixes.Clear();
             _api.Prefixes.Add($"http://127.0.0.1:{_apiPort}/");
             try
             {
@@ -246,6 +247,34 @@ public sealed class EgressProxyTests : IAsyncLifetime
         {
             await stop.CancelAsync();
             await serving;
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_relay_started_before_its_proxy_waits_for_it_and_then_runs_the_command_through_it()
+    {
+        var folder = Directory.CreateTempSubdirectory("agentsandbox-sockets-").FullName;
+        var port = FreePort();
+        var output = Path.Combine(folder, "answer.txt");
+        using var stop = new CancellationTokenSource();
+        try
+        {
+            // Mount mode: the agent's container starts beside the proxy's, its relay first.
+            var relay = Proxy.LoopbackRelay.RunAsync(folder, ["bash", "-c",
+                $"exec 3<>/dev/tcp/127.0.0.1/{port}; printf 'CONNECT refused.example:443 HTTP/1.1\\r\\n\\r\\n' >&3; head -1 <&3 > {output}"]);
+            await Task.Delay(300);
+            Assert.False(relay.IsCompleted);
+            var proxy = new Proxy.EgressProxy(new Proxy.EgressConfig(port, ["egress-under-test"], [], []), _ => { }, folder);
+            var serving = Task.Run(() => proxy.RunAsync(stop.Token));
+
+            Assert.Equal(0, await relay.WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.StartsWith("HTTP/1.1 403", File.ReadAllText(output));
+            await stop.CancelAsync();
+            await serving;
+        }
+        finally
+        {
             Directory.Delete(folder, recursive: true);
         }
     }

@@ -334,13 +334,29 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         // Behind the relay the container starts beside the gateway (the relay waits for its sockets, the two starts
         // are most of the allowlist's cost); on a network of its own only once the gateway serves. A gateway that
         // fails to start ends the container.
+        // Once the relay has started the command, the proxy's sockets listened: a ready line late past the timeout
+        // does not end an agent that runs.
         var ready = gateway is { Sockets: true } ? gatewayReady() : Task.CompletedTask;
+        _ = ready.ContinueWith(failed =>
+        {
+            _ = failed.Exception;
+            if (gateway is { Started: false })
+            {
+                KillInBackground(client, id);
+            }
+        }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         await (gateway is { Sockets: true } ? Task.CompletedTask : gatewayReady()).ConfigureAwait(false);
+        if (ready.IsFaulted)
+        {
+            await ready.ConfigureAwait(false);
+        }
         await CallAsync("start a container", client, (c, token) => c.Containers.StartContainerAsync(id, new ContainerStartParameters(), token), cancellationToken).ConfigureAwait(false);
-        _ = ready.ContinueWith(failed => { _ = failed.Exception; KillInBackground(client, id); }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         WriteInBackground(stream, request.Stdin, cancellationToken);
         await PumpToEndAsync(client, id, stream, onStdout, onStderr, stop, cancellationToken).ConfigureAwait(false);
-        await ready.ConfigureAwait(false);
+        if (gateway is { Started: false })
+        {
+            await ready.ConfigureAwait(false);
+        }
         var exit = await CallAsync("wait for a container", client, (c, token) => c.Containers.WaitContainerAsync(id, token), cancellationToken).ConfigureAwait(false);
         gateway?.ThrowIfRefused(exit.StatusCode);
         var outOfMemory = exit.StatusCode == 137 && (await CallAsync("inspect a container", client, (c, token) => c.Containers.InspectContainerAsync(id, token), cancellationToken).ConfigureAwait(false)).State?.OOMKilled == true;
@@ -662,6 +678,9 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
 
         private bool _refused;
         private bool _started;
+
+        /// <summary>The relay in front of the container's command said it started it: the gateway's sockets listened.</summary>
+        public bool Started => _started;
 
         /// <summary>
         /// The container's lines passed on, but for the relay's own: that it started the command, or that it cannot

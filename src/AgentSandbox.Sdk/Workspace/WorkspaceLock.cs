@@ -37,7 +37,16 @@ internal sealed class WorkspaceLock : IDisposable
             try
             {
                 var held = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-                File.WriteAllText(holderFile, $"{holder} (process {Environment.ProcessId})");
+                try
+                {
+                    File.WriteAllText(holderFile, $"{holder} (process {Environment.ProcessId})");
+                }
+                catch (IOException)
+                {
+                    // Not held after all: the next try opens it again.
+                    held.Dispose();
+                    throw;
+                }
                 return new WorkspaceLock(held, holderFile);
             }
             catch (IOException)
