@@ -47,8 +47,9 @@ internal sealed class EgressProxy
         if (_socketFolder is not null)
         {
             // For the relay, which may start before this: every socket listens once it is there (written, then renamed).
-            File.WriteAllText(ReadyPath(_socketFolder) + ".new", "");
-            File.Move(ReadyPath(_socketFolder) + ".new", ReadyPath(_socketFolder), overwrite: true);
+            var ready = ReadyPath(_socketFolder);
+            File.WriteAllText(ready + ".new", "");
+            File.Move(ready + ".new", ready, overwrite: true);
         }
         _report(new EgressEvent(EgressEvent.Ready));
         try

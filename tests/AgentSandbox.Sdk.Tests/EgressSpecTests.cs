@@ -253,7 +253,7 @@ public sealed class EgressSpecTests : IDisposable
         // A value that only mentions the name, not as the proxy's host or a list's entry, stays as it is.
         var mentions = request with { Environment = new Dictionary<string, string> { ["CACHE"] = "/run/agentsandbox-egress/x", ["MIRROR"] = "http://agentsandbox-egress-mirror:80" } };
         Assert.Equal(mentions.Environment, EgressSockets.AgentSide(mentions, request.Egress!).Environment);
-        Assert.True(EgressSockets.AgentMount(request).ReadOnly);
+        Assert.Contains(new ContainerMount(request.GatewayName, "/run/agentsandbox-egress", ReadOnly: true) { Volume = true }, agent.Mounts);
         // The gateway: on the outside network only, as the volume's user, listening on its sockets.
         var mount = Assert.Single(gateway.HostConfig!.Mounts!);
         Assert.Equal("bridge", gateway.HostConfig.NetworkMode);

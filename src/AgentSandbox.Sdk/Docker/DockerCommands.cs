@@ -61,15 +61,11 @@ internal static class DockerCommands
         }
         foreach (var mount in request.Mounts)
         {
-            options.AddRange(["--mount", $"type=bind,source={mount.Source},target={mount.Target}{(mount.ReadOnly ? ",readonly" : "")}"]);
+            options.AddRange(["--mount", $"type={mount.Type},source={mount.Source},target={mount.Target}{(mount.ReadOnly ? ",readonly" : "")}"]);
         }
         foreach (var cache in request.Caches)
         {
             options.AddRange(["--mount", $"type=volume,source={cache.Name},target={cache.Target}"]);
-        }
-        if (sockets)
-        {
-            options.AddRange(["--mount", VolumeMount(EgressSockets.AgentMount(original))]);
         }
         foreach (var name in request.Environment.Keys.Order(StringComparer.Ordinal))
         {
@@ -107,8 +103,9 @@ internal static class DockerCommands
         return commands;
     }
 
+    /// <summary>A mount of the gateway's, as the engine has it.</summary>
     private static string VolumeMount(global::Docker.DotNet.Models.Mount mount) =>
-        $"type=volume,source={mount.Source},target={mount.Target}{(mount.ReadOnly == true ? ",readonly" : "")}";
+        $"type={mount.Type},source={mount.Source},target={mount.Target}{(mount.ReadOnly == true ? ",readonly" : "")}";
 
     /// <summary>The sockets' volume or the isolated network, and the gateway, configured through its standard input and serving before the container starts.</summary>
     private static List<string> StartGateway(ContainerRequest request, EgressGateway egress, bool sockets)
@@ -128,7 +125,7 @@ internal static class DockerCommands
                 : Text.CommandLine(["docker", "network", "create", "--internal", "--opt", $"{DockerEngine.NoHostAddressOption}=true",
                     .. Labels(network.Labels), request.Network]),
             Text.CommandLine(["docker", "create", "--name", name, "--network", egress.OutsideNetwork,
-                .. gateway.User is { Length: > 0 } user ? ["--user", user] : (string[])[],
+                "--user", gateway.User,
                 .. (host.Mounts ?? []).SelectMany(mount => new[] { "--mount", VolumeMount(mount) }),
                 .. (host.ExtraHosts ?? []).SelectMany(entry => new[] { "--add-host", entry }),
                 .. (host.CapDrop ?? []).SelectMany(capability => new[] { "--cap-drop", capability }),

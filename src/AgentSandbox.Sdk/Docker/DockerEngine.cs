@@ -263,10 +263,6 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
             (onStdout, onStderr) = (gateway.Hearing(onStdout), gateway.Hearing(onStderr));
         }
         var parameters = CreateParameters(request);
-        if (gateway is { Sockets: true })
-        {
-            parameters.HostConfig!.Mounts!.Add(EgressSockets.AgentMount(original));
-        }
         var client = await PinnedAsync(cancellationToken).ConfigureAwait(false);
         string? id = null;
         var gatewayStarted = Task.CompletedTask;
@@ -331,24 +327,30 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
     {
         using var stream = await CallAsync("attach to a container", client, (c, token) => c.Containers.AttachContainerAsync(
             id, new ContainerAttachParameters { Stream = true, Stdin = request.Stdin is not null, Stdout = true, Stderr = true }, token), cancellationToken).ConfigureAwait(false);
-        // Behind the relay the container starts beside the gateway (the relay waits for its sockets, the two starts
-        // are most of the allowlist's cost); on a network of its own only once the gateway serves. A gateway that
-        // fails to start ends the container.
-        // Once the relay has started the command, the proxy's sockets listened: a ready line late past the timeout
-        // does not end an agent that runs.
-        var ready = gateway is { Sockets: true } ? gatewayReady() : Task.CompletedTask;
-        _ = ready.ContinueWith(failed =>
+        // On a network of its own the container starts once the gateway serves. Behind the relay it starts beside
+        // the gateway (the relay waits for the sockets; the two starts are most of the allowlist's cost), and a gateway
+        // that fails ends it, unless the relay has already started the command: the sockets listened, and a ready
+        // line late past the timeout does not end an agent that runs.
+        var ready = Task.CompletedTask;
+        if (gateway is { Sockets: true })
         {
-            _ = failed.Exception;
-            if (gateway is { Started: false })
+            ready = gatewayReady();
+            _ = ready.ContinueWith(failed =>
             {
-                KillInBackground(client, id);
+                _ = failed.Exception;
+                if (!gateway.Started)
+                {
+                    KillInBackground(client, id);
+                }
+            }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            if (ready.IsFaulted)
+            {
+                await ready.ConfigureAwait(false);
             }
-        }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-        await (gateway is { Sockets: true } ? Task.CompletedTask : gatewayReady()).ConfigureAwait(false);
-        if (ready.IsFaulted)
+        }
+        else
         {
-            await ready.ConfigureAwait(false);
+            await gatewayReady().ConfigureAwait(false);
         }
         await CallAsync("start a container", client, (c, token) => c.Containers.StartContainerAsync(id, new ContainerStartParameters(), token), cancellationToken).ConfigureAwait(false);
         WriteInBackground(stream, request.Stdin, cancellationToken);
@@ -677,10 +679,9 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         public bool Sockets { get; } = sockets;
 
         private bool _refused;
-        private bool _started;
 
         /// <summary>The relay in front of the container's command said it started it: the gateway's sockets listened.</summary>
-        public bool Started => _started;
+        public bool Started { get; private set; }
 
         /// <summary>
         /// The container's lines passed on, but for the relay's own: that it started the command, or that it cannot
@@ -688,11 +689,11 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         /// </summary>
         public Action<string> Hearing(Action<string> output) => line =>
         {
-            if (!_started && line == SocketRefusal.Started)
+            if (!Started && line == SocketRefusal.Started)
             {
-                _started = true;
+                Started = true;
             }
-            else if (!_started && !_refused && line.StartsWith(SocketRefusal.Words, StringComparison.Ordinal))
+            else if (!Started && !_refused && line.StartsWith(SocketRefusal.Words, StringComparison.Ordinal))
             {
                 _refused = true;
             }
@@ -705,7 +706,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         /// <summary>Throws when the relay refused and its command never started.</summary>
         public void ThrowIfRefused(long exitCode)
         {
-            if (_refused && !_started && exitCode == SocketRefusal.ExitCode)
+            if (_refused && !Started && exitCode == SocketRefusal.ExitCode)
             {
                 throw new SocketsRefusedException();
             }
@@ -788,7 +789,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
             {
                 Mounts =
                 [
-                    .. request.Mounts.Select(mount => new Mount { Type = "bind", Source = mount.Source, Target = mount.Target, ReadOnly = mount.ReadOnly }),
+                    .. request.Mounts.Select(mount => new Mount { Type = mount.Type, Source = mount.Source, Target = mount.Target, ReadOnly = mount.ReadOnly }),
                     .. request.Caches.Select(cache => new Mount { Type = "volume", Source = cache.Name, Target = cache.Target, VolumeOptions = new VolumeOptions { Labels = cache.Labels.ToDictionary() } }),
                     // On disk under a read-only root: a volume of the container's own, removed with it (RemoveVolumes).
                     .. request.ReadOnlyRootFilesystem && held is { MemoryBytes: null } ? [new Mount { Type = "volume", Target = held.Folder }] : (Mount[])[],

@@ -24,16 +24,17 @@ internal static class EgressSockets
     /// <summary>The volume of the run's sockets: the gateway's name (volumes and containers have names of their own).</summary>
     public static string Volume(ContainerRequest request) => request.GatewayName;
 
-    /// <summary>The container as it runs with sockets: on no network, its command behind the relay, its variables naming its loopback.</summary>
+    /// <summary>
+    /// The container as it runs with sockets: on no network, its command behind the relay, its variables naming its
+    /// loopback, the sockets' volume read-only (connecting to a socket needs no write to its folder).
+    /// </summary>
     public static ContainerRequest AgentSide(ContainerRequest request, EgressGateway egress) => request with
     {
         Command = [egress.Command[0], "relay", Folder, "--", .. request.Command],
         Network = "none",
         Environment = egress.Addressed(request.Environment, Loopback),
+        Mounts = [.. request.Mounts, new ContainerMount(Volume(request), Folder, ReadOnly: true) { Volume = true }],
     };
-
-    /// <summary>The sockets' volume in the container: read-only, as connecting to a socket needs no write to the folder.</summary>
-    public static Mount AgentMount(ContainerRequest request) => new() { Type = "volume", Source = Volume(request), Target = Folder, ReadOnly = true };
 
     /// <summary>The sockets' volume in the gateway's container.</summary>
     public static Mount GatewayMount(ContainerRequest request) => new() { Type = "volume", Source = Volume(request), Target = Folder, ReadOnly = false };

@@ -136,8 +136,15 @@ internal sealed record SecretKeys(string Secret, IReadOnlyList<string> Keys, str
 /// <param name="Labels">What finds it again: AgentSandboxClean removes it.</param>
 internal sealed record ContainerCache(string Name, string Target, IReadOnlyDictionary<string, string> Labels);
 
-/// <summary>A host directory in the container.</summary>
-internal sealed record ContainerMount(string Source, string Target, bool ReadOnly);
+/// <summary>A host directory (or an engine's volume) in the container.</summary>
+internal sealed record ContainerMount(string Source, string Target, bool ReadOnly)
+{
+    /// <summary><see cref="Source"/> names a volume of the engine's, not a host directory.</summary>
+    public bool Volume { get; init; }
+
+    /// <summary>The engine's word for the kind of mount.</summary>
+    public string Type => Volume ? "volume" : "bind";
+}
 
 /// <summary>What the container may not do or use.</summary>
 /// <param name="DropAllCapabilities">No Linux capabilities at all.</param>
