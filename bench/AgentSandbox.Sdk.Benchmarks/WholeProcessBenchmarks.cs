@@ -28,18 +28,8 @@ internal static class WholeProcessBenchmarks
             image = image.Length > 0 ? image : ImageOf(directory);
         }
 
-        // The dry run's own docker run line, with the image's tag and the profile's fixed variables that it names.
-        var dry = Exec("sh", ["-c", Build(project, "AgentRun", setup.Properties(("AgentWorkspaceMode", "mount"), ("AgentNetwork", "host"), ("AgentDryRun", "true"))).Replace("-v:q", "-v:n")]).Output;
-        var bare = dry.Split('\n').Select(line => line.Trim()).First(line => line.StartsWith("docker run ", StringComparison.Ordinal))
-            .Replace("'agentsandbox:<hash>'", image, StringComparison.Ordinal);
-        // Without our name and labels, as a user would type it (and so that no sweep of ours takes it for a leftover).
-        bare = System.Text.RegularExpressions.Regex.Replace(bare, "--(name|label) [^ ]+ ", "");
-        Environment.SetEnvironmentVariable("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1");
-        Environment.SetEnvironmentVariable("DISABLE_AUTOUPDATER", "1");
-        Environment.SetEnvironmentVariable("IS_SANDBOX", "1");
+        var bare = BareDockerRun(setup, project, image);
         Console.WriteLine($"  bare: {bare}");
-        // It works as it is, before it is timed.
-        Exec("sh", ["-c", bare]);
 
         List<(string, string)> commands = [("noop target", Build(project, "Noop", setup.Properties())), ("bare docker run", bare + " > /dev/null")];
         commands.AddRange(modes.Select(mode => (mode.Name, Build(project, "AgentRun", setup.Properties(("AgentWorkspaceMode", mode.Workspace), ("AgentNetwork", mode.Network))))));
@@ -65,6 +55,24 @@ internal static class WholeProcessBenchmarks
         }
         Add(new Row(section, $"AgentRun, {skipped}", Format($"{medians[skipped]:0.000} s ({PairedMedian(rounds, seconds => seconds(skipped) - seconds("noop target")):+0.000;-0.000} s over noop)")));
         return image;
+    }
+
+    /// <summary>
+    /// The dry run's own docker run line for a project (mount + host), with the image's tag, as a user would type it:
+    /// without our name and labels (so that no sweep of ours takes it for a leftover), and with the profile's fixed
+    /// variables that it names set in this process. Run once, so that it is known to work before it is timed.
+    /// </summary>
+    private static string BareDockerRun(BenchSetup setup, string project, string image)
+    {
+        var dry = Exec("sh", ["-c", Build(project, "AgentRun", setup.Properties(("AgentWorkspaceMode", "mount"), ("AgentNetwork", "host"), ("AgentDryRun", "true"))).Replace("-v:q", "-v:n")]).Output;
+        var bare = dry.Split('\n').Select(line => line.Trim()).First(line => line.StartsWith("docker run ", StringComparison.Ordinal))
+            .Replace("'agentsandbox:<hash>'", image, StringComparison.Ordinal);
+        bare = System.Text.RegularExpressions.Regex.Replace(bare, "--(name|label) [^ ]+ ", "");
+        Environment.SetEnvironmentVariable("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1");
+        Environment.SetEnvironmentVariable("DISABLE_AUTOUPDATER", "1");
+        Environment.SetEnvironmentVariable("IS_SANDBOX", "1");
+        Exec("sh", ["-c", bare]);
+        return bare;
     }
 
     /// <summary>The image an allowlist run of this sandbox image uses: the newest of its egress tags.</summary>
@@ -182,16 +190,33 @@ internal static class WholeProcessBenchmarks
         var solution = Directory.EnumerateFiles(folder, "Four.sl*").First();
         var one = Build(projects[0], "AgentRun", setup.Properties());
         var four = Build(solution, "AgentRun", setup.Properties(("AgentRunPerProject", "true"))) + " -m";
+        // The floor: the same builds without AgentSandbox. Each project's target runs its dry run's bare docker run
+        // (mount + host, as in section 1) through MSBuild's Exec, which yields its node while the container runs, as
+        // our task does.
+        Exec("sh", ["-c", one]);
+        var image = ImageOf(Path.GetDirectoryName(projects[0])!);
+        foreach (var project in projects)
+        {
+            var bare = System.Security.SecurityElement.Escape(BareDockerRun(setup, project, image) + " > /dev/null");
+            File.WriteAllText(project, File.ReadAllText(project).Replace("<Target Name=\"Noop\" />",
+                $"<Target Name=\"Noop\" /><Target Name=\"BareDockerRun\"><Exec Command=\"{bare}\" YieldDuringToolExecution=\"true\" /></Target>", StringComparison.Ordinal));
+        }
+        const string bareOne = "bare docker run, one project", bareFour = "bare docker run, four projects with -m";
         // MSBuild runs at most one request more than it has nodes at once, yielded ones included (three on two
         // nodes): the offset lets the fourth agent start with the others.
         const string offset = "four projects with -m and MSBUILDNODELIMITOFFSET=1";
-        var rounds = HyperfineRounds([("one project", one), ("four projects with -m", four), (offset, "MSBUILDNODELIMITOFFSET=1 " + four)], runs, folder);
+        var rounds = HyperfineRounds([
+            ("one project", one), ("four projects with -m", four), (offset, "MSBUILDNODELIMITOFFSET=1 " + four),
+            (bareOne, Build(projects[0], "BareDockerRun", "")), (bareFour, Build(solution, "BareDockerRun", "") + " -m")], runs, folder);
         var medians = rounds.ToDictionary(command => command.Key, command => Median(command.Value));
         foreach (var name in new[] { "four projects with -m", offset })
         {
             var ratio = PairedMedian(rounds, seconds => seconds(name) / seconds("one project"));
             Add(new Row(section, $"{name} against one", Format($"{medians[name]:0.00} s against {medians["one project"]:0.00} s ({ratio:0.00}x, the median of {runs} rounds' ratios)"), "≤ 2x", ratio <= 2));
         }
+        var floor = PairedMedian(rounds, seconds => seconds(bareFour) / seconds(bareOne));
+        Add(new Row(section, "the floor: the same without AgentSandbox, an Exec of each project's bare docker run, four with -m against one",
+            Format($"{medians[bareFour]:0.00} s against {medians[bareOne]:0.00} s ({floor:0.00}x, the median of {runs} rounds' ratios)")));
     }
 
     /// <summary>
