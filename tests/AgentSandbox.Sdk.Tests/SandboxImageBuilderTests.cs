@@ -16,8 +16,8 @@ public sealed class SandboxImageBuilderTests
     private static readonly SandboxBuildContext Context = SandboxBuildContext.FromSpec(ImageSpecs.Create());
     private static readonly ImageBuildSettings Settings = new("host", new Dictionary<string, string> { ["HTTPS_PROXY"] = "http://proxy:3128" });
 
-    private Task<string> Ensure() =>
-        SandboxImageBuilder.EnsureAsync(_engine, Context, "base:1", Settings, Specs.Identity.Labels, _log, CancellationToken.None);
+    private async Task<string> Ensure() =>
+        (await SandboxImageBuilder.EnsureAsync(_engine, Context, "base:1", Settings, Specs.Identity.Labels, _log, CancellationToken.None)).Tag;
 
     private string Tag => Context.ImageTagFor(_engine.IdOf("base:1"));
 

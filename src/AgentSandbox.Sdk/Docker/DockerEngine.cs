@@ -51,19 +51,14 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine, IDisposable
         }
     }
 
-    public async Task<string?> ImageIdAsync(string image, CancellationToken cancellationToken) =>
-        (await InspectImageAsync(image, cancellationToken).ConfigureAwait(false))?.ID;
-
-    public async Task<string?> ImageArchitectureAsync(string image, CancellationToken cancellationToken) =>
-        (await InspectImageAsync(image, cancellationToken).ConfigureAwait(false))?.Architecture;
-
-    /// <summary>An image as the engine describes it; null when it has none of that name. Unversioned: it works on any API version.</summary>
-    private Task<ImageInspectResponse?> InspectImageAsync(string image, CancellationToken cancellationToken) =>
+    /// <summary>Unversioned: it works on any API version.</summary>
+    public Task<EngineImage?> InspectImageAsync(string image, CancellationToken cancellationToken) =>
         CallAsync("inspect an image", _unversioned, async (client, token) =>
         {
             try
             {
-                return (ImageInspectResponse?)await client.Images.InspectImageAsync(image, token).ConfigureAwait(false);
+                var found = await client.Images.InspectImageAsync(image, token).ConfigureAwait(false);
+                return (EngineImage?)new EngineImage(found.ID, found.Architecture);
             }
             catch (DockerImageNotFoundException)
             {

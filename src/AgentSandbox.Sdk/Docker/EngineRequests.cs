@@ -174,6 +174,9 @@ internal sealed record RegistryLogin(string? Username, string? Password, string?
     public override string ToString() => Username is null ? "an identity token" : $"user {Username}";
 }
 
+/// <summary>An image the engine has: its ID (its content's digest) and its CPU architecture as the engine names it (amd64, arm64).</summary>
+internal sealed record EngineImage(string Id, string Architecture);
+
 /// <summary>One message of an engine's build or pull stream: a line of output, or the error that ended it.</summary>
 internal sealed record EngineProgress(string? Text, string? Error);
 

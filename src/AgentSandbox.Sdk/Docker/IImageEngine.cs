@@ -3,11 +3,8 @@ namespace AgentSandbox.Docker;
 /// <summary>What the sandbox asks of an engine about images: find one, pull one, build one.</summary>
 internal interface IImageEngine
 {
-    /// <returns>The image's ID (its content's digest) when the engine has it, else null.</returns>
-    Task<string?> ImageIdAsync(string image, CancellationToken cancellationToken);
-
-    /// <returns>The image's CPU architecture as the engine names it (amd64, arm64); null when it has no such image.</returns>
-    Task<string?> ImageArchitectureAsync(string image, CancellationToken cancellationToken);
+    /// <returns>The image's ID and architecture when the engine has it, else null.</returns>
+    Task<EngineImage?> InspectImageAsync(string image, CancellationToken cancellationToken);
 
     /// <summary>Every image that carries <paramref name="label"/>, with its labels.</summary>
     Task<IReadOnlyList<EngineResource>> ListImagesLabelledAsync(string label, CancellationToken cancellationToken);

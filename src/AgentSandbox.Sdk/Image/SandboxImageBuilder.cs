@@ -16,25 +16,26 @@ internal static class SandboxImageBuilder
     private const int StepTailLines = 20;
 
     /// <param name="labels">Who builds the image (package version, session, run), besides the mark that we generated it.</param>
-    /// <returns>The image's tag.</returns>
-    public static async Task<string> EnsureAsync(
+    /// <returns>The image's tag, and the image as the engine has it.</returns>
+    public static async Task<(string Tag, EngineImage Image)> EnsureAsync(
         IImageEngine engine, SandboxBuildContext context, string baseImage, ImageBuildSettings settings, IReadOnlyDictionary<string, string> labels,
         ISandboxLog log, CancellationToken cancellationToken)
     {
         var baseImageId = await EnsureBaseImageAsync(engine, baseImage, log, cancellationToken).ConfigureAwait(false);
         var tag = context.ImageTagFor(baseImageId);
-        if (await engine.ImageIdAsync(tag, cancellationToken).ConfigureAwait(false) is not null)
+        if (await engine.InspectImageAsync(tag, cancellationToken).ConfigureAwait(false) is { } present)
         {
             log.Info($"Sandbox image {tag} is up to date (base {baseImage}, {ShortId(baseImageId)}).");
-            return tag;
+            return (tag, present);
         }
 
-        if (await BuildOnceAsync(engine, tag, context.ToTar, settings.Network, labels, settings.ProxyArguments,
-            $"Building sandbox image {tag} from {baseImage} ({ShortId(baseImageId)})...", log, cancellationToken).ConfigureAwait(false))
+        var (built, image) = await BuildOnceAsync(engine, tag, context.ToTar, settings.Network, labels, settings.ProxyArguments,
+            $"Building sandbox image {tag} from {baseImage} ({ShortId(baseImageId)})...", log, cancellationToken).ConfigureAwait(false);
+        if (built)
         {
             log.Important($"Built sandbox image {tag}.");
         }
-        return tag;
+        return (tag, image);
     }
 
     /// <summary>
@@ -42,13 +43,13 @@ internal static class SandboxImageBuilder
     /// once per sandbox image and proxy (a few seconds, no network), found by its tag afterwards.
     /// </summary>
     /// <returns>The tag of the image every container of the run starts from, the proxy's included.</returns>
+    /// <param name="sandbox">The sandbox image, as <see cref="EnsureAsync"/> found it: its architecture picks the proxy.</param>
     public static async Task<string> EnsureEgressAsync(
-        IImageEngine engine, string sandboxTag, IReadOnlyDictionary<string, string> labels, ISandboxLog log, CancellationToken cancellationToken)
+        IImageEngine engine, string sandboxTag, EngineImage sandbox, IReadOnlyDictionary<string, string> labels, ISandboxLog log, CancellationToken cancellationToken)
     {
-        var architecture = await engine.ImageArchitectureAsync(sandboxTag, cancellationToken).ConfigureAwait(false) ?? "unknown";
-        var proxy = EgressImage.ProxyFor(architecture) ?? throw Diagnostics.EgressProxyNotStarted(sandboxTag, $"this package carries the proxy for amd64 and arm64 only, and the image is {architecture}");
+        var proxy = EgressImage.ProxyFor(sandbox.Architecture) ?? throw Diagnostics.EgressProxyNotStarted(sandboxTag, $"this package carries the proxy for amd64 and arm64 only, and the image is {sandbox.Architecture}");
         var tag = EgressImage.TagFor(sandboxTag, proxy);
-        if (await engine.ImageIdAsync(tag, cancellationToken).ConfigureAwait(false) is not null)
+        if (await engine.InspectImageAsync(tag, cancellationToken).ConfigureAwait(false) is not null)
         {
             return tag;
         }
@@ -78,26 +79,25 @@ internal static class SandboxImageBuilder
     /// Builds an image that was missing, once however many builds need it at the same time (-m, or builds side by side):
     /// the first builds it under the image's lock while the others wait, then find it.
     /// </summary>
-    /// <returns>Whether this build built it (false: another build did meanwhile).</returns>
-    private static async Task<bool> BuildOnceAsync(
+    /// <returns>Whether this build built it (false: another build did meanwhile), and the image.</returns>
+    private static async Task<(bool Built, EngineImage Image)> BuildOnceAsync(
         IImageEngine engine, string tag, Func<Stream> context, string? network, IReadOnlyDictionary<string, string> labels, IReadOnlyDictionary<string, string> arguments,
         string announcement, ISandboxLog log, CancellationToken cancellationToken)
     {
         using (await WorkspaceLock.AcquireAsync("image " + tag, "the build of " + tag, holder => log.Important($"Waiting for {holder} in another build..."), cancellationToken).ConfigureAwait(false))
         {
-            if (await engine.ImageIdAsync(tag, cancellationToken).ConfigureAwait(false) is not null)
+            if (await engine.InspectImageAsync(tag, cancellationToken).ConfigureAwait(false) is { } meanwhile)
             {
                 log.Info($"Image {tag} was built meanwhile by another build.");
-                return false;
+                return (false, meanwhile);
             }
             log.Important(announcement);
             using var tar = context();
-            await BuildAsync(engine, tar, tag, network, labels, arguments, log, cancellationToken).ConfigureAwait(false);
-            return true;
+            return (true, await BuildAsync(engine, tar, tag, network, labels, arguments, log, cancellationToken).ConfigureAwait(false));
         }
     }
 
-    private static async Task BuildAsync(
+    private static async Task<EngineImage> BuildAsync(
         IImageEngine engine, Stream tar, string tag, string? network, IReadOnlyDictionary<string, string> labels, IReadOnlyDictionary<string, string> arguments,
         ISandboxLog log, CancellationToken cancellationToken)
     {
@@ -110,24 +110,25 @@ internal static class SandboxImageBuilder
             new Dictionary<string, string>(labels) { [RunIdentity.LabelPrefix + "generated"] = "true" },
             arguments), progress, cancellationToken).ConfigureAwait(false);
 
-        if (progress.Error is not null || await engine.ImageIdAsync(tag, cancellationToken).ConfigureAwait(false) is null)
+        if (progress.Error is null && await engine.InspectImageAsync(tag, cancellationToken).ConfigureAwait(false) is { } image)
         {
-            var output = string.Join(Environment.NewLine, progress.StepTail.Append(progress.Error ?? "the engine reported no image"));
-            throw Diagnostics.ImageStepFailed(progress.CurrentStep ?? "start of the build", output);
+            return image;
         }
+        var output = string.Join(Environment.NewLine, progress.StepTail.Append(progress.Error ?? "the engine reported no image"));
+        throw Diagnostics.ImageStepFailed(progress.CurrentStep ?? "start of the build", output);
     }
 
     /// <summary>The base image's ID; pulled when the engine has no image of that name (a newer one is never pulled on its own).</summary>
     private static async Task<string> EnsureBaseImageAsync(IImageEngine engine, string baseImage, ISandboxLog log, CancellationToken cancellationToken)
     {
-        if (await engine.ImageIdAsync(baseImage, cancellationToken).ConfigureAwait(false) is { } id)
+        if (await engine.InspectImageAsync(baseImage, cancellationToken).ConfigureAwait(false) is { } present)
         {
-            return id;
+            return present.Id;
         }
         log.Important($"Pulling base image {baseImage}...");
         var failure = await engine.PullImageAsync(baseImage, new BuildProgress(log), cancellationToken).ConfigureAwait(false);
-        return failure is null && await engine.ImageIdAsync(baseImage, cancellationToken).ConfigureAwait(false) is { } pulled
-            ? pulled
+        return failure is null && await engine.InspectImageAsync(baseImage, cancellationToken).ConfigureAwait(false) is { } pulled
+            ? pulled.Id
             : throw Diagnostics.BaseImageUnavailable(baseImage, failure ?? "the pull finished without the image");
     }
 

@@ -75,10 +75,10 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         string imageTag;
         try
         {
-            imageTag = await SandboxImageBuilder.EnsureAsync(images, context, spec.Image.BaseImage, spec.ImageBuild, run.Identity.Labels, log, cancellationToken).ConfigureAwait(false);
+            (imageTag, var sandbox) = await SandboxImageBuilder.EnsureAsync(images, context, spec.Image.BaseImage, spec.ImageBuild, run.Identity.Labels, log, cancellationToken).ConfigureAwait(false);
             if (run.Egress is not null)
             {
-                imageTag = await SandboxImageBuilder.EnsureEgressAsync(images, imageTag, run.Identity.Labels, log, cancellationToken).ConfigureAwait(false);
+                imageTag = await SandboxImageBuilder.EnsureEgressAsync(images, imageTag, sandbox, run.Identity.Labels, log, cancellationToken).ConfigureAwait(false);
             }
             if (run.Cluster?.ImageRegistry is { } registry)
             {

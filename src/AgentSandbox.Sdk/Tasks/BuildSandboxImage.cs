@@ -13,6 +13,6 @@ public sealed partial class BuildSandboxImage : AgentSandboxTask
         var context = SandboxBuildContext.ReadFrom(ContextDirectory);
         var settings = SandboxSpecFactory.CreateImageBuild(BuildNetwork, Environment.GetEnvironmentVariable);
         using var engine = DockerEngine.Connect(DockerHost);
-        ImageTag = await SandboxImageBuilder.EnsureAsync(engine, context, BaseImage, settings, NewRunIdentity().Labels, log, cancellationToken).ConfigureAwait(false);
+        (ImageTag, _) = await SandboxImageBuilder.EnsureAsync(engine, context, BaseImage, settings, NewRunIdentity().Labels, log, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -40,7 +40,7 @@ public static class TestDocker
         try
         {
             using var engine = DockerEngine.Connect(null);
-            var missing = new[] { BaseImage, SdkImage }.FirstOrDefault(image => engine.ImageIdAsync(image, CancellationToken.None).GetAwaiter().GetResult() is null);
+            var missing = new[] { BaseImage, SdkImage }.FirstOrDefault(image => engine.InspectImageAsync(image, CancellationToken.None).GetAwaiter().GetResult() is null);
             return missing is null ? null : $"The test image {missing} is missing: run .ci/run once, which makes it";
         }
         catch (Exception exception)

@@ -47,12 +47,12 @@ internal sealed class FakeEngine : IImageEngine, IContainerEngine
 
     public FakeEngine ThenRun(ContainerScript script) => ThenRun(_ => script);
 
-    public Task<string?> ImageIdAsync(string image, CancellationToken cancellationToken)
+    public Task<EngineImage?> InspectImageAsync(string image, CancellationToken cancellationToken)
     {
         // As an engine call would: a cancelled build asks nothing more.
         cancellationToken.ThrowIfCancellationRequested();
         Calls.Add($"inspect {image}");
-        return Task.FromResult(Images.Contains(image) ? IdOf(image) : null);
+        return Task.FromResult(Images.Contains(image) ? new EngineImage(IdOf(image), "amd64") : null);
     }
 
     public Task<IReadOnlyList<EngineResource>> ListLabelledAsync(string label, CancellationToken cancellationToken) =>
@@ -66,12 +66,6 @@ internal sealed class FakeEngine : IImageEngine, IContainerEngine
         Calls.Add($"remove {resource.Kind.ToString().ToLowerInvariant()} {resource.Name}");
         Resources.Remove(resource);
         return Task.CompletedTask;
-    }
-
-    public Task<string?> ImageArchitectureAsync(string image, CancellationToken cancellationToken)
-    {
-        Calls.Add($"inspect {image}");
-        return Task.FromResult(Images.Contains(image) ? "amd64" : null);
     }
 
     public Task<string?> PullImageAsync(string image, IProgress<EngineProgress> progress, CancellationToken cancellationToken)
