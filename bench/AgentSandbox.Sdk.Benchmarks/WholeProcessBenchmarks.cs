@@ -59,8 +59,8 @@ internal static class WholeProcessBenchmarks
 
     /// <summary>
     /// The dry run's own docker run line for a project (mount + host), with the image's tag, as a user would type it:
-    /// without our name and labels (so that no sweep of ours takes it for a leftover), and with the profile's fixed
-    /// variables that it names set in this process. Run once, so that it is known to work before it is timed.
+    /// without our name and labels (so that no sweep of ours takes it for a leftover). Our fixed settings are in it
+    /// with their values, the credentials by name from this process. Run once, so that it is known to work before it is timed.
     /// </summary>
     private static string BareDockerRun(BenchSetup setup, string project, string image)
     {
@@ -68,9 +68,6 @@ internal static class WholeProcessBenchmarks
         var bare = dry.Split('\n').Select(line => line.Trim()).First(line => line.StartsWith("docker run ", StringComparison.Ordinal))
             .Replace("'agentsandbox:<hash>'", image, StringComparison.Ordinal);
         bare = System.Text.RegularExpressions.Regex.Replace(bare, "--(name|label) [^ ]+ ", "");
-        Environment.SetEnvironmentVariable("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1");
-        Environment.SetEnvironmentVariable("DISABLE_AUTOUPDATER", "1");
-        Environment.SetEnvironmentVariable("IS_SANDBOX", "1");
         Exec("sh", ["-c", bare]);
         return bare;
     }

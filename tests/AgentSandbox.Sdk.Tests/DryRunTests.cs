@@ -52,6 +52,17 @@ public sealed class DryRunTests
     }
 
     [Fact]
+    public void Our_fixed_settings_are_printed_with_their_values_so_the_line_runs_as_it_is_and_anything_else_by_name()
+    {
+        var run = Commands("mount")[1];
+
+        Assert.Contains("--env CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 --env DISABLE_AUTOUPDATER=1 ", run);
+        Assert.Contains("--env ANTHROPIC_API_KEY ", run);
+        Assert.DoesNotContain("ANTHROPIC_API_KEY=", run);
+        Assert.DoesNotContain("sk-fake-key", run);
+    }
+
+    [Fact]
     public void On_a_cluster_the_pod_its_Secret_and_policy_are_applied_with_values_by_name_and_the_tree_goes_through_kubectl_exec()
     {
         var commands = AgentTargetPipeline.DryRun(Specs.Create(Specs.Run(Specs.SomeProjectDirectory) with

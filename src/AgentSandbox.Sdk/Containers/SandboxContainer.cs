@@ -46,6 +46,7 @@ internal static class SandboxContainer
             Limits: Limits with { MemoryBytes = spec.Limits.MemoryBytes, Cpus = spec.Limits.Cpus })
         {
             Runtime = spec.Runtime,
+            Settings = environment.SettingNames,
             Stdin = stdin,
             Caches = [.. spec.PackageCacheVolume is { } volume ? [Kept(spec, volume, SandboxPaths.PackageCache, "nuget")] : (ContainerCache[])[],
                 // The agent's own container only: builds have no business with its conversations.

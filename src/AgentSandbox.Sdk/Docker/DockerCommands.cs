@@ -3,8 +3,9 @@ using AgentSandbox.Common;
 namespace AgentSandbox.Docker;
 
 /// <summary>
-/// AgentDryRun: the docker commands equivalent to what the engine would be asked to do, for reading only. Variables
-/// appear by name (docker takes their values from the environment), never with their values.
+/// AgentDryRun: the docker commands equivalent to what the engine would be asked to do. Fixed settings of ours appear
+/// with their values, so that a line runs as it is; any other variable appears by name only (docker takes its value
+/// from the environment), as it may be a secret.
 /// </summary>
 internal static class DockerCommands
 {
@@ -69,7 +70,7 @@ internal static class DockerCommands
         }
         foreach (var name in request.Environment.Keys.Order(StringComparer.Ordinal))
         {
-            options.AddRange(["--env", name]);
+            options.AddRange(["--env", request.Settings.Contains(name) ? $"{name}={request.Environment[name]}" : name]);
         }
         options.AddRange(Labels(request.Labels.ToDictionary()));
         // A prompt too long for an argument goes to standard input.

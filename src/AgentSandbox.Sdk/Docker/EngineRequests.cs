@@ -32,6 +32,9 @@ internal sealed record ContainerRequest(
     /// <summary>The gateway's own container (a pod on a cluster): the request's name with -egress.</summary>
     public string GatewayName => Name + "-egress";
 
+    /// <summary>The variables of <see cref="Environment"/> whose values are fixed settings of ours, not secrets: a dry run shows these values.</summary>
+    public IReadOnlySet<string> Settings { get; init; } = new HashSet<string>();
+
     /// <summary>Written to the container's standard input once it has started, which then ends; null for none. May be long (a prompt).</summary>
     public string? Stdin { get; init; }
 

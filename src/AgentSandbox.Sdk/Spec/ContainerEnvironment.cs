@@ -35,6 +35,9 @@ internal sealed class ContainerEnvironment
     /// <summary>The values, for the engine's create-container call only.</summary>
     public IReadOnlyDictionary<string, string> Variables => _variables.ToDictionary(StringComparer.Ordinal);
 
+    /// <summary>The variables whose values are fixed settings of ours, not secrets: a dry run may show them.</summary>
+    public IReadOnlySet<string> SettingNames => _variables.Select(variable => variable.Key).Except(_secretNames, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal);
+
     /// <summary>True when the variable is set to something: an empty credential is no credential.</summary>
     public bool HasValue(string name) => _variables.Any(variable => variable.Key == name && variable.Value.Length > 0);
 
