@@ -16,7 +16,7 @@ internal static class CopyBenchmarks
     public static async Task RunAsync(string image, IReadOnlyList<int> sizes)
     {
         const string section = "3 copy workspace";
-        using var engine = DockerEngine.Connect(null);
+        var engine = DockerEngine.Connect(null);
         foreach (var files in sizes)
         {
             var root = Directory.CreateTempSubdirectory("agentsandbox-bench-copy-").FullName;

@@ -13,7 +13,7 @@ public sealed class GvisorFactAttribute : FactAttribute
         {
             return reason;
         }
-        using var engine = DockerEngine.Connect(null);
+        var engine = DockerEngine.Connect(null);
         return engine.RuntimesAsync(CancellationToken.None).GetAwaiter().GetResult().Contains("runsc")
             ? null
             : "gVisor's runsc is not registered with the engine (see .ci/run)";

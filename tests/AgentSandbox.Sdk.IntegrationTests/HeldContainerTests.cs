@@ -125,7 +125,7 @@ public sealed class HeldContainerTests
     private static async Task<(ContainerExit Exit, List<string> Lines, OrderedDictionary<string, string> Tree)> RunAsync(
         IReadOnlyList<string> command, long? memoryBytes, Action<string>? onLine = null, CancellationToken stop = default, string? image = null, bool changedOnly = false)
     {
-        using var engine = DockerEngine.Connect(null);
+        var engine = DockerEngine.Connect(null);
         // In the order the tar sends them.
         var tree = new OrderedDictionary<string, string>(StringComparer.Ordinal);
         var request = new ContainerRequest($"agentsandbox-held-test-{Guid.NewGuid():N}", image ?? Image.Value, command, new Dictionary<string, string>(),

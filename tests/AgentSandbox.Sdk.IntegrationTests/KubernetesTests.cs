@@ -187,7 +187,8 @@ public sealed class KubernetesTests
         using var network = new TestNetwork();
         await using var api = FakeAnthropicApi.Start(
         [
-            new ToolUseTurn("Bash", new { command = "cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | sort -u > seen-env.txt; env >> seen-env.txt; ls -R /var/run >> seen-env.txt 2>&1" }),
+            // The pods stay up a moment longer than the run needs, so that the watcher's polls (a second apart here) see them.
+            new ToolUseTurn("Bash", new { command = "cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | sort -u > seen-env.txt; env >> seen-env.txt; ls -R /var/run >> seen-env.txt 2>&1; sleep 3" }),
             new TextTurn("Done with the team's key."),
         ], apiKey, network.Gateway);
         // The build's environment has no key at all.

@@ -26,8 +26,7 @@ public sealed class PackageTests : IClassFixture<PackageTests.PackedPackage>
             "Sdk/Sdk.props", "Sdk/Sdk.targets",
             "schemas/result.schema.json",
             "tasks/net8.0/AgentSandbox.Sdk.dll", "tasks/net8.0/AgentSandbox.Sdk.deps.json",
-            "tasks/net8.0/Docker.DotNet.dll", "tasks/net8.0/Docker.DotNet.Handler.Abstractions.dll", "tasks/net8.0/Docker.DotNet.Unix.dll",
-            "tasks/net8.0/NuGet.Versioning.dll", "tasks/net8.0/Microsoft.Extensions.Logging.Abstractions.dll",
+            "tasks/net8.0/NuGet.Versioning.dll", "tasks/net8.0/System.IO.Pipelines.dll", "tasks/net8.0/KubernetesClient.dll",
             // The egress proxy of AgentNetwork=allowlist, for both architectures the engine may have.
             "tasks/net8.0/egress/linux-x64/agentsandbox-egress", "tasks/net8.0/egress/linux-arm64/agentsandbox-egress",
         ];
@@ -36,6 +35,8 @@ public sealed class PackageTests : IClassFixture<PackageTests.PackedPackage>
             Assert.Contains(file, files);
         }
         Assert.DoesNotContain(files, f => f.Contains("Microsoft.Build", StringComparison.OrdinalIgnoreCase));
+        // The engine is reached by our own client: no Docker client library of its own.
+        Assert.DoesNotContain(files, f => f.Contains("Docker.DotNet", StringComparison.Ordinal));
         Assert.DoesNotContain(files, f => f.StartsWith("lib/", StringComparison.Ordinal));
     }
 
@@ -46,7 +47,7 @@ public sealed class PackageTests : IClassFixture<PackageTests.PackedPackage>
         using var archive = ZipFile.OpenRead(_package.Path);
         var assemblies = archive.Entries.Where(e => e.FullName.StartsWith("tasks/net8.0/", StringComparison.Ordinal) && e.FullName.EndsWith(".dll", StringComparison.Ordinal)).ToList();
 
-        Assert.Contains(assemblies, e => e.Name == "Docker.DotNet.dll");
+        Assert.Contains(assemblies, e => e.Name == "AgentSandbox.Sdk.dll");
         foreach (var entry in assemblies)
         {
             using var content = new MemoryStream();
@@ -87,7 +88,7 @@ public sealed class PackageTests : IClassFixture<PackageTests.PackedPackage>
     [Fact]
     public void TasksLoadTheirDependenciesFromThePackage()
     {
-        // Reaching AGS2001 means Docker.DotNet loaded from tasks/net8.0 and tried the engine.
+        // Reaching AGS2001 means the task and what it loads on the way loaded from tasks/net8.0 and tried the engine.
         var project = _package.NewProject("TargetFramework", "net10.0", useSdkElement: false);
         var (exitCode, output) = _package.DotNet(project, "build", "-t:AgentSandboxImage", "-p:AgentDockerHost=unix:///nonexistent/agentsandbox.sock");
         Assert.NotEqual(0, exitCode);

@@ -51,7 +51,7 @@ public sealed partial class ArchitectureTests
     }
 
     [Theory]
-    [InlineData("Docker.DotNet", "Docker")]
+    [InlineData("EngineConnection", "Docker")]
     [InlineData("using k8s", "Kubernetes")]
     public void Only_one_folder_knows_each_engine_client(string client, string folder)
     {

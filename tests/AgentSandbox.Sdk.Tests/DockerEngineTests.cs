@@ -25,6 +25,6 @@ public sealed class DockerEngineTests
     [InlineData(System.Net.HttpStatusCode.InternalServerError, """{"message":"driver failed"}""", false)]
     public void A_removal_of_something_gone_or_going_is_what_was_asked(System.Net.HttpStatusCode status, string body, bool done)
     {
-        Assert.Equal(done, DockerEngine.IsGoneOrGoing(new global::Docker.DotNet.DockerApiException(status, body)));
+        Assert.Equal(done, DockerEngine.IsGoneOrGoing(new EngineApiException(status, body)));
     }
 }

@@ -238,8 +238,8 @@ public sealed class EgressSpecTests : IDisposable
         var request = SandboxContainer.Create(spec, "agentsandbox:x-egress-y", "agent", spec.Command, spec.Environment, false, agentCredentials: true);
 
         var agent = EgressSockets.AgentSide(request, request.Egress!);
-        var gateway = DockerEngine.GatewayParameters(request, request.Egress!, sockets: true);
-        var volume = EgressSockets.VolumeParameters(request);
+        var gateway = EngineModels.Container(DockerEngine.GatewayParameters(request, request.Egress!, sockets: true));
+        var volume = EngineModels.Volume(EgressSockets.VolumeParameters(request));
 
         Assert.True(EgressSockets.Fit(request));
         Assert.False(EgressSockets.Fit(request with { Runtime = "runsc" }));

@@ -21,7 +21,7 @@ public sealed class LongPromptTests
         Assert.Equal("--verbose", spec.Command[^1]);
         var request = SandboxContainer.Create(spec, "image", "agent", spec.Command, spec.Environment, false, stdin: spec.Invocation.Prompt);
         Assert.Equal(Long.Trim(), request.Stdin);
-        Assert.True(Docker.DockerEngine.CreateParameters(request).OpenStdin);
+        Assert.True(TestSupport.EngineModels.Container(Docker.DockerEngine.CreateParameters(request)).OpenStdin);
     }
 
     [Fact]

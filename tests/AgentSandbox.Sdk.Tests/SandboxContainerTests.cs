@@ -26,9 +26,9 @@ public sealed class SandboxContainerTests : IDisposable
     /// <summary>Our container request as the engine receives it: the shape and its translation to Docker's API together.</summary>
     private static CreateContainerParameters Create(
         AgentRunSpec spec, bool readOnlyWorkspace, IReadOnlyList<string>? command = null, IList<string>? environment = null, string purpose = "agent", string? workingDirectory = null) =>
-        DockerEngine.CreateParameters(SandboxContainer.Create(spec, "agentsandbox:0123456789abcdef", purpose, command ?? spec.Command,
+        EngineModels.Container(DockerEngine.CreateParameters(SandboxContainer.Create(spec, "agentsandbox:0123456789abcdef", purpose, command ?? spec.Command,
             ContainerEnvironment.Empty.With((environment ?? []).Select(e => e.Split('=', 2)).Select(p => KeyValuePair.Create(p[0], p[1]))),
-            readOnlyWorkspace, workingDirectory));
+            readOnlyWorkspace, workingDirectory)));
 
     /// <summary>What the container gets of the host and of its own, without the package cache (<see cref="The_package_cache_is_a_volume_of_the_workspace_s_own_in_every_container_unless_turned_off"/>).</summary>
     private static List<MountView> Mounts(CreateContainerParameters container) =>
@@ -183,7 +183,7 @@ public sealed class SandboxContainerTests : IDisposable
         using var copy = WorkspaceCopy.Pack(_temp.Path, spec.User);
 
         var request = SandboxContainer.Create(spec, "agentsandbox:0123456789abcdef", "agent", spec.Command, spec.Environment, false, copy: copy, collect: true);
-        var parameters = DockerEngine.CreateParameters(request);
+        var parameters = EngineModels.Container(DockerEngine.CreateParameters(request));
 
         Assert.True(parameters.HostConfig!.ReadonlyRootfs);
         Assert.Equal($"rw,exec,nosuid,nodev,size={SandboxLimits.DefaultTmpBytes},uid=1000,gid=1000,mode=0700", parameters.HostConfig!.Tmpfs!["/home/agent"]);
@@ -203,7 +203,7 @@ public sealed class SandboxContainerTests : IDisposable
         using var copy = WorkspaceCopy.Pack(_temp.Path, spec.User);
 
         var request = SandboxContainer.Create(spec, "agentsandbox:0123456789abcdef", "agent", spec.Command, spec.Environment, false, copy: copy, collect: true);
-        var parameters = DockerEngine.CreateParameters(request);
+        var parameters = EngineModels.Container(DockerEngine.CreateParameters(request));
 
         Assert.False(parameters.HostConfig!.Tmpfs!.ContainsKey("/workspace"));
         Assert.Contains(new MountView("volume", null, "/workspace", false), Mounts(parameters));

@@ -50,7 +50,7 @@ public sealed class SandboxLimitsTests
         var spec = Spec(memory: "1g", cpus: "1.5");
         var request = SandboxContainer.Create(spec, "agentsandbox:x", "agent", ["true"], spec.Environment, readOnlyWorkspace: false);
 
-        var parameters = DockerEngine.CreateParameters(request);
+        var parameters = EngineModels.Container(DockerEngine.CreateParameters(request));
 
         Assert.Equal((1024L * 1024 * 1024, 1.5), (request.Limits.MemoryBytes, request.Limits.Cpus));
         Assert.Equal(1024L * 1024 * 1024, parameters.HostConfig!.Memory);

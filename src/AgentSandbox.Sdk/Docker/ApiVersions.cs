@@ -11,7 +11,7 @@ internal static class ApiVersions
     /// <summary>Engine 20.10, the oldest engine with everything the sandbox uses (init, pids limit, build network modes).</summary>
     public static readonly Version Oldest = new(1, 41);
 
-    /// <summary>The newest API Docker.DotNet.Enhanced 4.3.3 models (Engine 29).</summary>
+    /// <summary>The newest API asked for (Engine 29): the few fields the engine client writes and reads are the same from 1.41 on.</summary>
     public static readonly Version Newest = new(1, 52);
 
     public static Version Negotiate(string endpoint, string? engineVersion, string? engineMinimum)

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using AgentSandbox.Common;
 
 namespace AgentSandbox.Docker;
@@ -105,34 +106,40 @@ internal static class DockerCommands
     }
 
     /// <summary>A mount of the gateway's, as the engine has it.</summary>
-    private static string VolumeMount(global::Docker.DotNet.Models.Mount mount) =>
-        $"type={mount.Type},source={mount.Source},target={mount.Target}{(mount.ReadOnly == true ? ",readonly" : "")}";
+    private static string VolumeMount(JsonNode mount) =>
+        $"type={mount["Type"]},source={mount["Source"]},target={mount["Target"]}{(mount["ReadOnly"]?.GetValue<bool>() == true ? ",readonly" : "")}";
+
+    private static IEnumerable<string> Strings(JsonNode? array) => array is JsonArray items ? items.Select(item => item!.GetValue<string>()) : [];
+
+    private static IDictionary<string, string> Pairs(JsonNode? map) =>
+        map is JsonObject pairs ? pairs.ToDictionary(pair => pair.Key, pair => pair.Value!.GetValue<string>()) : new Dictionary<string, string>();
 
     /// <summary>The sockets' volume or the isolated network, and the gateway, configured through its standard input and serving before the container starts.</summary>
     private static List<string> StartGateway(ContainerRequest request, EgressGateway egress, bool sockets)
     {
         var network = DockerEngine.IsolatedNetworkParameters(request);
         var volume = EgressSockets.VolumeParameters(request);
-        var gateway = DockerEngine.GatewayParameters(request, egress, sockets);
+        var gateway = DockerEngine.GatewayParameters(request, egress, sockets).Body;
         // Read off the engine's form of the gateway, so that what is shown is what is asked.
-        var host = gateway.HostConfig!;
+        var host = gateway["HostConfig"]!;
         var name = request.GatewayName;
-        var memory = host.Memory.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var memory = host["Memory"]!.ToJsonString();
         return
         [
             sockets
-                ? Text.CommandLine(["docker", "volume", "create", "--driver", volume.Driver, .. volume.DriverOpts.OrderBy(option => option.Key, StringComparer.Ordinal)
-                    .SelectMany(option => new[] { "--opt", $"{option.Key}={option.Value}" }), .. Labels(volume.Labels), volume.Name])
+                ? Text.CommandLine(["docker", "volume", "create", "--driver", volume["Driver"]!.GetValue<string>(), .. Pairs(volume["DriverOpts"]).OrderBy(option => option.Key, StringComparer.Ordinal)
+                    .SelectMany(option => new[] { "--opt", $"{option.Key}={option.Value}" }), .. Labels(Pairs(volume["Labels"])), volume["Name"]!.GetValue<string>()])
                 : Text.CommandLine(["docker", "network", "create", "--internal", "--opt", $"{DockerEngine.NoHostAddressOption}=true",
-                    .. Labels(network.Labels), request.Network]),
+                    .. Labels(Pairs(network["Labels"])), request.Network]),
             Text.CommandLine(["docker", "create", "--name", name, "--network", egress.OutsideNetwork,
-                "--user", gateway.User,
-                .. (host.Mounts ?? []).SelectMany(mount => new[] { "--mount", VolumeMount(mount) }),
-                .. (host.ExtraHosts ?? []).SelectMany(entry => new[] { "--add-host", entry }),
-                .. (host.CapDrop ?? []).SelectMany(capability => new[] { "--cap-drop", capability }),
-                .. (host.SecurityOpt ?? []).SelectMany(option => new[] { "--security-opt", option }),
-                "--pids-limit", (host.PidsLimit ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture), "--memory", memory, "--memory-swap", memory, "--read-only",
-                .. gateway.Env.SelectMany(variable => new[] { "--env", variable }), "--interactive", .. Labels(gateway.Labels), egress.Image, .. gateway.Entrypoint, .. gateway.Cmd]),
+                "--user", gateway["User"]!.GetValue<string>(),
+                .. (host["Mounts"] as JsonArray ?? []).SelectMany(mount => new[] { "--mount", VolumeMount(mount!) }),
+                .. Strings(host["ExtraHosts"]).SelectMany(entry => new[] { "--add-host", entry }),
+                .. Strings(host["CapDrop"]).SelectMany(capability => new[] { "--cap-drop", capability }),
+                .. Strings(host["SecurityOpt"]).SelectMany(option => new[] { "--security-opt", option }),
+                "--pids-limit", host["PidsLimit"]!.ToJsonString(), "--memory", memory, "--memory-swap", memory, "--read-only",
+                .. Strings(gateway["Env"]).SelectMany(variable => new[] { "--env", variable }), "--interactive", .. Labels(Pairs(gateway["Labels"])), egress.Image,
+                .. Strings(gateway["Entrypoint"]), .. Strings(gateway["Cmd"])]),
             .. sockets ? [] : (string[])[Text.CommandLine(["docker", "network", "connect", "--alias", egress.Alias, request.Network, name])],
             $"docker start --attach --interactive {Text.Quote(name)} < egress.json &   # egress.json, one line: {egress.ConfigurationByName}",
         ];

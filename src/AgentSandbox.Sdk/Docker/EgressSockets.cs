@@ -1,4 +1,4 @@
-using Docker.DotNet.Models;
+using System.Text.Json.Nodes;
 
 namespace AgentSandbox.Docker;
 
@@ -37,23 +37,23 @@ internal static class EgressSockets
     };
 
     /// <summary>The sockets' volume in the gateway's container.</summary>
-    public static Mount GatewayMount(ContainerRequest request) => new() { Type = "volume", Source = Volume(request), Target = Folder, ReadOnly = false };
+    public static ContainerMount GatewayMount(ContainerRequest request) => new(Volume(request), Folder, ReadOnly: false) { Volume = true };
 
     /// <summary>
     /// In memory (a socket needs no disk), small, open to all as /tmp is (the gateway's user may not be the same
     /// number outside the container, with user namespaces; the agent's container has it read-only), labelled like the
     /// run's containers so that the orphan sweep finds it.
     /// </summary>
-    public static VolumesCreateParameters VolumeParameters(ContainerRequest request) => new()
+    public static JsonObject VolumeParameters(ContainerRequest request) => new()
     {
-        Name = Volume(request),
-        Driver = "local",
-        DriverOpts = new Dictionary<string, string>
+        ["Name"] = Volume(request),
+        ["Driver"] = "local",
+        ["DriverOpts"] = new JsonObject
         {
             ["type"] = "tmpfs",
             ["device"] = "tmpfs",
             ["o"] = "size=64k,mode=1777",
         },
-        Labels = request.Labels.ToDictionary(),
+        ["Labels"] = new JsonObject(request.Labels.Select(label => KeyValuePair.Create(label.Key, (JsonNode?)JsonValue.Create(label.Value)))),
     };
 }

@@ -12,7 +12,7 @@ public sealed partial class BuildSandboxImage : AgentSandboxTask
     {
         var context = SandboxBuildContext.ReadFrom(ContextDirectory);
         var settings = SandboxSpecFactory.CreateImageBuild(BuildNetwork, Environment.GetEnvironmentVariable);
-        using var engine = DockerEngine.Connect(DockerHost);
+        var engine = DockerEngine.Connect(DockerHost);
         (ImageTag, _) = await SandboxImageBuilder.EnsureAsync(engine, context, BaseImage, settings, NewRunIdentity().Labels, log, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -41,7 +41,7 @@ public sealed class CleanSandbox : AgentSandboxTask
                 $"{pods.Count(ResourceKind.Secret, onCluster.Count(r => r.Kind == ResourceKind.Secret))} and " +
                 $"{pods.Count(ResourceKind.Network, onCluster.Count(r => r.Kind == ResourceKind.Network))} of AgentSandbox's from the cluster {pods.Cluster}.");
         }
-        using var engine = DockerEngine.Connect(DockerHost);
+        var engine = DockerEngine.Connect(DockerHost);
         List<EngineResource> ours;
         try
         {

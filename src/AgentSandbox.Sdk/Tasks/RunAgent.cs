@@ -84,7 +84,7 @@ public sealed partial class RunAgent : SandboxImageTask
             return;
         }
         ResultPath = Path.Combine(Path.GetFullPath(SandboxDirectory), Target, "result.json");
-        using var engine = DockerEngine.Connect(DockerHost);
+        var engine = DockerEngine.Connect(DockerHost);
         // The image is built on the Docker engine either way; on a cluster, its pods run it.
         using var cluster = spec.Run!.Cluster is { } kubernetes ? KubernetesEngine.Connect(kubernetes.Namespace, kubernetes.Context) : null;
         var timeout = spec.Run!.Timeout;

@@ -39,7 +39,7 @@ public static class TestDocker
     {
         try
         {
-            using var engine = DockerEngine.Connect(null);
+            var engine = DockerEngine.Connect(null);
             var missing = new[] { BaseImage, SdkImage }.FirstOrDefault(image => engine.InspectImageAsync(image, CancellationToken.None).GetAwaiter().GetResult() is null);
             return missing is null ? null : $"The test image {missing} is missing: run .ci/run once, which makes it";
         }
