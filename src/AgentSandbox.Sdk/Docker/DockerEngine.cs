@@ -402,6 +402,11 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine
         {
             var code = await ExitCodeAsync(exec, cancellationToken).ConfigureAwait(false);
             gateway?.ThrowIfRefused(code);
+            if (code == 137 && !await IsRunningAsync(id).ConfigureAwait(false))
+            {
+                // Killed from outside (docker kill, the engine restarting), and its files with it: nothing more runs in it.
+                return new ContainerExit(137);
+            }
             var outOfMemory = code == 137 && HeldContainer.CountsMemoryKill(await ExecQuietlyAsync(id, HeldContainer.MemoryKills, owner).ConfigureAwait(false));
             gateway?.Remove(this);
             if (files.Received is { } received)
@@ -504,6 +509,7 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine
             var reading = CallAsync($"copy files {direction} a container", async token =>
             {
                 var buffer = new byte[81920];
+                Exception? failed = null;
                 try
                 {
                     while ((await stream.ReadOutputAsync(buffer, token).ConfigureAwait(false)) is { Count: > 0 } read)
@@ -517,12 +523,22 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine
                             said.Append(Encoding.UTF8.GetString(buffer, 0, read.Count));
                         }
                     }
+                    // The output ends cleanly for its reader only once tar has exited 0. A process that failed (or
+                    // never started: the engine then writes its error as the output) fails the reader too, so that
+                    // nothing of it is taken for the tree.
+                    var code = await ExitCodeAsync(exec, token).ConfigureAwait(false);
+                    failed = code == 0 ? null : HeldContainer.CopyFailed(direction, said.ToString(), code);
+                }
+                catch (Exception exception)
+                {
+                    failed = exception;
+                    throw;
                 }
                 finally
                 {
-                    await pipe.Writer.CompleteAsync().ConfigureAwait(false);
+                    await pipe.Writer.CompleteAsync(failed).ConfigureAwait(false);
                 }
-                return true;
+                return failed is null ? true : throw failed;
             }, cancellationToken);
             var consuming = output is null ? Task.CompletedTask : Task.Run(async () =>
             {
@@ -544,12 +560,15 @@ internal sealed class DockerEngine : IImageEngine, IContainerEngine
                     return true;
                 }, cancellationToken).ConfigureAwait(false);
             }
-            await Task.WhenAll(reading, consuming).ConfigureAwait(false);
-        }
-        var code = await ExitCodeAsync(exec, cancellationToken).ConfigureAwait(false);
-        if (code != 0)
-        {
-            throw HeldContainer.CopyFailed(direction, said.ToString(), code);
+            try
+            {
+                await Task.WhenAll(reading, consuming).ConfigureAwait(false);
+            }
+            catch when (reading.IsFaulted)
+            {
+                // The copy's own failure (awaited, it throws), not its reader's echo of it.
+                await reading.ConfigureAwait(false);
+            }
         }
     }
 
