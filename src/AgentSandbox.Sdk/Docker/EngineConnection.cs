@@ -33,9 +33,9 @@ internal sealed class EngineConnection(Uri endpoint)
     };
 
     /// <summary>A request whose answer is read whole (JSON or nothing); an error status throws <see cref="EngineApiException"/>.</summary>
-    public async Task<JsonNode?> JsonAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? headers = null)
+    public async Task<JsonNode?> JsonAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken)
     {
-        await using var response = await SendAsync(method, path, body is null ? null : Encoding.UTF8.GetBytes(body.ToJsonString()), null, headers, upgrade: false, cancellationToken).ConfigureAwait(false);
+        await using var response = await SendAsync(method, path, body is null ? null : Encoding.UTF8.GetBytes(body.ToJsonString()), null, null, upgrade: false, cancellationToken).ConfigureAwait(false);
         var text = await response.ReadTextAsync(cancellationToken).ConfigureAwait(false);
         try
         {
