@@ -52,6 +52,9 @@ internal static class CopyBenchmarks
                 _ = before.ChangesTo(after);
                 var snapshots = clock.Elapsed;
 
+                // Last, as a repository changes what the copy reads: the tree committed, one file changed since.
+                var checkpoint = Checkpointed(root);
+
                 var where = SandboxLimits.Default.WorkspaceInMemory(copy.TreeBytes) is null ? "on disk" : "in memory";
                 var what = modules > 0 ? Format($"{files:N0} files ({modules:N0} of them in node_modules), {bytes / 1_000_000} MB") : Format($"{files:N0} files, {bytes / 1_000_000} MB");
                 Add(new Row(section, $"{what}: pack", Seconds(pack.TotalSeconds)));
@@ -59,11 +62,35 @@ internal static class CopyBenchmarks
                     files == 20_000 ? "≤ 2 s" : "", files == 20_000 ? container.TotalSeconds <= 2 : null));
                 Add(new Row(section, $"{what}: changed files found ({changes.Entries.Count})", Seconds(detect.TotalSeconds)));
                 Add(new Row(section, $"{what}: mount mode's two snapshots and comparison", Seconds(snapshots.TotalSeconds)));
+                Add(new Row(section, $"{what}: mount mode's checkpoint, the tree a git repository with one file changed", Seconds(checkpoint.TotalSeconds)));
             }
             finally
             {
                 Directory.Delete(root, recursive: true);
             }
+        }
+    }
+
+    private static TimeSpan Checkpointed(string root)
+    {
+        foreach (var arguments in new[] { new[] { "init", "-q" }, ["add", "-A"], [.. GitCommand.AsAgentSandbox, "commit", "-q", "-m", "bench"] })
+        {
+            if (GitCommand.Run(root, arguments) is not { ExitCode: 0 })
+            {
+                throw new InvalidOperationException($"git {string.Join(' ', arguments)} failed in {root}");
+            }
+        }
+        File.AppendAllText(Path.Combine(root, "src", "d0000", "File000000.cs"), "// changed\n");
+        var checkpoints = Directory.CreateTempSubdirectory("agentsandbox-bench-checkpoints-").FullName;
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            Checkpoint.Take(root, "bench", checkpoints);
+            return clock.Elapsed;
+        }
+        finally
+        {
+            Directory.Delete(checkpoints, recursive: true);
         }
     }
 }

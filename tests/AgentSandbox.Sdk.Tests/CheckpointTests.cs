@@ -19,6 +19,14 @@ public sealed class CheckpointTests : IDisposable
 
     private string Checkpoints => _state.Path;
 
+    /// <summary>As a run makes one: taken, then the older ones pruned.</summary>
+    private Checkpoint Create(string workspaceRoot, string id, int keep)
+    {
+        var checkpoint = Checkpoint.Take(workspaceRoot, id, Checkpoints);
+        Checkpoint.Prune(workspaceRoot, keep, Checkpoints);
+        return checkpoint;
+    }
+
     private string Git(params string[] arguments)
     {
         var result = GitCommand.Run(_temp.Path, arguments, new Dictionary<string, string>
@@ -58,7 +66,7 @@ public sealed class CheckpointTests : IDisposable
         var head = Git("rev-parse", "HEAD");
         var status = Git("status", "--porcelain");
 
-        var checkpoint = Checkpoint.Create(_temp.Path, "run1", keep: 10, directory: Checkpoints);
+        var checkpoint = Create(_temp.Path, "run1", keep: 10);
 
         Assert.Equal("refs/agentsandbox/run1", checkpoint.GitReference);
         Assert.Equal(head, Git("rev-parse", "HEAD"));
@@ -84,7 +92,7 @@ public sealed class CheckpointTests : IDisposable
     {
         Tree();
 
-        var checkpoint = Checkpoint.Create(_temp.Path, "run1", keep: 10, directory: Checkpoints);
+        var checkpoint = Create(_temp.Path, "run1", keep: 10);
         Agent();
         checkpoint.Restore();
 
@@ -104,7 +112,7 @@ public sealed class CheckpointTests : IDisposable
         Tree();
         foreach (var id in new[] { "run1", "run2", "run3" })
         {
-            Checkpoint.Create(_temp.Path, id, keep: 2, directory: Checkpoints);
+            Create(_temp.Path, id, keep: 2);
             File.SetLastWriteTimeUtc(Path.Combine(Checkpoints, id + ".json"), DateTime.UtcNow.AddMinutes(id[^1] - '9'));
         }
 
@@ -126,7 +134,7 @@ public sealed class CheckpointTests : IDisposable
         File.SetLastWriteTimeUtc(_temp.Combine("Committed.cs"), DateTime.UtcNow.AddSeconds(5));
         var index = File.ReadAllBytes(_temp.Combine(".git/index"));
 
-        Checkpoint.Create(_temp.Path, "run1", keep: 10, directory: Checkpoints);
+        Create(_temp.Path, "run1", keep: 10);
         _temp.Write("Committed.cs", "the agent's\n");
         Checkpoint.Find("run1", Checkpoints)!.Restore();
 
@@ -146,7 +154,7 @@ public sealed class CheckpointTests : IDisposable
         Git("update-index", flag, "Committed.cs");
         _temp.Write("Committed.cs", "local settings, not for git\n");
 
-        Checkpoint.Create(_temp.Path, "run1", keep: 10, directory: Checkpoints);
+        Create(_temp.Path, "run1", keep: 10);
         _temp.Write("Committed.cs", "the agent's\n");
         Checkpoint.Find("run1", Checkpoints)!.Restore();
 
@@ -158,15 +166,15 @@ public sealed class CheckpointTests : IDisposable
     {
         using var gone = new TempDirectory();
         gone.Write("Program.cs", "gone\n");
-        var old = Checkpoint.Create(gone.Path, "gone1", keep: 10, directory: Checkpoints);
+        var old = Create(gone.Path, "gone1", keep: 10);
         Assert.True(File.Exists(old.Archive));
         Tree();
-        Checkpoint.Create(_temp.Path, "kept1", keep: 10, directory: Checkpoints);
+        Create(_temp.Path, "kept1", keep: 10);
         Assert.NotNull(Checkpoint.Find("gone1", Checkpoints));
 
         gone.Dispose();
         File.SetLastWriteTimeUtc(Path.Combine(Checkpoints, "gone1.json"), DateTime.UtcNow - Checkpoint.GoneWorkspaceGrace - TimeSpan.FromMinutes(1));
-        Checkpoint.Create(_temp.Path, "kept2", keep: 10, directory: Checkpoints);
+        Create(_temp.Path, "kept2", keep: 10);
 
         Assert.False(File.Exists(Path.Combine(Checkpoints, "gone1.json")));
         Assert.False(File.Exists(old.Archive));
@@ -179,7 +187,7 @@ public sealed class CheckpointTests : IDisposable
     {
         using var gone = new TempDirectory();
         gone.Write("Program.cs", "gone\n");
-        Checkpoint.Create(gone.Path, "recent", keep: 10, directory: Checkpoints);
+        Create(gone.Path, "recent", keep: 10);
         var unmounted = Path.Combine(Checkpoints, "unmounted.json");
         File.WriteAllText(unmounted, File.ReadAllText(Path.Combine(Checkpoints, "recent.json"))
             .Replace("recent", "unmounted").Replace(gone.Path, "/nonexistent-drive/work/repo"));
@@ -188,7 +196,7 @@ public sealed class CheckpointTests : IDisposable
         gone.Dispose();
         Tree();
 
-        Checkpoint.Create(_temp.Path, "kept1", keep: 10, directory: Checkpoints);
+        Create(_temp.Path, "kept1", keep: 10);
 
         Assert.True(File.Exists(Path.Combine(Checkpoints, "recent.json")));
         Assert.True(File.Exists(Path.Combine(Checkpoints, "recent.tar.gz")));
@@ -200,7 +208,7 @@ public sealed class CheckpointTests : IDisposable
     {
         using var gone = new TempDirectory();
         gone.Write("Program.cs", "gone\n");
-        Checkpoint.Create(gone.Path, "gone1", keep: 10, directory: Checkpoints);
+        Create(gone.Path, "gone1", keep: 10);
         var precious = _state.Write("precious.tar.gz", "not a checkpoint's\n");
         var record = Path.Combine(Checkpoints, "gone1.json");
         File.WriteAllText(record, File.ReadAllText(record).Replace(Path.Combine(Checkpoints, "gone1.tar.gz"), precious));
@@ -209,7 +217,7 @@ public sealed class CheckpointTests : IDisposable
         gone.Dispose();
         Tree();
 
-        Checkpoint.Create(_temp.Path, "kept1", keep: 10, directory: Checkpoints);
+        Create(_temp.Path, "kept1", keep: 10);
 
         Assert.True(File.Exists(precious));
         Assert.False(File.Exists(record));
@@ -223,7 +231,7 @@ public sealed class CheckpointTests : IDisposable
     public void A_record_that_does_not_hold_together_is_no_checkpoint(string tampered)
     {
         Tree();
-        Checkpoint.Create(_temp.Path, "run1", keep: 10, directory: Checkpoints);
+        Create(_temp.Path, "run1", keep: 10);
         var record = Path.Combine(Checkpoints, "run1.json");
         var text = File.ReadAllText(record);
         File.WriteAllText(record, tampered switch

@@ -42,6 +42,22 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
         finally
         {
             await Orphans.SettleAsync(sweep, log).ConfigureAwait(false);
+            await SettlePruningAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Older checkpoints being pruned beside the run (pruning reads every checkpoint's record): done before the target ends.</summary>
+    private Task _pruning = Task.CompletedTask;
+
+    private async Task SettlePruningAsync()
+    {
+        try
+        {
+            await _pruning.ConfigureAwait(false);
+        }
+        catch (Exception failure) when (failure is IOException or UnauthorizedAccessException)
+        {
+            log.Info($"Older checkpoints were not all pruned ({failure.Message}); the next checkpoint tries again.");
         }
     }
 
@@ -283,7 +299,9 @@ internal sealed class AgentTargetPipeline(IImageEngine images, IContainerEngine 
 
     private Checkpoint TakeCheckpoint(AgentRunSpec run)
     {
-        var checkpoint = Checkpoint.Create(run.WorkspaceRoot, run.Identity.RunId, run.Policy.CheckpointsToKeep);
+        var checkpoint = Checkpoint.Take(run.WorkspaceRoot, run.Identity.RunId);
+        // One checkpoint a target: the one before the run (mount mode) or before its changes are applied (copy mode).
+        _pruning = Task.Run(() => Checkpoint.Prune(run.WorkspaceRoot, run.Policy.CheckpointsToKeep));
         log.Important($"{run.Label}: checkpoint {checkpoint.Id} keeps your tree as it was ({checkpoint.GitReference ?? checkpoint.Archive}); {checkpoint.RestoreCommand} goes back to it.");
         return checkpoint;
     }

@@ -22,15 +22,14 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
     /// <summary>Where checkpoints are kept: the build user's state folder.</summary>
     public static string DefaultDirectory => StateFolder.Of("checkpoints");
 
-    /// <param name="keep">AgentCheckpointsToKeep: older checkpoints of the same workspace are pruned.</param>
+    /// <summary>Records the workspace as it is now; <see cref="Prune"/> then removes the older checkpoints beyond those kept.</summary>
     /// <param name="directory">Where the checkpoints are kept; the state folder unless a test says otherwise.</param>
-    public static Checkpoint Create(string workspaceRoot, string id, int keep, string? directory = null)
+    public static Checkpoint Take(string workspaceRoot, string id, string? directory = null)
     {
         directory ??= DefaultDirectory;
         Directory.CreateDirectory(directory);
         var checkpoint = GitCheckpoint(workspaceRoot, id) ?? ArchiveCheckpoint(workspaceRoot, id, directory);
         File.WriteAllBytes(RecordPath(directory, id), JsonSerializer.SerializeToUtf8Bytes(checkpoint, StateJson.Default.Checkpoint));
-        Prune(directory, workspaceRoot, keep);
         return checkpoint;
     }
 
@@ -100,22 +99,27 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
 
     private static Checkpoint? GitCheckpoint(string workspaceRoot, string id)
     {
-        if (WorkspaceChoice.RepositoryRoot(workspaceRoot) is null)
+        if (WorkspaceChoice.RepositoryRoot(workspaceRoot) is not { } repository)
         {
             return null;
         }
         var made = WithOwnIndex(index =>
         {
-            // HEAD's tree, not a copy of the user's index, whose skip-worktree and assume-unchanged entries `git add`
-            // would take from the index instead of the disk. A repository without a commit yet starts empty.
-            var head = GitCommand.Run(workspaceRoot, ["read-tree", "HEAD"], index) is { ExitCode: 0 } ? "HEAD" : null;
+            // A copy of the user's index when it has only plain entries, so that git add reads only the files changed
+            // since; otherwise HEAD's tree, as skip-worktree and assume-unchanged entries would have git add take the
+            // index's word instead of the disk's. A repository without a commit yet starts empty.
+            var copied = GitIndex.TryCopyPlain(repository, index[IndexVariable]);
+            var head = copied || GitCommand.Run(workspaceRoot, ["read-tree", "HEAD"], index) is { ExitCode: 0 } ? "HEAD" : null;
             if (GitCommand.Run(workspaceRoot, ["add", "-A", "--", "."], index) is not { ExitCode: 0 }
                 || GitCommand.Run(workspaceRoot, ["write-tree"], index) is not { ExitCode: 0 } tree)
             {
                 return false;
             }
-            string[] parent = head is null ? [] : ["-p", head];
-            return GitCommand.Run(workspaceRoot, [.. GitCommand.AsAgentSandbox, "commit-tree", tree.Output.Trim(), .. parent, "-m", $"AgentSandbox checkpoint {id} of {workspaceRoot}"], index) is { ExitCode: 0 } made
+            (int ExitCode, string Output)? Commit(string? parent) => GitCommand.Run(workspaceRoot,
+                [.. GitCommand.AsAgentSandbox, "commit-tree", tree.Output.Trim(), .. parent is null ? [] : (string[])["-p", parent], "-m", $"AgentSandbox checkpoint {id} of {workspaceRoot}"], index);
+            // A copied index of a repository without a commit yet: no HEAD to be the parent.
+            var commit = Commit(head) is { ExitCode: 0 } withParent ? withParent : copied ? Commit(null) : null;
+            return commit is { ExitCode: 0 } made
                 && GitCommand.Run(workspaceRoot, ["update-ref", RefPrefix + id, made.Output.Trim()]) is { ExitCode: 0 };
         });
         return made ? new Checkpoint(id, workspaceRoot, RefPrefix + id, null) : null;
@@ -258,8 +262,11 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
     /// workspace is gone from a folder that is still there (not a drive unmounted, nor a path of another machine or
     /// container that shares this home folder).
     /// </summary>
-    private static void Prune(string directory, string workspaceRoot, int keep)
+    /// <param name="keep">AgentCheckpointsToKeep.</param>
+    /// <param name="directory">Where the checkpoints are kept; the state folder unless a test says otherwise.</param>
+    public static void Prune(string workspaceRoot, int keep, string? directory = null)
     {
+        directory ??= DefaultDirectory;
         var records = new DirectoryInfo(directory).EnumerateFiles("*.json").OrderByDescending(file => file.LastWriteTimeUtc)
             .Select(record => (Id: Path.GetFileNameWithoutExtension(record.Name), Checkpoint: Read(record.FullName), Written: record.LastWriteTimeUtc)).ToList();
         foreach (var (id, checkpoint, _) in records.Where(record => record.Checkpoint?.WorkspaceRoot == workspaceRoot).Skip(keep))
@@ -290,13 +297,15 @@ internal sealed record Checkpoint(string Id, string WorkspaceRoot, string? GitRe
         }
     }
 
+    private const string IndexVariable = "GIT_INDEX_FILE";
+
     /// <summary>Runs git work with an index of its own (GIT_INDEX_FILE), so that the user's index is never touched.</summary>
     private static T WithOwnIndex<T>(Func<IReadOnlyDictionary<string, string>, T> work)
     {
         var index = Path.Combine(Path.GetTempPath(), $"agentsandbox-index-{Guid.NewGuid():N}");
         try
         {
-            return work(new Dictionary<string, string> { ["GIT_INDEX_FILE"] = index });
+            return work(new Dictionary<string, string> { [IndexVariable] = index });
         }
         finally
         {
