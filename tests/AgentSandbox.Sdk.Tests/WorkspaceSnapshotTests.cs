@@ -65,6 +65,32 @@ public sealed class WorkspaceSnapshotTests : IDisposable
     }
 
     [Fact]
+    public void A_tree_large_enough_to_be_hashed_on_every_core_finds_each_change_and_nothing_else()
+    {
+        for (var i = 0; i < 600; i++)
+        {
+            _temp.Write($"src/d{i / 100}/File{i}.cs", $"// file {i}\n");
+        }
+
+        var changes = ChangesDuring(() =>
+        {
+            _temp.Write("src/d0/File7.cs", "// FILE 7\n");
+            _temp.Write("src/d5/File599.cs", "// changed 599\n");
+            File.Delete(_temp.Combine("src/d3/File300.cs"));
+            _temp.Write("src/d6/New.cs", "new\n");
+        });
+
+        Assert.Equal(
+            [
+                new ChangedFile("src/d0/File7.cs", FileChange.Modified),
+                new ChangedFile("src/d3/File300.cs", FileChange.Deleted),
+                new ChangedFile("src/d5/File599.cs", FileChange.Modified),
+                new ChangedFile("src/d6/New.cs", FileChange.Added),
+            ], changes);
+        Assert.Equal(600, WorkspaceSnapshot.Take(_temp.Path).FileCount);
+    }
+
+    [Fact]
     public void New_file_is_added()
     {
         _temp.Write("a.cs", "a");

@@ -59,6 +59,7 @@ internal sealed class WorkspaceSnapshot
         var buildOutput = new Dictionary<string, (long, DateTime)>(StringComparer.Ordinal);
         var gitEntries = new Dictionary<string, string>(StringComparer.Ordinal);
         var unreadable = new HashSet<string>(StringComparer.Ordinal);
+        var toHash = new List<(string Path, FileInfo File)>();
         string Relative(string path) => Path.GetRelativePath(root, path).Replace('\\', '/');
 
         var pending = new Stack<(DirectoryInfo Directory, bool InBuildOutput)>([(new DirectoryInfo(root), false)]);
@@ -109,11 +110,22 @@ internal sealed class WorkspaceSnapshot
                     {
                         buildOutput[Relative(file.FullName)] = (file.Length, file.LastWriteTimeUtc);
                     }
-                    else if (TryHash(file) is { } hash)
+                    else
                     {
-                        hashes[Relative(file.FullName)] = hash;
+                        toHash.Add((Relative(file.FullName), file));
                     }
                 }
+            }
+        }
+        // Reading and hashing is most of a large tree's snapshot, and each file's is its own: on every core, unless
+        // the tree is small enough to be done before the threads would be.
+        var hashed = new string?[toHash.Count];
+        Parallel.For(0, toHash.Count, new ParallelOptions { MaxDegreeOfParallelism = toHash.Count < 256 ? 1 : Environment.ProcessorCount }, i => hashed[i] = TryHash(toHash[i].File));
+        for (var i = 0; i < toHash.Count; i++)
+        {
+            if (hashed[i] is { } hash)
+            {
+                hashes[toHash[i].Path] = hash;
             }
         }
         return new WorkspaceSnapshot(hashes, buildOutput, gitEntries, unreadable);
