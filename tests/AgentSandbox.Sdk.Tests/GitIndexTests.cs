@@ -111,6 +111,32 @@ public sealed class GitIndexTests : IDisposable
     }
 
     [Fact]
+    public async Task An_index_that_is_a_link_or_a_pipe_is_not_read()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // Links need a privilege there, and pipes are no files.
+        }
+        Repository();
+        var index = _repository.Combine(".git/index");
+        var real = _scratch.Combine("real-index");
+        File.Move(index, real);
+        File.CreateSymbolicLink(index, real);
+        Assert.True(GitIndex.IsPlain(File.ReadAllBytes(real)));
+
+        Assert.False(Copied());
+
+        // A pipe no one writes to would hold the build for ever on its first read.
+        File.Delete(index);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [index])!)
+        {
+            Assert.True(mkfifo.WaitForExit(5000) && mkfifo.ExitCode == 0);
+        }
+        // WaitAsync throws a TimeoutException when the read hangs.
+        Assert.False(await Task.Run(Copied).WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public void A_repository_without_an_index_or_a_damaged_one_has_none_copied()
     {
         Git("init", "-q");

@@ -24,14 +24,21 @@ internal static class GitIndex
     {
         try
         {
-            if (GitDirectory(repositoryRoot) is not { } gitDirectory || new FileInfo(Path.Combine(gitDirectory, "index")) is not { Exists: true } index)
+            // A file of its own, read up to the size it had: never a link, a pipe or a device, which an agent could
+            // have laid out in a tree that is no repository.
+            if (GitDirectory(repositoryRoot) is not { } gitDirectory
+                || new FileInfo(Path.Combine(gitDirectory, "index")) is not { Exists: true, LinkTarget: null, Length: >= 12 and <= LargestIndex } index)
             {
                 return false;
             }
             // The time first: an index replaced meanwhile then has a newer one than its copy says, which only makes git
             // check more entries.
             var written = index.LastWriteTimeUtc;
-            var bytes = File.ReadAllBytes(index.FullName);
+            var bytes = new byte[index.Length];
+            using (var stream = new FileStream(index.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            {
+                stream.ReadExactly(bytes);
+            }
             if (!IsPlain(bytes))
             {
                 return false;
@@ -42,9 +49,13 @@ internal static class GitIndex
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
+            // Unreadable, or cut short while it was read (EndOfStreamException is an IOException).
             return false;
         }
     }
+
+    /// <summary>Larger indexes (millions of files) are left to git: HEAD's tree, every file read.</summary>
+    private const long LargestIndex = 512L * 1024 * 1024;
 
     /// <summary>The repository's own folder: .git, or the folder a .git file names (a worktree, a submodule).</summary>
     private static string? GitDirectory(string repositoryRoot)
@@ -54,7 +65,7 @@ internal static class GitIndex
         {
             return git;
         }
-        if (!File.Exists(git) || new FileInfo(git).Length > 4096)
+        if (new FileInfo(git) is not { Exists: true, LinkTarget: null, Length: > 0 and <= 4096 })
         {
             return null;
         }
