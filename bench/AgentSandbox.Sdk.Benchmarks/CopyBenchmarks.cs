@@ -46,11 +46,16 @@ internal static class CopyBenchmarks
                 var changes = copy.Changes();
                 var detect = clock.Elapsed;
 
+                // As a mount-mode run takes them, the agent's one change between: the second reads again only what
+                // the kernel says may have changed.
                 clock.Restart();
                 var before = WorkspaceSnapshot.Take(root);
-                var after = WorkspaceSnapshot.Take(root);
+                var first = clock.Elapsed;
+                File.AppendAllText(Path.Combine(root, "src", "d0000", "File000001.cs"), "// the agent's\n");
+                clock.Restart();
+                var after = WorkspaceSnapshot.Take(root, earlier: before);
                 _ = before.ChangesTo(after);
-                var snapshots = clock.Elapsed;
+                var second = clock.Elapsed;
 
                 // Last, as a repository changes what the copy reads: the tree committed, one file changed since.
                 var checkpoint = Checkpointed(root);
@@ -61,7 +66,8 @@ internal static class CopyBenchmarks
                 Add(new Row(section, $"{what}: container with the tree copied in and back out ({where})", Seconds(container.TotalSeconds),
                     files == 20_000 ? "≤ 2 s" : "", files == 20_000 ? container.TotalSeconds <= 2 : null));
                 Add(new Row(section, $"{what}: changed files found ({changes.Entries.Count})", Seconds(detect.TotalSeconds)));
-                Add(new Row(section, $"{what}: mount mode's two snapshots and comparison", Seconds(snapshots.TotalSeconds)));
+                Add(new Row(section, $"{what}: mount mode's snapshot before the run", Seconds(first.TotalSeconds)));
+                Add(new Row(section, $"{what}: mount mode's snapshot after it and comparison, one file changed ({after.FilesRead:N0} read again)", Seconds(second.TotalSeconds)));
                 Add(new Row(section, $"{what}: mount mode's checkpoint, the tree a git repository with one file changed", Seconds(checkpoint.TotalSeconds)));
             }
             finally

@@ -10,11 +10,12 @@ public sealed class WorkspaceSnapshotTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
+    // As a run takes them: the second snapshot from the first, so every case here checks what it reads again too.
     private IReadOnlyList<ChangedFile> ChangesDuring(Action change)
     {
         var before = WorkspaceSnapshot.Take(_temp.Path);
         change();
-        return before.ChangesTo(WorkspaceSnapshot.Take(_temp.Path));
+        return before.ChangesTo(WorkspaceSnapshot.Take(_temp.Path, earlier: before));
     }
 
     [Fact]
@@ -88,6 +89,61 @@ public sealed class WorkspaceSnapshotTests : IDisposable
                 new ChangedFile("src/d6/New.cs", FileChange.Added),
             ], changes);
         Assert.Equal(600, WorkspaceSnapshot.Take(_temp.Path).FileCount);
+    }
+
+    [Fact]
+    public void A_snapshot_after_another_reads_again_only_the_files_whose_stamp_changed()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // No change times there: every file is read, as the other tests show.
+        }
+        for (var i = 0; i < 300; i++)
+        {
+            _temp.Write($"src/File{i}.cs", $"// file {i}\n");
+        }
+        var edited = _temp.Combine("src/File7.cs");
+        var before = WorkspaceSnapshot.Take(_temp.Path);
+        Assert.Equal(300, before.FilesRead);
+        // Where change times cannot be trusted (a filesystem that makes them up), every file is read.
+        var reused = AgentSandbox.Common.FileStamp.KeepsChangeTimes(_temp.Path);
+
+        var untouched = WorkspaceSnapshot.Take(_temp.Path, earlier: before);
+        Assert.Equal(reused ? 0 : 300, untouched.FilesRead);
+        Assert.Empty(before.ChangesTo(untouched));
+
+        // The same size and, to the nanosecond, the same modification time (touch -r copies it): only the change
+        // time, which no process can set back, tells.
+        var reference = _temp.Combine("reference");
+        Assert.Equal(0, Shell("touch", "-r", edited, reference));
+        File.WriteAllText(edited, "// FILE 7\n");
+        Assert.Equal(0, Shell("touch", "-r", reference, edited));
+        File.Delete(reference);
+        var edit = WorkspaceSnapshot.Take(_temp.Path, earlier: untouched);
+        Assert.Equal(reused ? 1 : 300, edit.FilesRead);
+        Assert.Equal([new ChangedFile("src/File7.cs", FileChange.Modified)], before.ChangesTo(edit));
+
+        // A new mode alone is read again too, and is no change of content.
+        File.SetUnixFileMode(edited, File.GetUnixFileMode(edited) | UnixFileMode.UserExecute);
+        var chmod = WorkspaceSnapshot.Take(_temp.Path, earlier: edit);
+        Assert.Equal(reused ? 1 : 300, chmod.FilesRead);
+        Assert.Empty(edit.ChangesTo(chmod));
+    }
+
+    [Fact]
+    public void A_file_replaced_by_another_of_the_same_size_and_time_is_read_again()
+    {
+        var path = _temp.Write("Program.cs", "Hello, World!");
+        var written = File.GetLastWriteTimeUtc(path);
+
+        var changes = ChangesDuring(() =>
+        {
+            var other = _temp.Write("Other.tmp", "Hello, Agent!");
+            File.SetLastWriteTimeUtc(other, written);
+            File.Move(other, path, overwrite: true);
+        });
+
+        Assert.Equal([new ChangedFile("Program.cs", FileChange.Modified)], changes);
     }
 
     [Fact]

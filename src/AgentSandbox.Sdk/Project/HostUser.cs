@@ -32,36 +32,11 @@ internal sealed record HostUser(uint Uid, uint Gid)
 
     public override string ToString() => $"{Uid}:{Gid}";
 
-    /// <summary>
-    /// The owner of a path itself (a link is not followed), on Linux; null elsewhere or when it cannot be read.
-    /// statx's buffer has one layout on every architecture, unlike stat's.
-    /// </summary>
-    public static uint? OwnerOf(string path)
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return null;
-        }
-        const int AtFdCwd = -100, AtSymlinkNoFollow = 0x100, StatxUid = 0x8, UidOffset = 20;
-        var buffer = new byte[256];
-        try
-        {
-            return NativeMethods.statx(AtFdCwd, path, AtSymlinkNoFollow, StatxUid, buffer) == 0
-                ? BitConverter.ToUInt32(buffer, UidOffset)
-                : null;
-        }
-        catch (EntryPointNotFoundException)
-        {
-            // A C library without statx (glibc before 2.28).
-            return null;
-        }
-    }
+    /// <summary>The owner of a path itself (a link is not followed), on Linux; null elsewhere or when it cannot be read.</summary>
+    public static uint? OwnerOf(string path) => Common.FileStamp.Of(path)?.Owner;
 
     private static class NativeMethods
     {
-        [DllImport("libc", SetLastError = false)]
-        public static extern int statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte[] buffer);
-
         [DllImport("libc", SetLastError = false)]
         public static extern uint getuid();
 

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using AgentSandbox.Common;
 
 namespace AgentSandbox.Workspace;
 
@@ -6,7 +7,8 @@ namespace AgentSandbox.Workspace;
 /// The content hashes of every file under the workspace, to tell afterwards what the agent changed. Content, not
 /// timestamps: a rewrite with the same text is no change, an edit that keeps the size is one. Besides, where git
 /// metadata is (which the host's git obeys) and the size and time of build output (which the host's next build may
-/// use without compiling), to tell what the agent planted there.
+/// use without compiling), to tell what the agent planted there. A snapshot taken after another reads again only the
+/// files whose stamp (device, inode, size, modification and change time) is not the one kept with their hash.
 /// </summary>
 internal sealed class WorkspaceSnapshot
 {
@@ -30,15 +32,20 @@ internal sealed class WorkspaceSnapshot
     private const string LinkPrefix = "link:";
 
     private readonly Dictionary<string, string> _hashes;
+    private readonly Dictionary<string, FileStamp> _stamps;
     private readonly Dictionary<string, (long Length, DateTime Written)> _buildOutput;
     private readonly Dictionary<string, string> _gitEntries;
     private readonly HashSet<string> _unreadable;
 
     private WorkspaceSnapshot(
-        Dictionary<string, string> hashes, Dictionary<string, (long, DateTime)> buildOutput, Dictionary<string, string> gitEntries, HashSet<string> unreadable) =>
-        (_hashes, _buildOutput, _gitEntries, _unreadable) = (hashes, buildOutput, gitEntries, unreadable);
+        Dictionary<string, string> hashes, Dictionary<string, FileStamp> stamps, Dictionary<string, (long, DateTime)> buildOutput,
+        Dictionary<string, string> gitEntries, HashSet<string> unreadable, int filesRead) =>
+        (_hashes, _stamps, _buildOutput, _gitEntries, _unreadable, FilesRead) = (hashes, stamps, buildOutput, gitEntries, unreadable, filesRead);
 
     public int FileCount => _hashes.Count;
+
+    /// <summary>How many files' content this snapshot read (the rest it took from the one before).</summary>
+    public int FilesRead { get; }
 
     /// <summary>The files and links by content, without build output and tool state, as copy mode copies them in: what a run's cache key hashes.</summary>
     public IEnumerable<TreeEntry> Contents => _hashes.Where(entry => !WorkspaceCopy.IsNotCopied(entry.Key)).Select(entry =>
@@ -53,9 +60,11 @@ internal sealed class WorkspaceSnapshot
     public IReadOnlyCollection<string> GitEntries =>
         _gitEntries.Where(entry => !entry.Value.StartsWith(LinkPrefix, StringComparison.Ordinal)).Select(entry => entry.Key).ToList();
 
-    public static WorkspaceSnapshot Take(string root)
+    /// <param name="earlier">A snapshot of the same tree whose hashes stand for the files whose stamp has not changed since.</param>
+    public static WorkspaceSnapshot Take(string root, WorkspaceSnapshot? earlier = null)
     {
         var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
+        var stamps = new Dictionary<string, FileStamp>(StringComparer.Ordinal);
         var buildOutput = new Dictionary<string, (long, DateTime)>(StringComparer.Ordinal);
         var gitEntries = new Dictionary<string, string>(StringComparer.Ordinal);
         var unreadable = new HashSet<string>(StringComparer.Ordinal);
@@ -117,18 +126,34 @@ internal sealed class WorkspaceSnapshot
                 }
             }
         }
+        // Stamps only where the filesystem keeps change times, and only on the tree's own device (whatever is mounted
+        // inside it may not).
+        var device = FileStamp.KeepsChangeTimes(root) && FileStamp.Of(root) is { } rootStamp ? rootStamp.Device : (ulong?)null;
         // Reading and hashing is most of a large tree's snapshot, and each file's is its own: on every core, unless
         // the tree is small enough to be done before the threads would be.
-        var hashed = new string?[toHash.Count];
-        Parallel.For(0, toHash.Count, new ParallelOptions { MaxDegreeOfParallelism = toHash.Count < 256 ? 1 : Environment.ProcessorCount }, i => hashed[i] = TryHash(toHash[i].File));
+        var hashed = new (string? Hash, FileStamp? Stamp, bool Read)[toHash.Count];
+        Parallel.For(0, toHash.Count, new ParallelOptions { MaxDegreeOfParallelism = toHash.Count < 256 ? 1 : Environment.ProcessorCount }, i =>
+        {
+            var (path, file) = toHash[i];
+            // The stamp before the content: a file written while it is read has a newer stamp than the one kept, and is read again next time.
+            var stamp = device is { } tree && FileStamp.Of(file.FullName) is { } found && found.Device == tree ? found : (FileStamp?)null;
+            hashed[i] = stamp is { } now && earlier is not null && earlier._stamps.TryGetValue(path, out var then) && then == now
+                && earlier._hashes.TryGetValue(path, out var known)
+                    ? (known, stamp, false)
+                    : (TryHash(file), stamp, true);
+        });
         for (var i = 0; i < toHash.Count; i++)
         {
-            if (hashed[i] is { } hash)
+            if (hashed[i].Hash is { } hash)
             {
                 hashes[toHash[i].Path] = hash;
+                if (hashed[i].Stamp is { } stamp)
+                {
+                    stamps[toHash[i].Path] = stamp;
+                }
             }
         }
-        return new WorkspaceSnapshot(hashes, buildOutput, gitEntries, unreadable);
+        return new WorkspaceSnapshot(hashes, stamps, buildOutput, gitEntries, unreadable, hashed.Count(file => file.Read));
     }
 
     /// <summary>

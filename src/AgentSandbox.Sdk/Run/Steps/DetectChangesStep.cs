@@ -29,7 +29,7 @@ internal sealed class DetectChangesStep : IAgentRunStep
         }
         else if (context.Before is { } before)
         {
-            context.After = WorkspaceSnapshot.Take(context.Spec.WorkspaceRoot);
+            context.After = WorkspaceSnapshot.Take(context.Spec.WorkspaceRoot, earlier: before);
             context.ChangedFiles = before.ChangesTo(context.After);
         }
         return Task.CompletedTask;
