@@ -135,6 +135,31 @@ public sealed class HostileAgentTests
     }
 
     [DockerFact]
+    public void In_mount_mode_an_edit_that_keeps_a_files_size_and_times_is_seen_all_the_same()
+    {
+        using var project = new TestProject();
+        var props = Path.Combine(project.Directory, "Directory.Build.props");
+        File.WriteAllText(props, "<Project><PropertyGroup><Owner>user</Owner></PropertyGroup></Project>\n");
+        // The same length, and the times put back from a file that took them before the edit: only the change time,
+        // which no process can set back, says that it was written.
+        File.WriteAllText(Path.Combine(project.Directory, "sly.sh"), """
+            set -e
+            touch -r Directory.Build.props /tmp/times
+            printf '<Project><PropertyGroup><Owner>evil</Owner></PropertyGroup></Project>\n' > Directory.Build.props
+            touch -r /tmp/times Directory.Build.props
+            echo done
+            """);
+
+        var run = project.Build("AgentRun", SandboxProperties.ForTests(
+            ("AgentWorkspaceMode", "mount"), ("AgentKind", "custom"), ("AgentNetwork", "none"), ("AgentPrompt", "Do it"), ("AgentCommand", "sh;sly.sh")));
+
+        Assert.False(run.Succeeded, run.Log);
+        Assert.Contains(run.Errors, error => error.Code == "AGS4012" && error.Text.Contains("Directory.Build.props", StringComparison.Ordinal));
+        Assert.Contains("<Owner>user</Owner>", File.ReadAllText(props));
+        Assert.Contains("<Owner>evil</Owner>", File.ReadAllText(props + ".refused-by-agentsandbox"));
+    }
+
+    [DockerFact]
     public void In_worktree_mode_nothing_it_tried_is_committed_and_the_working_tree_stays()
     {
         using var environment = new EnvironmentScope(new Dictionary<string, string?> { ["CUSTOM_AGENT_TOKEN"] = Token, ["GITHUB_ACTIONS"] = null });
