@@ -35,6 +35,9 @@ public sealed class EgressTests
         print $report "direct-address: ", direct($ENV{ALLOWED_ADDRESS}, 8080), "\n";
         print $report "host-service: ", direct($ENV{GATEWAY}, $ENV{HOST_PORT}), "\n";
         print $report "dns: ", (gethostbyname("example.com") ? "resolved" : "none"), "\n";
+        # Its own service on its loopback, by name, as a test or a development server reaches one.
+        my $own = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0) or die "no loopback: $!";
+        print $report "localhost: ", direct("localhost", $own->sockport), "\n";
         close $report;
         """;
 
@@ -71,6 +74,7 @@ public sealed class EgressTests
             Assert.StartsWith("failed", report["direct-address"]);
             Assert.StartsWith("failed", report["host-service"]);
             Assert.Equal("none", report["dns"]);
+            Assert.Equal("CONNECTED", report["localhost"]);
             // One warning per refused host (port 8080 and 443 are two), each with the line that allows it; the hostile
             // name's escape character is shown, not sent to the terminal, and no line becomes a CI command.
             var warnings = run.Warnings.Where(warning => warning.Code == "AGS4105").Select(warning => warning.Text).ToList();
