@@ -681,6 +681,10 @@ public sealed class KubernetesTests
         try
         {
             Assert.Equal(0, TestKubernetes.Kubectl("create", "quota", "small", "--namespace", space, "--hard=limits.memory=1Gi,requests.memory=1Gi").ExitCode);
+            // In force only once the quota controller has written its status: before the API server has seen the
+            // quota a pod is admitted, and before its status is written one is refused as of an unknown quota.
+            Assert.True(StoppingTests.WaitFor(() => TestKubernetes.Kubectl("get", "quota", "small", "--namespace", space, "--output", "jsonpath={.status.hard.limits\\.memory}").Output.Trim() == "1Gi",
+                TimeSpan.FromSeconds(30)), "the quota got no status within 30 s");
             using var environment = TestKubernetes.Scope();
             using var project = new TestProject();
             var properties = SandboxProperties.ForTests(("AgentEngine", "kubernetes"), ("AgentNetwork", "bridge"), ("AgentKind", "custom"),
