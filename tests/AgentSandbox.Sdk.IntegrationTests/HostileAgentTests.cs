@@ -135,11 +135,15 @@ public sealed class HostileAgentTests
     }
 
     [DockerFact]
-    public void In_mount_mode_an_edit_that_keeps_a_files_size_and_times_is_seen_all_the_same()
+    public void In_mount_mode_edits_that_keep_a_files_size_and_times_are_seen_all_the_same()
     {
         using var project = new TestProject();
         var props = Path.Combine(project.Directory, "Directory.Build.props");
         File.WriteAllText(props, "<Project><PropertyGroup><Owner>user</Owner></PropertyGroup></Project>\n");
+        // Build output the host's next build would use without compiling it.
+        var output = Path.Combine(project.Directory, "obj", "Debug", "net10.0", "Tool.dll");
+        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        File.WriteAllText(output, "GOOD\n");
         // The same length, and the times put back from a file that took them before the edit: only the change time,
         // which no process can set back, says that it was written.
         File.WriteAllText(Path.Combine(project.Directory, "sly.sh"), """
@@ -147,6 +151,9 @@ public sealed class HostileAgentTests
             touch -r Directory.Build.props /tmp/times
             printf '<Project><PropertyGroup><Owner>evil</Owner></PropertyGroup></Project>\n' > Directory.Build.props
             touch -r /tmp/times Directory.Build.props
+            touch -r obj/Debug/net10.0/Tool.dll /tmp/times
+            printf 'EVIL\n' > obj/Debug/net10.0/Tool.dll
+            touch -r /tmp/times obj/Debug/net10.0/Tool.dll
             echo done
             """);
 
@@ -157,6 +164,7 @@ public sealed class HostileAgentTests
         Assert.Contains(run.Errors, error => error.Code == "AGS4012" && error.Text.Contains("Directory.Build.props", StringComparison.Ordinal));
         Assert.Contains("<Owner>user</Owner>", File.ReadAllText(props));
         Assert.Contains("<Owner>evil</Owner>", File.ReadAllText(props + ".refused-by-agentsandbox"));
+        Assert.Contains(run.Warnings, warning => warning.Code == "AGS4103");
     }
 
     [DockerFact]

@@ -315,6 +315,25 @@ public sealed class WorkspaceSnapshotTests : IDisposable
     }
 
     [Fact]
+    public void Build_output_rewritten_with_its_size_and_times_put_back_is_counted_where_change_times_are_kept()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // No change times there: size and time alone, as the test above shows.
+        }
+        var dll = _temp.Write("obj/Debug/App.dll", "original");
+        var before = WorkspaceSnapshot.Take(_temp.Path);
+
+        var reference = _temp.Combine("reference");
+        Assert.Equal(0, Shell("touch", "-r", dll, reference));
+        File.WriteAllText(dll, "patched!");
+        Assert.Equal(0, Shell("touch", "-r", reference, dll));
+        File.Delete(reference);
+
+        Assert.Equal(AgentSandbox.Common.FileStamp.KeepsChangeTimes(_temp.Path) ? 1 : 0, before.BuildOutputChanges(WorkspaceSnapshot.Take(_temp.Path)));
+    }
+
+    [Fact]
     public void A_repository_moved_with_its_parent_is_the_users_and_what_appears_at_its_old_place_is_new()
     {
         _temp.Write("libs/foo/.git/HEAD", "ref: refs/heads/main");

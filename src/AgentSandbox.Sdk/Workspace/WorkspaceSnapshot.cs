@@ -33,12 +33,13 @@ internal sealed class WorkspaceSnapshot
 
     private readonly Dictionary<string, string> _hashes;
     private readonly Dictionary<string, FileStamp> _stamps;
-    private readonly Dictionary<string, (long Length, DateTime Written)> _buildOutput;
+    /// <summary>Build output by size, time and, where the filesystem keeps one, change time (0 where not).</summary>
+    private readonly Dictionary<string, (long Length, DateTime Written, long Changed)> _buildOutput;
     private readonly Dictionary<string, string> _gitEntries;
     private readonly HashSet<string> _unreadable;
 
     private WorkspaceSnapshot(
-        Dictionary<string, string> hashes, Dictionary<string, FileStamp> stamps, Dictionary<string, (long, DateTime)> buildOutput,
+        Dictionary<string, string> hashes, Dictionary<string, FileStamp> stamps, Dictionary<string, (long, DateTime, long)> buildOutput,
         Dictionary<string, string> gitEntries, HashSet<string> unreadable, int filesRead) =>
         (_hashes, _stamps, _buildOutput, _gitEntries, _unreadable, FilesRead) = (hashes, stamps, buildOutput, gitEntries, unreadable, filesRead);
 
@@ -65,11 +66,15 @@ internal sealed class WorkspaceSnapshot
     {
         var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
         var stamps = new Dictionary<string, FileStamp>(StringComparer.Ordinal);
-        var buildOutput = new Dictionary<string, (long, DateTime)>(StringComparer.Ordinal);
+        var buildOutput = new Dictionary<string, (long, DateTime, long)>(StringComparer.Ordinal);
         var gitEntries = new Dictionary<string, string>(StringComparer.Ordinal);
         var unreadable = new HashSet<string>(StringComparer.Ordinal);
         var toHash = new List<(string Path, FileInfo File)>();
         string Relative(string path) => Path.GetRelativePath(root, path).Replace('\\', '/');
+        // Stamps only where the filesystem keeps change times, and only on the tree's own device (whatever is mounted
+        // inside it may not).
+        var device = FileStamp.KeepsChangeTimes(root) && FileStamp.Of(root) is { } rootStamp ? rootStamp.Device : (ulong?)null;
+        FileStamp? StampOf(FileInfo file) => device is { } tree && FileStamp.Of(file.FullName) is { } found && found.Device == tree ? found : null;
 
         var pending = new Stack<(DirectoryInfo Directory, bool InBuildOutput)>([(new DirectoryInfo(root), false)]);
         while (pending.TryPop(out var current))
@@ -117,7 +122,8 @@ internal sealed class WorkspaceSnapshot
                 {
                     if (inBuildOutput && !BuildImportExtensions.Contains(file.Extension, StringComparer.OrdinalIgnoreCase))
                     {
-                        buildOutput[Relative(file.FullName)] = (file.Length, file.LastWriteTimeUtc);
+                        // The change time too: output rewritten with its size and time put back is still a change.
+                        buildOutput[Relative(file.FullName)] = (file.Length, file.LastWriteTimeUtc, StampOf(file)?.Changed ?? 0);
                     }
                     else
                     {
@@ -126,9 +132,6 @@ internal sealed class WorkspaceSnapshot
                 }
             }
         }
-        // Stamps only where the filesystem keeps change times, and only on the tree's own device (whatever is mounted
-        // inside it may not).
-        var device = FileStamp.KeepsChangeTimes(root) && FileStamp.Of(root) is { } rootStamp ? rootStamp.Device : (ulong?)null;
         // Reading and hashing is most of a large tree's snapshot, and each file's is its own: on every core, unless
         // the tree is small enough to be done before the threads would be.
         var hashed = new (string? Hash, FileStamp? Stamp, bool Read)[toHash.Count];
@@ -136,7 +139,7 @@ internal sealed class WorkspaceSnapshot
         {
             var (path, file) = toHash[i];
             // The stamp before the content: a file written while it is read has a newer stamp than the one kept, and is read again next time.
-            var stamp = device is { } tree && FileStamp.Of(file.FullName) is { } found && found.Device == tree ? found : (FileStamp?)null;
+            var stamp = StampOf(file);
             hashed[i] = stamp is { } now && earlier is not null && earlier._stamps.TryGetValue(path, out var then) && then == now
                 && earlier._hashes.TryGetValue(path, out var known)
                     ? (known, stamp, false)
