@@ -112,13 +112,9 @@ public sealed class WorkspaceSnapshotTests : IDisposable
         Assert.Equal(reused ? 0 : 300, untouched.FilesRead);
         Assert.Empty(before.ChangesTo(untouched));
 
-        // The same size and, to the nanosecond, the same modification time (touch -r copies it): only the change
-        // time, which no process can set back, tells.
-        var reference = _temp.Combine("reference");
-        Assert.Equal(0, Shell("touch", "-r", edited, reference));
-        File.WriteAllText(edited, "// FILE 7\n");
-        Assert.Equal(0, Shell("touch", "-r", reference, edited));
-        File.Delete(reference);
+        // The same size and, to the nanosecond, the same modification time: only the change time, which no process can
+        // set back, tells.
+        RewriteKeepingTimes(edited, "// FILE 7\n");
         var edit = WorkspaceSnapshot.Take(_temp.Path, earlier: untouched);
         Assert.Equal(reused ? 1 : 300, edit.FilesRead);
         Assert.Equal([new ChangedFile("src/File7.cs", FileChange.Modified)], before.ChangesTo(edit));
@@ -324,11 +320,7 @@ public sealed class WorkspaceSnapshotTests : IDisposable
         var dll = _temp.Write("obj/Debug/App.dll", "original");
         var before = WorkspaceSnapshot.Take(_temp.Path);
 
-        var reference = _temp.Combine("reference");
-        Assert.Equal(0, Shell("touch", "-r", dll, reference));
-        File.WriteAllText(dll, "patched!");
-        Assert.Equal(0, Shell("touch", "-r", reference, dll));
-        File.Delete(reference);
+        RewriteKeepingTimes(dll, "patched!");
 
         Assert.Equal(AgentSandbox.Common.FileStamp.KeepsChangeTimes(_temp.Path) ? 1 : 0, before.BuildOutputChanges(WorkspaceSnapshot.Take(_temp.Path)));
     }
@@ -403,6 +395,16 @@ public sealed class WorkspaceSnapshotTests : IDisposable
         var snapshot = Task.Run(() => WorkspaceSnapshot.Take(_temp.Path));
 
         Assert.Same(snapshot, await Task.WhenAny(snapshot, Task.Delay(TimeSpan.FromSeconds(10))));
+    }
+
+    /// <summary>Writes <paramref name="text"/> to a file and puts its times back to the nanosecond (touch -r, as an agent would).</summary>
+    private void RewriteKeepingTimes(string path, string text)
+    {
+        var reference = _temp.Combine("times-reference");
+        Assert.Equal(0, Shell("touch", "-r", path, reference));
+        File.WriteAllText(path, text);
+        Assert.Equal(0, Shell("touch", "-r", reference, path));
+        File.Delete(reference);
     }
 
     private static int Shell(string command, params string[] arguments)
